@@ -1,0 +1,16 @@
+using FeedbackMetrics.Core.Metrics;
+
+namespace FeedbackMetrics.Core.State;
+
+/// <summary>What applying one event did.</summary>
+public enum ApplyOutcome
+{
+    /// <summary>Counted, and durable as far as the store promises.</summary>
+    Applied,
+
+    /// <summary>This (source, id) was counted before; nothing changed.</summary>
+    Duplicate,
+}
+
+/// <summary>The outcome of one event, with the key's figures right after it was applied (null for a duplicate).</summary>
+public sealed record ApplyResult(ApplyOutcome Outcome, KeySnapshot? Snapshot);

@@ -1,0 +1,27 @@
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+
+namespace FeedbackMetrics.Core.State;
+
+/// <summary>
+/// The state seam. A store owns exactly-once counting and durability; the <see cref="Metrics.MetricsBook"/>
+/// it updates is the read model, rebuilt from the store at start-up. Handlers only ever call this.
+/// </summary>
+public interface IFeedbackStore
+{
+    /// <summary>Restores the read model from the store; the server reports ready only after it completes.</summary>
+    Task<RestoreReport> InitializeAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies one event's observations under its id. Completes only when the effect is durable.
+    /// Throws <see cref="InvalidFeedbackException"/> (nothing changed) when a limit would be passed,
+    /// and <see cref="StorageUnavailableException"/> when the effect could not be made durable.
+    /// </summary>
+    ValueTask<ApplyResult> ApplyAsync(CloudEventId id, MetricKey key, DecodedFeedback feedback, CancellationToken cancellationToken);
+
+    /// <summary>Forgets every figure of the given keys; returns how many existed.</summary>
+    ValueTask<int> ResetAsync(IReadOnlyCollection<MetricKey> keys, CancellationToken cancellationToken);
+
+    /// <summary>Null when the store can take writes; otherwise why it cannot.</summary>
+    string? Unavailable { get; }
+}

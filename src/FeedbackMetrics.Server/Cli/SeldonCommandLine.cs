@@ -1,0 +1,139 @@
+using System.Text;
+
+namespace FeedbackMetrics.Server.Cli;
+
+/// <summary>
+/// Seldon's metrics-server command line (<c>--model_name … MetricsServer</c>) and our own options in the same
+/// snake_case style, turned into configuration keys so they take precedence over appsettings and environment.
+/// </summary>
+internal static class SeldonCommandLine
+{
+    public const string Section = "FeedbackMetrics";
+
+    /// <summary>Seldon's server kinds; this server is the metrics one.</summary>
+    private static readonly string[] OtherSeldonServers = ["DriftDetector", "OutlierDetector", "AdversarialDetector"];
+
+    public static readonly IReadOnlyList<CliOption> Options =
+    [
+        new("model_name", "Server:ModelName", "Name of this metrics server (Seldon's --model_name).", "metrics"),
+        new("http_port", "Server:HttpPort", "Port to listen on.", "8080"),
+        new("bind_address", "Server:BindAddress", "Address to listen on.", "0.0.0.0"),
+        new("protocol", "Server:Protocol", "Seldon protocol; only seldonfeedback.http is served.", "seldonfeedback.http"),
+        new("storage_uri", "Decoding:StorageUri", "Decoder, by Seldon model class: adserver.cm_models.multiclass_one_hot.MulticlassOneHot, adserver.cm_models.multiclass_numeric.MultiClassNumeric or adserver.cm_models.binary_metrics.BinaryMetrics.", "adserver.cm_models.multiclass_one_hot.MulticlassOneHot"),
+        new("binary_threshold", "Decoding:BinaryThreshold", "BinaryMetrics: a probability at or above this is the positive class.", "0.5"),
+        new("feedback_types", "Decoding:FeedbackTypes", "Comma-separated CloudEvent types counted as feedback; others are acknowledged and ignored.", "io.seldon.serving.feedback", IsList: true),
+        new("reply_url", "Reply:Url", "Where metric CloudEvents are posted (e.g. the broker); none when empty.", ""),
+        new("event_type", "Reply:EventType", "ce-type of the metric CloudEvents.", "io.seldon.serving.feedback.metrics"),
+        new("event_source", "Reply:EventSource", "ce-source of the metric CloudEvents.", "io.seldon.serving.feedback"),
+        new("reply_queue_capacity", "Reply:QueueCapacity", "Metric events waiting to be posted before new ones are dropped (and counted).", "10000"),
+        new("reply_retries", "Reply:Retries", "Retries of a failed post to --reply_url, with exponential backoff.", "4"),
+        new("elasticsearch_uri", "Join:ElasticsearchUri", "Accepted for compatibility with Seldon; superseded by the built-in join of late truth.", ""),
+        new("state", "State:Mode", "Where counts are kept: memory (lost on restart) or sqlite (durable, under --state_dir).", "memory"),
+        new("state_dir", "State:Dir", "Directory of the durable state.", "./data"),
+        new("dedupe_ttl", "State:DedupeTtl", "How long the (source, id) of a counted event is remembered to swallow redeliveries (hh:mm:ss or d.hh:mm:ss).", "1.00:00:00"),
+        new("dedupe_max_ids", "State:DedupeMaxIds", "Most event ids remembered; the oldest are forgotten first.", "1000000"),
+        new("max_keys", "Limits:MaxKeys", "Most (namespace, deployment, predictor, model) keys kept; events for new keys past it are refused (422).", "10000"),
+        new("max_classes", "Limits:MaxClasses", "Most classes per key; events naming more are refused (422).", "1000"),
+        new("max_body_bytes", "Limits:MaxBodyBytes", "Largest request body accepted (413 past it).", "4194304"),
+        new("admin_token_file", "Admin:TokenFile", "File holding the bearer token that enables DELETE /v1/metrics/…; reset is disabled without it.", ""),
+    ];
+
+    /// <summary>Parses the arguments; null when --help was asked (the help text was written).</summary>
+    public static Dictionary<string, string?>? Parse(IReadOnlyList<string> args, TextWriter helpOut)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "--help" or "-h")
+            {
+                helpOut.Write(HelpText());
+                return null;
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                CheckPositional(arg);
+                continue;
+            }
+
+            var name = arg[2..];
+            string? value = null;
+            var eq = name.IndexOf('=', StringComparison.Ordinal);
+            if (eq >= 0)
+            {
+                value = name[(eq + 1)..];
+                name = name[..eq];
+            }
+
+            var option = Find(name) ?? throw new CommandLineException($"Unknown option --{name}. Run with --help to list the options.");
+            if (value is null)
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new CommandLineException($"Option --{name} needs a value.");
+                }
+
+                value = args[++i];
+            }
+
+            var key = $"{Section}:{option.ConfigKey}";
+            if (option.IsList)
+            {
+                var items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                for (var j = 0; j < items.Length; j++)
+                {
+                    values[$"{key}:{j}"] = items[j];
+                }
+            }
+            else
+            {
+                values[key] = value;
+            }
+        }
+
+        return values;
+    }
+
+    public static string HelpText()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("Feedback metrics server: CloudEvents feedback in, confusion matrices and metrics out.");
+        text.AppendLine();
+        text.AppendLine("Usage: FeedbackMetrics.Server [options] [MetricsServer]");
+        text.AppendLine();
+        text.AppendLine("Options (each may also come from the environment, e.g. FeedbackMetrics__Reply__Url, or appsettings.json):");
+        foreach (var option in Options)
+        {
+            text.Append("  --").Append(option.Name.PadRight(22)).Append(' ').AppendLine(option.Help);
+            text.Append(' ', 27).Append("[").Append(Section).Append(':').Append(option.ConfigKey).Append("; default: ")
+                .Append(string.IsNullOrEmpty(option.Default) ? "none" : option.Default).AppendLine("]");
+        }
+
+        text.AppendLine("  --help                   Show this text.");
+        text.AppendLine();
+        text.AppendLine("Seldon's environment variables SELDON_DEPLOYMENT_NAMESPACE, SELDON_DEPLOYMENT_ID, PREDICTOR_ID and");
+        text.AppendLine("PREDICTIVE_UNIT_ID give the labels of events that carry no namespace / inferenceservicename /");
+        text.AppendLine("endpoint / modelid extensions.");
+        return text.ToString();
+    }
+
+    private static CliOption? Find(string name) =>
+        Options.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal)
+            || string.Equals(o.Name, name.Replace('-', '_'), StringComparison.Ordinal));
+
+    private static void CheckPositional(string arg)
+    {
+        if (arg == "MetricsServer")
+        {
+            return;
+        }
+
+        if (OtherSeldonServers.Contains(arg))
+        {
+            throw new CommandLineException($"This image is Seldon's MetricsServer only; {arg} is not served here.");
+        }
+
+        throw new CommandLineException($"Unexpected argument '{arg}'. The only positional argument is MetricsServer; options start with --.");
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Server.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Prometheus;
+
+namespace FeedbackMetrics.Server.Exposition;
+
+/// <summary><c>GET /v1/metrics</c>: Prometheus text by default, the JSON view with <c>?format=json</c> or <c>Accept: application/json</c>.</summary>
+public static class MetricsEndpoints
+{
+    public static void MapMetricsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/metrics", WriteMetricsAsync);
+    }
+
+    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, MetricsBook book)
+    {
+        var request = context.Request;
+        var format = request.Query["format"].ToString();
+        var wantsJson = format.Equals("json", StringComparison.OrdinalIgnoreCase)
+            || (format.Length == 0 && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)));
+        if (wantsJson)
+        {
+            var summaries = book.SnapshotAll()
+                .Where(s => Matches(request, s))
+                .Select(MetricsCalculator.Summarize)
+                .ToList();
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await JsonSerializer.SerializeAsync(context.Response.Body, new MetricsDocument(summaries), ServerJsonContext.Default.MetricsDocument, context.RequestAborted);
+            return;
+        }
+
+        if (format.Length > 0 && !format.Equals("prometheus", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new Problems.RequestRejectedException(StatusCodes.Status400BadRequest, "Unknown format", $"format={format} is not served; use json or prometheus.");
+        }
+
+        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+        await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+    }
+
+    /// <summary>Optional filters of the JSON view: namespace, deployment, predictor, model.</summary>
+    private static bool Matches(HttpRequest request, KeySnapshot snapshot)
+    {
+        static bool Is(HttpRequest r, string name, string value) => r.Query[name] is { Count: > 0 } v ? v.ToString() == value : true;
+        var key = snapshot.Key;
+        return Is(request, "namespace", key.Namespace) && Is(request, "deployment", key.Deployment)
+            && Is(request, "predictor", key.Predictor) && Is(request, "model", key.Model);
+    }
+}

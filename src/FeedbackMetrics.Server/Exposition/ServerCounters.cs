@@ -1,0 +1,70 @@
+using System.Collections.Concurrent;
+using FeedbackMetrics.Server.Ingest;
+using FeedbackMetrics.Server.Reply;
+using Prometheus;
+
+namespace FeedbackMetrics.Server.Exposition;
+
+/// <summary>Counters about the server's own work: events by outcome, ignored types, replies by result.</summary>
+public sealed class ServerCounters
+{
+    /// <summary>Distinct ignored event types given their own label value; the rest are counted as "other".</summary>
+    public const int MaxIgnoredTypes = 64;
+
+    private readonly Counter _events;
+    private readonly Counter _ignoredTypes;
+    private readonly Counter _replies;
+    private readonly ConcurrentDictionary<string, byte> _knownTypes = new(StringComparer.Ordinal);
+
+    public ServerCounters(IMetricFactory factory)
+    {
+        _events = factory.CreateCounter(
+            MetricNames.Prefix + "events_total",
+            "Incoming CloudEvents by outcome: accepted (counted), duplicate (redelivery, not counted again), rejected (4xx), ignored (not a feedback type), unavailable (503, storage down).",
+            ["outcome"]);
+        _ignoredTypes = factory.CreateCounter(
+            MetricNames.Prefix + "ignored_events_total",
+            $"Events acknowledged without counting because their type is not a feedback type, by type (the first {MaxIgnoredTypes} types; later ones as \"other\").",
+            ["type"]);
+        _replies = factory.CreateCounter(
+            MetricNames.Prefix + "replies_total",
+            "Metric CloudEvents meant for --reply_url by result: sent, failed (after retries) or dropped (queue full).",
+            ["result"]);
+        foreach (var outcome in new[] { "accepted", "duplicate", "rejected", "ignored", "unavailable" })
+        {
+            _events.WithLabels(outcome).IncTo(0);
+        }
+
+        foreach (var result in Enum.GetValues<ReplyResult>())
+        {
+            _replies.WithLabels(Label(result)).IncTo(0);
+        }
+    }
+
+    public void CountEvent(EventOutcome outcome) => _events.WithLabels(outcome switch
+    {
+        EventOutcome.Accepted => "accepted",
+        EventOutcome.Duplicate => "duplicate",
+        _ => "ignored",
+    }).Inc();
+
+    public void CountRejected() => _events.WithLabels("rejected").Inc();
+
+    public void CountUnavailable() => _events.WithLabels("unavailable").Inc();
+
+    public void CountIgnored(string type)
+    {
+        CountEvent(EventOutcome.Ignored);
+        var label = _knownTypes.ContainsKey(type) || (_knownTypes.Count < MaxIgnoredTypes && _knownTypes.TryAdd(type, 0)) ? type : "other";
+        _ignoredTypes.WithLabels(label).Inc();
+    }
+
+    public void CountReply(ReplyResult result) => _replies.WithLabels(Label(result)).Inc();
+
+    private static string Label(ReplyResult result) => result switch
+    {
+        ReplyResult.Sent => "sent",
+        ReplyResult.Failed => "failed",
+        _ => "dropped",
+    };
+}

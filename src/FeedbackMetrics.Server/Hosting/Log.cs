@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Logging;
+
+namespace FeedbackMetrics.Server.Hosting;
+
+/// <summary>Every log line the server writes, chosen for an operator reading <c>kubectl logs</c>.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1, EventName = "Started", Level = LogLevel.Information,
+        Message = "Feedback metrics server {ModelName} listening on {Address}: decoder {StorageUri}, feedback types [{FeedbackTypes}], state {State}, reply URL {ReplyUrl}")]
+    public static partial void Started(ILogger logger, string modelName, string address, string storageUri, string feedbackTypes, string state, string replyUrl);
+
+    [LoggerMessage(EventId = 2, EventName = "EventRejected", Level = LogLevel.Warning,
+        Message = "Rejected event {Source}#{Id} with {Status}: {Reason}")]
+    public static partial void EventRejected(ILogger logger, int status, string source, string id, string reason);
+
+    [LoggerMessage(EventId = 3, EventName = "ReplyFailed", Level = LogLevel.Warning,
+        Message = "Metric event {ReplyId} could not be posted to {ReplyUrl} after retries: {Reason}")]
+    public static partial void ReplyFailed(ILogger logger, string replyId, Uri replyUrl, string reason);
+
+    [LoggerMessage(EventId = 4, EventName = "ElasticsearchSuperseded", Level = LogLevel.Warning,
+        Message = "--elasticsearch_uri {Uri} is accepted for compatibility but not used: responses are joined to late truth by the server itself")]
+    public static partial void ElasticsearchSuperseded(ILogger logger, string uri);
+
+    [LoggerMessage(EventId = 5, EventName = "StateRestored", Level = LogLevel.Information,
+        Message = "State restored from {Store}: {Keys} keys, {Ids} remembered event ids, in {ElapsedMs} ms")]
+    public static partial void StateRestored(ILogger logger, string store, int keys, int ids, long elapsedMs);
+
+    [LoggerMessage(EventId = 6, EventName = "StorageUnavailable", Level = LogLevel.Error,
+        Message = "Storage unavailable, answering 503 until it recovers: {Reason}")]
+    public static partial void StorageUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 7, EventName = "StorageRecovered", Level = LogLevel.Information,
+        Message = "Storage available again")]
+    public static partial void StorageRecovered(ILogger logger);
+
+    [LoggerMessage(EventId = 8, EventName = "KeysReset", Level = LogLevel.Information,
+        Message = "Reset {Count} key(s) matching {Namespace}/{Deployment}/{Predictor}/{Model}")]
+    public static partial void KeysReset(ILogger logger, int count, string @namespace, string deployment, string predictor, string model);
+}

@@ -1,0 +1,202 @@
+using System.Net;
+using CloudNative.CloudEvents;
+using CloudNative.CloudEvents.SystemTextJson;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Cli;
+using FeedbackMetrics.Server.CloudEvents;
+using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Ingest;
+using FeedbackMetrics.Server.Options;
+using FeedbackMetrics.Server.Problems;
+using FeedbackMetrics.Server.Reply;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Prometheus;
+
+namespace FeedbackMetrics.Server.Hosting;
+
+/// <summary>The composition root: command line and options, services, middleware and endpoints.</summary>
+public static class ServerApp
+{
+    /// <summary>Builds the server from Seldon-style arguments; null when --help was asked.</summary>
+    public static WebApplication? Build(string[] args, Action<WebApplicationBuilder>? customize = null)
+    {
+        var cli = SeldonCommandLine.Parse(args, Console.Out);
+        if (cli is null)
+        {
+            return null;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddInMemoryCollection(cli);
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+
+        // Defaults for an operator reading kubectl logs: no per-request lines, no retry stack traces
+        // (ReplySender logs one line per failed reply). Logging__LogLevel__<Category> overrides them.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Error);
+
+        AddOptions(builder.Services);
+        AddServices(builder.Services, builder.Configuration);
+        ConfigureKestrel(builder);
+        customize?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseRouting();
+        app.UseHttpMetrics(o => o.SetMetricFactory(app.Services.GetRequiredService<IMetricFactory>()));
+        app.MapIngestEndpoints();
+        app.MapMetricsEndpoints();
+        app.MapHealthEndpoints();
+
+        app.Lifetime.ApplicationStarted.Register(() => LogStart(app));
+        return app;
+    }
+
+    /// <summary>The address Kestrel actually bound (useful with --http_port 0).</summary>
+    public static Uri BoundAddress(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+
+    private static void AddOptions(IServiceCollection services)
+    {
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DecodingOptions>().BindConfiguration(DecodingOptions.Section).ValidateDataAnnotations()
+            .Validate(
+                o => ClassDecoder.StorageUris.ContainsKey(o.StorageUri),
+                $"--storage_uri must be one of: {string.Join(", ", ClassDecoder.StorageUris.Keys)}.")
+            .ValidateOnStart();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ReplyOptions>().BindConfiguration(ReplyOptions.Section).ValidateDataAnnotations()
+            .Validate(o => string.IsNullOrWhiteSpace(o.Url) || Uri.TryCreate(o.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https", "--reply_url must be an absolute http(s) URL.")
+            .ValidateOnStart();
+        services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.DedupeTtl > TimeSpan.Zero, "--dedupe_ttl must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddOptions<JoinOptions>().BindConfiguration(JoinOptions.Section);
+    }
+
+    private static void AddServices(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddProblemDetails();
+        services.AddExceptionHandler<RejectionHandler>();
+        services.TryAddTimeProvider();
+
+        services.AddSingleton(IdentityDefaults.From(configuration));
+        services.AddSingleton<CloudEventFormatter>(new JsonEventFormatter());
+        services.AddSingleton<CloudEventReader>();
+        services.AddSingleton<CloudEventWriter>();
+
+        services.AddSingleton(sp =>
+        {
+            var decoding = sp.GetRequiredService<IOptions<DecodingOptions>>().Value;
+            var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
+            return ClassDecoder.Create(ClassDecoder.StorageUris[decoding.StorageUri], limits.MaxClasses, decoding.BinaryThreshold);
+        });
+        services.AddSingleton(sp =>
+        {
+            var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
+            return new MetricsBook(limits.MaxKeys, limits.MaxClasses);
+        });
+        services.AddSingleton(sp =>
+        {
+            var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
+            return new DedupeWindow(state.DedupeTtl, state.DedupeMaxIds, sp.GetRequiredService<TimeProvider>());
+        });
+        services.AddSingleton<IFeedbackStore>(sp => new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>()));
+        services.AddSingleton<Readiness>();
+        services.AddHostedService<StoreInitializer>();
+
+        services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
+        services.AddSingleton<IMetricFactory>(sp => Prometheus.Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>()));
+        services.AddSingleton<ServerCounters>();
+        services.AddSingleton(sp => new DomainMetricsExporter(
+            sp.GetRequiredService<CollectorRegistry>(),
+            sp.GetRequiredService<IMetricFactory>(),
+            sp.GetRequiredService<MetricsBook>(),
+            sp.GetRequiredService<ClassDecoder>().Kind == DecoderKind.BinaryMetrics,
+            sp.GetRequiredService<IOptions<ReplyOptions>>().Value.EventType));
+
+        services.AddSingleton<FeedbackIngest>();
+        services.AddSingleton<ReplyFactory>();
+        services.AddSingleton<ReplyQueue>();
+        services.AddHostedService<ReplySender>();
+        services.AddHttpClient(ReplySender.ClientName)
+            .AddResilienceHandler("reply", (pipeline, context) =>
+            {
+                var reply = context.ServiceProvider.GetRequiredService<IOptions<ReplyOptions>>().Value;
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = Math.Max(reply.Retries, 1),
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(200),
+                    ShouldHandle = reply.Retries == 0 ? _ => PredicateResult.False() : new HttpRetryStrategyOptions().ShouldHandle,
+                });
+                pipeline.AddTimeout(TimeSpan.FromSeconds(10));
+            });
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+
+    private static void ConfigureKestrel(WebApplicationBuilder builder)
+    {
+        var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        var limits = builder.Configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            if (IPAddress.TryParse(server.BindAddress, out var address))
+            {
+                kestrel.Listen(address, server.HttpPort);
+            }
+            else
+            {
+                kestrel.ListenAnyIP(server.HttpPort);
+            }
+
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = limits.MaxBodyBytes + 1;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));
+        });
+    }
+
+    private static void LogStart(WebApplication app)
+    {
+        var services = app.Services;
+        services.GetRequiredService<DomainMetricsExporter>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("FeedbackMetrics.Server");
+        var server = services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        var decoding = services.GetRequiredService<IOptions<DecodingOptions>>().Value;
+        var state = services.GetRequiredService<IOptions<StateOptions>>().Value;
+        var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
+        Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.FeedbackTypes), state.Mode, reply.Url is { Length: > 0 } u ? u : "none");
+        if (services.GetRequiredService<IOptions<JoinOptions>>().Value.ElasticsearchUri is { Length: > 0 } es)
+        {
+            Log.ElasticsearchSuperseded(logger, es);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using System.Text.Json.Serialization;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Server.Ingest;
+using FeedbackMetrics.Server.Reply;
+
+namespace FeedbackMetrics.Server.Json;
+
+/// <summary>The JSON view of <c>GET /v1/metrics</c>: one entry per key.</summary>
+public sealed record MetricsDocument(IReadOnlyList<KeySummary> Deployments);
+
+/// <summary>The answer to a batch-mode request: one result per event, in order.</summary>
+public sealed record BatchResponse(IReadOnlyList<BatchItem> Results);
+
+/// <summary>One event of a batch: its source, id and outcome (accepted, duplicate or ignored).</summary>
+public sealed record BatchItem(string Source, string Id, string Outcome);
+
+/// <summary>Source-generated serializers for every JSON body the server writes.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(MetricsDocument))]
+[JsonSerializable(typeof(BatchResponse))]
+[JsonSerializable(typeof(ReplyBody))]
+public sealed partial class ServerJsonContext : JsonSerializerContext;

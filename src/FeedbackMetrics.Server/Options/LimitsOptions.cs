@@ -1,0 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FeedbackMetrics.Server.Options;
+
+/// <summary>Bounds that keep memory and Prometheus cardinality safe from hostile or buggy senders.</summary>
+public sealed class LimitsOptions
+{
+    public const string Section = "FeedbackMetrics:Limits";
+
+    [Range(1, 10_000_000)]
+    public int MaxKeys { get; set; } = 10_000;
+
+    [Range(2, 100_000)]
+    public int MaxClasses { get; set; } = 1_000;
+
+    [Range(1024, 1L << 30)]
+    public long MaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+}

@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FeedbackMetrics.Server.Options;
+
+/// <summary>How the server listens and names itself.</summary>
+public sealed class ServerOptions
+{
+    public const string Section = "FeedbackMetrics:Server";
+
+    public string ModelName { get; set; } = "metrics";
+
+    [Range(0, 65535)]
+    public int HttpPort { get; set; } = 8080;
+
+    [Required]
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    [RegularExpression("^seldonfeedback\\.http$", ErrorMessage = "Only --protocol seldonfeedback.http is served by the metrics server.")]
+    public string Protocol { get; set; } = "seldonfeedback.http";
+}

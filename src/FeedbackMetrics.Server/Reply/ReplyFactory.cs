@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CloudNative.CloudEvents;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Server.Ingest;
+using FeedbackMetrics.Server.Json;
+using FeedbackMetrics.Server.Options;
+using Microsoft.Extensions.Options;
+
+namespace FeedbackMetrics.Server.Reply;
+
+/// <summary>Builds the metric CloudEvent of a counted feedback event.</summary>
+public sealed class ReplyFactory(IOptions<ReplyOptions> options, TimeProvider time)
+{
+    private readonly Uri _source = new(options.Value.EventSource, UriKind.RelativeOrAbsolute);
+    private readonly string _type = options.Value.EventType;
+
+    public CloudEvent Create(CloudEvent incoming, CloudEventId id, DecodedFeedback feedback, KeySnapshot snapshot, bool binary)
+    {
+        var updates = SeldonCounters.ForRows(feedback.Rows, binary);
+        var metrics = new ReplyMetric[updates.Count];
+        for (var i = 0; i < metrics.Length; i++)
+        {
+            var u = updates[i];
+            metrics[i] = new ReplyMetric(u.Key, "COUNTER", u.Value, u.Class is null ? null : new Dictionary<string, string> { ["class"] = u.Class });
+        }
+
+        var body = new ReplyBody(metrics, feedback.Rows.Length, MetricsCalculator.Summarize(snapshot));
+        var reply = new CloudEvent(CloudEventsSpecVersion.V1_0)
+        {
+            Id = ReplyIdOf(id),
+            Source = _source,
+            Type = _type,
+            Time = time.GetUtcNow(),
+            DataContentType = "application/json",
+            Data = JsonSerializer.SerializeToUtf8Bytes(body, ServerJsonContext.Default.ReplyBody),
+        };
+        foreach (var name in IdentityExtensions.All)
+        {
+            if (IdentityExtensions.Read(incoming, name) is { } value)
+            {
+                reply[name] = value;
+            }
+        }
+
+        return reply;
+    }
+
+    /// <summary>Derived from the feedback's (source, id), so the reply posted to the reply URL and the one returned to the broker share one id.</summary>
+    public static string ReplyIdOf(CloudEventId id)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData(Encoding.UTF8.GetBytes($"{id.Source}\n{id.Id}"), hash);
+        return Convert.ToHexStringLower(hash[..16]);
+    }
+}

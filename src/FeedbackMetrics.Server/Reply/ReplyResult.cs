@@ -1,0 +1,9 @@
+namespace FeedbackMetrics.Server.Reply;
+
+/// <summary>What became of one metric event meant for the reply URL.</summary>
+public enum ReplyResult
+{
+    Sent,
+    Failed,
+    Dropped,
+}
