@@ -23,6 +23,11 @@ public sealed class CloudEventReader(CloudEventFormatter formatter)
         var body = await ReadBodyAsync(request, maxBytes, cancellationToken);
         try
         {
+            if (MimeUtilities.IsCloudEventsBatchContentType(contentType) || MimeUtilities.IsCloudEventsContentType(contentType))
+            {
+                body = SpecVersion03.UpgradeJson(body);
+            }
+
             if (MimeUtilities.IsCloudEventsBatchContentType(contentType))
             {
                 var batch = Decode(() => formatter.DecodeBatchModeMessage(body, ParseContentType(contentType), null));
@@ -66,7 +71,7 @@ public sealed class CloudEventReader(CloudEventFormatter formatter)
             throw Bad($"Not a CloudEvent: no {HttpUtilities.SpecVersionHttpHeader} header, and the content type ({contentType ?? "none"}) is not application/cloudevents+json.");
         }
 
-        var version = CloudEventsSpecVersion.FromVersionId(specVersionId)
+        var version = CloudEventsSpecVersion.FromVersionId(specVersionId == SpecVersion03.VersionId ? "1.0" : specVersionId)
             ?? throw Bad($"CloudEvents specversion '{specVersionId}' is not supported; use 1.0 or 0.3.");
         if (contentType is not null && !IsJson(contentType))
         {
@@ -83,6 +88,15 @@ public sealed class CloudEventReader(CloudEventFormatter formatter)
             }
 
             var name = header.Key[HttpUtilities.HttpHeaderPrefix.Length..].ToLowerInvariant();
+            if (specVersionId == SpecVersion03.VersionId && SpecVersion03.UpgradeAttributeName(name) is { } upgraded)
+            {
+                name = upgraded;
+            }
+            else if (specVersionId == SpecVersion03.VersionId)
+            {
+                continue;
+            }
+
             var value = DecodeHeaderValue(header.Key, header.Value.ToString());
             cloudEvent.SetAttributeFromString(name, value);
         }

@@ -10,6 +10,7 @@ public sealed class CloudEventWriter(CloudEventFormatter formatter)
     public async Task WriteBinaryAsync(HttpResponse response, CloudEvent cloudEvent, int status, CancellationToken cancellationToken)
     {
         response.StatusCode = status;
+        response.Headers[HttpUtilities.SpecVersionHttpHeader] = cloudEvent.SpecVersion.VersionId;
         foreach (var (attribute, value) in cloudEvent.GetPopulatedAttributes())
         {
             if (attribute == cloudEvent.SpecVersion.DataContentTypeAttribute)

@@ -99,7 +99,7 @@ public static class ServerApp
         services.AddExceptionHandler<RejectionHandler>();
         services.TryAddTimeProvider();
 
-        services.AddSingleton(IdentityDefaults.From(configuration));
+        services.AddSingleton(sp => IdentityDefaults.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<CloudEventFormatter>(new JsonEventFormatter());
         services.AddSingleton<CloudEventReader>();
         services.AddSingleton<CloudEventWriter>();

@@ -21,6 +21,9 @@ public sealed class ReplySender(
     public const string ClientName = "reply";
     private const int Concurrency = 4;
 
+    // Posts in flight are not cut by the stop signal but by the host's shutdown deadline, so the queue can drain.
+    private readonly CancellationTokenSource _deadline = new();
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!queue.Enabled)
@@ -28,17 +31,24 @@ public sealed class ReplySender(
             return Task.CompletedTask;
         }
 
-        return Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => SendLoopAsync(stoppingToken)));
+        return Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => SendLoopAsync(_deadline.Token)));
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // Let what is queued go out while the host's shutdown timeout allows, then stop.
         queue.Complete();
+        using var registration = cancellationToken.Register(_deadline.Cancel);
         await base.StopAsync(cancellationToken);
     }
 
-    private async Task SendLoopAsync(CancellationToken stoppingToken)
+    public override void Dispose()
+    {
+        _deadline.Dispose();
+        base.Dispose();
+    }
+
+    private async Task SendLoopAsync(CancellationToken deadline)
     {
         var url = options.Value.ParsedUrl!;
         var client = clients.CreateClient(ClientName);
@@ -47,7 +57,7 @@ public sealed class ReplySender(
             try
             {
                 using var content = reply.ToHttpContent(ContentMode.Binary, formatter);
-                using var response = await client.PostAsync(url, content, stoppingToken);
+                using var response = await client.PostAsync(url, content, deadline);
                 if (response.IsSuccessStatusCode)
                 {
                     counters.CountReply(ReplyResult.Sent);
