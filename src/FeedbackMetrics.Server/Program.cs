@@ -11,7 +11,7 @@ try
     }
 
     await app.RunAsync();
-    return 0;
+    return Environment.ExitCode;
 }
 catch (CommandLineException e)
 {

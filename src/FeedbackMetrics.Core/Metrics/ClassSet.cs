@@ -15,6 +15,28 @@ internal sealed class ClassSet
 
     public int Count => _names.Count;
 
+    public static ClassSet FromNames(IEnumerable<string> names)
+    {
+        var set = new ClassSet();
+        foreach (var name in names)
+        {
+            set.PositionOf(ClassLabel.OfName(name));
+        }
+
+        return set;
+    }
+
+    /// <summary>Registers every class the feedback brings, in the one order both the read model and the stores use.</summary>
+    public void Register(DecodedFeedback feedback)
+    {
+        EnsureWidth(feedback.ClassWidth);
+        foreach (var row in feedback.Rows)
+        {
+            PositionOf(row.Truth);
+            PositionOf(row.Predicted);
+        }
+    }
+
     public IReadOnlyList<string> Names => _names;
 
     /// <summary>How many classes would be added if these labels (and a one-hot width) were applied.</summary>

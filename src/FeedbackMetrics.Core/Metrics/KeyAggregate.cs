@@ -28,40 +28,47 @@ public sealed class KeyAggregate(MetricKey key)
         lock (_lock)
         {
             CheckCapacityLocked(_classes, feedback, maxClasses);
-            _classes.EnsureWidth(feedback.ClassWidth);
+            _classes.Register(feedback);
+            _matrix.Grow(_classes.Count);
             foreach (var row in feedback.Rows)
             {
-                var truth = _classes.PositionOf(row.Truth);
-                var predicted = _classes.PositionOf(row.Predicted);
-                _matrix.Grow(_classes.Count);
-                _matrix.Add(truth, predicted, 1);
+                _matrix.Add(_classes.PositionOf(row.Truth), _classes.PositionOf(row.Predicted), 1);
             }
 
-            _matrix.Grow(_classes.Count);
             _count += feedback.Rows.Length;
             _version++;
         }
     }
 
-    /// <summary>Adds stored counts back (start-up restore): classes by name, cells by (truth, predicted) position in <paramref name="classes"/>.</summary>
-    public void Restore(IReadOnlyList<string> classes, IEnumerable<(int Truth, int Predicted, long Count)> cells)
+    /// <summary>Adds stored counts back (start-up restore): classes in their stored order, cells by class name.</summary>
+    public void Restore(IEnumerable<string> classes, IEnumerable<(string Truth, string Predicted, long Count)> cells)
     {
         lock (_lock)
         {
-            var positions = new int[classes.Count];
-            for (var i = 0; i < classes.Count; i++)
+            foreach (var name in classes)
             {
-                positions[i] = _classes.PositionOf(ClassLabel.OfName(classes[i]));
+                _classes.PositionOf(ClassLabel.OfName(name));
             }
 
-            _matrix.Grow(_classes.Count);
             foreach (var (truth, predicted, count) in cells)
             {
-                _matrix.Add(positions[truth], positions[predicted], count);
+                var t = _classes.PositionOf(ClassLabel.OfName(truth));
+                var p = _classes.PositionOf(ClassLabel.OfName(predicted));
+                _matrix.Grow(_classes.Count);
+                _matrix.Add(t, p, count);
                 _count += count;
             }
 
             _version++;
+        }
+    }
+
+    /// <summary>The class names in matrix order.</summary>
+    public string[] ClassNames()
+    {
+        lock (_lock)
+        {
+            return [.. _classes.Names];
         }
     }
 

@@ -19,6 +19,9 @@ public interface IFeedbackStore
     /// </summary>
     ValueTask<ApplyResult> ApplyAsync(CloudEventId id, MetricKey key, DecodedFeedback feedback, CancellationToken cancellationToken);
 
+    /// <summary>Commits what is pending and releases the store (graceful stop).</summary>
+    Task StopAsync(CancellationToken cancellationToken);
+
     /// <summary>Forgets every figure of the given keys; returns how many existed.</summary>
     ValueTask<int> ResetAsync(IReadOnlyCollection<MetricKey> keys, CancellationToken cancellationToken);
 

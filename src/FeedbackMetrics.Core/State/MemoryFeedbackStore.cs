@@ -12,6 +12,8 @@ public sealed class MemoryFeedbackStore(MetricsBook book, DedupeWindow dedupe) :
     public Task<RestoreReport> InitializeAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new RestoreReport("memory", book.KeyCount, dedupe.Count));
 
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public ValueTask<ApplyResult> ApplyAsync(CloudEventId id, MetricKey key, DecodedFeedback feedback, CancellationToken cancellationToken)
     {
         if (dedupe.Contains(id))

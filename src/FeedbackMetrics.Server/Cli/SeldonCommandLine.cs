@@ -28,7 +28,7 @@ internal static class SeldonCommandLine
         new("reply_queue_capacity", "Reply:QueueCapacity", "Metric events waiting to be posted before new ones are dropped (and counted).", "10000"),
         new("reply_retries", "Reply:Retries", "Retries of a failed post to --reply_url, with exponential backoff.", "4"),
         new("elasticsearch_uri", "Join:ElasticsearchUri", "Accepted for compatibility with Seldon; superseded by the built-in join of late truth.", ""),
-        new("state", "State:Mode", "Where counts are kept: memory (lost on restart) or sqlite (durable, under --state_dir).", "memory"),
+        new("state", "State:Mode", "Where counts are kept: sqlite (durable, exactly-once across restarts, under --state_dir) or memory (lost on restart).", "sqlite"),
         new("state_dir", "State:Dir", "Directory of the durable state.", "./data"),
         new("dedupe_ttl", "State:DedupeTtl", "How long the (source, id) of a counted event is remembered to swallow redeliveries (hh:mm:ss or d.hh:mm:ss).", "1.00:00:00"),
         new("dedupe_max_ids", "State:DedupeMaxIds", "Most event ids remembered; the oldest are forgotten first.", "1000000"),

@@ -36,4 +36,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 8, EventName = "KeysReset", Level = LogLevel.Information,
         Message = "Reset {Count} key(s) matching {Namespace}/{Deployment}/{Predictor}/{Model}")]
     public static partial void KeysReset(ILogger logger, int count, string @namespace, string deployment, string predictor, string model);
+
+    [LoggerMessage(EventId = 9, EventName = "StateUnusable", Level = LogLevel.Critical,
+        Message = "The state cannot be loaded, stopping: {Reason}")]
+    public static partial void StateUnusable(ILogger logger, string reason, Exception exception);
 }

@@ -11,6 +11,7 @@ using FeedbackMetrics.Server.Ingest;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Problems;
 using FeedbackMetrics.Server.Reply;
+using FeedbackMetrics.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -65,6 +66,7 @@ public static class ServerApp
         app.MapIngestEndpoints();
         app.MapMetricsEndpoints();
         app.MapHealthEndpoints();
+        app.MapAdminEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() => LogStart(app));
         return app;
@@ -96,6 +98,7 @@ public static class ServerApp
     private static void AddServices(IServiceCollection services, IConfiguration configuration)
     {
         services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, Json.ServerJsonContext.Default));
         services.AddExceptionHandler<RejectionHandler>();
         services.TryAddTimeProvider();
 
@@ -120,8 +123,11 @@ public static class ServerApp
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
             return new DedupeWindow(state.DedupeTtl, state.DedupeMaxIds, sp.GetRequiredService<TimeProvider>());
         });
-        services.AddSingleton<IFeedbackStore>(sp => new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>()));
+        services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value.Mode == "memory"
+            ? new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>())
+            : ActivatorUtilities.CreateInstance<SqliteFeedbackStore>(sp));
         services.AddSingleton<Readiness>();
+        services.AddSingleton<AdminToken>();
         services.AddHostedService<StoreInitializer>();
 
         services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());

@@ -29,7 +29,7 @@ public static class IngestEndpoints
     {
         if (readiness.NotReadyReason is { } reason)
         {
-            throw new StorageUnavailableException($"Not ready: {reason}.");
+            throw new StorageUnavailableException($"Not ready: {reason.TrimEnd('.')}.");
         }
 
         using var incoming = await reader.ReadAsync(context.Request, limits.Value.MaxBodyBytes, context.RequestAborted);

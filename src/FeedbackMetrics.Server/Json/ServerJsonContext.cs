@@ -22,4 +22,5 @@ public sealed record BatchItem(string Source, string Id, string Outcome);
 [JsonSerializable(typeof(MetricsDocument))]
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(ReplyBody))]
+[JsonSerializable(typeof(FeedbackMetrics.Server.Hosting.ResetResult))]
 public sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -8,7 +8,7 @@ public sealed class StateOptions
     public const string Section = "FeedbackMetrics:State";
 
     [RegularExpression("^(memory|sqlite)$", ErrorMessage = "--state must be memory or sqlite.")]
-    public string Mode { get; set; } = "memory";
+    public string Mode { get; set; } = "sqlite";
 
     public string Dir { get; set; } = "./data";
 

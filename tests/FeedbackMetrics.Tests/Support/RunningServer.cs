@@ -13,9 +13,12 @@ public sealed class RunningServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private RunningServer(WebApplication app, string stateDir)
+    private readonly bool _ownsStateDir;
+
+    private RunningServer(WebApplication app, string stateDir, bool ownsStateDir)
     {
         _app = app;
+        _ownsStateDir = ownsStateDir;
         StateDir = stateDir;
         BaseAddress = ServerApp.BoundAddress(app);
         Client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -30,15 +33,20 @@ public sealed class RunningServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a server with Seldon-style arguments (port, bind address and state dir are added) and waits until it is ready.</summary>
-    public static async Task<RunningServer> StartAsync(IEnumerable<string>? args = null, Action<WebApplicationBuilder>? customize = null, string? stateDir = null)
+    public static async Task<RunningServer> StartAsync(IEnumerable<string>? args = null, Action<WebApplicationBuilder>? customize = null, string? stateDir = null, bool waitReady = true)
     {
+        var ownsStateDir = stateDir is null;
         stateDir ??= Path.Combine(Path.GetTempPath(), "fm-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(stateDir);
         string[] all = ["--http_port", "0", "--bind_address", "127.0.0.1", "--state_dir", stateDir, .. args ?? []];
         var app = ServerApp.Build(all, customize) ?? throw new InvalidOperationException("--help given");
         await app.StartAsync();
-        var server = new RunningServer(app, stateDir);
-        await server.WaitReadyAsync();
+        var server = new RunningServer(app, stateDir, ownsStateDir);
+        if (waitReady)
+        {
+            await server.WaitReadyAsync();
+        }
+
         return server;
     }
 
@@ -47,7 +55,7 @@ public sealed class RunningServer : IAsyncDisposable
 
     public async Task WaitReadyAsync()
     {
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 600; i++)
         {
             using var response = await Client.GetAsync("/ready");
             if (response.IsSuccessStatusCode)
@@ -104,6 +112,11 @@ public sealed class RunningServer : IAsyncDisposable
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (!_ownsStateDir)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(StateDir, recursive: true);

@@ -1,0 +1,300 @@
+using System.Threading.Channels;
+using FeedbackMetrics.Core;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Options;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FeedbackMetrics.Server.Storage;
+
+/// <summary>
+/// Durable, exactly-once state in SQLite. One writer task owns the connection and the read model: it takes
+/// every request waiting in its queue, writes them in one transaction (group commit), and only after the
+/// commit applies them to the read model and completes their requests, so nothing is acknowledged that is
+/// not on disk. Redeliveries are recognised by the (source, id) rows written in the same transaction.
+/// On a storage error it answers 503 and probes the file every second; once a write succeeds again it
+/// rebuilds the read model from the file and takes requests again.
+/// </summary>
+public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposable
+{
+    private const int MaxBatch = 1024;
+    private const int QueueCapacity = 8192;
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
+
+    private readonly MetricsBook _book;
+    private readonly StateOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SqliteFeedbackStore> _logger;
+    private readonly Channel<WriteRequest> _queue = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private SqliteConnection? _connection;
+    private SqliteStatements? _statements;
+    private Dictionary<MetricKey, long> _keyIds = [];
+    private long _rememberedIds;
+    private long _lastPrune;
+    private Task _writer = Task.CompletedTask;
+    private volatile string? _unavailable = "state not loaded";
+
+    public SqliteFeedbackStore(MetricsBook book, IOptions<StateOptions> options, TimeProvider time, ILogger<SqliteFeedbackStore> logger)
+    {
+        _book = book;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    public string? Unavailable => _unavailable;
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Opens and loads the file. A file this server cannot use (newer schema, not SQLite) throws; a directory
+    /// that cannot be written yet (read-only, full, locked) leaves the store unavailable and probing.
+    /// </summary>
+    public Task<RestoreReport> InitializeAsync(CancellationToken cancellationToken)
+    {
+        var store = $"sqlite {SqliteStateFile.PathIn(_options.Dir)}";
+        try
+        {
+            OpenAndLoad();
+            ProbeWrite();
+            _unavailable = null;
+        }
+        catch (Exception e) when (IsStorageFault(e))
+        {
+            Close(checkpoint: false);
+            _unavailable = e.Message.TrimEnd('.');
+            Log.StorageUnavailable(_logger, e.Message);
+            store += " (unavailable, retrying every second)";
+        }
+
+        _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+        return Task.FromResult(new RestoreReport(store, _keyIds.Count, (int)Math.Min(_rememberedIds, int.MaxValue)));
+    }
+
+    private static bool IsStorageFault(Exception e) => e is SqliteException or IOException or UnauthorizedAccessException;
+
+    public ValueTask<ApplyResult> ApplyAsync(CloudEventId id, MetricKey key, DecodedFeedback feedback, CancellationToken cancellationToken)
+    {
+        var request = new ApplyRequest(id, key, feedback);
+        Enqueue(request);
+        return new ValueTask<ApplyResult>(request.Completion.Task);
+    }
+
+    public async ValueTask<int> ResetAsync(IReadOnlyCollection<MetricKey> keys, CancellationToken cancellationToken)
+    {
+        var request = new ResetRequest(keys);
+        Enqueue(request);
+        return await request.Completion.Task;
+    }
+
+    /// <summary>Stops taking requests, commits what is queued, checkpoints the WAL and closes the file.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        using (cancellationToken.Register(_stopping.Cancel))
+        {
+            await _writer;
+        }
+
+        Close(checkpoint: true);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None);
+        _stopping.Dispose();
+    }
+
+    private void Enqueue(WriteRequest request)
+    {
+        if (_unavailable is { } reason)
+        {
+            throw new StorageUnavailableException($"Storage unavailable: {reason}.");
+        }
+
+        if (!_queue.Writer.TryWrite(request))
+        {
+            throw new StorageUnavailableException("The write queue is full or the server is stopping.");
+        }
+    }
+
+    private void OpenAndLoad()
+    {
+        CheckDirectoryWritable();
+        _connection = SqliteStateFile.Open(_options.Dir);
+        _statements = new SqliteStatements(_connection);
+        (_keyIds, _rememberedIds) = SqliteStateLoader.Load(_connection, _book, Now);
+    }
+
+    /// <summary>SQLite says only "unable to open database file"; this names the real cause (read-only, full, missing rights).</summary>
+    private void CheckDirectoryWritable()
+    {
+        var probe = Path.Combine(_options.Dir, ".write-probe");
+        try
+        {
+            Directory.CreateDirectory(_options.Dir);
+            File.WriteAllBytes(probe, [1]);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"state directory {Path.GetFullPath(_options.Dir)} is not writable: {e.Message}", e);
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<WriteRequest>(MaxBatch);
+        while (true)
+        {
+            if (_unavailable is not null)
+            {
+                FailQueued();
+                if (!await DelayAsync(ProbeInterval))
+                {
+                    return;
+                }
+
+                TryRecover();
+                continue;
+            }
+
+            if (!await _queue.Reader.WaitToReadAsync())
+            {
+                return;
+            }
+
+            // Take what is waiting; a reset is written alone so applies before and after it keep their order.
+            while (batch.Count < MaxBatch && _queue.Reader.TryPeek(out var next) && (batch.Count == 0 || next is ApplyRequest))
+            {
+                _queue.Reader.TryRead(out _);
+                batch.Add(next);
+                if (next is ResetRequest)
+                {
+                    break;
+                }
+            }
+
+            try
+            {
+                if (batch[0] is ResetRequest reset)
+                {
+                    reset.Completion.TrySetResult(WriteReset(reset));
+                }
+                else
+                {
+                    WriteApplies(batch);
+                }
+
+                PruneIfDue();
+            }
+            catch (SqliteException e)
+            {
+                EnterFailure(e, batch);
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private async Task<bool> DelayAsync(TimeSpan delay)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, _stopping.Token);
+            return !_queue.Reader.Completion.IsCompleted;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private void FailQueued()
+    {
+        while (_queue.Reader.TryRead(out var request))
+        {
+            Fail(request, new StorageUnavailableException($"Storage unavailable: {_unavailable}."));
+        }
+    }
+
+    private static void Fail(WriteRequest request, Exception e)
+    {
+        switch (request)
+        {
+            case ApplyRequest apply:
+                apply.Completion.TrySetException(e);
+                break;
+            case ResetRequest reset:
+                reset.Completion.TrySetException(e);
+                break;
+        }
+    }
+
+    private void EnterFailure(SqliteException e, List<WriteRequest> batch)
+    {
+        var reason = $"SQLite error {e.SqliteErrorCode} ({e.SqliteExtendedErrorCode}): {e.Message}";
+        Log.StorageUnavailable(_logger, reason);
+        _unavailable = reason;
+        foreach (var request in batch)
+        {
+            Fail(request, new StorageUnavailableException($"Storage unavailable: {reason}.", e));
+        }
+
+        Close(checkpoint: false);
+    }
+
+    /// <summary>Reopens the file, proves a write commits, and rebuilds the read model from it (the file is the truth).</summary>
+    private void TryRecover()
+    {
+        try
+        {
+            OpenAndLoad();
+            ProbeWrite();
+            _unavailable = null;
+            Log.StorageRecovered(_logger);
+        }
+        catch (Exception e) when (IsStorageFault(e) || e is StateFileException)
+        {
+            Close(checkpoint: false);
+        }
+    }
+
+    private void ProbeWrite()
+    {
+        using var transaction = _connection!.BeginTransaction(deferred: false);
+        using var probe = _connection.CreateCommand();
+        probe.Transaction = transaction;
+        probe.CommandText = "INSERT INTO meta(name, value) VALUES ('last_open', $at) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+        probe.Parameters.AddWithValue("$at", Now.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        probe.ExecuteNonQuery();
+        transaction.Commit();
+    }
+
+    private void Close(bool checkpoint)
+    {
+        if (checkpoint && _connection is not null)
+        {
+            try
+            {
+                SqliteStateFile.Execute(_connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+            }
+            catch (SqliteException)
+            {
+                // The WAL stays and is replayed on the next open; nothing is lost.
+            }
+        }
+
+        _statements?.Dispose();
+        _connection?.Dispose();
+        _statements = null;
+        _connection = null;
+    }
+}

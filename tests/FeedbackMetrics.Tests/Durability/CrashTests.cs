@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using FeedbackMetrics.Tests.Support;
+
+namespace FeedbackMetrics.Tests.Durability;
+
+/// <summary>
+/// SIGKILL at a random moment while clients send, then a restart on the same state and a full redelivery
+/// (as a broker retries): nothing acknowledged is lost, nothing is counted twice.
+/// </summary>
+[Category("Crash")]
+public sealed class CrashTests
+{
+    private const int Events = 4000;
+    private const int Clients = 8;
+
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    [TestCase(4)]
+    public async Task Killed_server_loses_no_acknowledged_event_and_counts_redeliveries_once(int seed)
+    {
+        var random = new Random(seed);
+        var stateDir = Path.Combine(Path.GetTempPath(), "fm-crash", Guid.NewGuid().ToString("N"));
+        var acknowledged = new ConcurrentDictionary<int, bool>();
+        var attempted = new ConcurrentDictionary<int, bool>();
+        var killAfter = TimeSpan.FromMilliseconds(random.Next(300, 1500));
+
+        await using (var server = await ServerProcess.StartAsync(stateDir))
+        {
+            using var sending = new CancellationTokenSource();
+            var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+            {
+                for (var i = c; i < Events && !sending.IsCancellationRequested; i += Clients)
+                {
+                    attempted[i] = true;
+                    try
+                    {
+                        using var response = await Post(server.Client, i);
+                        if (response.IsSuccessStatusCode)
+                        {
+                            acknowledged[i] = true;
+                        }
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return; // the server died under us
+                    }
+                }
+            })).ToList();
+
+            await Task.Delay(killAfter);
+            await server.KillAsync();
+            await sending.CancelAsync();
+            await Task.WhenAll(clients);
+        }
+
+        TestContext.Out.WriteLine($"seed {seed}: killed after {killAfter.TotalMilliseconds} ms with {acknowledged.Count} acknowledged of {attempted.Count} attempted");
+        Assert.That(acknowledged, Is.Not.Empty, "the kill came before any event was acknowledged; the test proved nothing");
+        Assert.That(attempted.Count, Is.LessThan(Events), "the kill came after every event was sent; the test proved nothing");
+
+        await using (var server = await ServerProcess.StartAsync(stateDir))
+        {
+            var restored = await CountAsync(server.Client);
+            Assert.That(restored, Is.GreaterThanOrEqualTo(acknowledged.Count), "an acknowledged event was lost");
+            Assert.That(restored, Is.LessThanOrEqualTo(attempted.Count), "more events were counted than were sent");
+
+            await Parallel.ForEachAsync(Enumerable.Range(0, Events), new ParallelOptions { MaxDegreeOfParallelism = Clients }, async (i, _) =>
+            {
+                using var response = await Post(server.Client, i);
+                Assert.That(response.IsSuccessStatusCode, Is.True, $"event {i}: {response.StatusCode}");
+            });
+
+            Assert.That(await CountAsync(server.Client), Is.EqualTo(Events), "after redelivery of every event, each is counted exactly once");
+        }
+
+        Directory.Delete(stateDir, recursive: true);
+    }
+
+    private static Task<HttpResponseMessage> Post(HttpClient client, int i)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(Support.Events.OneHot(3, (i % 3, (i / 3) % 3)), System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("ce-specversion", "1.0");
+        request.Headers.Add("ce-type", Support.Events.FeedbackType);
+        request.Headers.Add("ce-source", "crash-test");
+        request.Headers.Add("ce-id", $"event-{i}");
+        request.Headers.Add("ce-inferenceservicename", $"model-{i % 5}");
+        return client.SendAsync(request);
+    }
+
+    private static async Task<long> CountAsync(HttpClient client)
+    {
+        var json = JsonNode.Parse(await client.GetStringAsync("/v1/metrics?format=json"))!;
+        return json["deployments"]!.AsArray().Sum(d => d!["count"]!.GetValue<long>());
+    }
+}

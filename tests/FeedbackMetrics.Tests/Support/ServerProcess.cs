@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace FeedbackMetrics.Tests.Support;
+
+/// <summary>The real server as a child process (<c>dotnet FeedbackMetrics.Server.dll</c>), for crash and shutdown tests.</summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    private ServerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public int Port { get; }
+
+    public HttpClient Client { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static async Task<ServerProcess> StartAsync(string stateDir, params string[] args)
+    {
+        var port = FreePort();
+        var dll = Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])[dll, "--http_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind_address", "127.0.0.1", "--state_dir", stateDir, .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var server = new ServerProcess(Process.Start(start)!, port);
+        await server.WaitReadyAsync();
+        return server;
+    }
+
+    /// <summary>SIGKILL: no chance to flush or close anything.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, as Kubernetes sends at the start of a pod's grace period; waits for the exit.</summary>
+    public async Task TerminateAsync(TimeSpan grace)
+    {
+        if (SendSignal(_process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException("kill(SIGTERM) failed");
+        }
+
+        using var cts = new CancellationTokenSource(grace);
+        await _process.WaitForExitAsync(cts.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with {_process.ExitCode}:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await Client.GetAsync("/ready");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+
+        throw new TimeoutException($"The server did not become ready:\n{Output}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+}
