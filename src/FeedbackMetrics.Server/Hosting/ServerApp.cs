@@ -62,7 +62,14 @@ public static class ServerApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseRouting();
-        app.UseHttpMetrics(o => o.SetMetricFactory(app.Services.GetRequiredService<IMetricFactory>()));
+        app.UseHttpMetrics(o =>
+        {
+            // The duration histogram alone carries requests by route, method and code (its _count); the separate
+            // counter and in-progress gauge cost a middleware each on every request, about a fifth of our throughput.
+            o.SetMetricFactory(app.Services.GetRequiredService<IMetricFactory>());
+            o.RequestCount.Enabled = false;
+            o.InProgress.Enabled = false;
+        });
         app.MapIngestEndpoints();
         app.MapMetricsEndpoints();
         app.MapHealthEndpoints();

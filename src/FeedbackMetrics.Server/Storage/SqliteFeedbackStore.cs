@@ -9,6 +9,7 @@ using FeedbackMetrics.Server.Options;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Prometheus;
 
 namespace FeedbackMetrics.Server.Storage;
 
@@ -41,8 +42,19 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     private Task _writer = Task.CompletedTask;
     private volatile string? _unavailable = "state not loaded";
 
-    public SqliteFeedbackStore(MetricsBook book, IOptions<StateOptions> options, TimeProvider time, ILogger<SqliteFeedbackStore> logger)
+    private readonly Histogram _batchSize;
+    private readonly Histogram _commitSeconds;
+
+    public SqliteFeedbackStore(MetricsBook book, IOptions<StateOptions> options, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger)
     {
+        _batchSize = metrics.CreateHistogram(
+            "feedback_metrics_store_commit_events",
+            "Events written per SQLite transaction (group commit).",
+            new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
+        _commitSeconds = metrics.CreateHistogram(
+            "feedback_metrics_store_commit_seconds",
+            "Time to write and commit one group of events to SQLite (fsync included).",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
         _book = book;
         _options = options.Value;
         _time = time;
@@ -74,7 +86,15 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             store += " (unavailable, retrying every second)";
         }
 
-        _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+        // A thread of its own: the writer blocks on SQLite and fsync, which must not starve Kestrel's thread pool.
+        var writer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _writer = writer.Task;
+        new Thread(() =>
+        {
+            WriteLoop();
+            writer.SetResult();
+        })
+        { IsBackground = true, Name = "sqlite-writer" }.Start();
         return Task.FromResult(new RestoreReport(store, _keyIds.Count, (int)Math.Min(_rememberedIds, int.MaxValue)));
     }
 
@@ -149,7 +169,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         }
     }
 
-    private async Task WriteLoopAsync()
+    private void WriteLoop()
     {
         var batch = new List<WriteRequest>(MaxBatch);
         while (true)
@@ -157,7 +177,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             if (_unavailable is not null)
             {
                 FailQueued();
-                if (!await DelayAsync(ProbeInterval))
+                if (_stopping.Token.WaitHandle.WaitOne(ProbeInterval) || _queue.Reader.Completion.IsCompleted)
                 {
                     return;
                 }
@@ -166,7 +186,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
                 continue;
             }
 
-            if (!await _queue.Reader.WaitToReadAsync())
+            if (!_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
                 return;
             }
@@ -190,7 +210,10 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
                 }
                 else
                 {
+                    var started = _time.GetTimestamp();
                     WriteApplies(batch);
+                    _commitSeconds.Observe(_time.GetElapsedTime(started).TotalSeconds);
+                    _batchSize.Observe(batch.Count);
                 }
 
                 PruneIfDue();
@@ -201,19 +224,6 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             }
 
             batch.Clear();
-        }
-    }
-
-    private async Task<bool> DelayAsync(TimeSpan delay)
-    {
-        try
-        {
-            await Task.Delay(delay, _time, _stopping.Token);
-            return !_queue.Reader.Completion.IsCompleted;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
         }
     }
 

@@ -99,7 +99,7 @@ public sealed class RandomStreamTests
             Assert.That(type == "counter", Is.EqualTo(family.EndsWith("_total", StringComparison.Ordinal)), $"{family} is a {type}");
         }
 
-        Assert.That(prometheus.Types.Keys, Does.Contain("http_requests_received_total"), "prometheus-net's HTTP metrics are exposed");
+        Assert.That(prometheus.Types.Keys, Does.Contain("http_request_duration_seconds"), "prometheus-net's HTTP metrics are exposed");
     }
 
     private static void AssertAverage(JsonNode node, double precision, double recall, double f1)

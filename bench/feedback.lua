@@ -1,0 +1,37 @@
+-- wrk script: one single-row Seldon feedback event per request, in CloudEvents binary mode,
+-- each with its own ce-id (per thread and counter) so the server counts every one.
+local counter = 0
+local thread_id = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  thread_id = tid
+end
+
+local body = '{"response": {"data": {"ndarray": [[0.0007,0.0037,0.9956]]}}, "truth": {"data": {"ndarray": [[0,0,1]]}}}'
+
+function request()
+  counter = counter + 1
+  local headers = {
+    ["Content-Type"] = "application/json",
+    ["ce-specversion"] = "1.0",
+    ["ce-type"] = "io.seldon.serving.feedback",
+    ["ce-source"] = "wrk",
+    ["ce-id"] = run_id .. "-" .. thread_id .. "-" .. counter,
+    ["ce-inferenceservicename"] = "bench",
+  }
+  return wrk.format("POST", "/", headers, body)
+end
+
+run_id = tostring(os.time()) .. tostring(math.random(1000000))
+
+function done(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
+  io.write(string.format("RESULT rps=%.0f p50_ms=%.3f p99_ms=%.3f errors=%d requests=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000, errors, summary.requests))
+end
