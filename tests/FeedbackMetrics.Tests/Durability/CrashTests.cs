@@ -11,7 +11,7 @@ namespace FeedbackMetrics.Tests.Durability;
 [Category("Crash")]
 public sealed class CrashTests
 {
-    private const int Events = 4000;
+    private const int Events = 20_000;
     private const int Clients = 8;
 
     [TestCase(1)]
