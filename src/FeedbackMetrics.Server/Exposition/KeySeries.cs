@@ -18,6 +18,7 @@ internal sealed class KeySeries(KeyAggregate aggregate, string[] keyLabels)
         var summary = MetricsCalculator.Summarize(snapshot);
         var n = snapshot.Classes.Length;
         series.Observations.WithLabels(keyLabels).IncTo(snapshot.Count);
+        series.Correct.WithLabels(keyLabels).IncTo(Trace(snapshot));
         series.Accuracy.WithLabels(keyLabels).Set(summary.Accuracy);
         series.Classes.WithLabels(keyLabels).Set(n);
         SetAverage(series, "macro", summary.Macro);
@@ -49,6 +50,7 @@ internal sealed class KeySeries(KeyAggregate aggregate, string[] keyLabels)
     public void Remove(DomainSeries series)
     {
         series.Observations.RemoveLabelled(keyLabels);
+        series.Correct.RemoveLabelled(keyLabels);
         series.Accuracy.RemoveLabelled(keyLabels);
         series.Classes.RemoveLabelled(keyLabels);
         foreach (var average in new[] { "macro", "micro", "weighted" })
@@ -73,6 +75,17 @@ internal sealed class KeySeries(KeyAggregate aggregate, string[] keyLabels)
         }
 
         series.RemoveSeldon(keyLabels, _classLabelSets.Select(l => l[^1]));
+    }
+
+    private static long Trace(KeySnapshot snapshot)
+    {
+        long correct = 0;
+        for (var c = 0; c < snapshot.Classes.Length; c++)
+        {
+            correct += snapshot[c, c];
+        }
+
+        return correct;
     }
 
     private void SetAverage(DomainSeries series, string average, AveragedFigures figures)

@@ -144,6 +144,7 @@ public static class ServerApp
             sp.GetRequiredService<CollectorRegistry>(),
             sp.GetRequiredService<IMetricFactory>(),
             sp.GetRequiredService<MetricsBook>(),
+            sp.GetRequiredService<Readiness>(),
             sp.GetRequiredService<ClassDecoder>().Kind == DecoderKind.BinaryMetrics,
             sp.GetRequiredService<IOptions<ReplyOptions>>().Value.EventType));
 

@@ -20,7 +20,7 @@ public static class Binaries
 
     public static (int ExitCode, string Output) Run(string file, params string[] args)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Tools.RepoRoot };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);

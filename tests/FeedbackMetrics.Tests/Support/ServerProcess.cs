@@ -42,17 +42,21 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string stateDir, params string[] args)
+    public static Task<ServerProcess> StartAsync(string stateDir, params string[] args) =>
+        StartAsync(Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll"), stateDir, args);
+
+    /// <summary>Starts a given build of the server; without a state dir, the environment's (or the default) is used.</summary>
+    public static async Task<ServerProcess> StartAsync(string dll, string? stateDir, params string[] args)
     {
         var port = FreePort();
-        var dll = Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[dll, "--http_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind_address", "127.0.0.1", "--state_dir", stateDir, .. args])
+        string[] state = stateDir is null ? [] : ["--state_dir", stateDir];
+        foreach (var arg in (string[])[dll, "--http_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind_address", "127.0.0.1", .. state, .. args])
         {
             start.ArgumentList.Add(arg);
         }

@@ -1,0 +1,128 @@
+{{- define "feedback-metrics.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "feedback-metrics.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "feedback-metrics.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "feedback-metrics.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "feedback-metrics.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "feedback-metrics.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "feedback-metrics.image" -}}
+{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
+
+{{/* The container, shared by the StatefulSet and the Knative Service. */}}
+{{- define "feedback-metrics.container" -}}
+name: server
+image: {{ include "feedback-metrics.image" . | quote }}
+imagePullPolicy: {{ .Values.image.pullPolicy }}
+args:
+{{- range $name, $value := .Values.args }}
+{{- if and (ne (toString $value) "") (not (has $name (list "http_port" "state" "state_dir"))) }}
+  - --{{ $name }}
+  - {{ $value | toString | quote }}
+{{- end }}
+{{- end }}
+  - --http_port
+  - {{ .Values.port | quote }}
+  - --state
+  - sqlite
+  - --state_dir
+  - /var/lib/feedback-metrics
+{{- if .Values.adminToken.existingSecret }}
+  - --admin_token_file
+  - /etc/feedback-metrics/admin/token
+{{- end }}
+  - MetricsServer
+env:
+  - name: SELDON_DEPLOYMENT_NAMESPACE
+    value: {{ .Values.seldon.namespace | default .Release.Namespace | quote }}
+{{- with .Values.seldon.deploymentId }}
+  - name: SELDON_DEPLOYMENT_ID
+    value: {{ . | quote }}
+{{- end }}
+{{- with .Values.seldon.predictorId }}
+  - name: PREDICTOR_ID
+    value: {{ . | quote }}
+{{- end }}
+{{- with .Values.seldon.predictiveUnitId }}
+  - name: PREDICTIVE_UNIT_ID
+    value: {{ . | quote }}
+{{- end }}
+{{- with .Values.extraEnv }}
+{{- toYaml . | nindent 2 }}
+{{- end }}
+ports:
+  - name: http
+    containerPort: {{ .Values.port }}
+    protocol: TCP
+readinessProbe:
+  httpGet:
+    path: /ready
+    port: {{ .Values.port }}
+  periodSeconds: 5
+  failureThreshold: 2
+livenessProbe:
+  httpGet:
+    path: /healthz
+    port: {{ .Values.port }}
+  periodSeconds: 10
+  failureThreshold: 3
+resources:
+  {{- toYaml .Values.resources | nindent 2 }}
+securityContext:
+  {{- toYaml .Values.securityContext | nindent 2 }}
+volumeMounts:
+  - name: state
+    mountPath: /var/lib/feedback-metrics
+  - name: tmp
+    mountPath: /tmp
+{{- if .Values.adminToken.existingSecret }}
+  - name: admin-token
+    mountPath: /etc/feedback-metrics/admin
+    readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "feedback-metrics.extraVolumes" -}}
+- name: tmp
+  emptyDir: {}
+{{- if .Values.adminToken.existingSecret }}
+- name: admin-token
+  secret:
+    secretName: {{ .Values.adminToken.existingSecret }}
+    items:
+      - key: token
+        path: token
+{{- end }}
+{{- end }}
+
+{{- define "feedback-metrics.delivery" -}}
+retry: {{ .Values.knative.delivery.retry }}
+backoffPolicy: {{ .Values.knative.delivery.backoffPolicy }}
+backoffDelay: {{ .Values.knative.delivery.backoffDelay }}
+{{- with .Values.knative.delivery.deadLetterSinkUri }}
+deadLetterSink:
+  uri: {{ . }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,83 @@
+using FeedbackMetrics.Server.Cli;
+using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Options;
+using FeedbackMetrics.Tests.Support;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace FeedbackMetrics.Tests.Deploy;
+
+/// <summary>What every rendered pod spec, service and trigger must satisfy, whichever way it was produced.</summary>
+public static class ManifestChecks
+{
+    public const string StateDir = "/var/lib/feedback-metrics";
+
+    /// <summary>Container args accepted by our own option parser and validators; ports, probes, mounts and security as promised.</summary>
+    public static V1Container CheckPodSpec(V1PodSpec pod, string where, IEnumerable<string>? claimNames = null)
+    {
+        var container = pod.Containers.Single(c => c.Name == "server");
+        var args = container.Args.ToArray();
+        Assert.That(args[^1], Is.EqualTo("MetricsServer"), where);
+        Assert.DoesNotThrow(() => SeldonCommandLine.Parse(args, TextWriter.Null), where);
+        CheckOptionsValidate(args, where);
+
+        var port = int.Parse(ArgValue(args, "--http_port"), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(container.Ports.Single(p => p.Name == "http").ContainerPort, Is.EqualTo(port), where);
+        Assert.That(container.ReadinessProbe.HttpGet.Path, Is.EqualTo("/ready"), where);
+        Assert.That(container.LivenessProbe.HttpGet.Path, Is.EqualTo("/healthz"), where);
+        Assert.That(container.ReadinessProbe.HttpGet.Port.Value, Is.EqualTo(port.ToString(System.Globalization.CultureInfo.InvariantCulture)), where);
+        Assert.That(container.LivenessProbe.HttpGet.Port.Value, Is.EqualTo(port.ToString(System.Globalization.CultureInfo.InvariantCulture)), where);
+
+        Assert.That(ArgValue(args, "--state_dir"), Is.EqualTo(StateDir), where);
+        Assert.That(container.VolumeMounts.Select(m => m.MountPath), Does.Contain(StateDir).And.Contain("/tmp"), $"{where}: state and /tmp are writable under a read-only root");
+        var volumes = (pod.Volumes?.Select(v => v.Name) ?? []).Concat(claimNames ?? []).ToList();
+        foreach (var mount in container.VolumeMounts)
+        {
+            Assert.That(volumes, Does.Contain(mount.Name), $"{where}: the volume of mount {mount.MountPath}");
+        }
+
+        Assert.That(container.Resources.Requests.Keys, Is.SupersetOf(new[] { "cpu", "memory" }), where);
+        Assert.That(container.Resources.Limits.Keys, Does.Contain("memory"), where);
+
+        Assert.That(pod.SecurityContext.RunAsNonRoot, Is.True, where);
+        Assert.That(pod.SecurityContext.RunAsUser, Is.EqualTo(8888), where);
+        Assert.That(container.SecurityContext.AllowPrivilegeEscalation, Is.False, where);
+        Assert.That(container.SecurityContext.ReadOnlyRootFilesystem, Is.True, where);
+        Assert.That(container.SecurityContext.Capabilities.Drop, Does.Contain("ALL"), where);
+        return container;
+    }
+
+    public static void CheckSelectorMatches(IDictionary<string, string> selector, IDictionary<string, string> labels, string where)
+    {
+        Assert.That(selector, Is.Not.Empty, where);
+        foreach (var (key, value) in selector)
+        {
+            Assert.That(labels.TryGetValue(key, out var actual) ? actual : null, Is.EqualTo(value), $"{where}: selector {key}");
+        }
+    }
+
+    public static string ArgValue(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        Assert.That(i, Is.GreaterThanOrEqualTo(0), $"{name} is among the args");
+        return args[i + 1];
+    }
+
+    /// <summary>Builds the server with these args (on a free port, memory state) and resolves every options type, which runs its validators.</summary>
+    private static void CheckOptionsValidate(string[] args, string where)
+    {
+        string[] local = [.. args.Where(a => a != "MetricsServer"), "--http_port", "0", "--bind_address", "127.0.0.1", "--state", "memory"];
+        var app = ServerApp.Build(local)!;
+        Assert.DoesNotThrow(
+            () =>
+            {
+                _ = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+                _ = app.Services.GetRequiredService<IOptions<DecodingOptions>>().Value;
+                _ = app.Services.GetRequiredService<IOptions<LimitsOptions>>().Value;
+                _ = app.Services.GetRequiredService<IOptions<ReplyOptions>>().Value;
+                _ = app.Services.GetRequiredService<IOptions<StateOptions>>().Value;
+            },
+            where);
+    }
+}
