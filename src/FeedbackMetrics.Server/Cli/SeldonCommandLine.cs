@@ -35,6 +35,9 @@ internal static class SeldonCommandLine
         new("max_keys", "Limits:MaxKeys", "Most (namespace, deployment, predictor, model) keys kept; events for new keys past it are refused (422).", "10000"),
         new("max_classes", "Limits:MaxClasses", "Most classes per key; events naming more are refused (422).", "1000"),
         new("max_body_bytes", "Limits:MaxBodyBytes", "Largest request body accepted (413 past it).", "4194304"),
+        new("max_concurrent_requests", "Limits:MaxConcurrentRequests", "Feedback requests processed at once; more wait in a queue.", "256"),
+        new("max_queued_requests", "Limits:MaxQueuedRequests", "Feedback requests waiting for a slot; past it the server answers 503 with Retry-After (overload).", "2048"),
+        new("max_connections", "Limits:MaxConnections", "Open connections accepted.", "10000"),
         new("admin_token_file", "Admin:TokenFile", "File holding the bearer token that enables DELETE /v1/metrics/…; reset is disabled without it.", ""),
     ];
 

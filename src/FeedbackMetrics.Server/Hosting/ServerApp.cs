@@ -62,6 +62,7 @@ public static class ServerApp
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseRouting();
+        app.UseRateLimiter();
         app.UseHttpMetrics(o =>
         {
             // The duration histogram alone carries requests by route, method and code (its _count); the separate
@@ -107,6 +108,7 @@ public static class ServerApp
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, Json.ServerJsonContext.Default));
         services.AddExceptionHandler<RejectionHandler>();
+        services.AddIngestLimiter();
         services.TryAddTimeProvider();
 
         services.AddSingleton(sp => IdentityDefaults.From(sp.GetRequiredService<IConfiguration>()));
@@ -192,6 +194,8 @@ public static class ServerApp
             }
 
             kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = 0;
             kestrel.Limits.MaxRequestBodySize = limits.MaxBodyBytes + 1;
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
             kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(240, TimeSpan.FromSeconds(5));

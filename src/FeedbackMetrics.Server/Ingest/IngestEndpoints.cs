@@ -16,7 +16,7 @@ public static class IngestEndpoints
 {
     public static void MapIngestEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/", IngestAsync);
+        app.MapPost("/", IngestAsync).RequireRateLimiting(IngestLimiter.Policy);
     }
 
     private static async Task IngestAsync(

@@ -15,4 +15,16 @@ public sealed class LimitsOptions
 
     [Range(1024, 1L << 30)]
     public long MaxBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Feedback requests processed at once; more wait in the queue below.</summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrentRequests { get; set; } = 256;
+
+    /// <summary>Feedback requests waiting for a slot; past it the server answers 503 with Retry-After at once.</summary>
+    [Range(0, 1_000_000)]
+    public int MaxQueuedRequests { get; set; } = 2048;
+
+    /// <summary>Open connections Kestrel accepts; more are refused.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxConnections { get; set; } = 10_000;
 }
