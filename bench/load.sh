@@ -50,10 +50,22 @@ dotnet "$server_dll" --http_port 5103 --bind_address 127.0.0.1 --state sqlite --
 wait_up 5103 /ready 200
 sqlite=$(measure sqlite 5103 $pid)
 count=$(curl -s 'http://127.0.0.1:5103/v1/metrics?format=json' | python3 -c 'import json,sys; print(sum(d["count"] for d in json.load(sys.stdin)["deployments"]))')
+
+echo "== our server, --state sqlite, batched: one event of 1000 rows per request, 8 connections"
+batch=$(ROWS=1000 wrk -t2 -c8 -d"${duration}s" --latency -s bench/batch.lua "http://127.0.0.1:5103/" | grep RESULT | sed 's/^RESULT/batch/')
 kill $pid; wait $pid 2>/dev/null || true
 db_bytes=$(du -cb "$work/state" | tail -1 | cut -f1)
 
-python3 - "$ceiling" "$memory" "$sqlite" "$count" "$db_bytes" "$duration" "$connections" <<'PY'
+echo "== our server, --state sqlite, workstation GC as in the image, 10000 keys: RSS after single events spread over 10000 deployments"
+DOTNET_gcServer=0 dotnet "$server_dll" --http_port 5104 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/keys" >/dev/null 2>&1 & pid=$!
+wait_up 5104 /ready 200
+KEYS=10000 wrk -t2 -c16 -d"${duration}s" -s bench/keys.lua "http://127.0.0.1:5104/" >/dev/null
+curl -s "http://127.0.0.1:5104/v1/metrics" >/dev/null
+keys=$(curl -s 'http://127.0.0.1:5104/v1/metrics?format=json' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["deployments"]))')
+keys_rss=$(( $(awk '/VmRSS/ {print $2}' "/proc/$pid/status") / 1024 ))
+kill $pid; wait $pid 2>/dev/null || true
+
+python3 - "$ceiling" "$memory" "$sqlite" "$count" "$db_bytes" "$duration" "$connections" "$batch" "$keys" "$keys_rss" <<'PY'
 import sys
 def parse(line):
     name, *pairs = line.split()
@@ -66,6 +78,9 @@ print(f"| server | req/s | p50 ms | p99 ms | errors | RSS MB | ratio to ceiling 
 print(f"|---|---:|---:|---:|---:|---:|---:|")
 for name, r in rows:
     print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']:.0f} | {r['rss_mb']:.0f} | {r['rps'] / ceiling:.0%} |")
+batch = parse(sys.argv[8])[1]
+print(f"| sqlite, 1000-row events, 8 connections | {batch['rps']:.0f} | {batch['p50_ms']:.2f} | {batch['p99_ms']:.2f} | {batch['errors']:.0f} | | {batch['rows_per_s']:.0f} rows/s |")
+print(f"\nRSS with {sys.argv[9]} keys (one single-row event or more each, after a scrape): {sys.argv[10]} MB")
 print(f"\nsqlite: {count} events counted, state dir {db_bytes / 1e6:.1f} MB after the run = {db_bytes / max(count, 1):.0f} bytes per event "
       f"(mostly the remembered (source, id) of each event; bounded by --dedupe_ttl and --dedupe_max_ids)")
 PY

@@ -115,6 +115,11 @@ internal sealed class TensorBuilder(string side)
             throw Malformed($"{side} is an empty array.");
         }
 
+        if (TryNumericMatrix(array, rows) is { } numeric)
+        {
+            return numeric;
+        }
+
         if (array[0].ValueKind != JsonValueKind.Array)
         {
             foreach (var value in array.EnumerateArray())
@@ -165,6 +170,58 @@ internal sealed class TensorBuilder(string side)
         }
 
         return Build(2, rows, columns);
+    }
+
+    /// <summary>
+    /// The common case, read without intermediate lists: a vector or a rectangular matrix of plain numbers,
+    /// written straight into one pre-sized array. Anything else (strings, booleans, ragged or deeper arrays)
+    /// returns null and takes the general path, which also words the errors.
+    /// </summary>
+    private Tensor? TryNumericMatrix(JsonElement array, int rows)
+    {
+        var first = array[0];
+        var matrix = first.ValueKind == JsonValueKind.Array;
+        var columns = matrix ? first.GetArrayLength() : 1;
+        if (columns == 0 || (long)rows * columns > int.MaxValue)
+        {
+            return null;
+        }
+
+        var values = new double[rows * columns];
+        var i = 0;
+        foreach (var row in array.EnumerateArray())
+        {
+            if (!matrix)
+            {
+                if (!TryFinite(row, out values[i++]))
+                {
+                    return null;
+                }
+
+                continue;
+            }
+
+            if (row.ValueKind != JsonValueKind.Array || row.GetArrayLength() != columns)
+            {
+                return null;
+            }
+
+            foreach (var value in row.EnumerateArray())
+            {
+                if (!TryFinite(value, out values[i++]))
+                {
+                    return null;
+                }
+            }
+        }
+
+        return Tensor.OfNumbers(matrix ? 2 : 1, rows, columns, values);
+    }
+
+    private static bool TryFinite(JsonElement value, out double number)
+    {
+        number = 0;
+        return value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out number) && double.IsFinite(number);
     }
 
     private void AddFlattened(JsonElement element, int depth)

@@ -16,7 +16,7 @@ public static class MetricsEndpoints
         app.MapGet("/v1/metrics", WriteMetricsAsync);
     }
 
-    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, MetricsBook book)
+    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book)
     {
         var request = context.Request;
         var format = request.Query["format"].ToString();
@@ -40,6 +40,7 @@ public static class MetricsEndpoints
 
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
+        await domain.WriteAsync(context.Response.Body, context.RequestAborted);
     }
 
     /// <summary>Optional filters of the JSON view: namespace, deployment, predictor, model.</summary>

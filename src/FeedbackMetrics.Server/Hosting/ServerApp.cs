@@ -142,9 +142,7 @@ public static class ServerApp
         services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
         services.AddSingleton<IMetricFactory>(sp => Prometheus.Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton<ServerCounters>();
-        services.AddSingleton(sp => new DomainMetricsExporter(
-            sp.GetRequiredService<CollectorRegistry>(),
-            sp.GetRequiredService<IMetricFactory>(),
+        services.AddSingleton(sp => new DomainExposition(
             sp.GetRequiredService<MetricsBook>(),
             sp.GetRequiredService<Readiness>(),
             sp.GetRequiredService<ClassDecoder>().Kind == DecoderKind.BinaryMetrics,
@@ -205,7 +203,6 @@ public static class ServerApp
     private static void LogStart(WebApplication app)
     {
         var services = app.Services;
-        services.GetRequiredService<DomainMetricsExporter>();
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("FeedbackMetrics.Server");
         var server = services.GetRequiredService<IOptions<ServerOptions>>().Value;
         var decoding = services.GetRequiredService<IOptions<DecodingOptions>>().Value;

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.Payloads;
+
+namespace FeedbackMetrics.Benchmarks;
+
+/// <summary>Apply one decoded event to a key's running state, and the summary the reply carries.</summary>
+[MemoryDiagnoser]
+public class ApplyBenchmarks
+{
+    private static readonly MetricKey Key = new("ns", "deployment", "predictor", "model");
+    private readonly MetricsBook _book = new(10_000, 1000);
+    private DecodedFeedback _feedback = null!;
+
+    [Params(1, 100)]
+    public int Rows { get; set; }
+
+    [Params(3, 100)]
+    public int Classes { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        using var document = JsonDocument.Parse(Bodies.OneHot(Rows, Classes));
+        _feedback = new OneHotDecoder(1000).Decode(FeedbackPayload.Read(document.RootElement));
+        _book.Apply(Key, _feedback);
+    }
+
+    [Benchmark]
+    public long Apply() => _book.Apply(Key, _feedback).Count;
+
+    [Benchmark]
+    public double ApplyAndSummarize() => MetricsCalculator.Summarize(_book.Apply(Key, _feedback)).Accuracy;
+}

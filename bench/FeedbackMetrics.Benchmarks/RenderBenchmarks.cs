@@ -1,0 +1,72 @@
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.Payloads;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Json;
+
+namespace FeedbackMetrics.Benchmarks;
+
+/// <summary>Render GET /v1/metrics with 1 000 keys of 3 classes: Prometheus text when every key changed since the last scrape, when none did, and the JSON view.</summary>
+[MemoryDiagnoser]
+public class RenderBenchmarks
+{
+    private const int Keys = 1000;
+    private readonly MetricsBook _book = new(100_000, 1000);
+    private readonly MemoryStream _output = new();
+    private DomainExposition _exposition = null!;
+    private DecodedFeedback _feedback = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        using var document = JsonDocument.Parse(Bodies.OneHot(5, 3));
+        _feedback = new OneHotDecoder(1000).Decode(FeedbackPayload.Read(document.RootElement));
+        for (var k = 0; k < Keys; k++)
+        {
+            _book.Apply(KeyOf(k), _feedback);
+        }
+
+        var readiness = new Readiness(new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System)));
+        readiness.MarkRestored();
+        _exposition = new DomainExposition(_book, readiness, binary: false, "io.seldon.serving.feedback.metrics");
+        Render();
+    }
+
+    [IterationSetup(Target = nameof(PrometheusAllKeysChanged))]
+    public void TouchEveryKey()
+    {
+        for (var k = 0; k < Keys; k++)
+        {
+            _book.Apply(KeyOf(k), _feedback);
+        }
+    }
+
+    [Benchmark]
+    public long PrometheusAllKeysChanged() => Render();
+
+    [Benchmark]
+    public long PrometheusNoKeyChanged() => Render();
+
+    [Benchmark]
+    public long Json()
+    {
+        _output.SetLength(0);
+        var summaries = _book.SnapshotAll().Select(MetricsCalculator.Summarize).ToList();
+        JsonSerializer.Serialize(_output, new MetricsDocument(summaries), ServerJsonContext.Default.MetricsDocument);
+        return _output.Length;
+    }
+
+    private static MetricKey KeyOf(int k) => new("ns", $"deployment-{k}", "default", "model");
+
+    private long Render()
+    {
+        _output.SetLength(0);
+        _exposition.WriteAsync(_output, CancellationToken.None).GetAwaiter().GetResult();
+        return _output.Length;
+    }
+}

@@ -1,0 +1,183 @@
+using System.Globalization;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Server.Hosting;
+
+namespace FeedbackMetrics.Server.Exposition;
+
+/// <summary>
+/// Writes the read model in the Prometheus text format (0.0.4): Seldon's four counters and our own series,
+/// straight from key snapshots and streamed, with no per-series objects kept between scrapes, so memory
+/// does not grow with the number of series. prometheus-net writes the rest (HTTP, process, server counters).
+/// </summary>
+public sealed class DomainExposition(MetricsBook book, Readiness readiness, bool binary, string method)
+{
+    private const string P = MetricNames.Prefix;
+
+    public async Task WriteAsync(Stream output, CancellationToken cancellationToken)
+    {
+        var keys = book.SnapshotAll().Select(s => new Key(s, MetricsCalculator.Summarize(s), KeyLabels(s))).ToList();
+        var writer = new ChunkedTextWriter(output);
+        var ct = cancellationToken;
+
+        await WriteSeldonAsync(writer, ct, keys, SeldonCounter.TruePositive, "Seldon: true positives (multiclass: rows whose prediction was right, by true class).");
+        await WriteSeldonAsync(writer, ct, keys, SeldonCounter.FalsePositive, "Seldon: false positives (multiclass: wrong rows, by predicted class).");
+        await WriteSeldonAsync(writer, ct, keys, SeldonCounter.FalseNegative, "Seldon: false negatives (multiclass: wrong rows, by true class).");
+        await WriteSeldonAsync(writer, ct, keys, SeldonCounter.TrueNegative, "Seldon: true negatives (binary only).");
+
+        await WritePerKeyAsync(writer, ct, keys, "observations_total", "counter", "Feedback rows counted (each row of a batched payload is one).", k => k.Snapshot.Count);
+        await WritePerKeyAsync(writer, ct, keys, "correct_total", "counter", "Feedback rows whose predicted class is the true class (accuracy = correct / observations, summable across replicas).", k => Trace(k.Snapshot));
+        Family(writer, P + "confusion_total", "counter", "Confusion-matrix cell: rows with this true class and this predicted class.");
+        foreach (var k in keys)
+        {
+            var classes = k.Snapshot.Classes;
+            for (var t = 0; t < classes.Length; t++)
+            {
+                for (var p = 0; p < classes.Length; p++)
+                {
+                    Sample(writer, P + "confusion_total", k.Labels, $",true_class=\"{Escape(classes[t])}\",predicted_class=\"{Escape(classes[p])}\"", k.Snapshot[t, p]);
+                }
+
+                await writer.FlushIfLargeAsync(ct);
+            }
+        }
+
+        await WritePerKeyAsync(writer, ct, keys, "accuracy_ratio", "gauge", "Share of rows whose predicted class is the true class.", k => k.Summary.Accuracy);
+        await WritePerKeyAsync(writer, ct, keys, "classes", "gauge", "Classes seen for the model (rows and columns of its confusion matrix).", k => k.Snapshot.Classes.Length);
+        await WriteAveragesAsync(writer, ct, keys, "precision", s => s.Precision, "Precision averaged over classes (average = macro, micro or weighted by support), scikit-learn definitions.");
+        await WriteAveragesAsync(writer, ct, keys, "recall", s => s.Recall, "Recall averaged over classes (average = macro, micro or weighted by support), scikit-learn definitions.");
+        await WriteAveragesAsync(writer, ct, keys, "f1", s => s.F1, "F1 score averaged over classes (average = macro, micro or weighted by support), scikit-learn definitions.");
+        await WritePerClassAsync(writer, ct, keys, "class_precision_ratio", c => c.Precision, "Precision of one class: TP / (TP + FP), 0 when nothing was predicted as it.");
+        await WritePerClassAsync(writer, ct, keys, "class_recall_ratio", c => c.Recall, "Recall of one class: TP / (TP + FN), 0 when it never was the truth.");
+        await WritePerClassAsync(writer, ct, keys, "class_f1_ratio", c => c.F1, "F1 score of one class: harmonic mean of its precision and recall.");
+        await WritePerClassAsync(writer, ct, keys, "class_support", c => c.Support, "Rows whose true class is this class.");
+
+        Family(writer, P + "keys", "gauge", "Models (namespace, deployment, predictor, model) with figures.");
+        Sample(writer, P + "keys", null, null, keys.Count);
+        Family(writer, P + "ready", "gauge", "1 when state is loaded and storage is writable (the server takes events), else 0.");
+        Sample(writer, P + "ready", null, null, readiness.NotReadyReason is null ? 1 : 0);
+        await writer.FlushAsync(ct);
+    }
+
+    private async Task WriteSeldonAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, SeldonCounter counter, string help)
+    {
+        var name = SeldonCounters.KeyOf(counter) + "_total";
+        Family(writer, name, "counter", help);
+        foreach (var (snapshot, _, _) in keys)
+        {
+            var key = snapshot.Key;
+            var common = $"deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"," +
+                $"seldon_deployment_name=\"{Escape(key.Deployment)}\",seldon_deployment_namespace=\"{Escape(key.Namespace)}\",method=\"{Escape(method)}\"";
+            if (binary)
+            {
+                var (tp, fp, fn, tn) = SeldonCounters.BinaryTotals(snapshot);
+                Sample(writer, name, common, null, counter switch
+                {
+                    SeldonCounter.TruePositive => tp,
+                    SeldonCounter.FalsePositive => fp,
+                    SeldonCounter.FalseNegative => fn,
+                    _ => tn,
+                });
+                await writer.FlushIfLargeAsync(ct);
+                continue;
+            }
+
+            if (counter == SeldonCounter.TrueNegative)
+            {
+                continue; // Seldon never emits TN for multiclass
+            }
+
+            for (var c = 0; c < snapshot.Classes.Length; c++)
+            {
+                var (tp, fp, fn) = SeldonCounters.MulticlassTotals(snapshot, c);
+                var value = counter switch
+                {
+                    SeldonCounter.TruePositive => tp,
+                    SeldonCounter.FalsePositive => fp,
+                    _ => fn,
+                };
+                Sample(writer, name, $"class=\"{Escape(snapshot.Classes[c])}\"," + common, null, value);
+            }
+
+            await writer.FlushIfLargeAsync(ct);
+        }
+    }
+
+    private static async Task WritePerKeyAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, string family, string type, string help, Func<Key, double> value)
+    {
+        var name = P + family;
+        Family(writer, name, type, help);
+        foreach (var k in keys)
+        {
+            Sample(writer, name, k.Labels, null, value(k));
+            await writer.FlushIfLargeAsync(ct);
+        }
+    }
+
+    private static async Task WriteAveragesAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, string figure, Func<AveragedFigures, double> value, string help)
+    {
+        var name = $"{P}{figure}_ratio";
+        Family(writer, name, "gauge", help);
+        foreach (var k in keys)
+        {
+            Sample(writer, name, k.Labels, ",average=\"macro\"", value(k.Summary.Macro));
+            Sample(writer, name, k.Labels, ",average=\"micro\"", value(k.Summary.Micro));
+            Sample(writer, name, k.Labels, ",average=\"weighted\"", value(k.Summary.Weighted));
+            await writer.FlushIfLargeAsync(ct);
+        }
+    }
+
+    private static async Task WritePerClassAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, string family, Func<ClassFigures, double> value, string help)
+    {
+        var name = P + family;
+        Family(writer, name, "gauge", help);
+        foreach (var k in keys)
+        {
+            foreach (var figures in k.Summary.PerClass)
+            {
+                Sample(writer, name, k.Labels, $",class=\"{Escape(figures.Class)}\"", value(figures));
+            }
+
+            await writer.FlushIfLargeAsync(ct);
+        }
+    }
+
+    private static string KeyLabels(KeySnapshot snapshot)
+    {
+        var key = snapshot.Key;
+        return $"deployment_namespace=\"{Escape(key.Namespace)}\",deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"";
+    }
+
+    private static long Trace(KeySnapshot snapshot)
+    {
+        long correct = 0;
+        for (var c = 0; c < snapshot.Classes.Length; c++)
+        {
+            correct += snapshot[c, c];
+        }
+
+        return correct;
+    }
+
+    private static void Family(ChunkedTextWriter writer, string name, string type, string help) =>
+        writer.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
+            .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
+
+    /// <summary>One sample line; <paramref name="moreLabels"/> starts with a comma and follows <paramref name="labels"/>.</summary>
+    private static void Sample(ChunkedTextWriter writer, string name, string? labels, string? moreLabels, double value)
+    {
+        writer.Append(name);
+        if (labels is not null)
+        {
+            writer.Append('{').Append(labels).Append(moreLabels).Append('}');
+        }
+
+        writer.Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+    }
+
+    /// <summary>Label value escaping of the text format: backslash, double quote and line feed.</summary>
+    private static string Escape(string value) =>
+        value.AsSpan().IndexOfAny('\\', '"', '\n') < 0 ? value : value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+
+    /// <summary>One key's snapshot, its figures and its label text, computed once per scrape.</summary>
+    private sealed record Key(KeySnapshot Snapshot, KeySummary Summary, string Labels);
+}
