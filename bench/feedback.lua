@@ -13,6 +13,12 @@ function init(args)
   thread_id = tid
 end
 
+-- Paced mode: DELAY_MS > 0 makes each connection wait that long between requests (rate ~ connections / delay).
+local delay_ms = tonumber(os.getenv("DELAY_MS") or "0")
+if delay_ms > 0 then
+  function delay() return delay_ms end
+end
+
 local body = '{"response": {"data": {"ndarray": [[0.0007,0.0037,0.9956]]}}, "truth": {"data": {"ndarray": [[0,0,1]]}}}'
 
 function request()

@@ -49,6 +49,15 @@ echo "== our server, --state sqlite"
 dotnet "$server_dll" --http_port 5103 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" >/dev/null 2>&1 & pid=$!
 wait_up 5103 /ready 200
 sqlite=$(measure sqlite 5103 $pid)
+# Paced: half the ceiling's rate, then half of this server's own maximum (10 ms between requests per connection).
+paced() { # name target-rps
+  local conns=$(( $2 / 100 )); [ "$conns" -lt 1 ] && conns=1
+  DELAY_MS=10 wrk -t2 -c"$conns" -d"${duration}s" --latency -s bench/feedback.lua "http://127.0.0.1:5103/" | grep RESULT | sed "s/^RESULT/$1 target_rps=$2/"
+}
+ceiling_rps=$(echo "$ceiling" | sed -E 's/.*rps=([0-9]+).*/\1/')
+sqlite_rps=$(echo "$sqlite" | sed -E 's/.*rps=([0-9]+).*/\1/')
+paced_half_ceiling=$(paced paced_half_ceiling $(( ceiling_rps / 2 )))
+paced_half_own=$(paced paced_half_own $(( sqlite_rps / 2 )))
 count=$(curl -s 'http://127.0.0.1:5103/v1/metrics?format=json' | python3 -c 'import json,sys; print(sum(d["count"] for d in json.load(sys.stdin)["deployments"]))')
 
 echo "== our server, --state sqlite, batched: one event of 1000 rows per request, 8 connections"
@@ -65,7 +74,7 @@ keys=$(curl -s 'http://127.0.0.1:5104/v1/metrics?format=json' | python3 -c 'impo
 keys_rss=$(( $(awk '/VmRSS/ {print $2}' "/proc/$pid/status") / 1024 ))
 kill $pid; wait $pid 2>/dev/null || true
 
-python3 - "$ceiling" "$memory" "$sqlite" "$count" "$db_bytes" "$duration" "$connections" "$batch" "$keys" "$keys_rss" <<'PY'
+python3 - "$ceiling" "$memory" "$sqlite" "$count" "$db_bytes" "$duration" "$connections" "$batch" "$keys" "$keys_rss" "$paced_half_ceiling" "$paced_half_own" <<'PY'
 import sys
 def parse(line):
     name, *pairs = line.split()
@@ -80,6 +89,9 @@ for name, r in rows:
     print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']:.0f} | {r['rss_mb']:.0f} | {r['rps'] / ceiling:.0%} |")
 batch = parse(sys.argv[8])[1]
 print(f"| sqlite, 1000-row events, 8 connections | {batch['rps']:.0f} | {batch['p50_ms']:.2f} | {batch['p99_ms']:.2f} | {batch['errors']:.0f} | | {batch['rows_per_s']:.0f} rows/s |")
+for line in sys.argv[11:13]:
+    name, r = parse(line)
+    print(f"| sqlite, paced at {r['target_rps']:.0f} req/s ({name.replace('paced_', '').replace('_', ' ')}) | {r['rps']:.0f} achieved | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']:.0f} | | |")
 print(f"\nRSS with {sys.argv[9]} keys (one single-row event or more each, after a scrape): {sys.argv[10]} MB")
 print(f"\nsqlite: {count} events counted, state dir {db_bytes / 1e6:.1f} MB after the run = {db_bytes / max(count, 1):.0f} bytes per event "
       f"(mostly the remembered (source, id) of each event; bounded by --dedupe_ttl and --dedupe_max_ids)")
