@@ -16,7 +16,7 @@ echo "== style: dotnet format --verify-no-changes"
 dotnet format FeedbackMetrics.sln --verify-no-changes
 
 echo "== build"
-dotnet build FeedbackMetrics.sln -c Release -warnaserror -nologo -v quiet
+dotnet build FeedbackMetrics.sln -c Release -nologo -v quiet
 
 echo "== tests"
 results=$(mktemp -d)

@@ -80,17 +80,6 @@ public sealed class KeyAggregate(MetricKey key)
         }
     }
 
-    public long Version
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _version;
-            }
-        }
-    }
-
     internal static void CheckCapacityLocked(ClassSet classes, DecodedFeedback feedback, int maxClasses)
     {
         var added = classes.CountNew(feedback.Rows, feedback.ClassWidth);

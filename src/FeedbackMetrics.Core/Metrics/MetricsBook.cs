@@ -66,8 +66,6 @@ public sealed class MetricsBook(int maxKeys, int maxClasses)
         return snapshots;
     }
 
-    public IEnumerable<KeyAggregate> Aggregates => _keys.Values;
-
     private static int CompareKeys(MetricKey a, MetricKey b)
     {
         var c = string.CompareOrdinal(a.Namespace, b.Namespace);

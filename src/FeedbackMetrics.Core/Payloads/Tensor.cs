@@ -30,8 +30,6 @@ public sealed class Tensor
     /// <summary>The values when they are strings; null when they are numbers.</summary>
     public string[]? Strings { get; }
 
-    public int ElementCount => Length0 * Length1;
-
     public static Tensor OfNumbers(int rank, int length0, int length1, double[] values) =>
         new(rank, length0, length1, values, null);
 

@@ -24,6 +24,12 @@ public sealed class DecoderTests
     }
 
     [Test]
+    public void Negative_scores_and_vectors_that_do_not_sum_to_one_decode_by_argmax()
+    {
+        Assert.That(Decode(DecoderKind.MulticlassOneHot, """{"truth": [0.1, 0.2, 0.7, 0.1], "response": [-3.5, -1.25, -2, -9]}"""), Is.EqualTo(new[] { (2, 1) }));
+    }
+
+    [Test]
     public void Every_row_of_a_batched_ndarray_is_one_observation()
     {
         var rows = Decode(DecoderKind.MulticlassOneHot, """

@@ -90,13 +90,7 @@ public sealed class RestartTests
     {
         var stateDir = NewStateDir();
         Directory.CreateDirectory(stateDir);
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(stateDir, "feedback-metrics.db")};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA user_version = 99;";
-            command.ExecuteNonQuery();
-        }
+        ExecuteOnStateFile(stateDir, "PRAGMA user_version = 99;");
 
         var e = Assert.ThrowsAsync<InvalidOperationException>(async () => await ServerProcess.StartAsync(stateDir));
         Assert.That(e!.Message, Does.Contain("exited with 3").And.Contain("schema version 99").And.Contain("newer server"));
@@ -107,18 +101,12 @@ public sealed class RestartTests
     {
         var stateDir = NewStateDir();
         Directory.CreateDirectory(stateDir);
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(stateDir, "feedback-metrics.db")};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = FeedbackMetrics.Server.Storage.SqliteStateFile.Migrations[0] + """
-                PRAGMA user_version = 1;
-                INSERT INTO keys(id, namespace, deployment, predictor, model) VALUES (1, 'ns', 'old', 'p', 'm');
-                INSERT INTO classes VALUES (1, 0, 'CLASS_0'), (1, 1, 'CLASS_1');
-                INSERT INTO cells VALUES (1, 'CLASS_0', 'CLASS_0', 3), (1, 'CLASS_1', 'CLASS_0', 1);
-                """;
-            command.ExecuteNonQuery();
-        }
+        ExecuteOnStateFile(stateDir, FeedbackMetrics.Server.Storage.SqliteStateFile.Migrations[0] + """
+            PRAGMA user_version = 1;
+            INSERT INTO keys(id, namespace, deployment, predictor, model) VALUES (1, 'ns', 'old', 'p', 'm');
+            INSERT INTO classes VALUES (1, 0, 'CLASS_0'), (1, 1, 'CLASS_1');
+            INSERT INTO cells VALUES (1, 'CLASS_0', 'CLASS_0', 3), (1, 'CLASS_1', 'CLASS_0', 1);
+            """);
 
         await using (var server = await RunningServer.StartAsync(stateDir: stateDir))
         {
@@ -132,6 +120,16 @@ public sealed class RestartTests
         using var version = check.CreateCommand();
         version.CommandText = "PRAGMA user_version;";
         Assert.That((long)version.ExecuteScalar()!, Is.EqualTo(FeedbackMetrics.Server.Storage.SqliteStateFile.CurrentVersion));
+    }
+
+    /// <summary>Writes to a state file directly, as another tool or an older server would have.</summary>
+    private static void ExecuteOnStateFile(string stateDir, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(stateDir, "feedback-metrics.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     private static string SeldonLines(string prometheus) =>

@@ -48,6 +48,7 @@ public sealed class BadInputTests
     [
         new("not JSON", 400, "not valid JSON", () => Binary("this is not json")),
         new("NaN literal", 400, "not valid JSON", () => Binary("""{"truth": [NaN, 1], "response": [0.5, 0.5]}""")),
+        new("Infinity literal", 400, "not valid JSON", () => Binary("""{"truth": [Infinity, 1], "response": [0.5, 0.5]}""")),
         new("number too large", 400, "not finite", () => Binary("""{"truth": [1e400, 1], "response": [0.5, 0.5]}""")),
         new("missing truth", 400, "no truth", () => Binary("""{"response": {"data": {"ndarray": [[0.1, 0.9]]}}}""")),
         new("missing response", 400, "no response", () => Binary("""{"truth": {"data": {"ndarray": [[0, 1]]}}}""")),
