@@ -30,6 +30,8 @@ run() { # name port
 }
 
 measure() { # name port pid
+  # Warm-up, discarded: tiered JIT compilation settles before the measured run (the same for every server).
+  wrk -t2 -c"$connections" -d5s -s bench/feedback.lua "http://127.0.0.1:$2/" >/dev/null
   local line; line=$(run "$1" "$2")
   local rss; rss=$(awk '/VmRSS/ {print $2}' "/proc/$3/status")
   echo "$line rss_mb=$((rss / 1024))"
