@@ -19,6 +19,7 @@ internal static class SeldonCommandLine
         new("http_port", "Server:HttpPort", "Port to listen on.", "8080"),
         new("bind_address", "Server:BindAddress", "Address to listen on.", "0.0.0.0"),
         new("protocol", "Server:Protocol", "Seldon protocol; only seldonfeedback.http is served.", "seldonfeedback.http"),
+        new("log_format", "Server:LogFormat", "Console logs: text (one line per event) or json (one JSON object per line, for log pipelines).", "text"),
         new("storage_uri", "Decoding:StorageUri", "Decoder, by Seldon model class: adserver.cm_models.multiclass_one_hot.MulticlassOneHot, adserver.cm_models.multiclass_numeric.MultiClassNumeric or adserver.cm_models.binary_metrics.BinaryMetrics.", "adserver.cm_models.multiclass_one_hot.MulticlassOneHot"),
         new("binary_threshold", "Decoding:BinaryThreshold", "BinaryMetrics: a probability at or above this is the positive class.", "0.5"),
         new("feedback_types", "Decoding:FeedbackTypes", "Comma-separated CloudEvent types counted as feedback; others are acknowledged and ignored.", "io.seldon.serving.feedback", IsList: true),

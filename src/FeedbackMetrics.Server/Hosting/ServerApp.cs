@@ -41,12 +41,24 @@ public static class ServerApp
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddInMemoryCollection(cli);
-        builder.Logging.AddSimpleConsole(o =>
+        builder.Logging.ClearProviders();
+        if (builder.Configuration[$"{ServerOptions.Section}:{nameof(ServerOptions.LogFormat)}"] == "json")
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            o.UseUtcTimestamp = true;
-        });
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
 
         // Defaults for an operator reading kubectl logs: no per-request lines, no retry stack traces
         // (ReplySender logs one line per failed reply). Logging__LogLevel__<Category> overrides them.
@@ -208,7 +220,7 @@ public static class ServerApp
         var decoding = services.GetRequiredService<IOptions<DecodingOptions>>().Value;
         var state = services.GetRequiredService<IOptions<StateOptions>>().Value;
         var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
-        Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.FeedbackTypes), state.Mode, reply.Url is { Length: > 0 } u ? u : "none");
+        Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.EffectiveFeedbackTypes), state.Mode, reply.Url is { Length: > 0 } u ? u : "none");
         if (services.GetRequiredService<IOptions<JoinOptions>>().Value.ElasticsearchUri is { Length: > 0 } es)
         {
             Log.ElasticsearchSuperseded(logger, es);

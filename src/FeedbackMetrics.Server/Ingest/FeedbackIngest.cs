@@ -26,7 +26,7 @@ public sealed class FeedbackIngest(
     ReplyQueue replyQueue,
     ServerCounters counters)
 {
-    private readonly HashSet<string> _feedbackTypes = new(decoding.Value.FeedbackTypes, StringComparer.Ordinal);
+    private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
 
     public async Task<List<EventResult>> IngestAsync(IncomingEvents incoming)
     {

@@ -12,6 +12,14 @@ public sealed class DecodingOptions
     [Range(double.Epsilon, 0.9999999)]
     public double BinaryThreshold { get; set; } = 0.5;
 
-    [MinLength(1)]
-    public string[] FeedbackTypes { get; set; } = ["io.seldon.serving.feedback"];
+    public const string SeldonFeedbackType = "io.seldon.serving.feedback";
+
+    /// <summary>
+    /// As configured; empty by default, because the configuration binder appends configured items to a
+    /// non-empty default array (the default would always stay in). Read <see cref="EffectiveFeedbackTypes"/>.
+    /// </summary>
+    public string[] FeedbackTypes { get; set; } = [];
+
+    /// <summary>The event types counted as feedback: the configured ones, else Seldon's.</summary>
+    public string[] EffectiveFeedbackTypes => FeedbackTypes.Length > 0 ? FeedbackTypes : [SeldonFeedbackType];
 }
