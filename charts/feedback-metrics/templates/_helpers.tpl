@@ -73,7 +73,8 @@ env:
 {{- toYaml . | nindent 2 }}
 {{- end }}
 ports:
-  - name: http
+  {{- /* Knative accepts only "http1" or "h2c" as the name of its single port. */}}
+  - name: {{ eq .Values.mode "knative" | ternary "http1" "http" }}
     containerPort: {{ .Values.port }}
     protocol: TCP
 readinessProbe:
@@ -91,7 +92,7 @@ livenessProbe:
 resources:
   {{- toYaml .Values.resources | nindent 2 }}
 securityContext:
-  {{- toYaml .Values.securityContext | nindent 2 }}
+  {{- include "feedback-metrics.containerSecurityContext" . | nindent 2 }}
 volumeMounts:
   - name: state
     mountPath: /var/lib/feedback-metrics
@@ -125,4 +126,21 @@ backoffDelay: {{ .Values.knative.delivery.backoffDelay }}
 deadLetterSink:
   uri: {{ . }}
 {{- end }}
+{{- end }}
+
+{{/*
+The container's security context. Knative Serving rejects a pod-level securityContext unless the operator
+enables its kubernetes.podspec-securitycontext feature, so in knative mode the pod-level user, group,
+non-root and seccomp settings move onto the container, where Knative accepts them.
+*/}}
+{{- define "feedback-metrics.containerSecurityContext" -}}
+{{- $context := deepCopy .Values.securityContext -}}
+{{- if eq .Values.mode "knative" -}}
+{{- range $field := list "runAsNonRoot" "runAsUser" "runAsGroup" "seccompProfile" -}}
+{{- if hasKey $.Values.podSecurityContext $field -}}
+{{- $_ := set $context $field (get $.Values.podSecurityContext $field) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $context -}}
 {{- end }}

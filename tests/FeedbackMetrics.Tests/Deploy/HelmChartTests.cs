@@ -98,7 +98,7 @@ public sealed class HelmChartTests
                     ManifestChecks.CheckSelectorMatches(statefulSet.Spec.Selector.MatchLabels, statefulSet.Spec.Template.Metadata.Labels, at);
                     Assert.That(statefulSet.Spec.Template.Metadata.Annotations["prometheus.io/path"], Is.EqualTo("/v1/metrics"), at);
                     var pod = statefulSet.Spec.Template.Spec;
-                    ManifestChecks.CheckPodSpec(pod, at, statefulSet.Spec.VolumeClaimTemplates?.Select(c => c.Metadata.Name));
+                    ManifestChecks.CheckPodSpec(pod, at, "http", statefulSet.Spec.VolumeClaimTemplates?.Select(c => c.Metadata.Name));
                     var hasClaim = statefulSet.Spec.VolumeClaimTemplates?.Any(c => c.Metadata.Name == "state") == true;
                     var hasEmptyDir = pod.Volumes.Any(v => v.Name == "state" && v.EmptyDir is not null);
                     Assert.That(hasClaim ^ hasEmptyDir, Is.True, $"{at}: state is a PVC or an emptyDir");
@@ -114,7 +114,8 @@ public sealed class HelmChartTests
                 case ("serving.knative.dev/v1", "Service"):
                     // A Knative RevisionSpec is a PodSpec plus Knative's own fields.
                     Assert.That(manifest.At("spec", "template", "spec", "timeoutSeconds"), Is.EqualTo("60"), at);
-                    ManifestChecks.CheckPodSpec(manifest.PartAs<V1PodSpec>(["spec", "template", "spec"], ["timeoutSeconds", "containerConcurrency"]), at);
+                    Assert.That(manifest.At("spec", "template", "spec", "securityContext"), Is.Null, $"{at}: Knative rejects a pod-level securityContext unless kubernetes.podspec-securitycontext is enabled");
+                    ManifestChecks.CheckPodSpec(manifest.PartAs<V1PodSpec>(["spec", "template", "spec"], ["timeoutSeconds", "containerConcurrency"]), at, "http1");
                     Assert.That(manifest.At("spec", "template", "metadata", "annotations", "autoscaling.knative.dev/min-scale"), Is.EqualTo("1"), at);
                     serviceName = manifest.Name;
                     break;

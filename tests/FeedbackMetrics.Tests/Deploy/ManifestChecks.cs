@@ -14,7 +14,7 @@ public static class ManifestChecks
     public const string StateDir = "/var/lib/feedback-metrics";
 
     /// <summary>Container args accepted by our own option parser and validators; ports, probes, mounts and security as promised.</summary>
-    public static V1Container CheckPodSpec(V1PodSpec pod, string where, IEnumerable<string>? claimNames = null)
+    public static V1Container CheckPodSpec(V1PodSpec pod, string where, string portName, IEnumerable<string>? claimNames = null)
     {
         var container = pod.Containers.Single(c => c.Name == "server");
         var args = container.Args.ToArray();
@@ -23,7 +23,9 @@ public static class ManifestChecks
         CheckOptionsValidate(args, where);
 
         var port = int.Parse(ArgValue(args, "--http_port"), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.That(container.Ports.Single(p => p.Name == "http").ContainerPort, Is.EqualTo(port), where);
+        var containerPort = container.Ports.Single();
+        Assert.That(containerPort.Name, Is.EqualTo(portName), where);
+        Assert.That(containerPort.ContainerPort, Is.EqualTo(port), where);
         Assert.That(container.ReadinessProbe.HttpGet.Path, Is.EqualTo("/ready"), where);
         Assert.That(container.LivenessProbe.HttpGet.Path, Is.EqualTo("/healthz"), where);
         Assert.That(container.ReadinessProbe.HttpGet.Port.Value, Is.EqualTo(port.ToString(System.Globalization.CultureInfo.InvariantCulture)), where);
@@ -40,8 +42,9 @@ public static class ManifestChecks
         Assert.That(container.Resources.Requests.Keys, Is.SupersetOf(new[] { "cpu", "memory" }), where);
         Assert.That(container.Resources.Limits.Keys, Does.Contain("memory"), where);
 
-        Assert.That(pod.SecurityContext.RunAsNonRoot, Is.True, where);
-        Assert.That(pod.SecurityContext.RunAsUser, Is.EqualTo(8888), where);
+        // The container's own setting wins over the pod's (Knative Services carry them on the container).
+        Assert.That(container.SecurityContext.RunAsNonRoot ?? pod.SecurityContext?.RunAsNonRoot, Is.True, where);
+        Assert.That(container.SecurityContext.RunAsUser ?? pod.SecurityContext?.RunAsUser, Is.EqualTo(8888), where);
         Assert.That(container.SecurityContext.AllowPrivilegeEscalation, Is.False, where);
         Assert.That(container.SecurityContext.ReadOnlyRootFilesystem, Is.True, where);
         Assert.That(container.SecurityContext.Capabilities.Drop, Does.Contain("ALL"), where);
