@@ -25,7 +25,7 @@ public class ApplyBenchmarks
     public void Setup()
     {
         using var document = JsonDocument.Parse(Bodies.OneHot(Rows, Classes));
-        _feedback = new OneHotDecoder(1000).Decode(FeedbackPayload.Read(document.RootElement));
+        _feedback = new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5).Decode(FeedbackPayload.Read(document.RootElement));
         _book.Apply(Key, _feedback);
     }
 

@@ -9,7 +9,7 @@ namespace FeedbackMetrics.Benchmarks;
 [MemoryDiagnoser]
 public class DecodeBenchmarks
 {
-    private readonly ClassDecoder _decoder = new OneHotDecoder(1000);
+    private readonly ClassDecoder _decoder = new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5);
     private byte[] _body = [];
 
     [Params(1, 100, 10_000)]

@@ -25,7 +25,7 @@ public class RenderBenchmarks
     public void Setup()
     {
         using var document = JsonDocument.Parse(Bodies.OneHot(5, 3));
-        _feedback = new OneHotDecoder(1000).Decode(FeedbackPayload.Read(document.RootElement));
+        _feedback = new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5).Decode(FeedbackPayload.Read(document.RootElement));
         for (var k = 0; k < Keys; k++)
         {
             _book.Apply(KeyOf(k), _feedback);
@@ -33,7 +33,9 @@ public class RenderBenchmarks
 
         var readiness = new Readiness(new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System)));
         readiness.MarkRestored();
-        _exposition = new DomainExposition(_book, readiness, binary: false, "io.seldon.serving.feedback.metrics");
+        var store = new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System));
+        var decoders = new DecoderSelector(new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5), 1000, []);
+        _exposition = new DomainExposition(_book, readiness, decoders, "io.seldon.serving.feedback.metrics", new DedupeHorizon(store, Microsoft.Extensions.Options.Options.Create(new FeedbackMetrics.Server.Options.StateOptions()), TimeProvider.System));
         Render();
     }
 

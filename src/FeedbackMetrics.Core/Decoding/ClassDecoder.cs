@@ -2,8 +2,15 @@ using FeedbackMetrics.Core.Payloads;
 
 namespace FeedbackMetrics.Core.Decoding;
 
-/// <summary>Turns the truth and response tensors of one event into (truth, prediction) rows.</summary>
-public abstract class ClassDecoder
+/// <summary>
+/// Turns the truth and response tensors of one event into (truth, prediction) rows. Where the payload's shape
+/// says what a row is (a matrix, a declared shape, KServe's <c>predictions</c> list) the first dimension is the
+/// batch: one value per row is a class (an index or a label; for a binary model 0/1 or a probability), a vector
+/// per row is scores or one-hot (argmax, the first index on ties as Python's <c>max(enumerate(v))</c>). Only
+/// Seldon's ambiguous 1-D <c>ndarray</c> is read as the <see cref="DecoderKind"/> says: one score vector for
+/// MulticlassOneHot, one class per element for the others.
+/// </summary>
+public sealed class ClassDecoder
 {
     /// <summary>Seldon's <c>--storage_uri</c> values, and the decoder each names.</summary>
     public static readonly IReadOnlyDictionary<string, DecoderKind> StorageUris = new Dictionary<string, DecoderKind>
@@ -13,20 +20,28 @@ public abstract class ClassDecoder
         ["adserver.cm_models.binary_metrics.BinaryMetrics"] = DecoderKind.BinaryMetrics,
     };
 
-    protected ClassDecoder(int maxClasses) => MaxClasses = maxClasses;
+    public ClassDecoder(DecoderKind kind, int maxClasses, double binaryThreshold)
+    {
+        if (!(binaryThreshold > 0 && binaryThreshold < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(binaryThreshold), binaryThreshold, "The binary threshold must lie strictly between 0 and 1.");
+        }
 
-    public abstract DecoderKind Kind { get; }
+        Kind = kind;
+        MaxClasses = kind == DecoderKind.BinaryMetrics ? 2 : maxClasses;
+        Threshold = binaryThreshold;
+    }
+
+    public DecoderKind Kind { get; }
+
+    /// <summary>True when the key counts in Seldon's binary scheme (one of TP/FP/FN/TN per row, no class label).</summary>
+    public bool IsBinary => Kind == DecoderKind.BinaryMetrics;
 
     /// <summary>Largest number of classes one key may hold; a class index at or past it is refused.</summary>
     public int MaxClasses { get; }
 
-    public static ClassDecoder Create(DecoderKind kind, int maxClasses, double binaryThreshold) => kind switch
-    {
-        DecoderKind.MulticlassOneHot => new OneHotDecoder(maxClasses),
-        DecoderKind.MultiClassNumeric => new NumericDecoder(maxClasses),
-        DecoderKind.BinaryMetrics => new BinaryDecoder(binaryThreshold),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-    };
+    /// <summary>Binary models: a probability at or above it is the positive class.</summary>
+    public double Threshold { get; }
 
     public DecodedFeedback Decode(FeedbackPayload payload)
     {
@@ -34,7 +49,7 @@ public abstract class ClassDecoder
         var predicted = DecodeSide(payload.Response, "response", out var responseWidth);
         if (truth.Length != predicted.Length)
         {
-            throw new InvalidFeedbackException(RejectionKind.Malformed, $"truth has {truth.Length} rows but response has {predicted.Length}; every response row needs its truth.");
+            throw Malformed($"truth has {truth.Length} rows but response has {predicted.Length}; every response row needs its truth.");
         }
 
         var rows = new Observation[truth.Length];
@@ -43,17 +58,89 @@ public abstract class ClassDecoder
             rows[i] = new Observation(truth[i], predicted[i]);
         }
 
-        return new DecodedFeedback(rows, Math.Max(truthWidth, responseWidth));
+        return new DecodedFeedback(rows, Math.Max(truthWidth, responseWidth), payload.Reward);
     }
 
     /// <summary>Decodes one side into a class per row; <paramref name="width"/> is the number of classes it declares, or 0.</summary>
-    protected abstract ClassLabel[] DecodeSide(Tensor tensor, string side, out int width);
+    private ClassLabel[] DecodeSide(Tensor tensor, string side, out int width)
+    {
+        var (rows, columns) = tensor.Rank switch
+        {
+            0 => (1, 1),
+            1 when !tensor.BatchFirst && Kind == DecoderKind.MulticlassOneHot => (1, tensor.Length0),
+            1 => (tensor.Length0, 1),
+            _ => (tensor.Length0, tensor.Length1),
+        };
+        var vectors = columns > 1 || (tensor.Rank == 1 && rows == 1 && !tensor.BatchFirst && Kind == DecoderKind.MulticlassOneHot);
+        return vectors ? DecodeVectors(tensor, side, rows, columns, out width) : DecodeValues(tensor, side, rows, out width);
+    }
 
-    protected ClassLabel CheckedIndex(double value, string side)
+    private ClassLabel[] DecodeVectors(Tensor tensor, string side, int rows, int columns, out int width)
+    {
+        if (tensor.Numbers is not { } values)
+        {
+            throw Malformed($"{side} holds vectors of strings; a vector per row must hold numeric scores (or send one label per row).");
+        }
+
+        if (IsBinary && columns != 2)
+        {
+            throw Malformed($"{side} has {columns} scores per row; a binary model needs one value or a [p0, p1] pair per row.");
+        }
+
+        if (columns > MaxClasses)
+        {
+            throw new InvalidFeedbackException(RejectionKind.LimitExceeded, $"{side} has {columns} classes per row; at most {MaxClasses} are kept per model (--max_classes).");
+        }
+
+        width = columns;
+        var labels = new ClassLabel[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            labels[r] = ClassLabel.OfIndex(ArgMax(values.AsSpan(r * columns, columns)));
+        }
+
+        return labels;
+    }
+
+    private ClassLabel[] DecodeValues(Tensor tensor, string side, int rows, out int width)
+    {
+        width = IsBinary ? 2 : 0;
+        var labels = new ClassLabel[rows];
+        if (tensor.Strings is { } strings)
+        {
+            if (IsBinary)
+            {
+                throw Malformed($"{side} holds strings; a binary model needs 0/1 or a probability per row.");
+            }
+
+            for (var i = 0; i < rows; i++)
+            {
+                Identity.LabelRules.Check($"{side} class label", strings[i]);
+                labels[i] = ClassLabel.OfName(strings[i]);
+            }
+
+            return labels;
+        }
+
+        var numbers = tensor.Numbers!;
+        for (var i = 0; i < rows; i++)
+        {
+            labels[i] = IsBinary ? BinaryLabel(numbers[i], side) : IndexLabel(numbers[i], side);
+        }
+
+        return labels;
+    }
+
+    private ClassLabel BinaryLabel(double value, string side) =>
+        value is >= 0 and <= 1
+            ? ClassLabel.OfIndex(value >= Threshold ? 1 : 0)
+            : throw Malformed($"{side} holds {value}; a binary model needs 0, 1 or a probability between them.");
+
+    private ClassLabel IndexLabel(double value, string side)
     {
         if (value < 0 || value != Math.Floor(value))
         {
-            throw new InvalidFeedbackException(RejectionKind.Malformed, $"{side} holds {value}, which is not a class index (a non-negative integer).");
+            throw Malformed($"{side} holds {value}, which is not a class index (a non-negative integer); send one index per row, or a score vector per row.");
         }
 
         if (value >= MaxClasses)
@@ -64,5 +151,19 @@ public abstract class ClassDecoder
         return ClassLabel.OfIndex((int)value);
     }
 
-    protected static InvalidFeedbackException Malformed(string reason) => new(RejectionKind.Malformed, reason);
+    private static int ArgMax(ReadOnlySpan<double> row)
+    {
+        var best = 0;
+        for (var i = 1; i < row.Length; i++)
+        {
+            if (row[i] > row[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    private static InvalidFeedbackException Malformed(string reason) => new(RejectionKind.Malformed, reason);
 }

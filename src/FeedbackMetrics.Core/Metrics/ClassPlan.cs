@@ -17,6 +17,15 @@ public sealed class ClassPlan
         InitialCount = _set.Count;
     }
 
+    private ClassPlan(ClassPlan other)
+    {
+        _set = ClassSet.FromNames(other.Names);
+        InitialCount = other.InitialCount;
+    }
+
+    /// <summary>An independent copy, to try a request on without touching what is already admitted.</summary>
+    public ClassPlan Copy() => new(this);
+
     /// <summary>Classes the key had before this plan.</summary>
     public int InitialCount { get; }
 

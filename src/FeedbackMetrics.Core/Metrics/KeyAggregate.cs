@@ -11,17 +11,10 @@ public sealed class KeyAggregate(MetricKey key)
     private readonly ConfusionMatrix _matrix = new();
     private long _count;
     private long _version;
+    private double _rewardTotal;
+    private long _rewardEvents;
 
     public MetricKey Key { get; } = key;
-
-    /// <summary>Throws <see cref="InvalidFeedbackException"/> if applying the feedback would take the key past <paramref name="maxClasses"/>.</summary>
-    public void CheckCapacity(DecodedFeedback feedback, int maxClasses)
-    {
-        lock (_lock)
-        {
-            CheckCapacityLocked(_classes, feedback, maxClasses);
-        }
-    }
 
     public void Apply(DecodedFeedback feedback, int maxClasses)
     {
@@ -36,15 +29,23 @@ public sealed class KeyAggregate(MetricKey key)
             }
 
             _count += feedback.Rows.Length;
+            if (feedback.Reward is { } reward)
+            {
+                _rewardTotal += reward;
+                _rewardEvents++;
+            }
+
             _version++;
         }
     }
 
-    /// <summary>Adds stored counts back (start-up restore): classes in their stored order, cells by class name.</summary>
-    public void Restore(IEnumerable<string> classes, IEnumerable<(string Truth, string Predicted, long Count)> cells)
+    /// <summary>Adds stored counts back (start-up restore): classes in their stored order, cells by class name, the reward sums.</summary>
+    public void Restore(IEnumerable<string> classes, IEnumerable<(string Truth, string Predicted, long Count)> cells, double rewardTotal, long rewardEvents)
     {
         lock (_lock)
         {
+            _rewardTotal += rewardTotal;
+            _rewardEvents += rewardEvents;
             foreach (var name in classes)
             {
                 _classes.PositionOf(ClassLabel.OfName(name));
@@ -76,7 +77,7 @@ public sealed class KeyAggregate(MetricKey key)
     {
         lock (_lock)
         {
-            return new KeySnapshot(Key, [.. _classes.Names], _matrix.ToArray(), _count, _version);
+            return new KeySnapshot(Key, [.. _classes.Names], _matrix.ToArray(), _count, _version, _rewardTotal, _rewardEvents);
         }
     }
 

@@ -2,8 +2,11 @@ using FeedbackMetrics.Core.Identity;
 
 namespace FeedbackMetrics.Core.Metrics;
 
-/// <summary>A consistent copy of one key's figures: class names, the dense confusion matrix (row-major) and a version that grows on every change.</summary>
-public sealed record KeySnapshot(MetricKey Key, string[] Classes, long[] Matrix, long Count, long Version)
+/// <summary>
+/// A consistent copy of one key's figures: class names, the dense confusion matrix (row-major), a version that
+/// grows on every change, and the sum of the rewards of Seldon's Feedback messages with how many carried one.
+/// </summary>
+public sealed record KeySnapshot(MetricKey Key, string[] Classes, long[] Matrix, long Count, long Version, double RewardTotal = 0, long RewardEvents = 0)
 {
     public long this[int truth, int predicted] => Matrix[(truth * Classes.Length) + predicted];
 }

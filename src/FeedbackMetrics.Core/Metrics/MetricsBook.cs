@@ -18,25 +18,6 @@ public sealed class MetricsBook(int maxKeys, int maxClasses)
 
     public int KeyCount => _keys.Count;
 
-    /// <summary>Throws <see cref="InvalidFeedbackException"/> when the feedback would take the book past a limit; changes nothing.</summary>
-    public void CheckCapacity(MetricKey key, DecodedFeedback feedback)
-    {
-        if (_keys.TryGetValue(key, out var aggregate))
-        {
-            aggregate.CheckCapacity(feedback, MaxClasses);
-            return;
-        }
-
-        if (_keys.Count >= MaxKeys)
-        {
-            throw new InvalidFeedbackException(
-                RejectionKind.LimitExceeded,
-                $"The server already keeps figures for {_keys.Count} models; at most {MaxKeys} are kept (--max_keys). Reset unused ones or raise the limit.");
-        }
-
-        KeyAggregate.CheckCapacityLocked(new ClassSet(), feedback, MaxClasses);
-    }
-
     public KeySnapshot Apply(MetricKey key, DecodedFeedback feedback)
     {
         var aggregate = _keys.GetOrAdd(key, static k => new KeyAggregate(k));

@@ -74,7 +74,8 @@ public static class MetricsCalculator
             new AveragedFigures(microPrecision, microRecall, F1(microPrecision, microRecall)),
             totalSupport == 0
                 ? new AveragedFigures(0, 0, 0)
-                : new AveragedFigures(weightedP / totalSupport, weightedR / totalSupport, weightedF / totalSupport));
+                : new AveragedFigures(weightedP / totalSupport, weightedR / totalSupport, weightedF / totalSupport),
+            snapshot.RewardEvents == 0 ? null : new RewardFigures(snapshot.RewardTotal, snapshot.RewardEvents, snapshot.RewardTotal / snapshot.RewardEvents));
     }
 
     private static double Ratio(long numerator, long denominator) => denominator == 0 ? 0 : (double)numerator / denominator;

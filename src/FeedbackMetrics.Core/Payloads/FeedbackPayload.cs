@@ -2,10 +2,12 @@ using System.Text.Json;
 
 namespace FeedbackMetrics.Core.Payloads;
 
-/// <summary>The two sides of a feedback message, as read from <c>{"response": …, "truth": …}</c>.</summary>
-public sealed record FeedbackPayload(Tensor Truth, Tensor Response)
+/// <summary>
+/// Seldon's Feedback message as read from <c>{"request": …, "response": …, "reward": …, "truth": …}</c>:
+/// the two sides this server decodes and the optional reward. <c>request</c> and <c>meta</c> are accepted and not read.
+/// </summary>
+public sealed record FeedbackPayload(Tensor Truth, Tensor Response, double? Reward)
 {
-    /// <summary>Reads a Seldon feedback body. Unknown fields (request, reward, metrics…) are ignored.</summary>
     public static FeedbackPayload Read(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)
@@ -20,9 +22,23 @@ public sealed record FeedbackPayload(Tensor Truth, Tensor Response)
 
         if (!body.TryGetProperty("response", out var response) || response.ValueKind == JsonValueKind.Null)
         {
-            throw new InvalidFeedbackException(RejectionKind.Malformed, "The feedback has no response: this server needs the model's response beside the truth.");
+            throw new InvalidFeedbackException(
+                RejectionKind.Malformed,
+                "The feedback has no response. This server counts a feedback event only with the model's response beside the truth; it does not look responses up by request id (--elasticsearch_uri is accepted and not used).");
         }
 
-        return new FeedbackPayload(MessageReader.Read(truth, "truth"), MessageReader.Read(response, "response"));
+        return new FeedbackPayload(MessageReader.Read(truth, "truth"), MessageReader.Read(response, "response"), ReadReward(body));
+    }
+
+    private static double? ReadReward(JsonElement body)
+    {
+        if (!body.TryGetProperty("reward", out var reward) || reward.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return reward.ValueKind == JsonValueKind.Number && reward.TryGetDouble(out var value) && double.IsFinite(value)
+            ? value
+            : throw new InvalidFeedbackException(RejectionKind.Malformed, $"reward must be a finite number; got {reward.GetRawText()}.");
     }
 }

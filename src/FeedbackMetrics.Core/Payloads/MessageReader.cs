@@ -25,7 +25,7 @@ public static class MessageReader
         {
             if (message.TryGetProperty(name, out var rows))
             {
-                return TensorBuilder.FromNdarray(rows, $"{side}.{name}");
+                return TensorBuilder.FromNdarray(rows, $"{side}.{name}", batchFirst: true);
             }
         }
 

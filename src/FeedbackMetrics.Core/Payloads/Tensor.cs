@@ -6,14 +6,22 @@ namespace FeedbackMetrics.Core.Payloads;
 /// </summary>
 public sealed class Tensor
 {
-    private Tensor(int rank, int length0, int length1, double[]? numbers, string[]? strings)
+    private Tensor(int rank, int length0, int length1, double[]? numbers, string[]? strings, bool batchFirst)
     {
+        BatchFirst = batchFirst;
         Rank = rank;
         Length0 = length0;
         Length1 = length1;
         Numbers = numbers;
         Strings = strings;
     }
+
+    /// <summary>
+    /// True when the payload's own shape says the first dimension is the batch (KServe <c>predictions</c> and
+    /// <c>instances</c> lists, a declared <c>shape</c>): a vector is then one value per row. False for Seldon's
+    /// 1-D <c>ndarray</c>, which Seldon's decoders read as one score vector or as one class per element.
+    /// </summary>
+    public bool BatchFirst { get; }
 
     /// <summary>0 for a scalar, 1 for a vector, 2 for a matrix.</summary>
     public int Rank { get; }
@@ -30,11 +38,11 @@ public sealed class Tensor
     /// <summary>The values when they are strings; null when they are numbers.</summary>
     public string[]? Strings { get; }
 
-    public static Tensor OfNumbers(int rank, int length0, int length1, double[] values) =>
-        new(rank, length0, length1, values, null);
+    public static Tensor OfNumbers(int rank, int length0, int length1, double[] values, bool batchFirst = false) =>
+        new(rank, length0, length1, values, null, batchFirst);
 
-    public static Tensor OfStrings(int rank, int length0, int length1, string[] values) =>
-        new(rank, length0, length1, null, values);
+    public static Tensor OfStrings(int rank, int length0, int length1, string[] values, bool batchFirst = false) =>
+        new(rank, length0, length1, null, values, batchFirst);
 
     public string DescribeShape() => Rank switch
     {

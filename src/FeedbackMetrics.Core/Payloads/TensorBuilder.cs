@@ -3,14 +3,15 @@ using System.Text.Json;
 namespace FeedbackMetrics.Core.Payloads;
 
 /// <summary>Collects the values of a JSON array tree (up to two levels) and checks it is rectangular and of one kind.</summary>
-internal sealed class TensorBuilder(string side)
+internal sealed class TensorBuilder(string side, bool batchFirst = false)
 {
     private readonly List<double> _numbers = [];
     private readonly List<string> _strings = [];
 
-    public static Tensor FromNdarray(JsonElement element, string side)
+    /// <summary>Reads a nested array; <paramref name="batchFirst"/> when the sender's format makes its first dimension the batch.</summary>
+    public static Tensor FromNdarray(JsonElement element, string side, bool batchFirst = false)
     {
-        var builder = new TensorBuilder(side);
+        var builder = new TensorBuilder(side, batchFirst);
         switch (element.ValueKind)
         {
             case JsonValueKind.Array:
@@ -24,7 +25,7 @@ internal sealed class TensorBuilder(string side)
     /// <summary>Reads values listed flat (or nested, row-major) and shapes them as the declared shape says.</summary>
     public static Tensor FromFlat(JsonElement values, IReadOnlyList<long> shape, string side)
     {
-        var builder = new TensorBuilder(side);
+        var builder = new TensorBuilder(side, batchFirst: true);
         builder.AddFlattened(values, depth: 0);
         return builder.Shape(shape);
     }
@@ -215,7 +216,7 @@ internal sealed class TensorBuilder(string side)
             }
         }
 
-        return Tensor.OfNumbers(matrix ? 2 : 1, rows, columns, values);
+        return Tensor.OfNumbers(matrix ? 2 : 1, rows, columns, values, batchFirst);
     }
 
     private static bool TryFinite(JsonElement value, out double number)
@@ -245,8 +246,8 @@ internal sealed class TensorBuilder(string side)
 
     private Tensor Build(int rank, int length0, int length1) =>
         _strings.Count > 0
-            ? Tensor.OfStrings(rank, length0, length1, [.. _strings])
-            : Tensor.OfNumbers(rank, length0, length1, [.. _numbers]);
+            ? Tensor.OfStrings(rank, length0, length1, [.. _strings], batchFirst)
+            : Tensor.OfNumbers(rank, length0, length1, [.. _numbers], batchFirst);
 
     private InvalidFeedbackException Malformed(string reason) => new(RejectionKind.Malformed, reason);
 }

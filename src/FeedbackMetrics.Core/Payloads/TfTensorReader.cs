@@ -14,7 +14,7 @@ internal static class TfTensorReader
         }
 
         var shape = ReadShape(proto, side);
-        var builder = new TensorBuilder(side);
+        var builder = new TensorBuilder(side, batchFirst: true);
         if (proto.TryGetProperty("stringVal", out var strings))
         {
             foreach (var item in EnumerateValues(strings, side))

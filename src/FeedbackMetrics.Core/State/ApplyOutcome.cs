@@ -8,9 +8,12 @@ public enum ApplyOutcome
     /// <summary>Counted, and durable as far as the store promises.</summary>
     Applied,
 
-    /// <summary>This (source, id) was counted before; nothing changed.</summary>
+    /// <summary>This (source, id, type) was counted before; nothing changed.</summary>
     Duplicate,
 }
 
 /// <summary>The outcome of one event, with the key's figures right after it was applied (null for a duplicate).</summary>
-public sealed record ApplyResult(ApplyOutcome Outcome, KeySnapshot? Snapshot);
+public sealed record ApplyResult(ApplyOutcome Outcome, KeySnapshot? Snapshot)
+{
+    public static readonly ApplyResult Duplicate = new(ApplyOutcome.Duplicate, null);
+}

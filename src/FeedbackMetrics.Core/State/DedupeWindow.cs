@@ -1,93 +1,84 @@
-using FeedbackMetrics.Core.Identity;
-
 namespace FeedbackMetrics.Core.State;
 
 /// <summary>
-/// Remembers the ids of counted events for a time-to-live and up to a maximum number, oldest forgotten
-/// first, so a redelivery within that window is recognised. Thread-safe.
+/// Remembers the digests (<see cref="EventHash"/>) of counted events for a time-to-live and up to a maximum
+/// number, oldest forgotten first, so a redelivery within that window is recognised. Every entry carries the
+/// sequence number its store wrote it under; forgetting is in that order, so a store deletes its forgotten
+/// rows as one range (<see cref="ForgottenThrough"/>) and the cost of forgetting an id does not grow with
+/// how many are remembered. Not thread-safe: its store serialises access.
 /// </summary>
 public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
 {
-    private readonly Lock _lock = new();
-    private readonly Dictionary<CloudEventId, long> _expiry = [];
-    private readonly Queue<(CloudEventId Id, long ExpiresAt)> _order = new();
+    private readonly Dictionary<UInt128, long> _seqOf = [];
+    private readonly Queue<(UInt128 Hash, long Seq, long ExpiresAt)> _order = new();
 
     public TimeSpan Ttl { get; } = ttl;
 
     public int MaxIds { get; } = maxIds;
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _expiry.Count;
-            }
-        }
-    }
+    public int Count => _seqOf.Count;
+
+    /// <summary>The highest sequence number forgotten so far (0 when none).</summary>
+    public long ForgottenThrough { get; private set; }
+
+    /// <summary>Unix milliseconds at which the oldest remembered id expires, or null when none is remembered.</summary>
+    public long? OldestExpiry => _order.TryPeek(out var oldest) ? oldest.ExpiresAt : null;
 
     /// <summary>The expiry a newly counted id gets, in Unix milliseconds.</summary>
-    public long NewExpiry() => time.GetUtcNow().ToUnixTimeMilliseconds() + (long)Ttl.TotalMilliseconds;
+    public long NewExpiry() => Now() + (long)Ttl.TotalMilliseconds;
 
-    public bool Contains(CloudEventId id)
+    public bool Contains(UInt128 hash)
     {
-        lock (_lock)
-        {
-            Evict();
-            return _expiry.ContainsKey(id);
-        }
+        Evict();
+        return _seqOf.ContainsKey(hash);
     }
 
-    /// <summary>Adds the id; false if it is already remembered (a redelivery).</summary>
-    public bool TryAdd(CloudEventId id) => TryAdd(id, NewExpiry());
-
-    /// <summary>Adds the id with a known expiry (restore); false if it is already remembered or already expired.</summary>
-    public bool TryAdd(CloudEventId id, long expiresAtUnixMs)
+    /// <summary>Remembers the digest under a sequence number; false if it is already remembered or already expired.</summary>
+    public bool TryAdd(UInt128 hash, long seq, long expiresAtUnixMs)
     {
-        lock (_lock)
+        Evict();
+        if (expiresAtUnixMs <= Now())
         {
-            Evict();
-            if (expiresAtUnixMs <= Now() || !_expiry.TryAdd(id, expiresAtUnixMs))
-            {
-                return false;
-            }
-
-            _order.Enqueue((id, expiresAtUnixMs));
-            while (_expiry.Count > MaxIds && _order.TryDequeue(out var oldest))
-            {
-                Forget(oldest);
-            }
-
-            return true;
+            ForgottenThrough = Math.Max(ForgottenThrough, seq);
+            return false;
         }
+
+        if (!_seqOf.TryAdd(hash, seq))
+        {
+            return false;
+        }
+
+        _order.Enqueue((hash, seq, expiresAtUnixMs));
+        while (_seqOf.Count > MaxIds)
+        {
+            Forget();
+        }
+
+        return true;
     }
 
-    public void Remove(CloudEventId id)
+    /// <summary>Forgets everything (a store rebuilding from its file).</summary>
+    public void Clear()
     {
-        lock (_lock)
-        {
-            _expiry.Remove(id);
-        }
+        _seqOf.Clear();
+        _order.Clear();
+        ForgottenThrough = 0;
     }
 
     private void Evict()
     {
         var now = Now();
-        while (_order.TryPeek(out var oldest) && (oldest.ExpiresAt <= now || !_expiry.ContainsKey(oldest.Id)))
+        while (_order.TryPeek(out var oldest) && oldest.ExpiresAt <= now)
         {
-            _order.Dequeue();
-            Forget(oldest);
+            Forget();
         }
     }
 
-    private void Forget((CloudEventId Id, long ExpiresAt) entry)
+    private void Forget()
     {
-        // Only forget the entry this queue item stands for: a removed-then-re-added id has a newer expiry.
-        if (_expiry.TryGetValue(entry.Id, out var expiresAt) && expiresAt == entry.ExpiresAt)
-        {
-            _expiry.Remove(entry.Id);
-        }
+        var (hash, seq, _) = _order.Dequeue();
+        _seqOf.Remove(hash);
+        ForgottenThrough = Math.Max(ForgottenThrough, seq);
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();

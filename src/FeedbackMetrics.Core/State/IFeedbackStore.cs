@@ -1,6 +1,3 @@
-using FeedbackMetrics.Core.Decoding;
-using FeedbackMetrics.Core.Identity;
-
 namespace FeedbackMetrics.Core.State;
 
 /// <summary>
@@ -13,18 +10,22 @@ public interface IFeedbackStore
     Task<RestoreReport> InitializeAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Applies one event's observations under its id. Completes only when the effect is durable.
-    /// Throws <see cref="InvalidFeedbackException"/> (nothing changed) when a limit would be passed,
-    /// and <see cref="StorageUnavailableException"/> when the effect could not be made durable.
+    /// Applies the events of one request, all or nothing, each under its id; a result per event, in order.
+    /// Completes only when the effect is durable. Throws <see cref="InvalidFeedbackException"/> (nothing changed)
+    /// when a limit would be passed by any of them, and <see cref="StorageUnavailableException"/> when the effect
+    /// could not be made durable.
     /// </summary>
-    ValueTask<ApplyResult> ApplyAsync(CloudEventId id, MetricKey key, DecodedFeedback feedback, CancellationToken cancellationToken);
+    ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken);
 
     /// <summary>Commits what is pending and releases the store (graceful stop).</summary>
     Task StopAsync(CancellationToken cancellationToken);
 
     /// <summary>Forgets every figure of the given keys; returns how many existed.</summary>
-    ValueTask<int> ResetAsync(IReadOnlyCollection<MetricKey> keys, CancellationToken cancellationToken);
+    ValueTask<int> ResetAsync(IReadOnlyCollection<Identity.MetricKey> keys, CancellationToken cancellationToken);
 
     /// <summary>Null when the store can take writes; otherwise why it cannot.</summary>
     string? Unavailable { get; }
+
+    /// <summary>Unix milliseconds at which the oldest remembered event id is forgotten; null when none is remembered.</summary>
+    long? DedupeHorizon { get; }
 }

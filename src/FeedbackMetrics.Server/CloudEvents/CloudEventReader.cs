@@ -1,135 +1,225 @@
 using System.Buffers;
-using System.Net.Mime;
 using System.Text.Json;
-using CloudNative.CloudEvents;
-using CloudNative.CloudEvents.Core;
-using CloudNative.CloudEvents.Http;
 using FeedbackMetrics.Server.Problems;
 using Microsoft.AspNetCore.Http;
 
 namespace FeedbackMetrics.Server.CloudEvents;
 
 /// <summary>
-/// The CloudEvents HTTP protocol binding for incoming requests, on top of the SDK's formatter: binary mode
-/// (<c>ce-*</c> headers), structured mode (<c>application/cloudevents+json</c>) and batch mode.
+/// The CloudEvents HTTP protocol binding for incoming requests: binary mode (<c>ce-*</c> headers), structured
+/// mode (<c>application/cloudevents+json</c>) and batch mode (<c>application/cloudevents-batch+json</c>), spec 1.0
+/// and 0.3. Attributes are kept as sent (see <see cref="IncomingEvent"/>); the body must be UTF-8 JSON (RFC 8259).
 /// </summary>
-public sealed class CloudEventReader(CloudEventFormatter formatter)
+public sealed class CloudEventReader
 {
+    private const string HeaderPrefix = "ce-";
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
     public async Task<IncomingEvents> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
         var contentType = request.ContentType;
+        var mediaType = MediaTypeOf(contentType);
         var body = await ReadBodyAsync(request, maxBytes, cancellationToken);
+        if (mediaType.StartsWith("application/cloudevents-batch", StringComparison.OrdinalIgnoreCase))
+        {
+            return ReadBatch(RequireJsonFormat(mediaType, contentType, body));
+        }
+
+        if (mediaType.StartsWith("application/cloudevents", StringComparison.OrdinalIgnoreCase))
+        {
+            var document = RequireJsonFormat(mediaType, contentType, body);
+            try
+            {
+                return new IncomingEvents([ReadStructured(document.RootElement, "The event", [])], isBatch: false, document);
+            }
+            catch
+            {
+                document.Dispose();
+                throw;
+            }
+        }
+
+        return ReadBinary(request, contentType, mediaType, body);
+    }
+
+    private static IncomingEvents ReadBinary(HttpRequest request, string? contentType, string mediaType, ReadOnlyMemory<byte> body)
+    {
+        var builder = new EventBuilder("The event");
+        var specVersion = request.Headers["ce-specversion"].ToString();
+        if (specVersion.Length == 0)
+        {
+            throw AttributeRules.Bad($"Not a CloudEvent: no ce-specversion header, and the content type ({contentType ?? "none"}) is not application/cloudevents+json.");
+        }
+
+        builder.Set("specversion", specVersion);
+        builder.CheckSpecVersion();
+        foreach (var header in request.Headers)
+        {
+            if (header.Key.Length > HeaderPrefix.Length
+                && header.Key.StartsWith(HeaderPrefix, StringComparison.OrdinalIgnoreCase)
+                && !header.Key.Equals("ce-specversion", StringComparison.OrdinalIgnoreCase))
+            {
+                builder.Set(header.Key[HeaderPrefix.Length..].ToLowerInvariant(), AttributeRules.DecodeHeaderValue(header.Key, header.Value.ToString()));
+            }
+        }
+
+        if (contentType is not null)
+        {
+            builder.Set("datacontenttype", contentType);
+            if (!IsJson(mediaType))
+            {
+                throw new RequestRejectedException(415, "Unsupported media type", $"The event data must be JSON; got {contentType}.");
+            }
+        }
+
+        if (body.IsEmpty)
+        {
+            return new IncomingEvents([builder.Build(null)], isBatch: false);
+        }
+
+        var document = ParseJson(body, "The body");
         try
         {
-            if (MimeUtilities.IsCloudEventsBatchContentType(contentType) || MimeUtilities.IsCloudEventsContentType(contentType))
-            {
-                body = SpecVersion03.UpgradeJson(body);
-            }
-
-            if (MimeUtilities.IsCloudEventsBatchContentType(contentType))
-            {
-                var batch = Decode(() => formatter.DecodeBatchModeMessage(body, ParseContentType(contentType), null));
-                if (batch.Count == 0)
-                {
-                    throw Bad("The batch holds no events.");
-                }
-
-                foreach (var cloudEvent in batch)
-                {
-                    Validate(cloudEvent);
-                }
-
-                return new IncomingEvents(batch, isBatch: true);
-            }
-
-            if (MimeUtilities.IsCloudEventsContentType(contentType))
-            {
-                if (!contentType!.Contains("json", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new RequestRejectedException(415, "Unsupported media type", $"Structured mode is read in JSON only; got {contentType}.");
-                }
-
-                var single = Decode(() => formatter.DecodeStructuredModeMessage(body, ParseContentType(contentType), null));
-                return new IncomingEvents([Validate(single)], isBatch: false);
-            }
-
-            return ReadBinary(request, contentType, body);
+            return new IncomingEvents([builder.Build(document.RootElement)], isBatch: false, document);
         }
-        catch (ArgumentException e)
+        catch
         {
-            throw Bad(e.Message);
+            document.Dispose();
+            throw;
         }
     }
 
-    private static IncomingEvents ReadBinary(HttpRequest request, string? contentType, ReadOnlyMemory<byte> body)
+    private static IncomingEvents ReadBatch(JsonDocument document)
     {
-        var specVersionId = request.Headers[HttpUtilities.SpecVersionHttpHeader].ToString();
-        if (string.IsNullOrEmpty(specVersionId))
-        {
-            throw Bad($"Not a CloudEvent: no {HttpUtilities.SpecVersionHttpHeader} header, and the content type ({contentType ?? "none"}) is not application/cloudevents+json.");
-        }
-
-        var version = CloudEventsSpecVersion.FromVersionId(specVersionId == SpecVersion03.VersionId ? "1.0" : specVersionId)
-            ?? throw Bad($"CloudEvents specversion '{specVersionId}' is not supported; use 1.0 or 0.3.");
-        if (contentType is not null && !IsJson(contentType))
-        {
-            throw new RequestRejectedException(415, "Unsupported media type", $"The event data must be JSON; got {contentType}.");
-        }
-
-        var cloudEvent = new CloudEvent(version) { DataContentType = contentType };
-        foreach (var header in request.Headers)
-        {
-            if (!header.Key.StartsWith(HttpUtilities.HttpHeaderPrefix, StringComparison.OrdinalIgnoreCase)
-                || header.Key.Equals(HttpUtilities.SpecVersionHttpHeader, StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            var name = header.Key[HttpUtilities.HttpHeaderPrefix.Length..].ToLowerInvariant();
-            if (specVersionId == SpecVersion03.VersionId && SpecVersion03.UpgradeAttributeName(name) is { } upgraded)
-            {
-                name = upgraded;
-            }
-            else if (specVersionId == SpecVersion03.VersionId)
-            {
-                continue;
-            }
-
-            var value = DecodeHeaderValue(header.Key, header.Value.ToString());
-            cloudEvent.SetAttributeFromString(name, value);
-        }
-
-        Validate(cloudEvent);
-        if (body.IsEmpty)
-        {
-            return new IncomingEvents([cloudEvent], isBatch: false);
-        }
-
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, DocumentOptions);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Array)
+            {
+                throw AttributeRules.Bad($"A batch must be a JSON array of events; got a {root.ValueKind}.");
+            }
+
+            var events = new List<IncomingEvent>(root.GetArrayLength());
+            var owners = new List<JsonDocument>();
+            foreach (var item in root.EnumerateArray())
+            {
+                events.Add(ReadStructured(item, $"Event {events.Count + 1} of the batch", owners));
+            }
+
+            if (events.Count == 0)
+            {
+                throw AttributeRules.Bad("The batch holds no events.");
+            }
+
+            owners.Add(document);
+            return new IncomingEvents(events, isBatch: true, owners);
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One event in the JSON event format; data from <c>data</c>, <c>data_base64</c> or 0.3's base64 <c>data</c>.</summary>
+    private static IncomingEvent ReadStructured(JsonElement element, string where, List<JsonDocument> owners)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw AttributeRules.Bad($"{where} must be a JSON object; got a {element.ValueKind}.");
+        }
+
+        var builder = new EventBuilder(where);
+        if (element.TryGetProperty("specversion", out var specVersion) && specVersion.ValueKind == JsonValueKind.String)
+        {
+            builder.Set("specversion", specVersion.GetString()!);
+        }
+
+        builder.CheckSpecVersion();
+        JsonElement? data = null;
+        string? base64 = null;
+        foreach (var member in element.EnumerateObject())
+        {
+            switch (member.Name)
+            {
+                case "specversion":
+                    break;
+                case "data":
+                    data = member.Value;
+                    break;
+                case "data_base64":
+                    base64 = member.Value.ValueKind == JsonValueKind.String ? member.Value.GetString() : throw AttributeRules.Bad($"{where}: data_base64 must be a string.");
+                    break;
+                default:
+                    builder.Set(member.Name, member.Value);
+                    break;
+            }
+        }
+
+        if (builder.DataContentEncoding is { } encoding && data is { } encoded)
+        {
+            if (!encoding.Equals("base64", StringComparison.OrdinalIgnoreCase) || encoded.ValueKind != JsonValueKind.String)
+            {
+                throw AttributeRules.Bad($"{where}: datacontentencoding '{encoding}' with this data is not supported; use base64 with a string.");
+            }
+
+            (base64, data) = (encoded.GetString(), null);
+        }
+
+        if (data is not null || base64 is not null)
+        {
+            if (builder.DataContentType is { } type && !IsJson(MediaTypeOf(type)))
+            {
+                throw new RequestRejectedException(415, "Unsupported media type", $"{where}: the event data must be JSON; got {type}.");
+            }
+        }
+
+        if (base64 is not null)
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromBase64String(base64);
+            }
+            catch (FormatException)
+            {
+                throw AttributeRules.Bad($"{where}: data_base64 is not valid base64.");
+            }
+
+            var document = ParseJson(bytes, $"{where}: the data");
+            owners.Add(document);
+            data = document.RootElement;
+        }
+
+        return builder.Build(data);
+    }
+
+    private static JsonDocument RequireJsonFormat(string mediaType, string? contentType, ReadOnlyMemory<byte> body)
+    {
+        if (!mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new RequestRejectedException(415, "Unsupported media type", $"Structured and batch mode are read in JSON only; got {contentType}.");
+        }
+
+        return ParseJson(body, "The body");
+    }
+
+    private static JsonDocument ParseJson(ReadOnlyMemory<byte> json, string what)
+    {
+        // RFC 8259: JSON exchanged between systems is UTF-8. The parser checks only the strings it decodes, so
+        // invalid bytes in a member we never read would otherwise pass unnoticed.
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            throw AttributeRules.Bad($"{what} is not valid JSON: it holds bytes that are not UTF-8 (RFC 8259).");
+        }
+
+        try
+        {
+            return JsonDocument.Parse(json, DocumentOptions);
         }
         catch (JsonException e)
         {
-            throw Bad($"The body is not valid JSON: {e.Message}");
-        }
-
-        cloudEvent.Data = document.RootElement;
-        return new IncomingEvents([cloudEvent], isBatch: false, document);
-    }
-
-    private static string DecodeHeaderValue(string name, string value)
-    {
-        try
-        {
-            return HttpUtilities.DecodeHeaderValue(value);
-        }
-        catch (Exception e) when (e is ArgumentException or FormatException)
-        {
-            throw Bad($"Header {name} is not validly percent-encoded.");
+            throw AttributeRules.Bad($"{what} is not valid JSON: {e.Message}");
         }
     }
 
@@ -158,60 +248,13 @@ public sealed class CloudEventReader(CloudEventFormatter formatter)
         }
     }
 
-    private static T Decode<T>(Func<T> decode)
-    {
-        try
-        {
-            return decode();
-        }
-        catch (JsonException e)
-        {
-            throw Bad($"The body is not a valid CloudEvent in JSON: {e.Message}");
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
-        {
-            throw Bad(e.Message);
-        }
-    }
+    private static string MediaTypeOf(string? contentType) =>
+        contentType is null ? "" : contentType.Split(';', 2)[0].Trim();
 
-    private static CloudEvent Validate(CloudEvent cloudEvent)
-    {
-        var missing = new List<string>();
-        if (string.IsNullOrEmpty(cloudEvent.Id))
-        {
-            missing.Add("id");
-        }
-
-        if (cloudEvent.Source is null || cloudEvent.Source.OriginalString.Length == 0)
-        {
-            missing.Add("source");
-        }
-
-        if (string.IsNullOrEmpty(cloudEvent.Type))
-        {
-            missing.Add("type");
-        }
-
-        if (missing.Count > 0)
-        {
-            throw Bad($"The CloudEvent lacks required attribute(s): {string.Join(", ", missing)}.");
-        }
-
-        return cloudEvent;
-    }
-
-    private static ContentType ParseContentType(string? contentType) =>
-        MimeUtilities.CreateContentTypeOrNull(contentType) ?? throw Bad($"Content-Type '{contentType}' cannot be parsed.");
-
-    private static bool IsJson(string contentType)
-    {
-        var mediaType = contentType.Split(';', 2)[0].Trim();
-        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
-            || mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static RequestRejectedException Bad(string detail) => new(400, "Invalid CloudEvent", detail);
+    private static bool IsJson(string mediaType) =>
+        mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+        || mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
+        || mediaType.Equals("text/json", StringComparison.OrdinalIgnoreCase);
 
     private static RequestRejectedException TooLarge(long size, long max) =>
         new(413, "Body too large", $"The body is {size} bytes or more; at most {max} are accepted (--max_body_bytes).");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Server.Hosting;
 
@@ -9,7 +10,7 @@ namespace FeedbackMetrics.Server.Exposition;
 /// straight from key snapshots and streamed, with no per-series objects kept between scrapes, so memory
 /// does not grow with the number of series. prometheus-net writes the rest (HTTP, process, server counters).
 /// </summary>
-public sealed class DomainExposition(MetricsBook book, Readiness readiness, bool binary, string method)
+public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon)
 {
     private const string P = MetricNames.Prefix;
 
@@ -51,6 +52,11 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, bool
         await WritePerClassAsync(writer, ct, keys, "class_f1_ratio", c => c.F1, "F1 score of one class: harmonic mean of its precision and recall.");
         await WritePerClassAsync(writer, ct, keys, "class_support", c => c.Support, "Rows whose true class is this class.");
 
+        await WritePerKeyAsync(writer, ct, keys, "reward_total", "counter", "Sum of the rewards of Seldon Feedback messages (mean reward = reward_total / rewarded_events_total).", k => k.Snapshot.RewardTotal);
+        await WritePerKeyAsync(writer, ct, keys, "rewarded_events_total", "counter", "Feedback events that carried a reward.", k => k.Snapshot.RewardEvents);
+
+        Family(writer, P + "dedupe_horizon_seconds", "gauge", "Age of the oldest remembered event id: a redelivery older than this would be counted again.");
+        Sample(writer, P + "dedupe_horizon_seconds", null, null, horizon.Seconds());
         Family(writer, P + "keys", "gauge", "Models (namespace, deployment, predictor, model) with figures.");
         Sample(writer, P + "keys", null, null, keys.Count);
         Family(writer, P + "ready", "gauge", "1 when state is loaded and storage is writable (the server takes events), else 0.");
@@ -67,7 +73,7 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, bool
             var key = snapshot.Key;
             var common = $"deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"," +
                 $"seldon_deployment_name=\"{Escape(key.Deployment)}\",seldon_deployment_namespace=\"{Escape(key.Namespace)}\",method=\"{Escape(method)}\"";
-            if (binary)
+            if (decoders.For(key).IsBinary)
             {
                 var (tp, fp, fn, tn) = SeldonCounters.BinaryTotals(snapshot);
                 Sample(writer, name, common, null, counter switch

@@ -17,9 +17,9 @@ internal static partial class Log
         Message = "Metric event {ReplyId} could not be posted to {ReplyUrl} after retries: {Reason}")]
     public static partial void ReplyFailed(ILogger logger, string replyId, Uri replyUrl, string reason);
 
-    [LoggerMessage(EventId = 4, EventName = "ElasticsearchSuperseded", Level = LogLevel.Warning,
-        Message = "--elasticsearch_uri {Uri} is accepted for compatibility but not used: responses are joined to late truth by the server itself")]
-    public static partial void ElasticsearchSuperseded(ILogger logger, string uri);
+    [LoggerMessage(EventId = 4, EventName = "ElasticsearchIgnored", Level = LogLevel.Warning,
+        Message = "--elasticsearch_uri {Uri} is accepted for compatibility but not used: this server does not look responses up, so a feedback event must carry the response beside the truth (one without is refused with 400)")]
+    public static partial void ElasticsearchIgnored(ILogger logger, string uri);
 
     [LoggerMessage(EventId = 5, EventName = "StateRestored", Level = LogLevel.Information,
         Message = "State restored from {Store}: {Keys} keys, {Ids} remembered event ids, in {ElapsedMs} ms")]
@@ -36,6 +36,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 8, EventName = "KeysReset", Level = LogLevel.Information,
         Message = "Reset {Count} key(s) matching {Namespace}/{Deployment}/{Predictor}/{Model}")]
     public static partial void KeysReset(ILogger logger, int count, string @namespace, string deployment, string predictor, string model);
+
+    [LoggerMessage(EventId = 10, EventName = "WriterDefect", Level = LogLevel.Critical,
+        Message = "Unexpected error in the state writer; the events of this group are refused with 503 and the state is rebuilt from the file")]
+    public static partial void WriterDefect(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 9, EventName = "StateUnusable", Level = LogLevel.Critical,
         Message = "The state cannot be loaded, stopping: {Reason}")]

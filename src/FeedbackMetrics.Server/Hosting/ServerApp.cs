@@ -103,6 +103,7 @@ public static class ServerApp
             .Validate(
                 o => ClassDecoder.StorageUris.ContainsKey(o.StorageUri),
                 $"--storage_uri must be one of: {string.Join(", ", ClassDecoder.StorageUris.Keys)}.")
+            .Validate(o => DecodingOptions.OverrideError(o) is null, "--deployment_decoders is not valid; each item is NAMESPACE/DEPLOYMENT=DECODER[:THRESHOLD].")
             .ValidateOnStart();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ReplyOptions>().BindConfiguration(ReplyOptions.Section).ValidateDataAnnotations()
@@ -132,7 +133,7 @@ public static class ServerApp
         {
             var decoding = sp.GetRequiredService<IOptions<DecodingOptions>>().Value;
             var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
-            return ClassDecoder.Create(ClassDecoder.StorageUris[decoding.StorageUri], limits.MaxClasses, decoding.BinaryThreshold);
+            return DecodingOptions.CreateSelector(decoding, limits.MaxClasses);
         });
         services.AddSingleton(sp =>
         {
@@ -157,8 +158,10 @@ public static class ServerApp
         services.AddSingleton(sp => new DomainExposition(
             sp.GetRequiredService<MetricsBook>(),
             sp.GetRequiredService<Readiness>(),
-            sp.GetRequiredService<ClassDecoder>().Kind == DecoderKind.BinaryMetrics,
-            sp.GetRequiredService<IOptions<ReplyOptions>>().Value.EventType));
+            sp.GetRequiredService<DecoderSelector>(),
+            sp.GetRequiredService<IOptions<ReplyOptions>>().Value.EventType,
+            sp.GetRequiredService<DedupeHorizon>()));
+        services.AddSingleton<DedupeHorizon>();
 
         services.AddSingleton<FeedbackIngest>();
         services.AddSingleton<ReplyFactory>();
@@ -223,7 +226,7 @@ public static class ServerApp
         Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.EffectiveFeedbackTypes), state.Mode, reply.Url is { Length: > 0 } u ? u : "none");
         if (services.GetRequiredService<IOptions<JoinOptions>>().Value.ElasticsearchUri is { Length: > 0 } es)
         {
-            Log.ElasticsearchSuperseded(logger, es);
+            Log.ElasticsearchIgnored(logger, es);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CloudNative.CloudEvents;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
@@ -14,12 +13,12 @@ using Microsoft.Extensions.Options;
 namespace FeedbackMetrics.Server.Ingest;
 
 /// <summary>
-/// The path of an event after the HTTP binding: validate and decode every event of the request first
-/// (a bad one refuses the whole request, nothing changed), then apply each to the store, then reply.
+/// The path of a request after the HTTP binding: validate and decode every event first (a bad one refuses the
+/// whole request, nothing changed), apply them to the store in one call (all or nothing), then reply.
 /// </summary>
 public sealed class FeedbackIngest(
     IFeedbackStore store,
-    ClassDecoder decoder,
+    DecoderSelector decoders,
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
     ReplyFactory replies,
@@ -31,106 +30,76 @@ public sealed class FeedbackIngest(
     public async Task<List<EventResult>> IngestAsync(IncomingEvents incoming)
     {
         var prepared = new List<PreparedFeedback>(incoming.Events.Count);
+        var feedback = new List<FeedbackEvent>(incoming.Events.Count);
+        HashSet<CloudEventId>? ids = incoming.IsBatch ? [] : null;
         foreach (var cloudEvent in incoming.Events)
         {
-            prepared.Add(Prepare(cloudEvent, incoming.IsBatch));
+            var item = Prepare(cloudEvent, incoming.IsBatch);
+            if (ids is not null && !ids.Add(IdOf(cloudEvent)))
+            {
+                throw new InvalidFeedbackException(RejectionKind.Malformed, $"Event {cloudEvent} appears twice in the batch.");
+            }
+
+            prepared.Add(item);
+            if (item.Feedback is { } f)
+            {
+                feedback.Add(f);
+            }
         }
 
-        if (incoming.IsBatch)
-        {
-            CheckDistinctIds(prepared);
-        }
-
+        // Not cancelled by a client that goes away: a commit in flight completes, and a redelivery is then a duplicate.
+        var applied = feedback.Count == 0 ? [] : await store.ApplyAsync(feedback, CancellationToken.None);
         var results = new List<EventResult>(prepared.Count);
+        var next = 0;
         foreach (var item in prepared)
         {
-            results.Add(await ApplyAsync(item));
+            results.Add(item.Feedback is null ? Ignored(item.Event) : Counted(item, applied[next++]));
         }
 
         return results;
     }
 
-    private PreparedFeedback Prepare(CloudEvent cloudEvent, bool inBatch)
+    private static CloudEventId IdOf(IncomingEvent e) => new(e.Source, e.Id, e.Type);
+
+    private PreparedFeedback Prepare(IncomingEvent cloudEvent, bool inBatch)
     {
-        var id = new CloudEventId(cloudEvent.Source!.OriginalString, cloudEvent.Id!);
-        if (!_feedbackTypes.Contains(cloudEvent.Type!))
+        if (!_feedbackTypes.Contains(cloudEvent.Type))
         {
-            return new PreparedFeedback(cloudEvent, id, default, null);
+            return new PreparedFeedback(cloudEvent, null, null);
         }
 
         try
         {
             var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
-            var payload = FeedbackPayload.Read(DataOf(cloudEvent));
-            return new PreparedFeedback(cloudEvent, id, key, decoder.Decode(payload));
+            var decoder = decoders.For(key);
+            var payload = FeedbackPayload.Read(cloudEvent.Data ?? throw new InvalidFeedbackException(
+                RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}."));
+            return new PreparedFeedback(cloudEvent, new FeedbackEvent(IdOf(cloudEvent), key, decoder.Decode(payload)), decoder);
         }
         catch (InvalidFeedbackException e) when (inBatch)
         {
-            throw new InvalidFeedbackException(e.Kind, $"Event {id}: {e.Message} The whole batch was refused; nothing was counted.");
+            throw new InvalidFeedbackException(e.Kind, $"Event {cloudEvent}: {e.Message} The whole batch was refused; nothing was counted.");
         }
     }
 
-    private async Task<EventResult> ApplyAsync(PreparedFeedback item)
+    private EventResult Ignored(IncomingEvent cloudEvent)
     {
-        if (item.Feedback is null)
-        {
-            counters.CountIgnored(item.Event.Type!);
-            return new EventResult(item.Id.Source, item.Id.Id, EventOutcome.Ignored, null);
-        }
+        counters.CountIgnored(cloudEvent.Type);
+        return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Ignored, null);
+    }
 
-        // Not cancelled by a client that goes away: a commit in flight completes, and a redelivery is then a duplicate.
-        var result = await store.ApplyAsync(item.Id, item.Key, item.Feedback, CancellationToken.None);
+    private EventResult Counted(PreparedFeedback item, ApplyResult result)
+    {
+        var cloudEvent = item.Event;
         if (result.Outcome == ApplyOutcome.Duplicate)
         {
             counters.CountEvent(EventOutcome.Duplicate);
-            return new EventResult(item.Id.Source, item.Id.Id, EventOutcome.Duplicate, null);
+            return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Duplicate, null);
         }
 
         counters.CountEvent(EventOutcome.Accepted);
-        var reply = replies.Create(item.Event, item.Id, item.Feedback, result.Snapshot!, decoder.Kind == DecoderKind.BinaryMetrics);
+        var reply = replies.Create(cloudEvent, item.Feedback!, result.Snapshot!, item.Decoder!.IsBinary);
         replyQueue.Enqueue(reply);
-        return new EventResult(item.Id.Source, item.Id.Id, EventOutcome.Accepted, reply);
-    }
-
-    private static JsonElement DataOf(CloudEvent cloudEvent)
-    {
-        switch (cloudEvent.Data)
-        {
-            case JsonElement element:
-                return element;
-            case byte[] bytes:
-                return ParseJson(bytes);
-            case string text:
-                return ParseJson(System.Text.Encoding.UTF8.GetBytes(text));
-            case null:
-                throw new InvalidFeedbackException(RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}.");
-            default:
-                throw new InvalidFeedbackException(RejectionKind.Malformed, "The event data is not JSON.");
-        }
-    }
-
-    private static JsonElement ParseJson(byte[] bytes)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 64 });
-            return document.RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidFeedbackException(RejectionKind.Malformed, $"The event data is not valid JSON: {e.Message}");
-        }
-    }
-
-    private static void CheckDistinctIds(List<PreparedFeedback> prepared)
-    {
-        var seen = new HashSet<CloudEventId>();
-        foreach (var item in prepared)
-        {
-            if (!seen.Add(item.Id))
-            {
-                throw new InvalidFeedbackException(RejectionKind.Malformed, $"Event {item.Id} appears twice in the batch.");
-            }
-        }
+        return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Accepted, reply);
     }
 }

@@ -1,8 +1,8 @@
-using CloudNative.CloudEvents;
 using FeedbackMetrics.Core.Decoding;
-using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.CloudEvents;
 
 namespace FeedbackMetrics.Server.Ingest;
 
-/// <summary>One validated event ready to be applied: its id, its key and its rows; no rows when its type is not feedback.</summary>
-internal sealed record PreparedFeedback(CloudEvent Event, CloudEventId Id, MetricKey Key, DecodedFeedback? Feedback);
+/// <summary>One validated event: the feedback to count with the decoder that read it, or null when its type is not feedback.</summary>
+internal sealed record PreparedFeedback(IncomingEvent Event, FeedbackEvent? Feedback, ClassDecoder? Decoder);

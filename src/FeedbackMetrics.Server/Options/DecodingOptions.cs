@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using FeedbackMetrics.Core.Decoding;
 
 namespace FeedbackMetrics.Server.Options;
 
@@ -20,6 +21,26 @@ public sealed class DecodingOptions
     /// </summary>
     public string[] FeedbackTypes { get; set; } = [];
 
+    /// <summary>Per-deployment decoders, <c>NAMESPACE/DEPLOYMENT=DECODER[:THRESHOLD]</c> (see <see cref="Core.Decoding.DecoderSelector"/>).</summary>
+    public string[] DeploymentDecoders { get; set; } = [];
+
     /// <summary>The event types counted as feedback: the configured ones, else Seldon's.</summary>
     public string[] EffectiveFeedbackTypes => FeedbackTypes.Length > 0 ? FeedbackTypes : [SeldonFeedbackType];
+
+    public static DecoderSelector CreateSelector(DecodingOptions options, int maxClasses) =>
+        new(new ClassDecoder(ClassDecoder.StorageUris[options.StorageUri], maxClasses, options.BinaryThreshold), maxClasses, options.DeploymentDecoders);
+
+    /// <summary>Why <see cref="DeploymentDecoders"/> cannot be used, or null.</summary>
+    public static string? OverrideError(DecodingOptions options)
+    {
+        try
+        {
+            _ = new DecoderSelector(new ClassDecoder(DecoderKind.MulticlassOneHot, 2, 0.5), 2, options.DeploymentDecoders);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
 }

@@ -1,6 +1,6 @@
 namespace FeedbackMetrics.Server.Options;
 
-/// <summary>Joining late truth to logged responses. Seldon's Elasticsearch lookup is accepted but superseded.</summary>
+/// <summary>Seldon's response lookup in Elasticsearch: the option is accepted so Seldon manifests keep working, and not used.</summary>
 public sealed class JoinOptions
 {
     public const string Section = "FeedbackMetrics:Join";

@@ -1,10 +1,9 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using CloudNative.CloudEvents;
-using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Ingest;
 using FeedbackMetrics.Server.Json;
 using FeedbackMetrics.Server.Options;
@@ -18,8 +17,9 @@ public sealed class ReplyFactory(IOptions<ReplyOptions> options, TimeProvider ti
     private readonly Uri _source = new(options.Value.EventSource, UriKind.RelativeOrAbsolute);
     private readonly string _type = options.Value.EventType;
 
-    public CloudEvent Create(CloudEvent incoming, CloudEventId id, DecodedFeedback feedback, KeySnapshot snapshot, bool binary)
+    public CloudEvent Create(IncomingEvent incoming, FeedbackEvent counted, KeySnapshot snapshot, bool binary)
     {
+        var feedback = counted.Feedback;
         var updates = SeldonCounters.ForRows(feedback.Rows, binary);
         var metrics = new ReplyMetric[updates.Count];
         for (var i = 0; i < metrics.Length; i++)
@@ -31,16 +31,16 @@ public sealed class ReplyFactory(IOptions<ReplyOptions> options, TimeProvider ti
         var body = new ReplyBody(metrics, feedback.Rows.Length, MetricsCalculator.Summarize(snapshot));
         var reply = new CloudEvent(CloudEventsSpecVersion.V1_0)
         {
-            Id = ReplyIdOf(id),
+            Id = ReplyIdOf(counted.Id),
             Source = _source,
             Type = _type,
             Time = time.GetUtcNow(),
             DataContentType = "application/json",
             Data = JsonSerializer.SerializeToUtf8Bytes(body, ServerJsonContext.Default.ReplyBody),
         };
-        foreach (var name in IdentityExtensions.All)
+        foreach (var name in IdentityExtensions.Echoed)
         {
-            if (IdentityExtensions.Read(incoming, name) is { } value)
+            if (incoming.Attribute(name) is { } value)
             {
                 reply[name] = value;
             }
@@ -49,11 +49,6 @@ public sealed class ReplyFactory(IOptions<ReplyOptions> options, TimeProvider ti
         return reply;
     }
 
-    /// <summary>Derived from the feedback's (source, id), so the reply posted to the reply URL and the one returned to the broker share one id.</summary>
-    public static string ReplyIdOf(CloudEventId id)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData(Encoding.UTF8.GetBytes($"{id.Source}\n{id.Id}"), hash);
-        return Convert.ToHexStringLower(hash[..16]);
-    }
+    /// <summary>Derived from the feedback's (source, id, type), so the reply posted to the reply URL and the one returned to the broker share one id.</summary>
+    public static string ReplyIdOf(CloudEventId id) => EventHash.Of(id).ToString("x32", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -5,51 +5,121 @@ using FeedbackMetrics.Core.State;
 
 namespace FeedbackMetrics.Server.Storage;
 
-/// <summary>The transactions of the writer: a group of applies, a reset, and pruning of remembered ids.</summary>
+/// <summary>The transactions of the writer: a group of requests, a reset, and forgetting remembered ids.</summary>
 public sealed partial class SqliteFeedbackStore
 {
+    /// <summary>Forgotten ids are deleted once this many have piled up (or at the next prune interval).</summary>
+    private const int ForgetBatch = 4096;
+
     private void WriteApplies(List<WriteRequest> batch)
     {
         var statements = _statements!;
+        var plan = new CapacityPlan(_book);
         var outcomes = new object?[batch.Count];
-        var plans = new Dictionary<MetricKey, ClassPlan>();
-        var newKeyIds = new Dictionary<MetricKey, long>();
-        var cells = new Dictionary<(long Key, string Truth, string Predicted), long>();
-        var expiresAt = Now + (long)_options.DedupeTtl.TotalMilliseconds;
-        var inserted = 0;
-
-        using var transaction = statements.Connection.BeginTransaction(deferred: false);
-        statements.Transaction = transaction;
+        var counted = new List<(UInt128 Hash, FeedbackEvent Event)>();
+        var inGroup = new HashSet<UInt128>();
         for (var i = 0; i < batch.Count; i++)
         {
             var request = (ApplyRequest)batch[i];
-            if (!statements.InsertSeen(request.Id, expiresAt))
+            var applied = new bool[request.Events.Count];
+            var fresh = new List<FeedbackEvent>(request.Events.Count);
+            var hashes = new UInt128[request.Events.Count];
+            for (var e = 0; e < request.Events.Count; e++)
             {
-                outcomes[i] = ApplyOutcome.Duplicate;
-                continue;
+                hashes[e] = EventHash.Of(request.Events[e].Id);
+                if (!_dedupe.Contains(hashes[e]) && !inGroup.Contains(hashes[e]))
+                {
+                    applied[e] = true;
+                    fresh.Add(request.Events[e]);
+                }
             }
 
             try
             {
-                var plan = PlanFor(request.Key, plans, newKeyIds);
-                plan.Add(request.Feedback, _book.MaxClasses);
+                plan.Admit(fresh);
             }
             catch (InvalidFeedbackException e)
             {
-                statements.DeleteSeen(request.Id);
                 outcomes[i] = e;
                 continue;
             }
 
-            var keyId = KeyIdFor(request.Key, newKeyIds);
-            foreach (var row in request.Feedback.Rows)
+            for (var e = 0; e < applied.Length; e++)
+            {
+                if (applied[e])
+                {
+                    inGroup.Add(hashes[e]);
+                    counted.Add((hashes[e], request.Events[e]));
+                }
+            }
+
+            outcomes[i] = applied;
+        }
+
+        var newKeyIds = new Dictionary<MetricKey, long>();
+        var expiresAt = _dedupe.NewExpiry();
+        var firstSeq = _nextSeq;
+        using (var transaction = statements.Connection.BeginTransaction(deferred: false))
+        {
+            statements.Transaction = transaction;
+            WriteCounted(statements, counted, plan, newKeyIds, expiresAt);
+            transaction.Commit();
+            statements.Transaction = null;
+        }
+
+        // Committed: now, and only now, the read model, the dedupe window and the senders learn of it.
+        foreach (var (key, id) in newKeyIds)
+        {
+            _keyIds[key] = id;
+        }
+
+        foreach (var (hash, _) in counted)
+        {
+            _dedupe.TryAdd(hash, firstSeq++, expiresAt);
+        }
+
+        _nextSeq = firstSeq;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var request = (ApplyRequest)batch[i];
+            if (outcomes[i] is Exception e)
+            {
+                request.Completion.TrySetException(e);
+                continue;
+            }
+
+            var applied = (bool[])outcomes[i]!;
+            var results = new ApplyResult[applied.Length];
+            for (var j = 0; j < applied.Length; j++)
+            {
+                var item = request.Events[j];
+                results[j] = applied[j] ? new ApplyResult(ApplyOutcome.Applied, _book.Apply(item.Key, item.Feedback)) : ApplyResult.Duplicate;
+            }
+
+            request.Completion.TrySetResult(results);
+        }
+    }
+
+    private void WriteCounted(SqliteStatements statements, List<(UInt128 Hash, FeedbackEvent Event)> counted, CapacityPlan plan, Dictionary<MetricKey, long> newKeyIds, long expiresAt)
+    {
+        var cells = new Dictionary<(long Key, string Truth, string Predicted), long>();
+        var rewards = new Dictionary<long, (double Total, long Events)>();
+        var seq = _nextSeq;
+        foreach (var (hash, item) in counted)
+        {
+            statements.RememberId(seq++, hash, expiresAt);
+            var keyId = KeyIdFor(item.Key, newKeyIds);
+            foreach (var row in item.Feedback.Rows)
             {
                 var cell = (keyId, row.Truth.DisplayName, row.Predicted.DisplayName);
                 cells[cell] = cells.GetValueOrDefault(cell) + 1;
             }
 
-            outcomes[i] = ApplyOutcome.Applied;
-            inserted++;
+            if (item.Feedback.Reward is { } reward)
+            {
+                var (total, events) = rewards.GetValueOrDefault(keyId);
+                rewards[keyId] = (total + reward, events + 1);
+            }
         }
 
         foreach (var ((keyId, truth, predicted), count) in cells)
@@ -57,69 +127,24 @@ public sealed partial class SqliteFeedbackStore
             statements.AddToCell(keyId, truth, predicted, count);
         }
 
-        foreach (var (key, plan) in plans)
+        foreach (var (keyId, (total, events)) in rewards)
         {
+            statements.AddReward(keyId, total, events);
+        }
+
+        foreach (var (key, keyPlan) in plan.Plans)
+        {
+            if (!_keyIds.ContainsKey(key) && !newKeyIds.ContainsKey(key))
+            {
+                continue; // a key only refused or duplicate events touched
+            }
+
             var keyId = KeyIdFor(key, newKeyIds);
-            for (var ordinal = plan.InitialCount; ordinal < plan.Names.Count; ordinal++)
+            for (var ordinal = keyPlan.InitialCount; ordinal < keyPlan.Names.Count; ordinal++)
             {
-                statements.InsertClass(keyId, ordinal, plan.Names[ordinal]);
+                statements.InsertClass(keyId, ordinal, keyPlan.Names[ordinal]);
             }
         }
-
-        transaction.Commit();
-        statements.Transaction = null;
-
-        // Committed: now, and only now, the read model and the senders learn of it.
-        foreach (var (key, id) in newKeyIds)
-        {
-            _keyIds[key] = id;
-        }
-
-        _rememberedIds += inserted;
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var request = (ApplyRequest)batch[i];
-            switch (outcomes[i])
-            {
-                case ApplyOutcome.Applied:
-                    request.Completion.TrySetResult(new ApplyResult(ApplyOutcome.Applied, _book.Apply(request.Key, request.Feedback)));
-                    break;
-                case ApplyOutcome.Duplicate:
-                    request.Completion.TrySetResult(new ApplyResult(ApplyOutcome.Duplicate, null));
-                    break;
-                case Exception e:
-                    request.Completion.TrySetException(e);
-                    break;
-            }
-        }
-    }
-
-    /// <summary>The key's class plan for this transaction; a new key is refused past --max_keys (counting keys new in this batch).</summary>
-    private ClassPlan PlanFor(MetricKey key, Dictionary<MetricKey, ClassPlan> plans, Dictionary<MetricKey, long> newKeyIds)
-    {
-        if (plans.TryGetValue(key, out var plan))
-        {
-            return plan;
-        }
-
-        if (_book.TryGet(key, out var aggregate))
-        {
-            plan = new ClassPlan(aggregate.ClassNames());
-        }
-        else
-        {
-            if (!_keyIds.ContainsKey(key) && _book.KeyCount + newKeyIds.Count >= _book.MaxKeys)
-            {
-                throw new InvalidFeedbackException(
-                    RejectionKind.LimitExceeded,
-                    $"The server already keeps figures for {_book.KeyCount + newKeyIds.Count} models; at most {_book.MaxKeys} are kept (--max_keys). Reset unused ones or raise the limit.");
-            }
-
-            plan = new ClassPlan([]);
-        }
-
-        plans[key] = plan;
-        return plan;
     }
 
     private long KeyIdFor(MetricKey key, Dictionary<MetricKey, long> newKeyIds)
@@ -162,27 +187,25 @@ public sealed partial class SqliteFeedbackStore
         return ids.Count;
     }
 
-    /// <summary>Forgets expired ids, and the oldest ones past --dedupe_max_ids; at most once a minute unless over the maximum.</summary>
-    private void PruneIfDue()
+    /// <summary>
+    /// Deletes the rows of ids the window has forgotten (expired, or oldest past --dedupe_max_ids): one range at
+    /// the head of the append-only table, so the cost is that of the rows deleted, whatever the number remembered.
+    /// </summary>
+    private void ForgetIfDue()
     {
-        var now = Now;
-        if (_rememberedIds <= _options.DedupeMaxIds && now - _lastPrune < PruneInterval.TotalMilliseconds)
+        var through = _dedupe.ForgottenThrough;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (through <= _forgottenOnDisk || (through - _forgottenOnDisk < ForgetBatch && now - _lastForget < PruneInterval.TotalMilliseconds))
         {
             return;
         }
 
-        _lastPrune = now;
-        var connection = _statements!.Connection;
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText =
-            "DELETE FROM seen_events WHERE expires_at <= $now;" +
-            "DELETE FROM seen_events WHERE expires_at <= (SELECT expires_at FROM seen_events ORDER BY expires_at DESC LIMIT 1 OFFSET $max);" +
-            "SELECT count(*) FROM seen_events;";
-        command.Parameters.AddWithValue("$now", now);
-        command.Parameters.AddWithValue("$max", _options.DedupeMaxIds);
-        _rememberedIds = (long)command.ExecuteScalar()!;
+        _lastForget = now;
+        using var transaction = _statements!.Connection.BeginTransaction(deferred: false);
+        _statements.Transaction = transaction;
+        _statements.ForgetIdsThrough(through);
         transaction.Commit();
+        _statements.Transaction = null;
+        _forgottenOnDisk = through;
     }
 }

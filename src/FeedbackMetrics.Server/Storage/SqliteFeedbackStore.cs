@@ -17,18 +17,21 @@ namespace FeedbackMetrics.Server.Storage;
 /// Durable, exactly-once state in SQLite. One writer task owns the connection and the read model: it takes
 /// every request waiting in its queue, writes them in one transaction (group commit), and only after the
 /// commit applies them to the read model and completes their requests, so nothing is acknowledged that is
-/// not on disk. Redeliveries are recognised by the (source, id) rows written in the same transaction.
+/// not on disk. Redeliveries are recognised by the digests of (source, id, type) kept in a <see cref="DedupeWindow"/>
+/// and appended to the file in the same transaction as the counts.
 /// On a storage error it answers 503 and probes the file every second; once a write succeeds again it
 /// rebuilds the read model from the file and takes requests again.
 /// </summary>
 public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposable
 {
     private const int MaxBatch = 1024;
+    private const long NoHorizon = long.MinValue;
     private const int QueueCapacity = 8192;
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(1);
 
     private readonly MetricsBook _book;
+    private readonly DedupeWindow _dedupe;
     private readonly StateOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SqliteFeedbackStore> _logger;
@@ -37,15 +40,17 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     private SqliteConnection? _connection;
     private SqliteStatements? _statements;
     private Dictionary<MetricKey, long> _keyIds = [];
-    private long _rememberedIds;
-    private long _lastPrune;
+    private long _nextSeq = 1;
+    private long _forgottenOnDisk;
+    private long _lastForget;
+    private long _dedupeHorizon = NoHorizon;
     private Task _writer = Task.CompletedTask;
     private volatile string? _unavailable = "state not loaded";
 
     private readonly Histogram _batchSize;
     private readonly Histogram _commitSeconds;
 
-    public SqliteFeedbackStore(MetricsBook book, IOptions<StateOptions> options, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger)
+    public SqliteFeedbackStore(MetricsBook book, DedupeWindow dedupe, IOptions<StateOptions> options, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger)
     {
         _batchSize = metrics.CreateHistogram(
             "feedback_metrics_store_commit_events",
@@ -56,12 +61,15 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             "Time to write and commit one group of events to SQLite (fsync included).",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
         _book = book;
+        _dedupe = dedupe;
         _options = options.Value;
         _time = time;
         _logger = logger;
     }
 
     public string? Unavailable => _unavailable;
+
+    public long? DedupeHorizon => Interlocked.Read(ref _dedupeHorizon) is var h && h != NoHorizon ? h : null;
 
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -95,16 +103,16 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             writer.SetResult();
         })
         { IsBackground = true, Name = "sqlite-writer" }.Start();
-        return Task.FromResult(new RestoreReport(store, _keyIds.Count, (int)Math.Min(_rememberedIds, int.MaxValue)));
+        return Task.FromResult(new RestoreReport(store, _keyIds.Count, _dedupe.Count));
     }
 
     private static bool IsStorageFault(Exception e) => e is SqliteException or IOException or UnauthorizedAccessException;
 
-    public ValueTask<ApplyResult> ApplyAsync(CloudEventId id, MetricKey key, DecodedFeedback feedback, CancellationToken cancellationToken)
+    public ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken)
     {
-        var request = new ApplyRequest(id, key, feedback);
+        var request = new ApplyRequest(events);
         Enqueue(request);
-        return new ValueTask<ApplyResult>(request.Completion.Task);
+        return new ValueTask<ApplyResult[]>(request.Completion.Task);
     }
 
     public async ValueTask<int> ResetAsync(IReadOnlyCollection<MetricKey> keys, CancellationToken cancellationToken)
@@ -150,7 +158,9 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         CheckDirectoryWritable();
         _connection = SqliteStateFile.Open(_options.Dir);
         _statements = new SqliteStatements(_connection);
-        (_keyIds, _rememberedIds) = SqliteStateLoader.Load(_connection, _book, Now);
+        (_keyIds, _nextSeq) = SqliteStateLoader.Load(_connection, _book, _dedupe);
+        _forgottenOnDisk = 0;
+        Interlocked.Exchange(ref _dedupeHorizon, _dedupe.OldestExpiry ?? NoHorizon);
     }
 
     /// <summary>SQLite says only "unable to open database file"; this names the real cause (read-only, full, missing rights).</summary>
@@ -216,11 +226,19 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
                     _batchSize.Observe(batch.Count);
                 }
 
-                PruneIfDue();
+                ForgetIfDue();
+                Interlocked.Exchange(ref _dedupeHorizon, _dedupe.OldestExpiry ?? NoHorizon);
             }
             catch (SqliteException e)
             {
-                EnterFailure(e, batch);
+                EnterFailure($"SQLite error {e.SqliteErrorCode} ({e.SqliteExtendedErrorCode}): {e.Message}", e, batch);
+            }
+            catch (Exception e)
+            {
+                // Not a storage fault but a defect of ours: the requests of this group fail (503, the broker
+                // retries), the state is rebuilt from the file as after a storage fault, and the process lives on.
+                Log.WriterDefect(_logger, e);
+                EnterFailure($"internal error in the writer: {e.Message}", e, batch);
             }
 
             batch.Clear();
@@ -248,9 +266,8 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         }
     }
 
-    private void EnterFailure(SqliteException e, List<WriteRequest> batch)
+    private void EnterFailure(string reason, Exception e, List<WriteRequest> batch)
     {
-        var reason = $"SQLite error {e.SqliteErrorCode} ({e.SqliteExtendedErrorCode}): {e.Message}";
         Log.StorageUnavailable(_logger, reason);
         _unavailable = reason;
         foreach (var request in batch)

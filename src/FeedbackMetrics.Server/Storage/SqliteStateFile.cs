@@ -1,3 +1,5 @@
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.State;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Server.Storage;
@@ -26,6 +28,18 @@ internal static class SqliteStateFile
         """
         CREATE INDEX seen_events_by_expiry ON seen_events(expires_at);
         """,
+
+        // Remembered ids become an append-only table of 128-bit digests of (source, id, type) in the order they
+        // were counted: no random-key B-tree insert per event, and forgetting is one range delete at its head.
+        // Ids remembered by an older server were feedback events, counted under the default feedback type.
+        """
+        CREATE TABLE remembered_ids(seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, expires_at INTEGER NOT NULL);
+        INSERT INTO remembered_ids(hash, expires_at)
+            SELECT fm_event_hash(source, id, 'io.seldon.serving.feedback'), expires_at FROM seen_events ORDER BY expires_at;
+        DROP TABLE seen_events;
+        ALTER TABLE keys ADD COLUMN reward_total REAL NOT NULL DEFAULT 0;
+        ALTER TABLE keys ADD COLUMN reward_events INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int CurrentVersion => Migrations.Length;
@@ -50,6 +64,7 @@ internal static class SqliteStateFile
             connection.Open();
             Execute(connection, "PRAGMA journal_mode=WAL;");
             Execute(connection, "PRAGMA synchronous=FULL;");
+            connection.CreateFunction("fm_event_hash", (string source, string id, string type) => EventHash.ToBytes(EventHash.Of(new CloudEventId(source, id, type))), isDeterministic: true);
             Migrate(connection);
             return connection;
         }

@@ -1,24 +1,27 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.State;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Server.Storage;
 
-/// <summary>Rebuilds the read model from the state file: every key, its classes in order, its cells.</summary>
+/// <summary>Rebuilds the read model and the remembered ids from the state file.</summary>
 internal static class SqliteStateLoader
 {
-    /// <summary>Fills the (emptied) book and returns the id of every key, and how many event ids are remembered.</summary>
-    public static (Dictionary<MetricKey, long> KeyIds, long RememberedIds) Load(SqliteConnection connection, MetricsBook book, long nowUnixMs)
+    /// <summary>Fills the (emptied) book and dedupe window; returns the id of every key and the next id sequence number.</summary>
+    public static (Dictionary<MetricKey, long> KeyIds, long NextSeq) Load(SqliteConnection connection, MetricsBook book, DedupeWindow dedupe)
     {
         book.Clear();
-        var keys = new Dictionary<long, MetricKey>();
+        dedupe.Clear();
+        var keys = new Dictionary<long, (MetricKey Key, double RewardTotal, long RewardEvents)>();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT id, namespace, deployment, predictor, model FROM keys";
+            command.CommandText = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events FROM keys";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                keys[reader.GetInt64(0)] = new MetricKey(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
+                var key = new MetricKey(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
+                keys[reader.GetInt64(0)] = (key, reader.GetDouble(5), reader.GetInt64(6));
             }
         }
 
@@ -44,15 +47,29 @@ internal static class SqliteStateLoader
             }
         }
 
-        foreach (var (id, key) in keys)
+        foreach (var (id, (key, rewardTotal, rewardEvents)) in keys)
         {
-            book.GetOrCreate(key).Restore(classes[id], cells[id]);
+            book.GetOrCreate(key).Restore(classes[id], cells[id], rewardTotal, rewardEvents);
         }
 
-        using var count = connection.CreateCommand();
-        count.CommandText = "SELECT count(*) FROM seen_events WHERE expires_at > $now";
-        count.Parameters.AddWithValue("$now", nowUnixMs);
-        var remembered = (long)count.ExecuteScalar()!;
-        return (keys.ToDictionary(k => k.Value, k => k.Key), remembered);
+        return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe));
+    }
+
+    /// <summary>Reads the remembered ids in the order they were counted (the window keeps the newest); returns the next sequence number.</summary>
+    private static long LoadRememberedIds(SqliteConnection connection, DedupeWindow dedupe)
+    {
+        long last = 0;
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, hash, expires_at FROM remembered_ids ORDER BY seq";
+        using var reader = command.ExecuteReader();
+        var hash = new byte[16];
+        while (reader.Read())
+        {
+            last = reader.GetInt64(0);
+            reader.GetBytes(1, 0, hash, 0, hash.Length);
+            dedupe.TryAdd(EventHash.FromBytes(hash), last, reader.GetInt64(2));
+        }
+
+        return last + 1;
     }
 }

@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.State;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Server.Storage;
@@ -6,23 +7,27 @@ namespace FeedbackMetrics.Server.Storage;
 /// <summary>The prepared statements of the writer, bound to one connection; each runs inside the current transaction.</summary>
 internal sealed class SqliteStatements : IDisposable
 {
-    private readonly SqliteCommand _insertSeen;
-    private readonly SqliteCommand _deleteSeen;
+    private readonly SqliteCommand _rememberId;
+    private readonly SqliteCommand _forgetIdsThrough;
     private readonly SqliteCommand _insertKey;
     private readonly SqliteCommand _insertClass;
     private readonly SqliteCommand _addToCell;
+    private readonly SqliteCommand _addReward;
+    private readonly SqliteCommand[] _all;
 
     public SqliteStatements(SqliteConnection connection)
     {
         Connection = connection;
-        _insertSeen = Command("INSERT OR IGNORE INTO seen_events(source, id, expires_at) VALUES ($source, $id, $expires)", "$source", "$id", "$expires");
-        _deleteSeen = Command("DELETE FROM seen_events WHERE source = $source AND id = $id", "$source", "$id");
+        _rememberId = Command("INSERT INTO remembered_ids(seq, hash, expires_at) VALUES ($seq, $hash, $expires)", "$seq", "$hash", "$expires");
+        _forgetIdsThrough = Command("DELETE FROM remembered_ids WHERE seq <= $seq", "$seq");
         _insertKey = Command("INSERT INTO keys(namespace, deployment, predictor, model) VALUES ($ns, $dep, $pred, $model) RETURNING id", "$ns", "$dep", "$pred", "$model");
         _insertClass = Command("INSERT INTO classes(key_id, ordinal, name) VALUES ($key, $ordinal, $name)", "$key", "$ordinal", "$name");
         _addToCell = Command(
             "INSERT INTO cells(key_id, truth, predicted, count) VALUES ($key, $truth, $predicted, $count) " +
             "ON CONFLICT(key_id, truth, predicted) DO UPDATE SET count = count + excluded.count",
             "$key", "$truth", "$predicted", "$count");
+        _addReward = Command("UPDATE keys SET reward_total = reward_total + $total, reward_events = reward_events + $events WHERE id = $key", "$key", "$total", "$events");
+        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward];
     }
 
     public SqliteConnection Connection { get; }
@@ -31,17 +36,18 @@ internal sealed class SqliteStatements : IDisposable
     {
         set
         {
-            foreach (var command in new[] { _insertSeen, _deleteSeen, _insertKey, _insertClass, _addToCell })
+            foreach (var command in _all)
             {
                 command.Transaction = value;
             }
         }
     }
 
-    /// <summary>Remembers the id; false when it was already remembered (a redelivery).</summary>
-    public bool InsertSeen(CloudEventId id, long expiresAt) => Run(_insertSeen, id.Source, id.Id, expiresAt) == 1;
+    /// <summary>Appends a counted event's digest (an append at the end of the table, never a random insert).</summary>
+    public void RememberId(long seq, UInt128 hash, long expiresAt) => Run(_rememberId, seq, EventHash.ToBytes(hash), expiresAt);
 
-    public void DeleteSeen(CloudEventId id) => Run(_deleteSeen, id.Source, id.Id);
+    /// <summary>Deletes the forgotten ids: one range at the head of the table.</summary>
+    public void ForgetIdsThrough(long seq) => Run(_forgetIdsThrough, seq);
 
     public long InsertKey(MetricKey key)
     {
@@ -53,9 +59,11 @@ internal sealed class SqliteStatements : IDisposable
 
     public void AddToCell(long keyId, string truth, string predicted, long count) => Run(_addToCell, keyId, truth, predicted, count);
 
+    public void AddReward(long keyId, double total, long events) => Run(_addReward, keyId, total, events);
+
     public void Dispose()
     {
-        foreach (var command in new[] { _insertSeen, _deleteSeen, _insertKey, _insertClass, _addToCell })
+        foreach (var command in _all)
         {
             command.Dispose();
         }

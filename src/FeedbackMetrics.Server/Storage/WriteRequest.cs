@@ -1,4 +1,3 @@
-using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.State;
 
@@ -9,16 +8,12 @@ internal abstract class WriteRequest
 {
 }
 
-/// <summary>Count one event's rows under its id.</summary>
-internal sealed class ApplyRequest(CloudEventId id, MetricKey key, DecodedFeedback feedback) : WriteRequest
+/// <summary>Count the events of one request, all or nothing.</summary>
+internal sealed class ApplyRequest(IReadOnlyList<FeedbackEvent> events) : WriteRequest
 {
-    public CloudEventId Id { get; } = id;
+    public IReadOnlyList<FeedbackEvent> Events { get; } = events;
 
-    public MetricKey Key { get; } = key;
-
-    public DecodedFeedback Feedback { get; } = feedback;
-
-    public TaskCompletionSource<ApplyResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<ApplyResult[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <summary>Forget some keys entirely.</summary>

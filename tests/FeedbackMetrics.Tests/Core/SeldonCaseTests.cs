@@ -10,7 +10,7 @@ public sealed class SeldonCaseTests
 {
     private static List<SeldonCounterUpdate> Updates(DecoderKind kind, string body)
     {
-        var decoder = ClassDecoder.Create(kind, maxClasses: 1000, binaryThreshold: 0.5);
+        var decoder = new ClassDecoder(kind, maxClasses: 1000, binaryThreshold: 0.5);
         using var document = JsonDocument.Parse(body);
         var decoded = decoder.Decode(FeedbackPayload.Read(document.RootElement));
         return SeldonCounters.ForRows(decoded.Rows, kind == DecoderKind.BinaryMetrics);

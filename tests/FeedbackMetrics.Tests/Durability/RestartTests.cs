@@ -122,6 +122,30 @@ public sealed class RestartTests
         Assert.That((long)version.ExecuteScalar()!, Is.EqualTo(FeedbackMetrics.Server.Storage.SqliteStateFile.CurrentVersion));
     }
 
+    [Test]
+    public async Task Ids_remembered_by_a_version_2_file_still_swallow_their_redeliveries_after_migration()
+    {
+        var stateDir = NewStateDir();
+        Directory.CreateDirectory(stateDir);
+        var expires = DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeMilliseconds();
+        ExecuteOnStateFile(stateDir, FeedbackMetrics.Server.Storage.SqliteStateFile.Migrations[0] + FeedbackMetrics.Server.Storage.SqliteStateFile.Migrations[1] + $$"""
+            PRAGMA user_version = 2;
+            INSERT INTO keys(id, namespace, deployment, predictor, model) VALUES (1, 'ns', 'old', 'p', 'm');
+            INSERT INTO classes VALUES (1, 0, 'CLASS_0'), (1, 1, 'CLASS_1'), (1, 2, 'CLASS_2');
+            INSERT INTO cells VALUES (1, 'CLASS_2', 'CLASS_2', 1);
+            INSERT INTO seen_events VALUES ('http://:8000/', 'counted-before', {{expires}});
+            """);
+        var identity = new Dictionary<string, string> { ["namespace"] = "ns", ["inferenceservicename"] = "old", ["endpoint"] = "p", ["modelid"] = "m" };
+
+        await using var server = await RunningServer.StartAsync(stateDir: stateDir);
+        using var redelivered = await server.PostBinaryAsync(Events.SeedBody, "counted-before", source: "http://:8000/", extensions: identity);
+        using var fresh = await server.PostBinaryAsync(Events.SeedBody, "new-one", source: "http://:8000/", extensions: identity);
+
+        Assert.That((int)redelivered.StatusCode, Is.EqualTo(202), "the id an older server remembered is still a redelivery");
+        Assert.That((int)fresh.StatusCode, Is.EqualTo(200));
+        Assert.That((await server.MetricsJsonAsync())["deployments"]![0]!["count"]!.GetValue<long>(), Is.EqualTo(2));
+    }
+
     /// <summary>Writes to a state file directly, as another tool or an older server would have.</summary>
     private static void ExecuteOnStateFile(string stateDir, string sql)
     {

@@ -44,7 +44,7 @@ public sealed class FuzzTests
     public async Task Any_body_is_counted_when_it_decodes_and_otherwise_refused_with_a_4xx_that_changes_nothing()
     {
         await using var server = await RunningServer.StartAsync();
-        var decoder = ClassDecoder.Create(DecoderKind.MulticlassOneHot, 1000, 0.5);
+        var decoder = new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5);
         long expectedCount = 0;
         var sent = 0;
         var valid = 0;

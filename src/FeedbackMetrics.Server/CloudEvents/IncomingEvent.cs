@@ -1,0 +1,35 @@
+using System.Text.Json;
+
+namespace FeedbackMetrics.Server.CloudEvents;
+
+/// <summary>
+/// One incoming CloudEvent as the sender wrote it: <c>source</c> and every other attribute kept as text,
+/// byte-for-byte (a URI-reference such as the Seldon executor's <c>http://:8000/</c> is not normalised),
+/// and the data as JSON.
+/// </summary>
+public sealed class IncomingEvent
+{
+    public required string SpecVersion { get; init; }
+
+    public required string Id { get; init; }
+
+    public required string Source { get; init; }
+
+    public required string Type { get; init; }
+
+    public string? Time { get; init; }
+
+    public string? DataContentType { get; init; }
+
+    /// <summary>Optional attributes and extensions (<c>subject</c>, <c>dataschema</c>, <c>requestid</c>, …) by lower-case name.</summary>
+    public required IReadOnlyDictionary<string, string> Attributes { get; init; }
+
+    /// <summary>The data as JSON; null when the event carries none.</summary>
+    public JsonElement? Data { get; init; }
+
+    /// <summary>An optional attribute or extension; an empty value (KServe sends <c>Ce-Endpoint:</c> empty) counts as absent.</summary>
+    public string? Attribute(string name) =>
+        Attributes.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
+
+    public override string ToString() => $"{Source}#{Id} ({Type})";
+}
