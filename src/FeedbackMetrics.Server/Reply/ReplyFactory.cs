@@ -28,7 +28,7 @@ public sealed class ReplyFactory(IOptions<ReplyOptions> options, TimeProvider ti
             metrics[i] = new ReplyMetric(u.Key, "COUNTER", u.Value, u.Class is null ? null : new Dictionary<string, string> { ["class"] = u.Class });
         }
 
-        var body = new ReplyBody(metrics, feedback.Rows.Length, MetricsCalculator.Summarize(snapshot));
+        var body = new ReplyBody(metrics, feedback.Rows.Length, Bounded(MetricsCalculator.Summarize(snapshot), feedback));
         var reply = new CloudEvent(CloudEventsSpecVersion.V1_0)
         {
             Id = ReplyIdOf(counted.Id),
@@ -47,6 +47,21 @@ public sealed class ReplyFactory(IOptions<ReplyOptions> options, TimeProvider ti
         }
 
         return reply;
+    }
+
+    private static ReplySummary Bounded(KeySummary s, Core.Decoding.DecodedFeedback feedback)
+    {
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var row in feedback.Rows)
+        {
+            touched.Add(row.Truth.DisplayName);
+            touched.Add(row.Predicted.DisplayName);
+        }
+
+        return new ReplySummary(
+            s.Namespace, s.Deployment, s.Predictor, s.Model, s.Classes.Length, s.Count, s.Accuracy, s.Macro, s.Micro, s.Weighted,
+            [.. s.PerClass.Where(c => touched.Contains(c.Class))],
+            s.Reward);
     }
 
     /// <summary>Derived from the feedback's (source, id, type), so the reply posted to the reply URL and the one returned to the broker share one id.</summary>

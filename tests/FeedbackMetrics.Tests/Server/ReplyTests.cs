@@ -21,6 +21,20 @@ public sealed class ReplyTests
     }
 
     [Test]
+    public async Task The_metric_event_of_a_1000_class_model_stays_small()
+    {
+        await using var server = await RunningServer.StartAsync(["--state", "memory", "--max_classes", "1000"]);
+        var rows = Enumerable.Range(0, 1000).Select(i => (i, (i + 1) % 1000)).ToArray();
+        (await server.PostBinaryAsync(Events.OneHot(1000, rows), id: "fill")).EnsureSuccessStatusCode();
+
+        using var response = await server.PostBinaryAsync(Events.OneHot(1000, (7, 9)), id: "one");
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That(JsonNode.Parse(body)!["summary"]!["classCount"]!.GetValue<int>(), Is.EqualTo(1000));
+        Assert.That(body.Length, Is.LessThan(1500), "count, accuracy, averages and the two touched classes; no 1000 x 1000 matrix");
+    }
+
+    [Test]
     public async Task An_unreachable_reply_url_never_blocks_ingest_and_is_counted_as_failed()
     {
         // A port that was just free: nothing listens on it.

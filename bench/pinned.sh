@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Pinned A/B benchmark in the steady state, as a pod with one CPU runs: every server on core 1 (taskset -c 1),
+# wrk on core 0 (-t1 -c64). In one run: a bare Kestrel endpoint that reads the body and answers 202 (the ceiling),
+# our server with --state memory and with --state sqlite, each first filled with PREFILL distinct events (default
+# 1 100 000, past the default --dedupe_max_ids of one million) so remembered ids sit at their cap and forgetting is
+# active. Then ROUNDS rounds of SECONDS-long single-event runs, alternating ceiling / memory / sqlite, each printed;
+# then the median ratio to the ceiling, and the SQLite server paced at half the ceiling's median rate (p99).
+# Usage: bash bench/pinned.sh [seconds=10] [rounds=3]      SERVER_DLL=… to measure another build (e.g. an older commit)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-10}"
+rounds="${2:-3}"
+prefill="${PREFILL:-1100000}"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+echo "== building (Release)"
+dotnet build src/FeedbackMetrics.Server -c Release -nologo -v quiet >/dev/null
+dotnet build bench/Ceiling -c Release -nologo -v quiet >/dev/null
+server_dll="${SERVER_DLL:-src/FeedbackMetrics.Server/bin/Release/net10.0/FeedbackMetrics.Server.dll}"
+ceiling_dll=bench/Ceiling/bin/Release/net10.0/Ceiling.dll
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+wait_up() { # port path expected-status
+  for _ in $(seq 1 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1$2")" = "$3" ] && return 0
+    sleep 0.1
+  done
+  echo "server on $1 did not come up" >&2; exit 1
+}
+
+declare -A port=([ceiling]=5201 [memory]=5202 [sqlite]=5203)
+DOTNET_gcServer=0 taskset -c 1 dotnet "$ceiling_dll" --urls http://127.0.0.1:5201 >/dev/null 2>&1 &
+DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5202 --bind_address 127.0.0.1 --state memory >/dev/null 2>&1 &
+DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5203 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" >"$work/sqlite.log" 2>&1 &
+wait_up 5201 /nonexistent 404; wait_up 5202 /ready 200; wait_up 5203 /ready 200
+
+echo "== steady state: $prefill events into each server (batch mode)"
+python3 bench/prefill.py http://127.0.0.1:5202/ "$prefill"
+python3 bench/prefill.py http://127.0.0.1:5203/ "$prefill"
+ls -l "$work/state" | awk 'NR > 1 {print "   ", $5, $9}'
+
+load() { # name seconds [extra env]
+  taskset -c 0 wrk -t1 -c64 -d"$2s" --latency -s bench/feedback.lua "http://127.0.0.1:${port[$1]}/" | grep RESULT | sed "s/^RESULT/$1/"
+}
+
+echo "== warm-up (discarded)"
+for name in ceiling memory sqlite; do load "$name" 5 >/dev/null; done
+
+echo "== $rounds rounds of ${seconds} s, alternating"
+declare -A rps
+for round in $(seq 1 "$rounds"); do
+  for name in ceiling memory sqlite; do
+    line=$(load "$name" "$seconds")
+    echo "round $round $line"
+    rps[$name]+="$(echo "$line" | sed -E 's/.*rps=([0-9]+).*/\1/') "
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+ceiling_median=$(echo "${rps[ceiling]}" | median)
+for name in ceiling memory sqlite; do
+  m=$(echo "${rps[$name]}" | median)
+  awk -v n="$name" -v m="$m" -v c="$ceiling_median" 'BEGIN {printf "median %-8s rps=%.0f ratio=%.2f\n", n, m, m / c}'
+done
+
+half=$((${ceiling_median%.*} / 2)); conns=$((half / 100)); [ "$conns" -lt 1 ] && conns=1
+echo "== sqlite paced at half the ceiling's median rate: $half req/s ($conns connections, 10 ms apart)"
+DELAY_MS=10 taskset -c 0 wrk -t1 -c"$conns" -d"${seconds}s" --latency -s bench/feedback.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite paced target_rps=$half/"
+curl -s http://127.0.0.1:5203/v1/metrics | grep -E '^feedback_metrics_dedupe_horizon_seconds|^feedback_metrics_observations_total' || true
+ls -l "$work/state" | awk 'NR > 1 {print "   ", $5, $9}'
