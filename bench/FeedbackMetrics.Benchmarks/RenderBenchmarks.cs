@@ -31,9 +31,9 @@ public class RenderBenchmarks
             _book.Apply(KeyOf(k), _feedback);
         }
 
-        var readiness = new Readiness(new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System)));
+        var readiness = new Readiness(new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System), new OutboxQueue(false, 1)));
         readiness.MarkRestored();
-        var store = new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System));
+        var store = new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System), new OutboxQueue(false, 1));
         var decoders = new DecoderSelector(new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5), 1000, []);
         _exposition = new DomainExposition(_book, readiness, decoders, "io.seldon.serving.feedback.metrics", new DedupeHorizon(store, Microsoft.Extensions.Options.Options.Create(new FeedbackMetrics.Server.Options.StateOptions()), TimeProvider.System));
         Render();

@@ -28,7 +28,7 @@ public sealed class ServerCounters
             ["type"]);
         _replies = factory.CreateCounter(
             MetricNames.Prefix + "replies_total",
-            "Metric CloudEvents meant for --reply_url by result: sent, failed (after retries) or dropped (queue full).",
+            "Metric CloudEvents meant for --reply_url by result: sent, failed (a delivery round that failed after retries; the event is offered again later) or dropped (outbox full, never kept).",
             ["result"]);
         foreach (var outcome in new[] { "accepted", "duplicate", "rejected", "ignored", "unavailable", "overloaded" })
         {
@@ -62,6 +62,9 @@ public sealed class ServerCounters
     }
 
     public void CountReply(ReplyResult result) => _replies.WithLabels(Label(result)).Inc();
+
+    /// <summary>Brings the dropped count up to the outbox's own (called before each scrape).</summary>
+    public void SyncDropped(long dropped) => _replies.WithLabels(Label(ReplyResult.Dropped)).IncTo(dropped);
 
     private static string Label(ReplyResult result) => result switch
     {

@@ -14,8 +14,12 @@ internal static partial class Log
     public static partial void EventRejected(ILogger logger, int status, string source, string id, string reason);
 
     [LoggerMessage(EventId = 3, EventName = "ReplyFailed", Level = LogLevel.Warning,
-        Message = "Metric event {ReplyId} could not be posted to {ReplyUrl} after retries: {Reason}")]
+        Message = "Metric event {ReplyId} could not be posted to {ReplyUrl} after retries: {Reason}; metric events stay in the outbox and are offered again every few seconds (one line until it recovers)")]
     public static partial void ReplyFailed(ILogger logger, string replyId, Uri replyUrl, string reason);
+
+    [LoggerMessage(EventId = 11, EventName = "ReplyRecovered", Level = LogLevel.Information,
+        Message = "Metric events are posted to {ReplyUrl} again; {Waiting} waiting")]
+    public static partial void ReplyRecovered(ILogger logger, Uri replyUrl, int waiting);
 
     [LoggerMessage(EventId = 4, EventName = "ElasticsearchIgnored", Level = LogLevel.Warning,
         Message = "--elasticsearch_uri {Uri} is accepted for compatibility but not used: this server does not look responses up, so a feedback event must carry the response beside the truth (one without is refused with 400)")]

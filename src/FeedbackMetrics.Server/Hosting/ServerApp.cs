@@ -1,6 +1,4 @@
 using System.Net;
-using CloudNative.CloudEvents;
-using CloudNative.CloudEvents.SystemTextJson;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.State;
@@ -125,9 +123,7 @@ public static class ServerApp
         services.TryAddTimeProvider();
 
         services.AddSingleton(sp => IdentityDefaults.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton<CloudEventFormatter>(new JsonEventFormatter());
         services.AddSingleton<CloudEventReader>();
-        services.AddSingleton<CloudEventWriter>();
 
         services.AddSingleton(sp =>
         {
@@ -146,7 +142,7 @@ public static class ServerApp
             return new DedupeWindow(state.DedupeTtl, state.DedupeMaxIds, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value.Mode == "memory"
-            ? new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>())
+            ? new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>(), MemoryOutbox(sp))
             : ActivatorUtilities.CreateInstance<SqliteFeedbackStore>(sp));
         services.AddSingleton<Readiness>();
         services.AddSingleton<AdminToken>();
@@ -154,7 +150,12 @@ public static class ServerApp
 
         services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
         services.AddSingleton<IMetricFactory>(sp => Prometheus.Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>()));
-        services.AddSingleton<ServerCounters>();
+        services.AddSingleton(sp =>
+        {
+            var counters = new ServerCounters(sp.GetRequiredService<IMetricFactory>());
+            sp.GetRequiredService<CollectorRegistry>().AddBeforeCollectCallback(() => counters.SyncDropped(sp.GetRequiredService<IFeedbackStore>().Outbox.Dropped));
+            return counters;
+        });
         services.AddSingleton(sp => new DomainExposition(
             sp.GetRequiredService<MetricsBook>(),
             sp.GetRequiredService<Readiness>(),
@@ -165,7 +166,6 @@ public static class ServerApp
 
         services.AddSingleton<FeedbackIngest>();
         services.AddSingleton<ReplyFactory>();
-        services.AddSingleton<ReplyQueue>();
         services.AddHostedService<ReplySender>();
         services.AddHttpClient(ReplySender.ClientName)
             .AddResilienceHandler("reply", (pipeline, context) =>
@@ -181,6 +181,12 @@ public static class ServerApp
                 });
                 pipeline.AddTimeout(TimeSpan.FromSeconds(10));
             });
+    }
+
+    private static OutboxQueue MemoryOutbox(IServiceProvider services)
+    {
+        var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
+        return new OutboxQueue(reply.ParsedUrl is not null, reply.QueueCapacity);
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -1,4 +1,4 @@
-using CloudNative.CloudEvents;
+using FeedbackMetrics.Core.State;
 
 namespace FeedbackMetrics.Server.Ingest;
 
@@ -10,5 +10,5 @@ public enum EventOutcome
     Ignored,
 }
 
-/// <summary>The outcome of one event and, when it was counted, the metric CloudEvent it produced.</summary>
-public sealed record EventResult(string Source, string Id, EventOutcome Outcome, CloudEvent? Reply);
+/// <summary>The outcome of one event and, when it was counted, the metric event it produced.</summary>
+public sealed record EventResult(string Source, string Id, EventOutcome Outcome, MetricEvent? Reply);

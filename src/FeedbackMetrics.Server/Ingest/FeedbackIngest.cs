@@ -22,7 +22,6 @@ public sealed class FeedbackIngest(
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
     ReplyFactory replies,
-    ReplyQueue replyQueue,
     ServerCounters counters)
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
@@ -65,7 +64,7 @@ public sealed class FeedbackIngest(
     {
         if (!_feedbackTypes.Contains(cloudEvent.Type))
         {
-            return new PreparedFeedback(cloudEvent, null, null);
+            return new PreparedFeedback(cloudEvent, null);
         }
 
         try
@@ -74,7 +73,10 @@ public sealed class FeedbackIngest(
             var decoder = decoders.For(key);
             var payload = FeedbackPayload.Read(cloudEvent.Data ?? throw new InvalidFeedbackException(
                 RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}."));
-            return new PreparedFeedback(cloudEvent, new FeedbackEvent(IdOf(cloudEvent), key, decoder.Decode(payload)), decoder);
+            var id = IdOf(cloudEvent);
+            var decoded = decoder.Decode(payload);
+            var binary = decoder.IsBinary;
+            return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, decoded, snapshot => replies.Create(cloudEvent, id, decoded, snapshot, binary)));
         }
         catch (InvalidFeedbackException e) when (inBatch)
         {
@@ -98,8 +100,6 @@ public sealed class FeedbackIngest(
         }
 
         counters.CountEvent(EventOutcome.Accepted);
-        var reply = replies.Create(cloudEvent, item.Feedback!, result.Snapshot!, item.Decoder!.IsBinary);
-        replyQueue.Enqueue(reply);
-        return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Accepted, reply);
+        return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Accepted, result.Reply);
     }
 }

@@ -22,7 +22,6 @@ public static class IngestEndpoints
     private static async Task IngestAsync(
         HttpContext context,
         CloudEventReader reader,
-        CloudEventWriter writer,
         FeedbackIngest ingest,
         Readiness readiness,
         IOptions<LimitsOptions> limits)
@@ -46,7 +45,7 @@ public static class IngestEndpoints
         var result = results[0];
         if (result.Reply is { } reply)
         {
-            await writer.WriteBinaryAsync(context.Response, reply, StatusCodes.Status200OK, context.RequestAborted);
+            await MetricEventWriter.WriteAsync(context.Response, reply, StatusCodes.Status200OK, context.RequestAborted);
             return;
         }
 

@@ -32,6 +32,7 @@ internal static class SqliteStateFile
         // Remembered ids become an append-only table of 128-bit digests of (source, id, type) in the order they
         // were counted: no random-key B-tree insert per event, and forgetting is one range delete at its head.
         // Ids remembered by an older server were feedback events, counted under the default feedback type.
+        // Metric events for the reply URL wait in an outbox written with the counts they report.
         """
         CREATE TABLE remembered_ids(seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, expires_at INTEGER NOT NULL);
         INSERT INTO remembered_ids(hash, expires_at)
@@ -39,6 +40,7 @@ internal static class SqliteStateFile
         DROP TABLE seen_events;
         ALTER TABLE keys ADD COLUMN reward_total REAL NOT NULL DEFAULT 0;
         ALTER TABLE keys ADD COLUMN reward_events INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE outbox(seq INTEGER PRIMARY KEY, event BLOB NOT NULL);
         """,
     ];
 

@@ -8,8 +8,8 @@ namespace FeedbackMetrics.Server.Storage;
 /// <summary>Rebuilds the read model and the remembered ids from the state file.</summary>
 internal static class SqliteStateLoader
 {
-    /// <summary>Fills the (emptied) book and dedupe window; returns the id of every key and the next id sequence number.</summary>
-    public static (Dictionary<MetricKey, long> KeyIds, long NextSeq) Load(SqliteConnection connection, MetricsBook book, DedupeWindow dedupe)
+    /// <summary>Fills the (emptied) book and dedupe window; returns the id of every key, the next id sequence number and the next outbox one.</summary>
+    public static (Dictionary<MetricKey, long> KeyIds, long NextSeq, long NextOutboxSeq) Load(SqliteConnection connection, MetricsBook book, DedupeWindow dedupe, Func<long, bool> outboxKnown, Action<OutboxEntry> restoreOutbox)
     {
         book.Clear();
         dedupe.Clear();
@@ -52,7 +52,26 @@ internal static class SqliteStateLoader
             book.GetOrCreate(key).Restore(classes[id], cells[id], rewardTotal, rewardEvents);
         }
 
-        return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe));
+        return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe), LoadOutbox(connection, outboxKnown, restoreOutbox));
+    }
+
+    /// <summary>Hands every metric event still waiting to the sender (those it already holds excepted); returns the next outbox sequence number.</summary>
+    private static long LoadOutbox(SqliteConnection connection, Func<long, bool> known, Action<OutboxEntry> restore)
+    {
+        long last = 0;
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, event FROM outbox ORDER BY seq";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            last = reader.GetInt64(0);
+            if (!known(last))
+            {
+                restore(new OutboxEntry(last, MetricEventBlob.Read((byte[])reader.GetValue(1))));
+            }
+        }
+
+        return last + 1;
     }
 
     /// <summary>Reads the remembered ids in the order they were counted (the window keeps the newest); returns the next sequence number.</summary>

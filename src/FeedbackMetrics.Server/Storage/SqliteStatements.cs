@@ -13,6 +13,8 @@ internal sealed class SqliteStatements : IDisposable
     private readonly SqliteCommand _insertClass;
     private readonly SqliteCommand _addToCell;
     private readonly SqliteCommand _addReward;
+    private readonly SqliteCommand _insertOutbox;
+    private readonly SqliteCommand _deleteOutbox;
     private readonly SqliteCommand[] _all;
 
     public SqliteStatements(SqliteConnection connection)
@@ -27,7 +29,9 @@ internal sealed class SqliteStatements : IDisposable
             "ON CONFLICT(key_id, truth, predicted) DO UPDATE SET count = count + excluded.count",
             "$key", "$truth", "$predicted", "$count");
         _addReward = Command("UPDATE keys SET reward_total = reward_total + $total, reward_events = reward_events + $events WHERE id = $key", "$key", "$total", "$events");
-        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward];
+        _insertOutbox = Command("INSERT INTO outbox(seq, event) VALUES ($seq, $event)", "$seq", "$event");
+        _deleteOutbox = Command("DELETE FROM outbox WHERE seq = $seq", "$seq");
+        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward, _insertOutbox, _deleteOutbox];
     }
 
     public SqliteConnection Connection { get; }
@@ -60,6 +64,10 @@ internal sealed class SqliteStatements : IDisposable
     public void AddToCell(long keyId, string truth, string predicted, long count) => Run(_addToCell, keyId, truth, predicted, count);
 
     public void AddReward(long keyId, double total, long events) => Run(_addReward, keyId, total, events);
+
+    public void InsertOutbox(long seq, byte[] metricEvent) => Run(_insertOutbox, seq, metricEvent);
+
+    public void DeleteOutbox(long seq) => Run(_deleteOutbox, seq);
 
     public void Dispose()
     {
