@@ -22,7 +22,8 @@ public sealed class FeedbackIngest(
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
     ReplyFactory replies,
-    ServerCounters counters)
+    ServerCounters counters,
+    TimeProvider time)
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
 
@@ -76,7 +77,11 @@ public sealed class FeedbackIngest(
             var id = IdOf(cloudEvent);
             var decoded = decoder.Decode(payload);
             var binary = decoder.IsBinary;
-            return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, decoded, snapshot => replies.Create(cloudEvent, id, decoded, snapshot, binary)));
+            var context = new EventContext(
+                time.GetUtcNow(),
+                cloudEvent.Time is { } sent && AttributeRules.TryParseTime(sent, out var at) ? at : null,
+                cloudEvent.Attribute(IdentityExtensions.RequestId));
+            return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, decoded, snapshot => replies.Create(cloudEvent, id, decoded, snapshot, binary)) { Context = context });
         }
         catch (InvalidFeedbackException e) when (inBatch)
         {
