@@ -20,7 +20,7 @@ public sealed class ServerCounters
     {
         _events = factory.CreateCounter(
             MetricNames.Prefix + "events_total",
-            "Incoming CloudEvents by outcome: accepted (counted), duplicate (redelivery, not counted again), rejected (4xx), ignored (not a feedback type), unavailable (503, storage down or loading), overloaded (503, too many requests at once).",
+            "Incoming CloudEvents by outcome: accepted (counted), duplicate (redelivery, not counted again), rejected (4xx), ignored (not a feedback type), unavailable (503, storage down or loading), overloaded (503, too many requests at once), aborted (the client went away before its request was read).",
             ["outcome"]);
         _ignoredTypes = factory.CreateCounter(
             MetricNames.Prefix + "ignored_events_total",
@@ -30,7 +30,7 @@ public sealed class ServerCounters
             MetricNames.Prefix + "replies_total",
             "Metric CloudEvents meant for --reply_url by result: sent, failed (a delivery round that failed after retries; the event is offered again later) or dropped (outbox full, never kept).",
             ["result"]);
-        foreach (var outcome in new[] { "accepted", "duplicate", "rejected", "ignored", "unavailable", "overloaded" })
+        foreach (var outcome in new[] { "accepted", "duplicate", "rejected", "ignored", "unavailable", "overloaded", "aborted" })
         {
             _events.WithLabels(outcome).IncTo(0);
         }
@@ -53,6 +53,8 @@ public sealed class ServerCounters
     public void CountUnavailable() => _events.WithLabels("unavailable").Inc();
 
     public void CountOverloaded() => _events.WithLabels("overloaded").Inc();
+
+    public void CountAborted() => _events.WithLabels("aborted").Inc();
 
     public void CountIgnored(string type)
     {

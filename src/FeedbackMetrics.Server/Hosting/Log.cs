@@ -45,6 +45,10 @@ internal static partial class Log
         Message = "Unexpected error in the state writer; the events of this group are refused with 503 and the state is rebuilt from the file")]
     public static partial void WriterDefect(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 12, EventName = "RequestAborted", Level = LogLevel.Debug,
+        Message = "A client went away before its request was read ({Reason}); counted as aborted")]
+    public static partial void RequestAborted(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 9, EventName = "StateUnusable", Level = LogLevel.Critical,
         Message = "The state cannot be loaded, stopping: {Reason}")]
     public static partial void StateUnusable(ILogger logger, string reason, Exception exception);

@@ -17,6 +17,15 @@ public sealed class RejectionHandler(IProblemDetailsService problems, ServerCoun
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        // A client that went away mid-body (a broker timing out, a load balancer closing) is not a bad event: it
+        // is counted as aborted, with no warning line each and no answer nobody would read.
+        if (exception is ClientGoneException || httpContext.RequestAborted.IsCancellationRequested)
+        {
+            counters.CountAborted();
+            Log.RequestAborted(logger, (exception.InnerException ?? exception).Message);
+            return true;
+        }
+
         var (status, title) = exception switch
         {
             InvalidFeedbackException { Kind: RejectionKind.LimitExceeded } => (StatusCodes.Status422UnprocessableEntity, "Limit exceeded"),
