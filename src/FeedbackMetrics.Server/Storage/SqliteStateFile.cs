@@ -34,9 +34,10 @@ internal static class SqliteStateFile
         // Ids remembered by an older server were feedback events, counted under the default feedback type.
         // Metric events for the reply URL wait in an outbox written with the counts they report.
         """
-        CREATE TABLE remembered_ids(seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, expires_at INTEGER NOT NULL);
-        INSERT INTO remembered_ids(hash, expires_at)
-            SELECT fm_event_hash(source, id, 'io.seldon.serving.feedback'), expires_at FROM seen_events ORDER BY expires_at;
+        CREATE TABLE remembered_ids(seq INTEGER PRIMARY KEY, hash_high INTEGER NOT NULL, hash_low INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+        INSERT INTO remembered_ids(hash_high, hash_low, expires_at)
+            SELECT fm_event_hash(source, id, 'io.seldon.serving.feedback', 1), fm_event_hash(source, id, 'io.seldon.serving.feedback', 0), expires_at
+            FROM seen_events ORDER BY expires_at;
         DROP TABLE seen_events;
         ALTER TABLE keys ADD COLUMN reward_total REAL NOT NULL DEFAULT 0;
         ALTER TABLE keys ADD COLUMN reward_events INTEGER NOT NULL DEFAULT 0;
@@ -66,7 +67,7 @@ internal static class SqliteStateFile
             connection.Open();
             Execute(connection, "PRAGMA journal_mode=WAL;");
             Execute(connection, "PRAGMA synchronous=FULL;");
-            connection.CreateFunction("fm_event_hash", (string source, string id, string type) => EventHash.ToBytes(EventHash.Of(new CloudEventId(source, id, type))), isDeterministic: true);
+            connection.CreateFunction("fm_event_hash", (string source, string id, string type, long high) => EventHash.Half(EventHash.Of(new CloudEventId(source, id, type)), high == 1), isDeterministic: true);
             Migrate(connection);
             return connection;
         }

@@ -78,15 +78,14 @@ internal static class SqliteStateLoader
     private static long LoadRememberedIds(SqliteConnection connection, DedupeWindow dedupe)
     {
         long last = 0;
+        dedupe.Reserve((int)Math.Min(SqliteStateFile.Scalar(connection, "SELECT count(*) FROM remembered_ids"), int.MaxValue));
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, hash, expires_at FROM remembered_ids ORDER BY seq";
+        command.CommandText = "SELECT seq, hash_high, hash_low, expires_at FROM remembered_ids ORDER BY seq";
         using var reader = command.ExecuteReader();
-        var hash = new byte[16];
         while (reader.Read())
         {
             last = reader.GetInt64(0);
-            reader.GetBytes(1, 0, hash, 0, hash.Length);
-            dedupe.TryAdd(EventHash.FromBytes(hash), last, reader.GetInt64(2));
+            dedupe.TryAdd(EventHash.FromHalves(reader.GetInt64(1), reader.GetInt64(2)), last, reader.GetInt64(3));
         }
 
         return last + 1;

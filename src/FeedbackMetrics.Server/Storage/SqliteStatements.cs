@@ -20,7 +20,7 @@ internal sealed class SqliteStatements : IDisposable
     public SqliteStatements(SqliteConnection connection)
     {
         Connection = connection;
-        _rememberId = Command("INSERT INTO remembered_ids(seq, hash, expires_at) VALUES ($seq, $hash, $expires)", "$seq", "$hash", "$expires");
+        _rememberId = Command("INSERT INTO remembered_ids(seq, hash_high, hash_low, expires_at) VALUES ($seq, $high, $low, $expires)", "$seq", "$high", "$low", "$expires");
         _forgetIdsThrough = Command("DELETE FROM remembered_ids WHERE seq <= $seq", "$seq");
         _insertKey = Command("INSERT INTO keys(namespace, deployment, predictor, model) VALUES ($ns, $dep, $pred, $model) RETURNING id", "$ns", "$dep", "$pred", "$model");
         _insertClass = Command("INSERT INTO classes(key_id, ordinal, name) VALUES ($key, $ordinal, $name)", "$key", "$ordinal", "$name");
@@ -48,7 +48,7 @@ internal sealed class SqliteStatements : IDisposable
     }
 
     /// <summary>Appends a counted event's digest (an append at the end of the table, never a random insert).</summary>
-    public void RememberId(long seq, UInt128 hash, long expiresAt) => Run(_rememberId, seq, EventHash.ToBytes(hash), expiresAt);
+    public void RememberId(long seq, UInt128 hash, long expiresAt) => Run(_rememberId, seq, EventHash.Half(hash, high: true), EventHash.Half(hash, high: false), expiresAt);
 
     /// <summary>Deletes the forgotten ids: one range at the head of the table.</summary>
     public void ForgetIdsThrough(long seq) => Run(_forgetIdsThrough, seq);
