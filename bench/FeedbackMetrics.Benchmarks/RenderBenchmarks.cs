@@ -5,6 +5,7 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Payloads;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Exposition;
 using FeedbackMetrics.Server.Hosting;
 using FeedbackMetrics.Server.Json;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 
 namespace FeedbackMetrics.Server.Exposition;
 

@@ -4,6 +4,7 @@ using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Cli;
 using FeedbackMetrics.Server.CloudEvents;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Exposition;
 using FeedbackMetrics.Server.Ingest;
 using FeedbackMetrics.Server.Options;

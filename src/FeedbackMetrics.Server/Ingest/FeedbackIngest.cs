@@ -5,7 +5,7 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Payloads;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
-using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Reply;
 using Microsoft.Extensions.Options;

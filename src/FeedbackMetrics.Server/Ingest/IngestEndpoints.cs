@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Json;
 using FeedbackMetrics.Server.Options;
 using Microsoft.AspNetCore.Builder;

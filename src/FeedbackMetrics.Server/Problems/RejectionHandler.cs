@@ -1,7 +1,6 @@
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.State;
-using FeedbackMetrics.Server.Exposition;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

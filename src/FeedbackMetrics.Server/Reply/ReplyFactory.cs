@@ -4,7 +4,6 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
-using FeedbackMetrics.Server.Ingest;
 using FeedbackMetrics.Server.Json;
 using FeedbackMetrics.Server.Options;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,6 @@
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
-using FeedbackMetrics.Server.Exposition;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

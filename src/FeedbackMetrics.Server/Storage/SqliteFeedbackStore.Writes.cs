@@ -229,14 +229,14 @@ public sealed partial class SqliteFeedbackStore
         var connection = _statements!.Connection;
         using (var transaction = connection.BeginTransaction(deferred: false))
         {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = SqliteSql.ResetKey;
+            var key = command.Parameters.Add(new Microsoft.Data.Sqlite.SqliteParameter { ParameterName = "$key" });
             foreach (var (_, id) in ids)
             {
-                foreach (var table in new[] { "cells", "classes" })
-                {
-                    SqliteStateFile.Execute(connection, $"DELETE FROM {table} WHERE key_id = {id}", transaction);
-                }
-
-                SqliteStateFile.Execute(connection, $"DELETE FROM keys WHERE id = {id}", transaction);
+                key.Value = id;
+                command.ExecuteNonQuery();
             }
 
             transaction.Commit();

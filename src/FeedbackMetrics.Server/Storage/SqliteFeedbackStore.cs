@@ -4,7 +4,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.State;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -305,7 +305,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         using var transaction = _connection!.BeginTransaction(deferred: false);
         using var probe = _connection.CreateCommand();
         probe.Transaction = transaction;
-        probe.CommandText = "INSERT INTO meta(name, value) VALUES ('last_open', $at) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+        probe.CommandText = SqliteSql.ProbeWrite;
         probe.Parameters.AddWithValue("$at", Now.ToString(System.Globalization.CultureInfo.InvariantCulture));
         probe.ExecuteNonQuery();
         transaction.Commit();
@@ -317,7 +317,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         {
             try
             {
-                SqliteStateFile.Execute(_connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+                SqliteStateFile.Execute(_connection, SqliteSql.Checkpoint);
             }
             catch (SqliteException)
             {

@@ -16,7 +16,7 @@ internal static class SqliteStateLoader
         var keys = new Dictionary<long, (MetricKey Key, double RewardTotal, long RewardEvents)>();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events FROM keys";
+            command.CommandText = SqliteSql.SelectKeys;
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -28,7 +28,7 @@ internal static class SqliteStateLoader
         var classes = keys.Keys.ToDictionary(id => id, _ => new List<string>());
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT key_id, name FROM classes ORDER BY key_id, ordinal";
+            command.CommandText = SqliteSql.SelectClasses;
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -39,7 +39,7 @@ internal static class SqliteStateLoader
         var cells = keys.Keys.ToDictionary(id => id, _ => new List<(string, string, long)>());
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT key_id, truth, predicted, count FROM cells";
+            command.CommandText = SqliteSql.SelectCells;
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -60,7 +60,7 @@ internal static class SqliteStateLoader
     {
         long last = 0;
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, event FROM outbox ORDER BY seq";
+        command.CommandText = SqliteSql.SelectOutbox;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -78,9 +78,9 @@ internal static class SqliteStateLoader
     private static long LoadRememberedIds(SqliteConnection connection, DedupeWindow dedupe)
     {
         long last = 0;
-        dedupe.Reserve((int)Math.Min(SqliteStateFile.Scalar(connection, "SELECT count(*) FROM remembered_ids"), int.MaxValue));
+        dedupe.Reserve((int)Math.Min(SqliteStateFile.Scalar(connection, SqliteSql.CountRememberedIds), int.MaxValue));
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, hash_high, hash_low, expires_at FROM remembered_ids ORDER BY seq";
+        command.CommandText = SqliteSql.SelectRememberedIds;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {

@@ -20,17 +20,14 @@ internal sealed class SqliteStatements : IDisposable
     public SqliteStatements(SqliteConnection connection)
     {
         Connection = connection;
-        _rememberId = Command("INSERT INTO remembered_ids(seq, hash_high, hash_low, expires_at) VALUES ($seq, $high, $low, $expires)", "$seq", "$high", "$low", "$expires");
-        _forgetIdsThrough = Command("DELETE FROM remembered_ids WHERE seq <= $seq", "$seq");
-        _insertKey = Command("INSERT INTO keys(namespace, deployment, predictor, model) VALUES ($ns, $dep, $pred, $model) RETURNING id", "$ns", "$dep", "$pred", "$model");
-        _insertClass = Command("INSERT INTO classes(key_id, ordinal, name) VALUES ($key, $ordinal, $name)", "$key", "$ordinal", "$name");
-        _addToCell = Command(
-            "INSERT INTO cells(key_id, truth, predicted, count) VALUES ($key, $truth, $predicted, $count) " +
-            "ON CONFLICT(key_id, truth, predicted) DO UPDATE SET count = count + excluded.count",
-            "$key", "$truth", "$predicted", "$count");
-        _addReward = Command("UPDATE keys SET reward_total = reward_total + $total, reward_events = reward_events + $events WHERE id = $key", "$key", "$total", "$events");
-        _insertOutbox = Command("INSERT INTO outbox(seq, event) VALUES ($seq, $event)", "$seq", "$event");
-        _deleteOutbox = Command("DELETE FROM outbox WHERE seq = $seq", "$seq");
+        _rememberId = Command(SqliteSql.RememberId, "$seq", "$high", "$low", "$expires");
+        _forgetIdsThrough = Command(SqliteSql.ForgetIdsThrough, "$seq");
+        _insertKey = Command(SqliteSql.InsertKey, "$ns", "$dep", "$pred", "$model");
+        _insertClass = Command(SqliteSql.InsertClass, "$key", "$ordinal", "$name");
+        _addToCell = Command(SqliteSql.AddToCell, "$key", "$truth", "$predicted", "$count");
+        _addReward = Command(SqliteSql.AddReward, "$key", "$total", "$events");
+        _insertOutbox = Command(SqliteSql.InsertOutbox, "$seq", "$event");
+        _deleteOutbox = Command(SqliteSql.DeleteOutbox, "$seq");
         _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward, _insertOutbox, _deleteOutbox];
     }
 

@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using FeedbackMetrics.Server.Ingest;
-using FeedbackMetrics.Server.Reply;
 using Prometheus;
 
-namespace FeedbackMetrics.Server.Exposition;
+namespace FeedbackMetrics.Server.Diagnostics;
 
 /// <summary>Counters about the server's own work: events by outcome, ignored types, replies by result.</summary>
 public sealed class ServerCounters

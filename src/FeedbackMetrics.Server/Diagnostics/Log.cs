@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace FeedbackMetrics.Server.Hosting;
+namespace FeedbackMetrics.Server.Diagnostics;
 
 /// <summary>Every log line the server writes, chosen for an operator reading <c>kubectl logs</c>.</summary>
 internal static partial class Log
