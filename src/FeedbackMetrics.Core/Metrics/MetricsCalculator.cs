@@ -10,22 +10,12 @@ public static class MetricsCalculator
     public static KeySummary Summarize(KeySnapshot snapshot)
     {
         var n = snapshot.Classes.Length;
+        var totals = snapshot.Totals;
+        var (support, predicted, correct) = (totals.Support, totals.Predicted, totals.Correct);
         var matrix = new long[n][];
-        var support = new long[n];
-        var predicted = new long[n];
-        long correct = 0;
         for (var t = 0; t < n; t++)
         {
-            matrix[t] = new long[n];
-            for (var p = 0; p < n; p++)
-            {
-                var cell = snapshot[t, p];
-                matrix[t][p] = cell;
-                support[t] += cell;
-                predicted[p] += cell;
-            }
-
-            correct += snapshot[t, t];
+            matrix[t] = snapshot.Matrix.AsSpan(t * n, n).ToArray();
         }
 
         var perClass = new ClassFigures[n];
@@ -34,7 +24,7 @@ public static class MetricsCalculator
         var present = 0;
         for (var c = 0; c < n; c++)
         {
-            var tp = snapshot[c, c];
+            var tp = totals.Hits[c];
             var precision = Ratio(tp, predicted[c]);
             var recall = Ratio(tp, support[c]);
             var f1 = F1(precision, recall);

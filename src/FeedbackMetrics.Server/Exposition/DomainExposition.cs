@@ -26,7 +26,7 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         await WriteSeldonAsync(writer, ct, keys, SeldonCounter.TrueNegative, "Seldon: true negatives (binary only).");
 
         await WritePerKeyAsync(writer, ct, keys, "observations_total", "counter", "Feedback rows counted (each row of a batched payload is one).", k => k.Snapshot.Count);
-        await WritePerKeyAsync(writer, ct, keys, "correct_total", "counter", "Feedback rows whose predicted class is the true class (accuracy = correct / observations, summable across replicas).", k => Trace(k.Snapshot));
+        await WritePerKeyAsync(writer, ct, keys, "correct_total", "counter", "Feedback rows whose predicted class is the true class (accuracy = correct / observations, summable across replicas).", k => k.Snapshot.Totals.Correct);
         Family(writer, P + "confusion_total", "counter", "Confusion-matrix cell: rows with this true class and this predicted class.");
         foreach (var k in keys)
         {
@@ -151,17 +151,6 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
     {
         var key = snapshot.Key;
         return $"deployment_namespace=\"{Escape(key.Namespace)}\",deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"";
-    }
-
-    private static long Trace(KeySnapshot snapshot)
-    {
-        long correct = 0;
-        for (var c = 0; c < snapshot.Classes.Length; c++)
-        {
-            correct += snapshot[c, c];
-        }
-
-        return correct;
     }
 
     private static void Family(ChunkedTextWriter writer, string name, string type, string help) =>
