@@ -7,13 +7,14 @@ namespace FeedbackMetrics.Core.Metrics;
 /// </summary>
 public static class MetricsCalculator
 {
-    public static KeySummary Summarize(KeySnapshot snapshot)
+    /// <summary>The figures of a key; <paramref name="withMatrix"/> false leaves the confusion matrix out (an empty array), for bounded outputs.</summary>
+    public static KeySummary Summarize(KeySnapshot snapshot, bool withMatrix = true)
     {
         var n = snapshot.Classes.Length;
         var totals = snapshot.Totals;
         var (support, predicted, correct) = (totals.Support, totals.Predicted, totals.Correct);
-        var matrix = new long[n][];
-        for (var t = 0; t < n; t++)
+        var matrix = new long[withMatrix ? n : 0][];
+        for (var t = 0; t < matrix.Length; t++)
         {
             matrix[t] = snapshot.Matrix.AsSpan(t * n, n).ToArray();
         }

@@ -26,7 +26,7 @@ public static class MetricsEndpoints
         {
             var summaries = book.SnapshotAll()
                 .Where(s => Matches(request, s))
-                .Select(MetricsCalculator.Summarize)
+                .Select(s => MetricsCalculator.Summarize(s))
                 .ToList();
             context.Response.ContentType = "application/json; charset=utf-8";
             await JsonSerializer.SerializeAsync(context.Response.Body, new MetricsDocument(summaries), ServerJsonContext.Default.MetricsDocument, context.RequestAborted);

@@ -26,7 +26,7 @@ public sealed class ReplyFactory(IOptions<ReplyOptions> options, TimeProvider ti
             metrics[i] = new ReplyMetric(u.Key, "COUNTER", u.Value, u.Class is null ? null : new Dictionary<string, string> { ["class"] = u.Class });
         }
 
-        var body = new ReplyBody(metrics, feedback.Rows.Length, Bounded(MetricsCalculator.Summarize(snapshot), feedback));
+        var body = new ReplyBody(metrics, feedback.Rows.Length, Bounded(MetricsCalculator.Summarize(snapshot, withMatrix: false), feedback));
         var extensions = new List<KeyValuePair<string, string>>(IdentityExtensions.Echoed.Length);
         foreach (var name in IdentityExtensions.Echoed)
         {
@@ -40,7 +40,7 @@ public sealed class ReplyFactory(IOptions<ReplyOptions> options, TimeProvider ti
             ReplyIdOf(id),
             _source,
             _type,
-            time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffffZ", System.Globalization.CultureInfo.InvariantCulture),
+            time.GetUtcNow().UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             extensions,
             JsonSerializer.SerializeToUtf8Bytes(body, ServerJsonContext.Default.ReplyBody));
     }
