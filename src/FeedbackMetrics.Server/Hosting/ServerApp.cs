@@ -112,6 +112,7 @@ public static class ServerApp
             .Validate(o => o.DedupeTtl > TimeSpan.Zero, "--dedupe_ttl must be positive.")
             .ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddOptions<ExpositionOptions>().BindConfiguration(ExpositionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JoinOptions>().BindConfiguration(JoinOptions.Section);
     }
 
@@ -162,7 +163,10 @@ public static class ServerApp
             sp.GetRequiredService<Readiness>(),
             sp.GetRequiredService<DecoderSelector>(),
             sp.GetRequiredService<IOptions<ReplyOptions>>().Value.EventType,
-            sp.GetRequiredService<DedupeHorizon>()));
+            sp.GetRequiredService<DedupeHorizon>(),
+            sp.GetRequiredService<ClassDisplay>(),
+            sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.MaxExportedClasses));
+        services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();
 
         services.AddSingleton<FeedbackIngest>();
