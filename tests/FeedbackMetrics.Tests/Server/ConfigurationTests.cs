@@ -21,6 +21,8 @@ public sealed class ConfigurationTests
             ["State"] = new StateOptions(),
             ["Admin"] = new AdminOptions(),
             ["Join"] = new JoinOptions(),
+            ["Exposition"] = new ExpositionOptions(),
+            ["Alerts"] = new AlertOptions(),
         };
         foreach (var option in SeldonCommandLine.Options)
         {
@@ -32,6 +34,7 @@ public sealed class ConfigurationTests
             {
                 null => "",
                 string[] list => string.Join(",", list),
+                bool flag => flag ? "true" : "false",
                 TimeSpan span => span.ToString(),
                 IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
                 _ => value.ToString(),
