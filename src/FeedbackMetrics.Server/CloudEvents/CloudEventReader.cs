@@ -68,7 +68,7 @@ public sealed class CloudEventReader
             builder.Set("datacontenttype", contentType);
             if (!IsJson(mediaType))
             {
-                throw new RequestRejectedException(415, "Unsupported media type", $"The event data must be JSON; got {contentType}.");
+                return new IncomingEvents([builder.Build(null, NotJson(contentType))], isBatch: false);
             }
         }
 
@@ -166,12 +166,9 @@ public sealed class CloudEventReader
             (base64, data) = (encoded.GetString(), null);
         }
 
-        if (data is not null || base64 is not null)
+        if ((data is not null || base64 is not null) && builder.DataContentType is { } type && !IsJson(MediaTypeOf(type)))
         {
-            if (builder.DataContentType is { } type && !IsJson(MediaTypeOf(type)))
-            {
-                throw new RequestRejectedException(415, "Unsupported media type", $"{where}: the event data must be JSON; got {type}.");
-            }
+            return builder.Build(null, NotJson(type));
         }
 
         if (base64 is not null)
@@ -258,6 +255,8 @@ public sealed class CloudEventReader
             }
         }
     }
+
+    private static string NotJson(string contentType) => $"The event data must be JSON; got {contentType}.";
 
     private static string MediaTypeOf(string? contentType) =>
         contentType is null ? "" : contentType.Split(';', 2)[0].Trim();

@@ -94,7 +94,7 @@ internal sealed class EventBuilder(string where)
         }
     }
 
-    public IncomingEvent Build(JsonElement? data)
+    public IncomingEvent Build(JsonElement? data, string? dataNotJson = null)
     {
         CheckSpecVersion();
         var missing = new List<string>(3);
@@ -138,6 +138,7 @@ internal sealed class EventBuilder(string where)
             DataContentType = _dataContentType,
             Attributes = _attributes,
             Data = data,
+            DataNotJson = dataNotJson,
         };
     }
 }

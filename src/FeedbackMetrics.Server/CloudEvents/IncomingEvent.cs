@@ -24,8 +24,15 @@ public sealed class IncomingEvent
     /// <summary>Optional attributes and extensions (<c>subject</c>, <c>dataschema</c>, <c>requestid</c>, …) by lower-case name.</summary>
     public required IReadOnlyDictionary<string, string> Attributes { get; init; }
 
-    /// <summary>The data as JSON; null when the event carries none.</summary>
+    /// <summary>The data as JSON; null when the event carries none, or data that is not JSON (see <see cref="DataNotJson"/>).</summary>
     public JsonElement? Data { get; init; }
+
+    /// <summary>
+    /// Set when the event carries data of a media type that is not JSON: refused (415) for an event the server
+    /// counts, while an event it only acknowledges is not refused for its data (the KServe agent labels its
+    /// logged events with the request's content type, e.g. a form type on a JSON body).
+    /// </summary>
+    public string? DataNotJson { get; init; }
 
     /// <summary>An optional attribute or extension; an empty value (KServe sends <c>Ce-Endpoint:</c> empty) counts as absent.</summary>
     public string? Attribute(string name) =>

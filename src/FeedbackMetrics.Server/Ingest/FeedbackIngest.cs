@@ -7,6 +7,7 @@ using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
+using FeedbackMetrics.Server.Problems;
 using FeedbackMetrics.Server.Reply;
 using Microsoft.Extensions.Options;
 
@@ -66,6 +67,11 @@ public sealed class FeedbackIngest(
         if (!_feedbackTypes.Contains(cloudEvent.Type))
         {
             return new PreparedFeedback(cloudEvent, null);
+        }
+
+        if (cloudEvent.DataNotJson is { } reason)
+        {
+            throw new RequestRejectedException(415, "Unsupported media type", inBatch ? $"Event {cloudEvent}: {reason} The whole batch was refused; nothing was counted." : reason);
         }
 
         try
