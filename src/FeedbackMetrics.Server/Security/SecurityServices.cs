@@ -37,12 +37,18 @@ public static class SecurityServices
             return;
         }
 
-        var authentication = services.AddAuthentication();
+        services.AddAuthenticationCore();
+        services.AddWebEncoders();
+        services.AddSingleton<IAuthenticationConfigurationProvider, NoAuthenticationConfiguration>();
+        var authentication = new AuthenticationBuilder(services);
         if (plan.UsesOidc)
         {
             services.AddSingleton<IssuerBackchannel>();
             services.AddSingleton<IConfigureOptions<JwtBearerOptions>, JwtBearerSetup>();
             authentication.AddJwtBearer();
+
+            // After JwtBearer's own post-configuration, which builds the ConfigurationManager from the options above.
+            services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, NoLastKnownGoodKeys>();
         }
 
         if (plan.ProtectReads == "token")

@@ -21,6 +21,7 @@ public sealed class ConfigurationTests
             ["State"] = new StateOptions(),
             ["Admin"] = new AdminOptions(),
             ["Join"] = new JoinOptions(),
+            ["Security"] = new SecurityOptions(),
         };
         foreach (var option in SeldonCommandLine.Options)
         {
@@ -33,6 +34,7 @@ public sealed class ConfigurationTests
                 null => "",
                 string[] list => string.Join(",", list),
                 TimeSpan span => span.ToString(),
+                bool flag => flag ? "true" : "false",
                 IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
                 _ => value.ToString(),
             };
