@@ -16,7 +16,7 @@ public sealed class HelmChartTests
         new TestCaseData((object)new[] { "--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true", "--set", "dashboard.enabled=true" }).SetName("Chart_renders_valid_manifests(monitoring)"),
         new TestCaseData((object)new[] { "--set", "persistence.enabled=false", "--set", "adminToken.existingSecret=fm-admin", "--set", "args.max_keys=500", "--set", "args.storage_uri=adserver.cm_models.binary_metrics.BinaryMetrics", "--set", "args.binary_threshold=0.7" }).SetName("Chart_renders_valid_manifests(options)"),
         new TestCaseData((object)new[] { "--set", "mode=knative", "--set", "knative.createBroker=true", "--set", "knative.delivery.deadLetterSinkUri=http://dlq.svc", "--set", "prometheusRule.enabled=true" }).SetName("Chart_renders_valid_manifests(knative)"),
-        new TestCaseData((object)new[] { "--set", "oidc.audience=feedback-metrics", "--set", "oidc.subjects={system:serviceaccount:knative-eventing:oidc-trigger-feedback}", "--set", "networkPolicy.enabled=true", "--set", "readToken.existingSecret=fm-read", "--set", "serviceMonitor.enabled=true" }).SetName("Chart_renders_valid_manifests(oidc)"),
+        new TestCaseData((object)new[] { "--set", "oidc.audience=feedback-metrics", "--set", "oidc.subjects={system:serviceaccount:seldon:feedback-metrics-feedback-oidc-eventing.knative.dev-trigger}", "--set", "networkPolicy.enabled=true", "--set", "readToken.existingSecret=fm-read", "--set", "serviceMonitor.enabled=true" }).SetName("Chart_renders_valid_manifests(oidc)"),
         new TestCaseData((object)new[] { "--set", "mode=knative", "--set", "oidc.audience=feedback-metrics" }).SetName("Chart_renders_valid_manifests(knative oidc)"),
     ];
 

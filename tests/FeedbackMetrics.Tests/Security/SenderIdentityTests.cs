@@ -67,6 +67,24 @@ public sealed class SenderIdentityTests
     }
 
     [Test]
+    public async Task The_security_series_pass_promtool_check_metrics()
+    {
+        await using var issuer = await TestIssuer.StartAsync();
+        await using var server = await RunningServer.StartAsync(issuer.ServerArgs("--max_events_per_source_per_second", "1000"));
+        using (await SecurityClient.PostAsync(server, "1", "Bearer " + issuer.Token()))
+        using (await SecurityClient.PostAsync(server, "2", "Bearer expired.or.not"))
+        {
+        }
+
+        var file = Path.Combine(Path.GetTempPath(), $"fm-metrics-{Guid.NewGuid():N}.txt");
+        await File.WriteAllTextAsync(file, await server.Client.GetStringAsync("/v1/metrics"));
+        var (code, output) = Binaries.Run("bash", "-c", $"{Tools.Promtool} check metrics < {file}");
+        File.Delete(file);
+        Assert.That(code, Is.Zero, output);
+        Assert.That(output.Trim(), Is.Empty, "no warnings");
+    }
+
+    [Test]
     public async Task A_refusal_is_logged_with_the_subject_verified_or_claimed()
     {
         var logs = new CapturedLogs();

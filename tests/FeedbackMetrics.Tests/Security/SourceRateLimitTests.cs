@@ -30,7 +30,7 @@ public sealed class SourceRateLimitTests
         var (limited, _) = await SendUntilLimitedAsync(server, "a", "Bearer " + issuer.Token());
         limited.Dispose();
 
-        using var other = await SecurityClient.PostAsync(server, "b-0", "Bearer " + issuer.Token(subject: "system:serviceaccount:knative-eventing:oidc-trigger-other"));
+        using var other = await SecurityClient.PostAsync(server, "b-0", "Bearer " + issuer.Token(subject: "system:serviceaccount:seldon:other-trigger-oidc-eventing.knative.dev-trigger"));
         Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.OK), "another subject from the same IP has its own budget");
         var prometheus = await server.PrometheusAsync();
         Assert.That(prometheus.Value("feedback_metrics_rate_limited_total", ("partition", "subject")), Is.GreaterThanOrEqualTo(1));

@@ -22,7 +22,7 @@ namespace FeedbackMetrics.Tests.Security;
 public sealed class TestIssuer : IAsyncDisposable
 {
     public const string Audience = "feedback-metrics";
-    public const string TriggerSubject = "system:serviceaccount:knative-eventing:oidc-trigger-feedback";
+    public const string TriggerSubject = "system:serviceaccount:seldon:feedback-metrics-feedback-oidc-eventing.knative.dev-trigger";
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, IssuerKey> _published = new(StringComparer.Ordinal);
