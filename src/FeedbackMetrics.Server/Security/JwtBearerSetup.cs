@@ -55,6 +55,7 @@ internal sealed class JwtBearerSetup(IOptions<SecurityOptions> security, IssuerB
             ValidateLifetime = true,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
+            // exp and nbf are judged against the system clock: Microsoft.IdentityModel 8 keeps its TimeProvider internal.
             ClockSkew = o.OidcClockSkew,
             ValidAlgorithms = AsymmetricAlgorithms,
             NameClaimType = SubjectClaim,
