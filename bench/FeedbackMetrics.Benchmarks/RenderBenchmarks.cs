@@ -5,6 +5,7 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Payloads;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Exposition;
 using FeedbackMetrics.Server.Hosting;
 using FeedbackMetrics.Server.Json;
@@ -31,11 +32,11 @@ public class RenderBenchmarks
             _book.Apply(KeyOf(k), _feedback);
         }
 
-        var readiness = new Readiness(new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System)));
+        var readiness = new Readiness(new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System), new OutboxQueue(false, 1)));
         readiness.MarkRestored();
-        var store = new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System));
+        var store = new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System), new OutboxQueue(false, 1));
         var decoders = new DecoderSelector(new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5), 1000, []);
-        _exposition = new DomainExposition(_book, readiness, decoders, "io.seldon.serving.feedback.metrics", new DedupeHorizon(store, Microsoft.Extensions.Options.Options.Create(new FeedbackMetrics.Server.Options.StateOptions()), TimeProvider.System));
+        _exposition = new DomainExposition(_book, readiness, decoders, "io.seldon.serving.feedback.metrics", new DedupeHorizon(store, Microsoft.Extensions.Options.Options.Create(new FeedbackMetrics.Server.Options.StateOptions()), TimeProvider.System), ClassDisplay.Stored, 50);
         Render();
     }
 
@@ -58,7 +59,7 @@ public class RenderBenchmarks
     public long Json()
     {
         _output.SetLength(0);
-        var summaries = _book.SnapshotAll().Select(MetricsCalculator.Summarize).ToList();
+        var summaries = _book.SnapshotAll().Select(s => MetricsCalculator.Summarize(s)).ToList();
         JsonSerializer.Serialize(_output, new MetricsDocument(summaries), ServerJsonContext.Default.MetricsDocument);
         return _output.Length;
     }

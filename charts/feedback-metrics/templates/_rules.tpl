@@ -45,6 +45,14 @@ groups:
         annotations:
           summary: "Metric events could not be delivered to the reply URL"
           description: "{{ "{{" }} $value {{ "}}" }} metric events failed after retries or were dropped in the last 10 minutes; check --reply_url and the broker."
+      - alert: FeedbackDedupeHorizonShort
+        expr: min by (namespace, pod) (feedback_metrics_dedupe_horizon_seconds) < {{ .Values.prometheusRule.dedupeHorizonSeconds }}
+        for: 10m
+        labels:
+          severity: warning
+        annotations:
+          summary: "Redeliveries older than {{ "{{" }} $value | humanizeDuration {{ "}}" }} would be counted twice"
+          description: "The oldest remembered event id is younger than the broker's retry horizon ({{ .Values.prometheusRule.dedupeHorizonSeconds }} s): at this event rate --dedupe_max_ids forgets ids before the broker stops redelivering. Raise --dedupe_max_ids (about 35 bytes of disk and 75 of memory per id)."
       - alert: FeedbackStorageNotReady
         expr: max by (namespace, pod) (feedback_metrics_ready) == 0
         for: {{ .Values.prometheusRule.notReadyFor }}

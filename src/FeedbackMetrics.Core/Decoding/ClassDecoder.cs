@@ -45,8 +45,8 @@ public sealed class ClassDecoder
 
     public DecodedFeedback Decode(FeedbackPayload payload)
     {
-        var truth = DecodeSide(payload.Truth, "truth", out var truthWidth);
-        var predicted = DecodeSide(payload.Response, "response", out var responseWidth);
+        var truth = DecodeSide(payload.Truth, "truth", out var truthWidth, out _);
+        var predicted = DecodeSide(payload.Response, "response", out var responseWidth, out var scores);
         if (truth.Length != predicted.Length)
         {
             throw Malformed($"truth has {truth.Length} rows but response has {predicted.Length}; every response row needs its truth.");
@@ -58,12 +58,13 @@ public sealed class ClassDecoder
             rows[i] = new Observation(truth[i], predicted[i]);
         }
 
-        return new DecodedFeedback(rows, Math.Max(truthWidth, responseWidth), payload.Reward);
+        return new DecodedFeedback(rows, Math.Max(truthWidth, responseWidth), payload.Reward, scores);
     }
 
     /// <summary>Decodes one side into a class per row; <paramref name="width"/> is the number of classes it declares, or 0.</summary>
-    private ClassLabel[] DecodeSide(Tensor tensor, string side, out int width)
+    private ClassLabel[] DecodeSide(Tensor tensor, string side, out int width, out ScoreRows? scores)
     {
+        scores = null;
         var (rows, columns) = tensor.Rank switch
         {
             0 => (1, 1),
@@ -72,7 +73,14 @@ public sealed class ClassDecoder
             _ => (tensor.Length0, tensor.Length1),
         };
         var vectors = columns > 1 || (tensor.Rank == 1 && rows == 1 && !tensor.BatchFirst && Kind == DecoderKind.MulticlassOneHot);
-        return vectors ? DecodeVectors(tensor, side, rows, columns, out width) : DecodeValues(tensor, side, rows, out width);
+        if (!vectors)
+        {
+            return DecodeValues(tensor, side, rows, out width);
+        }
+
+        var labels = DecodeVectors(tensor, side, rows, columns, out width);
+        scores = new ScoreRows(tensor.Numbers!, columns);
+        return labels;
     }
 
     private ClassLabel[] DecodeVectors(Tensor tensor, string side, int rows, int columns, out int width)

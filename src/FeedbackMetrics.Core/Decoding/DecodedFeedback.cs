@@ -1,7 +1,8 @@
 namespace FeedbackMetrics.Core.Decoding;
 
 /// <summary>
-/// The observations of one event, how many classes its vectors declare (one-hot width; 0 when unknown), and the
-/// reward of Seldon's Feedback message when it carried one.
+/// The observations of one event: a (truth, prediction) per row, how many classes its vectors declare (one-hot
+/// width; 0 when unknown), the reward of Seldon's Feedback message when it carried one, and the response's score
+/// vectors when it sent a vector per row.
 /// </summary>
-public sealed record DecodedFeedback(Observation[] Rows, int ClassWidth, double? Reward = null);
+public sealed record DecodedFeedback(Observation[] Rows, int ClassWidth, double? Reward = null, ScoreRows? Scores = null);

@@ -39,6 +39,27 @@ public sealed class KeyAggregate(MetricKey key)
         }
     }
 
+    /// <summary>Takes back an <see cref="Apply"/> whose commit failed; classes it brought in stay, with no counts.</summary>
+    public void Unapply(DecodedFeedback feedback)
+    {
+        lock (_lock)
+        {
+            foreach (var row in feedback.Rows)
+            {
+                _matrix.Add(_classes.PositionOf(row.Truth), _classes.PositionOf(row.Predicted), -1);
+            }
+
+            _count -= feedback.Rows.Length;
+            if (feedback.Reward is { } reward)
+            {
+                _rewardTotal -= reward;
+                _rewardEvents--;
+            }
+
+            _version++;
+        }
+    }
+
     /// <summary>Adds stored counts back (start-up restore): classes in their stored order, cells by class name, the reward sums.</summary>
     public void Restore(IEnumerable<string> classes, IEnumerable<(string Truth, string Predicted, long Count)> cells, double rewardTotal, long rewardEvents)
     {

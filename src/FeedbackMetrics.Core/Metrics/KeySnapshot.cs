@@ -8,5 +8,10 @@ namespace FeedbackMetrics.Core.Metrics;
 /// </summary>
 public sealed record KeySnapshot(MetricKey Key, string[] Classes, long[] Matrix, long Count, long Version, double RewardTotal = 0, long RewardEvents = 0)
 {
+    private ConfusionTotals? _totals;
+
+    /// <summary>Row, column and diagonal sums, computed on first use.</summary>
+    public ConfusionTotals Totals => _totals ??= ConfusionTotals.Of(this);
+
     public long this[int truth, int predicted] => Matrix[(truth * Classes.Length) + predicted];
 }

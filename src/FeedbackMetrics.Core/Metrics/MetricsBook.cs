@@ -25,6 +25,21 @@ public sealed class MetricsBook(int maxKeys, int maxClasses)
         return aggregate.Snapshot();
     }
 
+    /// <summary>Takes back an <see cref="Apply"/> whose commit failed; a key the apply created is removed again.</summary>
+    public void Unapply(MetricKey key, DecodedFeedback feedback, bool keyWasNew)
+    {
+        if (keyWasNew)
+        {
+            _keys.TryRemove(key, out _);
+        }
+        else if (_keys.TryGetValue(key, out var aggregate))
+        {
+            aggregate.Unapply(feedback);
+        }
+    }
+
+    public bool Contains(MetricKey key) => _keys.ContainsKey(key);
+
     /// <summary>The aggregate of a key, created if new (used when restoring).</summary>
     public KeyAggregate GetOrCreate(MetricKey key) => _keys.GetOrAdd(key, static k => new KeyAggregate(k));
 

@@ -7,25 +7,16 @@ namespace FeedbackMetrics.Core.Metrics;
 /// </summary>
 public static class MetricsCalculator
 {
-    public static KeySummary Summarize(KeySnapshot snapshot)
+    /// <summary>The figures of a key; <paramref name="withMatrix"/> false leaves the confusion matrix out (an empty array), for bounded outputs.</summary>
+    public static KeySummary Summarize(KeySnapshot snapshot, bool withMatrix = true)
     {
         var n = snapshot.Classes.Length;
-        var matrix = new long[n][];
-        var support = new long[n];
-        var predicted = new long[n];
-        long correct = 0;
-        for (var t = 0; t < n; t++)
+        var totals = snapshot.Totals;
+        var (support, predicted, correct) = (totals.Support, totals.Predicted, totals.Correct);
+        var matrix = new long[withMatrix ? n : 0][];
+        for (var t = 0; t < matrix.Length; t++)
         {
-            matrix[t] = new long[n];
-            for (var p = 0; p < n; p++)
-            {
-                var cell = snapshot[t, p];
-                matrix[t][p] = cell;
-                support[t] += cell;
-                predicted[p] += cell;
-            }
-
-            correct += snapshot[t, t];
+            matrix[t] = snapshot.Matrix.AsSpan(t * n, n).ToArray();
         }
 
         var perClass = new ClassFigures[n];
@@ -34,7 +25,7 @@ public static class MetricsCalculator
         var present = 0;
         for (var c = 0; c < n; c++)
         {
-            var tp = snapshot[c, c];
+            var tp = totals.Hits[c];
             var precision = Ratio(tp, predicted[c]);
             var recall = Ratio(tp, support[c]);
             var f1 = F1(precision, recall);

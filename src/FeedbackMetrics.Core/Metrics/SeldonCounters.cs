@@ -66,15 +66,8 @@ public static class SeldonCounters
     /// <summary>A multiclass key's counter totals for one class, derived from its confusion matrix.</summary>
     public static (long Tp, long Fp, long Fn) MulticlassTotals(KeySnapshot snapshot, int c)
     {
-        long row = 0, column = 0;
-        for (var i = 0; i < snapshot.Classes.Length; i++)
-        {
-            row += snapshot[c, i];
-            column += snapshot[i, c];
-        }
-
-        var tp = snapshot[c, c];
-        return (tp, column - tp, row - tp);
+        var totals = snapshot.Totals;
+        return (totals.Hits[c], totals.Predicted[c] - totals.Hits[c], totals.Support[c] - totals.Hits[c]);
     }
 
     /// <summary>A binary key's counter totals; class 1 (CLASS_1) is the positive class.</summary>

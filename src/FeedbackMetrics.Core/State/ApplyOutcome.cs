@@ -12,8 +12,8 @@ public enum ApplyOutcome
     Duplicate,
 }
 
-/// <summary>The outcome of one event, with the key's figures right after it was applied (null for a duplicate).</summary>
-public sealed record ApplyResult(ApplyOutcome Outcome, KeySnapshot? Snapshot)
+/// <summary>The outcome of one event: the key's figures right after it was applied and its metric event (both null for a duplicate).</summary>
+public sealed record ApplyResult(ApplyOutcome Outcome, KeySnapshot? Snapshot, MetricEvent? Reply)
 {
-    public static readonly ApplyResult Duplicate = new(ApplyOutcome.Duplicate, null);
+    public static readonly ApplyResult Duplicate = new(ApplyOutcome.Duplicate, null, null);
 }

@@ -57,6 +57,14 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
         return true;
     }
 
+    /// <summary>Makes room for this many ids at once (a store about to restore them), so loading does not regrow the tables.</summary>
+    public void Reserve(int count)
+    {
+        var n = Math.Min(count, MaxIds);
+        _seqOf.EnsureCapacity(n);
+        _order.EnsureCapacity(n);
+    }
+
     /// <summary>Forgets everything (a store rebuilding from its file).</summary>
     public void Clear()
     {

@@ -38,12 +38,8 @@ public static class EventHash
         }
     }
 
-    public static byte[] ToBytes(UInt128 hash)
-    {
-        var bytes = new byte[16];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128LittleEndian(bytes, hash);
-        return bytes;
-    }
+    /// <summary>The high or low 64 bits, as a signed integer (how SQLite stores them).</summary>
+    public static long Half(UInt128 hash, bool high) => unchecked((long)(ulong)(high ? hash >> 64 : hash));
 
-    public static UInt128 FromBytes(ReadOnlySpan<byte> bytes) => System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(bytes);
+    public static UInt128 FromHalves(long high, long low) => new(unchecked((ulong)high), unchecked((ulong)low));
 }

@@ -1,7 +1,22 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
 
 namespace FeedbackMetrics.Core.State;
 
-/// <summary>One feedback event to count: its identity for deduplication, the key it counts under, and its rows.</summary>
-public sealed record FeedbackEvent(CloudEventId Id, MetricKey Key, DecodedFeedback Feedback);
+/// <summary>
+/// One feedback event to count: its identity for deduplication, the key it counts under, its rows, and how to
+/// build its metric event from the key's figures right after it (the store calls it, in commit order). Its
+/// context says when it arrived, when its sender says it happened (<c>time</c>, when given) and which request
+/// it is about (<c>requestid</c>, when given): what windows and the late-truth join work with.
+/// </summary>
+public sealed record FeedbackEvent(CloudEventId Id, MetricKey Key, DecodedFeedback Feedback, Func<KeySnapshot, MetricEvent> Reply)
+{
+    public EventContext Context { get; init; } = EventContext.None;
+}
+
+/// <summary>When an event arrived, when its sender says it happened, and the request it is about.</summary>
+public sealed record EventContext(DateTimeOffset ArrivedAt, DateTimeOffset? SentAt, string? RequestId)
+{
+    public static readonly EventContext None = new(DateTimeOffset.UnixEpoch, null, null);
+}

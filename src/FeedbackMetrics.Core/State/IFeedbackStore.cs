@@ -26,6 +26,9 @@ public interface IFeedbackStore
     /// <summary>Null when the store can take writes; otherwise why it cannot.</summary>
     string? Unavailable { get; }
 
+    /// <summary>The metric events of counted events, waiting for the reply URL.</summary>
+    IOutbox Outbox { get; }
+
     /// <summary>Unix milliseconds at which the oldest remembered event id is forgotten; null when none is remembered.</summary>
     long? DedupeHorizon { get; }
 }

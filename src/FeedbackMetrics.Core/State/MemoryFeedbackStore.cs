@@ -4,12 +4,14 @@ using FeedbackMetrics.Core.Metrics;
 namespace FeedbackMetrics.Core.State;
 
 /// <summary>Keeps everything in memory: exactly-once within one process lifetime, nothing survives a restart.</summary>
-public sealed class MemoryFeedbackStore(MetricsBook book, DedupeWindow dedupe) : IFeedbackStore
+public sealed class MemoryFeedbackStore(MetricsBook book, DedupeWindow dedupe, OutboxQueue outbox) : IFeedbackStore
 {
     private readonly Lock _gate = new();
     private long _seq;
 
     public string? Unavailable => null;
+
+    public IOutbox Outbox => outbox;
 
     public long? DedupeHorizon
     {
@@ -25,7 +27,11 @@ public sealed class MemoryFeedbackStore(MetricsBook book, DedupeWindow dedupe) :
     public Task<RestoreReport> InitializeAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new RestoreReport("memory", book.KeyCount, dedupe.Count));
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        outbox.Close();
+        return Task.CompletedTask;
+    }
 
     public ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken)
     {
@@ -47,9 +53,21 @@ public sealed class MemoryFeedbackStore(MetricsBook book, DedupeWindow dedupe) :
             var expiry = dedupe.NewExpiry();
             for (var i = 0; i < events.Count; i++)
             {
-                results[i] = dedupe.TryAdd(hashes[i], ++_seq, expiry)
-                    ? new ApplyResult(ApplyOutcome.Applied, book.Apply(events[i].Key, events[i].Feedback))
-                    : ApplyResult.Duplicate;
+                if (!dedupe.TryAdd(hashes[i], ++_seq, expiry))
+                {
+                    results[i] = ApplyResult.Duplicate;
+                    continue;
+                }
+
+                var e = events[i];
+                var snapshot = book.Apply(e.Key, e.Feedback);
+                var reply = e.Reply(snapshot);
+                if (outbox.TryReserve())
+                {
+                    outbox.Publish(new OutboxEntry(_seq, reply));
+                }
+
+                results[i] = new ApplyResult(ApplyOutcome.Applied, snapshot, reply);
             }
         }
 

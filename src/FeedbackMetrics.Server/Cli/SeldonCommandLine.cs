@@ -24,6 +24,8 @@ internal static class SeldonCommandLine
         new("binary_threshold", "Decoding:BinaryThreshold", "BinaryMetrics: a probability at or above this is the positive class.", "0.5"),
         new("deployment_decoders", "Decoding:DeploymentDecoders", "Comma-separated per-deployment decoders, NAMESPACE/DEPLOYMENT=DECODER[:THRESHOLD] (NAMESPACE * for any; DECODER a --storage_uri value or its class name, e.g. seldon/income=BinaryMetrics:0.3); other deployments use --storage_uri.", "", IsList: true),
         new("feedback_types", "Decoding:FeedbackTypes", "Comma-separated CloudEvent types counted as feedback; others are acknowledged and ignored.", "io.seldon.serving.feedback", IsList: true),
+        new("class_names", "Exposition:ClassNames", "Comma-separated names for CLASS_0, CLASS_1, … shown in our series, the JSON view and the web view; Seldon's counters keep CLASS_i.", "", IsList: true),
+        new("max_exported_classes", "Exposition:MaxExportedClasses", "Classes per model with their own Prometheus series (confusion cells and per-class figures); the rest are folded into class=\"other\". The JSON view keeps every class.", "50"),
         new("reply_url", "Reply:Url", "Where metric CloudEvents are posted (e.g. the broker); none when empty.", ""),
         new("event_type", "Reply:EventType", "ce-type of the metric CloudEvents.", "io.seldon.serving.feedback.metrics"),
         new("event_source", "Reply:EventSource", "ce-source of the metric CloudEvents.", "io.seldon.serving.feedback"),

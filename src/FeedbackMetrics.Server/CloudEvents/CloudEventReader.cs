@@ -234,7 +234,18 @@ public sealed class CloudEventReader
         while (true)
         {
             var memory = buffer.GetMemory(4096);
-            var read = await request.Body.ReadAsync(memory, cancellationToken);
+            int read;
+            try
+            {
+                read = await request.Body.ReadAsync(memory, cancellationToken);
+            }
+            catch (Exception e) when (e is BadHttpRequestException { StatusCode: 400 } or IOException or OperationCanceledException
+                && (cancellationToken.IsCancellationRequested || request.ContentLength > buffer.WrittenCount || e is IOException))
+            {
+                // The connection ended before the body did: the client went away (a timeout, a crash), not a bad event.
+                throw new ClientGoneException(e);
+            }
+
             if (read == 0)
             {
                 return buffer.WrittenMemory;

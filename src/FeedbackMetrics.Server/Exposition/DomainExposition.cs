@@ -1,7 +1,7 @@
 using System.Globalization;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 
 namespace FeedbackMetrics.Server.Exposition;
 
@@ -10,13 +10,17 @@ namespace FeedbackMetrics.Server.Exposition;
 /// straight from key snapshots and streamed, with no per-series objects kept between scrapes, so memory
 /// does not grow with the number of series. prometheus-net writes the rest (HTTP, process, server counters).
 /// </summary>
-public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon)
+public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses)
 {
     private const string P = MetricNames.Prefix;
 
     public async Task WriteAsync(Stream output, CancellationToken cancellationToken)
     {
-        var keys = book.SnapshotAll().Select(s => new Key(s, MetricsCalculator.Summarize(s), KeyLabels(s))).ToList();
+        var keys = book.SnapshotAll().Select(s =>
+        {
+            var summary = MetricsCalculator.Summarize(s, withMatrix: false);
+            return new Key(s, summary, KeyLabels(s), ExportedClasses.Of(s, display.Apply(summary), maxExportedClasses));
+        }).ToList();
         var writer = new ChunkedTextWriter(output);
         var ct = cancellationToken;
 
@@ -26,16 +30,16 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         await WriteSeldonAsync(writer, ct, keys, SeldonCounter.TrueNegative, "Seldon: true negatives (binary only).");
 
         await WritePerKeyAsync(writer, ct, keys, "observations_total", "counter", "Feedback rows counted (each row of a batched payload is one).", k => k.Snapshot.Count);
-        await WritePerKeyAsync(writer, ct, keys, "correct_total", "counter", "Feedback rows whose predicted class is the true class (accuracy = correct / observations, summable across replicas).", k => Trace(k.Snapshot));
-        Family(writer, P + "confusion_total", "counter", "Confusion-matrix cell: rows with this true class and this predicted class.");
+        await WritePerKeyAsync(writer, ct, keys, "correct_total", "counter", "Feedback rows whose predicted class is the true class (accuracy = correct / observations, summable across replicas).", k => k.Snapshot.Totals.Correct);
+        Family(writer, P + "confusion_total", "counter", "Confusion-matrix cell: rows with this true class and this predicted class (classes past --max_exported_classes summed into \"other\").");
         foreach (var k in keys)
         {
-            var classes = k.Snapshot.Classes;
+            var classes = k.Exported.Names;
             for (var t = 0; t < classes.Length; t++)
             {
                 for (var p = 0; p < classes.Length; p++)
                 {
-                    Sample(writer, P + "confusion_total", k.Labels, $",true_class=\"{Escape(classes[t])}\",predicted_class=\"{Escape(classes[p])}\"", k.Snapshot[t, p]);
+                    Sample(writer, P + "confusion_total", k.Labels, $",true_class=\"{Escape(classes[t])}\",predicted_class=\"{Escape(classes[p])}\"", k.Exported[t, p]);
                 }
 
                 await writer.FlushIfLargeAsync(ct);
@@ -68,7 +72,7 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
     {
         var name = SeldonCounters.KeyOf(counter) + "_total";
         Family(writer, name, "counter", help);
-        foreach (var (snapshot, _, _) in keys)
+        foreach (var (snapshot, _, _, _) in keys)
         {
             var key = snapshot.Key;
             var common = $"deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"," +
@@ -138,7 +142,7 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         Family(writer, name, "gauge", help);
         foreach (var k in keys)
         {
-            foreach (var figures in k.Summary.PerClass)
+            foreach (var figures in k.Exported.PerClass)
             {
                 Sample(writer, name, k.Labels, $",class=\"{Escape(figures.Class)}\"", value(figures));
             }
@@ -151,17 +155,6 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
     {
         var key = snapshot.Key;
         return $"deployment_namespace=\"{Escape(key.Namespace)}\",deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"";
-    }
-
-    private static long Trace(KeySnapshot snapshot)
-    {
-        long correct = 0;
-        for (var c = 0; c < snapshot.Classes.Length; c++)
-        {
-            correct += snapshot[c, c];
-        }
-
-        return correct;
     }
 
     private static void Family(ChunkedTextWriter writer, string name, string type, string help) =>
@@ -185,5 +178,5 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         value.AsSpan().IndexOfAny('\\', '"', '\n') < 0 ? value : value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 
     /// <summary>One key's snapshot, its figures and its label text, computed once per scrape.</summary>
-    private sealed record Key(KeySnapshot Snapshot, KeySummary Summary, string Labels);
+    private sealed record Key(KeySnapshot Snapshot, KeySummary Summary, string Labels, ExportedClasses Exported);
 }

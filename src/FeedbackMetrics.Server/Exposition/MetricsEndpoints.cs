@@ -16,7 +16,7 @@ public static class MetricsEndpoints
         app.MapGet("/v1/metrics", WriteMetricsAsync);
     }
 
-    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book)
+    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book, ClassDisplay display)
     {
         var request = context.Request;
         var format = request.Query["format"].ToString();
@@ -26,7 +26,7 @@ public static class MetricsEndpoints
         {
             var summaries = book.SnapshotAll()
                 .Where(s => Matches(request, s))
-                .Select(MetricsCalculator.Summarize)
+                .Select(s => display.Apply(MetricsCalculator.Summarize(s)))
                 .ToList();
             context.Response.ContentType = "application/json; charset=utf-8";
             await JsonSerializer.SerializeAsync(context.Response.Body, new MetricsDocument(summaries), ServerJsonContext.Default.MetricsDocument, context.RequestAborted);

@@ -1,6 +1,8 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Diagnostics;
+using FeedbackMetrics.Server.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -53,5 +55,3 @@ public static class AdminEndpoints
     }
 }
 
-/// <summary>How many keys a reset removed.</summary>
-public sealed record ResetResult(int Reset);

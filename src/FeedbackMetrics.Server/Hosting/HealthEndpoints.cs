@@ -1,3 +1,4 @@
+using FeedbackMetrics.Server.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

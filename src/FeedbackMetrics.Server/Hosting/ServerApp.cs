@@ -1,11 +1,10 @@
 using System.Net;
-using CloudNative.CloudEvents;
-using CloudNative.CloudEvents.SystemTextJson;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Cli;
 using FeedbackMetrics.Server.CloudEvents;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Exposition;
 using FeedbackMetrics.Server.Ingest;
 using FeedbackMetrics.Server.Options;
@@ -118,6 +117,7 @@ public static class ServerApp
             .Validate(o => o.DedupeTtl > TimeSpan.Zero, "--dedupe_ttl must be positive.")
             .ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddOptions<ExpositionOptions>().BindConfiguration(ExpositionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JoinOptions>().BindConfiguration(JoinOptions.Section);
     }
 
@@ -130,9 +130,7 @@ public static class ServerApp
         services.TryAddTimeProvider();
 
         services.AddSingleton(sp => IdentityDefaults.From(sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton<CloudEventFormatter>(new JsonEventFormatter());
         services.AddSingleton<CloudEventReader>();
-        services.AddSingleton<CloudEventWriter>();
 
         services.AddSingleton(sp =>
         {
@@ -151,7 +149,7 @@ public static class ServerApp
             return new DedupeWindow(state.DedupeTtl, state.DedupeMaxIds, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value.Mode == "memory"
-            ? new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>())
+            ? new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>(), MemoryOutbox(sp))
             : ActivatorUtilities.CreateInstance<SqliteFeedbackStore>(sp));
         services.AddSingleton<Readiness>();
         services.AddSingleton<AdminToken>();
@@ -159,18 +157,25 @@ public static class ServerApp
 
         services.AddSingleton(Prometheus.Metrics.NewCustomRegistry());
         services.AddSingleton<IMetricFactory>(sp => Prometheus.Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>()));
-        services.AddSingleton<ServerCounters>();
+        services.AddSingleton(sp =>
+        {
+            var counters = new ServerCounters(sp.GetRequiredService<IMetricFactory>(), sp.GetServices<IAcceptedEventObserver>());
+            sp.GetRequiredService<CollectorRegistry>().AddBeforeCollectCallback(() => counters.SyncDropped(sp.GetRequiredService<IFeedbackStore>().Outbox.Dropped));
+            return counters;
+        });
         services.AddSingleton(sp => new DomainExposition(
             sp.GetRequiredService<MetricsBook>(),
             sp.GetRequiredService<Readiness>(),
             sp.GetRequiredService<DecoderSelector>(),
             sp.GetRequiredService<IOptions<ReplyOptions>>().Value.EventType,
-            sp.GetRequiredService<DedupeHorizon>()));
+            sp.GetRequiredService<DedupeHorizon>(),
+            sp.GetRequiredService<ClassDisplay>(),
+            sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.MaxExportedClasses));
+        services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();
 
         services.AddSingleton<FeedbackIngest>();
         services.AddSingleton<ReplyFactory>();
-        services.AddSingleton<ReplyQueue>();
         services.AddHostedService<ReplySender>();
         services.AddHttpClient(ReplySender.ClientName)
             .AddResilienceHandler("reply", (pipeline, context) =>
@@ -186,6 +191,12 @@ public static class ServerApp
                 });
                 pipeline.AddTimeout(TimeSpan.FromSeconds(10));
             });
+    }
+
+    private static OutboxQueue MemoryOutbox(IServiceProvider services)
+    {
+        var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
+        return new OutboxQueue(reply.ParsedUrl is not null, reply.QueueCapacity);
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,14 +1,7 @@
-using CloudNative.CloudEvents;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Diagnostics;
 
 namespace FeedbackMetrics.Server.Ingest;
 
-/// <summary>What happened to one incoming event.</summary>
-public enum EventOutcome
-{
-    Accepted,
-    Duplicate,
-    Ignored,
-}
-
-/// <summary>The outcome of one event and, when it was counted, the metric CloudEvent it produced.</summary>
-public sealed record EventResult(string Source, string Id, EventOutcome Outcome, CloudEvent? Reply);
+/// <summary>The outcome of one event and, when it was counted, the metric event it produced.</summary>
+public sealed record EventResult(string Source, string Id, EventOutcome Outcome, MetricEvent? Reply);

@@ -5,7 +5,7 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Payloads;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
-using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Reply;
 using Microsoft.Extensions.Options;
@@ -22,8 +22,8 @@ public sealed class FeedbackIngest(
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
     ReplyFactory replies,
-    ReplyQueue replyQueue,
-    ServerCounters counters)
+    ServerCounters counters,
+    TimeProvider time)
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
 
@@ -65,7 +65,7 @@ public sealed class FeedbackIngest(
     {
         if (!_feedbackTypes.Contains(cloudEvent.Type))
         {
-            return new PreparedFeedback(cloudEvent, null, null);
+            return new PreparedFeedback(cloudEvent, null);
         }
 
         try
@@ -74,7 +74,14 @@ public sealed class FeedbackIngest(
             var decoder = decoders.For(key);
             var payload = FeedbackPayload.Read(cloudEvent.Data ?? throw new InvalidFeedbackException(
                 RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}."));
-            return new PreparedFeedback(cloudEvent, new FeedbackEvent(IdOf(cloudEvent), key, decoder.Decode(payload)), decoder);
+            var id = IdOf(cloudEvent);
+            var decoded = decoder.Decode(payload);
+            var binary = decoder.IsBinary;
+            var context = new EventContext(
+                time.GetUtcNow(),
+                cloudEvent.Time is { } sent && AttributeRules.TryParseTime(sent, out var at) ? at : null,
+                cloudEvent.Attribute(IdentityExtensions.RequestId));
+            return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, decoded, snapshot => replies.Create(cloudEvent, id, decoded, snapshot, binary)) { Context = context });
         }
         catch (InvalidFeedbackException e) when (inBatch)
         {
@@ -98,8 +105,6 @@ public sealed class FeedbackIngest(
         }
 
         counters.CountEvent(EventOutcome.Accepted);
-        var reply = replies.Create(cloudEvent, item.Feedback!, result.Snapshot!, item.Decoder!.IsBinary);
-        replyQueue.Enqueue(reply);
-        return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Accepted, reply);
+        return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Accepted, result.Reply);
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Json;
 using FeedbackMetrics.Server.Options;
 using Microsoft.AspNetCore.Builder;
@@ -22,7 +22,6 @@ public static class IngestEndpoints
     private static async Task IngestAsync(
         HttpContext context,
         CloudEventReader reader,
-        CloudEventWriter writer,
         FeedbackIngest ingest,
         Readiness readiness,
         IOptions<LimitsOptions> limits)
@@ -46,7 +45,7 @@ public static class IngestEndpoints
         var result = results[0];
         if (result.Reply is { } reply)
         {
-            await writer.WriteBinaryAsync(context.Response, reply, StatusCodes.Status200OK, context.RequestAborted);
+            await MetricEventWriter.WriteAsync(context.Response, reply, StatusCodes.Status200OK, context.RequestAborted);
             return;
         }
 

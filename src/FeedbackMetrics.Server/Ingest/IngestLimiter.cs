@@ -1,7 +1,6 @@
 using System.Threading.RateLimiting;
-using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
-using FeedbackMetrics.Server.Problems;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;

@@ -1,7 +1,5 @@
 using System.Text.Json.Serialization;
 using FeedbackMetrics.Core.Metrics;
-using FeedbackMetrics.Server.Ingest;
-using FeedbackMetrics.Server.Reply;
 
 namespace FeedbackMetrics.Server.Json;
 
@@ -22,5 +20,5 @@ public sealed record BatchItem(string Source, string Id, string Outcome);
 [JsonSerializable(typeof(MetricsDocument))]
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(ReplyBody))]
-[JsonSerializable(typeof(FeedbackMetrics.Server.Hosting.ResetResult))]
+[JsonSerializable(typeof(ResetResult))]
 public sealed partial class ServerJsonContext : JsonSerializerContext;

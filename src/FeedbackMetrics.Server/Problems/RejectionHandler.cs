@@ -1,7 +1,6 @@
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.State;
-using FeedbackMetrics.Server.Exposition;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -17,6 +16,15 @@ public sealed class RejectionHandler(IProblemDetailsService problems, ServerCoun
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        // A client that went away mid-body (a broker timing out, a load balancer closing) is not a bad event: it
+        // is counted as aborted, with no warning line each and no answer nobody would read.
+        if (exception is ClientGoneException || httpContext.RequestAborted.IsCancellationRequested)
+        {
+            counters.CountAborted();
+            Log.RequestAborted(logger, (exception.InnerException ?? exception).Message);
+            return true;
+        }
+
         var (status, title) = exception switch
         {
             InvalidFeedbackException { Kind: RejectionKind.LimitExceeded } => (StatusCodes.Status422UnprocessableEntity, "Limit exceeded"),

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Diagnostics;
 using Prometheus;
 
 namespace FeedbackMetrics.Server.Security;

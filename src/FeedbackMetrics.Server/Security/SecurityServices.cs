@@ -1,4 +1,4 @@
-using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;

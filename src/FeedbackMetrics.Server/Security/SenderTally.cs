@@ -1,4 +1,4 @@
-using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Diagnostics;
 using Microsoft.AspNetCore.Http;
 
 namespace FeedbackMetrics.Server.Security;

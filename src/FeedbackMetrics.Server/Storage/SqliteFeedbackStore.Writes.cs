@@ -11,63 +11,82 @@ public sealed partial class SqliteFeedbackStore
     /// <summary>Forgotten ids are deleted once this many have piled up (or at the next prune interval).</summary>
     private const int ForgetBatch = 4096;
 
+    /// <summary>
+    /// One group commit. Requests are planned first (duplicates, limits: each request admitted whole or refused
+    /// whole), then applied to the read model in order so each event's metric event carries the figures right
+    /// after it, then written — ids, cells, rewards, classes, metric events for the outbox, delivered metric
+    /// events forgotten — in one transaction. Only after the commit are requests completed; if it fails, the
+    /// read model takes the applies back, so nothing not on disk stays counted.
+    /// </summary>
     private void WriteApplies(List<WriteRequest> batch)
     {
-        var statements = _statements!;
         var plan = new CapacityPlan(_book);
         var outcomes = new object?[batch.Count];
         var counted = new List<(UInt128 Hash, FeedbackEvent Event)>();
         var inGroup = new HashSet<UInt128>();
         for (var i = 0; i < batch.Count; i++)
         {
-            var request = (ApplyRequest)batch[i];
-            var applied = new bool[request.Events.Count];
-            var fresh = new List<FeedbackEvent>(request.Events.Count);
-            var hashes = new UInt128[request.Events.Count];
-            for (var e = 0; e < request.Events.Count; e++)
+            if (batch[i] is ApplyRequest request)
             {
-                hashes[e] = EventHash.Of(request.Events[e].Id);
-                if (!_dedupe.Contains(hashes[e]) && !inGroup.Contains(hashes[e]))
-                {
-                    applied[e] = true;
-                    fresh.Add(request.Events[e]);
-                }
+                outcomes[i] = Plan(request, plan, counted, inGroup);
             }
-
-            try
-            {
-                plan.Admit(fresh);
-            }
-            catch (InvalidFeedbackException e)
-            {
-                outcomes[i] = e;
-                continue;
-            }
-
-            for (var e = 0; e < applied.Length; e++)
-            {
-                if (applied[e])
-                {
-                    inGroup.Add(hashes[e]);
-                    counted.Add((hashes[e], request.Events[e]));
-                }
-            }
-
-            outcomes[i] = applied;
         }
 
+        var undo = new List<(FeedbackEvent Event, bool KeyWasNew)>(counted.Count);
+        var results = new Dictionary<FeedbackEvent, ApplyResult>(ReferenceEqualityComparer.Instance);
+        var outbox = new List<OutboxEntry>();
         var newKeyIds = new Dictionary<MetricKey, long>();
         var expiresAt = _dedupe.NewExpiry();
-        var firstSeq = _nextSeq;
-        using (var transaction = statements.Connection.BeginTransaction(deferred: false))
+        try
         {
-            statements.Transaction = transaction;
-            WriteCounted(statements, counted, plan, newKeyIds, expiresAt);
+            foreach (var (_, item) in counted)
+            {
+                var keyWasNew = !_book.Contains(item.Key);
+                var snapshot = _book.Apply(item.Key, item.Feedback);
+                undo.Add((item, keyWasNew));
+                var reply = item.Reply(snapshot);
+                results[item] = new ApplyResult(ApplyOutcome.Applied, snapshot, reply);
+                if (_outbox.TryReserve())
+                {
+                    outbox.Add(new OutboxEntry(_nextOutboxSeq + outbox.Count, reply));
+                }
+            }
+
+            using var transaction = _statements!.Connection.BeginTransaction(deferred: false);
+            _statements.Transaction = transaction;
+            WriteCounted(_statements, counted, plan, newKeyIds, expiresAt);
+            foreach (var entry in outbox)
+            {
+                _statements.InsertOutbox(entry.Seq, MetricEventBlob.Write(entry.Event));
+            }
+
+            foreach (var request in batch)
+            {
+                if (request is DeliveredRequest delivered)
+                {
+                    _statements.DeleteOutbox(delivered.Seq);
+                }
+            }
+
             transaction.Commit();
-            statements.Transaction = null;
+            _statements.Transaction = null;
+        }
+        catch
+        {
+            for (var i = undo.Count - 1; i >= 0; i--)
+            {
+                _book.Unapply(undo[i].Event.Key, undo[i].Event.Feedback, undo[i].KeyWasNew);
+            }
+
+            foreach (var _ in outbox)
+            {
+                _outbox.Release();
+            }
+
+            throw;
         }
 
-        // Committed: now, and only now, the read model, the dedupe window and the senders learn of it.
+        // Committed: now, and only now, the dedupe window, the senders and the waiting requests learn of it.
         foreach (var (key, id) in newKeyIds)
         {
             _keyIds[key] = id;
@@ -75,13 +94,22 @@ public sealed partial class SqliteFeedbackStore
 
         foreach (var (hash, _) in counted)
         {
-            _dedupe.TryAdd(hash, firstSeq++, expiresAt);
+            _dedupe.TryAdd(hash, _nextSeq++, expiresAt);
         }
 
-        _nextSeq = firstSeq;
+        _nextOutboxSeq += outbox.Count;
+        foreach (var entry in outbox)
+        {
+            _outbox.Publish(entry);
+        }
+
         for (var i = 0; i < batch.Count; i++)
         {
-            var request = (ApplyRequest)batch[i];
+            if (batch[i] is not ApplyRequest request)
+            {
+                continue;
+            }
+
             if (outcomes[i] is Exception e)
             {
                 request.Completion.TrySetException(e);
@@ -89,15 +117,51 @@ public sealed partial class SqliteFeedbackStore
             }
 
             var applied = (bool[])outcomes[i]!;
-            var results = new ApplyResult[applied.Length];
+            var answer = new ApplyResult[applied.Length];
             for (var j = 0; j < applied.Length; j++)
             {
-                var item = request.Events[j];
-                results[j] = applied[j] ? new ApplyResult(ApplyOutcome.Applied, _book.Apply(item.Key, item.Feedback)) : ApplyResult.Duplicate;
+                answer[j] = applied[j] ? results[request.Events[j]] : ApplyResult.Duplicate;
             }
 
-            request.Completion.TrySetResult(results);
+            request.Completion.TrySetResult(answer);
         }
+    }
+
+    /// <summary>Which events of a request are new (not remembered, not earlier in this group); admits them whole or returns the refusal.</summary>
+    private object Plan(ApplyRequest request, CapacityPlan plan, List<(UInt128 Hash, FeedbackEvent Event)> counted, HashSet<UInt128> inGroup)
+    {
+        var applied = new bool[request.Events.Count];
+        var fresh = new List<FeedbackEvent>(request.Events.Count);
+        var hashes = new UInt128[request.Events.Count];
+        for (var e = 0; e < request.Events.Count; e++)
+        {
+            hashes[e] = EventHash.Of(request.Events[e].Id);
+            if (!_dedupe.Contains(hashes[e]) && !inGroup.Contains(hashes[e]))
+            {
+                applied[e] = true;
+                fresh.Add(request.Events[e]);
+            }
+        }
+
+        try
+        {
+            plan.Admit(fresh);
+        }
+        catch (InvalidFeedbackException x)
+        {
+            return x;
+        }
+
+        for (var e = 0; e < applied.Length; e++)
+        {
+            if (applied[e])
+            {
+                inGroup.Add(hashes[e]);
+                counted.Add((hashes[e], request.Events[e]));
+            }
+        }
+
+        return applied;
     }
 
     private void WriteCounted(SqliteStatements statements, List<(UInt128 Hash, FeedbackEvent Event)> counted, CapacityPlan plan, Dictionary<MetricKey, long> newKeyIds, long expiresAt)
@@ -165,14 +229,14 @@ public sealed partial class SqliteFeedbackStore
         var connection = _statements!.Connection;
         using (var transaction = connection.BeginTransaction(deferred: false))
         {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = SqliteSql.ResetKey;
+            var key = command.Parameters.Add(new Microsoft.Data.Sqlite.SqliteParameter { ParameterName = "$key" });
             foreach (var (_, id) in ids)
             {
-                foreach (var table in new[] { "cells", "classes" })
-                {
-                    SqliteStateFile.Execute(connection, $"DELETE FROM {table} WHERE key_id = {id}", transaction);
-                }
-
-                SqliteStateFile.Execute(connection, $"DELETE FROM keys WHERE id = {id}", transaction);
+                key.Value = id;
+                command.ExecuteNonQuery();
             }
 
             transaction.Commit();

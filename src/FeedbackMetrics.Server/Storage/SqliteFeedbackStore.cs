@@ -4,7 +4,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.State;
-using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -32,6 +32,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
 
     private readonly MetricsBook _book;
     private readonly DedupeWindow _dedupe;
+    private readonly OutboxQueue _outbox;
     private readonly StateOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<SqliteFeedbackStore> _logger;
@@ -41,6 +42,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     private SqliteStatements? _statements;
     private Dictionary<MetricKey, long> _keyIds = [];
     private long _nextSeq = 1;
+    private long _nextOutboxSeq = 1;
     private long _forgottenOnDisk;
     private long _lastForget;
     private long _dedupeHorizon = NoHorizon;
@@ -50,7 +52,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     private readonly Histogram _batchSize;
     private readonly Histogram _commitSeconds;
 
-    public SqliteFeedbackStore(MetricsBook book, DedupeWindow dedupe, IOptions<StateOptions> options, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger)
+    public SqliteFeedbackStore(MetricsBook book, DedupeWindow dedupe, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger)
     {
         _batchSize = metrics.CreateHistogram(
             "feedback_metrics_store_commit_events",
@@ -62,12 +64,15 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
         _book = book;
         _dedupe = dedupe;
+        _outbox = new OutboxQueue(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, entry => _queue.Writer.TryWrite(new DeliveredRequest(entry.Seq)));
         _options = options.Value;
         _time = time;
         _logger = logger;
     }
 
     public string? Unavailable => _unavailable;
+
+    public IOutbox Outbox => _outbox;
 
     public long? DedupeHorizon => Interlocked.Read(ref _dedupeHorizon) is var h && h != NoHorizon ? h : null;
 
@@ -125,6 +130,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     /// <summary>Stops taking requests, commits what is queued, checkpoints the WAL and closes the file.</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _outbox.Close();
         _queue.Writer.TryComplete();
         using (cancellationToken.Register(_stopping.Cancel))
         {
@@ -158,7 +164,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         CheckDirectoryWritable();
         _connection = SqliteStateFile.Open(_options.Dir);
         _statements = new SqliteStatements(_connection);
-        (_keyIds, _nextSeq) = SqliteStateLoader.Load(_connection, _book, _dedupe);
+        (_keyIds, _nextSeq, _nextOutboxSeq) = SqliteStateLoader.Load(_connection, _book, _dedupe, _outbox.Holds, _outbox.Restore);
         _forgottenOnDisk = 0;
         Interlocked.Exchange(ref _dedupeHorizon, _dedupe.OldestExpiry ?? NoHorizon);
     }
@@ -202,7 +208,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             }
 
             // Take what is waiting; a reset is written alone so applies before and after it keep their order.
-            while (batch.Count < MaxBatch && _queue.Reader.TryPeek(out var next) && (batch.Count == 0 || next is ApplyRequest))
+            while (batch.Count < MaxBatch && _queue.Reader.TryPeek(out var next) && (batch.Count == 0 || next is not ResetRequest))
             {
                 _queue.Reader.TryRead(out _);
                 batch.Add(next);
@@ -299,7 +305,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         using var transaction = _connection!.BeginTransaction(deferred: false);
         using var probe = _connection.CreateCommand();
         probe.Transaction = transaction;
-        probe.CommandText = "INSERT INTO meta(name, value) VALUES ('last_open', $at) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+        probe.CommandText = SqliteSql.ProbeWrite;
         probe.Parameters.AddWithValue("$at", Now.ToString(System.Globalization.CultureInfo.InvariantCulture));
         probe.ExecuteNonQuery();
         transaction.Commit();
@@ -311,7 +317,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         {
             try
             {
-                SqliteStateFile.Execute(_connection, "PRAGMA wal_checkpoint(TRUNCATE);");
+                SqliteStateFile.Execute(_connection, SqliteSql.Checkpoint);
             }
             catch (SqliteException)
             {

@@ -13,36 +13,9 @@ internal static class SqliteStateFile
 {
     public const string FileName = "feedback-metrics.db";
 
-    /// <summary>Migrations[v - 1] takes a file from schema v - 1 to v.</summary>
-    internal static readonly string[] Migrations =
-    [
-        """
-        CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE keys(id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, deployment TEXT NOT NULL, predictor TEXT NOT NULL, model TEXT NOT NULL,
-                          UNIQUE(namespace, deployment, predictor, model));
-        CREATE TABLE classes(key_id INTEGER NOT NULL, ordinal INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY(key_id, ordinal)) WITHOUT ROWID;
-        CREATE TABLE cells(key_id INTEGER NOT NULL, truth TEXT NOT NULL, predicted TEXT NOT NULL, count INTEGER NOT NULL,
-                           PRIMARY KEY(key_id, truth, predicted)) WITHOUT ROWID;
-        CREATE TABLE seen_events(source TEXT NOT NULL, id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY(source, id)) WITHOUT ROWID;
-        """,
-        """
-        CREATE INDEX seen_events_by_expiry ON seen_events(expires_at);
-        """,
+    public static int CurrentVersion => SqliteSql.Migrations.Length;
 
-        // Remembered ids become an append-only table of 128-bit digests of (source, id, type) in the order they
-        // were counted: no random-key B-tree insert per event, and forgetting is one range delete at its head.
-        // Ids remembered by an older server were feedback events, counted under the default feedback type.
-        """
-        CREATE TABLE remembered_ids(seq INTEGER PRIMARY KEY, hash BLOB NOT NULL, expires_at INTEGER NOT NULL);
-        INSERT INTO remembered_ids(hash, expires_at)
-            SELECT fm_event_hash(source, id, 'io.seldon.serving.feedback'), expires_at FROM seen_events ORDER BY expires_at;
-        DROP TABLE seen_events;
-        ALTER TABLE keys ADD COLUMN reward_total REAL NOT NULL DEFAULT 0;
-        ALTER TABLE keys ADD COLUMN reward_events INTEGER NOT NULL DEFAULT 0;
-        """,
-    ];
-
-    public static int CurrentVersion => Migrations.Length;
+    internal static string[] Migrations => SqliteSql.Migrations;
 
     public static string PathIn(string directory) => Path.Combine(directory, FileName);
 
@@ -62,9 +35,8 @@ internal static class SqliteStateFile
         try
         {
             connection.Open();
-            Execute(connection, "PRAGMA journal_mode=WAL;");
-            Execute(connection, "PRAGMA synchronous=FULL;");
-            connection.CreateFunction("fm_event_hash", (string source, string id, string type) => EventHash.ToBytes(EventHash.Of(new CloudEventId(source, id, type))), isDeterministic: true);
+            Execute(connection, SqliteSql.OpenPragmas);
+            connection.CreateFunction("fm_event_hash", (string source, string id, string type, long high) => EventHash.Half(EventHash.Of(new CloudEventId(source, id, type)), high == 1), isDeterministic: true);
             Migrate(connection);
             return connection;
         }
@@ -75,7 +47,7 @@ internal static class SqliteStateFile
         }
     }
 
-    public static long SchemaVersion(SqliteConnection connection) => Scalar(connection, "PRAGMA user_version;");
+    public static long SchemaVersion(SqliteConnection connection) => Scalar(connection, SqliteSql.SchemaVersion);
 
     public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
@@ -114,8 +86,8 @@ internal static class SqliteStateFile
         for (var next = version + 1; next <= CurrentVersion; next++)
         {
             using var transaction = connection.BeginTransaction();
-            Execute(connection, Migrations[next - 1], transaction);
-            Execute(connection, $"PRAGMA user_version = {next};", transaction);
+            Execute(connection, SqliteSql.Migrations[next - 1], transaction);
+            Execute(connection, SqliteSql.SetSchemaVersion(next), transaction);
             transaction.Commit();
         }
     }

@@ -8,15 +8,15 @@ namespace FeedbackMetrics.Server.Storage;
 /// <summary>Rebuilds the read model and the remembered ids from the state file.</summary>
 internal static class SqliteStateLoader
 {
-    /// <summary>Fills the (emptied) book and dedupe window; returns the id of every key and the next id sequence number.</summary>
-    public static (Dictionary<MetricKey, long> KeyIds, long NextSeq) Load(SqliteConnection connection, MetricsBook book, DedupeWindow dedupe)
+    /// <summary>Fills the (emptied) book and dedupe window; returns the id of every key, the next id sequence number and the next outbox one.</summary>
+    public static (Dictionary<MetricKey, long> KeyIds, long NextSeq, long NextOutboxSeq) Load(SqliteConnection connection, MetricsBook book, DedupeWindow dedupe, Func<long, bool> outboxKnown, Action<OutboxEntry> restoreOutbox)
     {
         book.Clear();
         dedupe.Clear();
         var keys = new Dictionary<long, (MetricKey Key, double RewardTotal, long RewardEvents)>();
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events FROM keys";
+            command.CommandText = SqliteSql.SelectKeys;
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -28,7 +28,7 @@ internal static class SqliteStateLoader
         var classes = keys.Keys.ToDictionary(id => id, _ => new List<string>());
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT key_id, name FROM classes ORDER BY key_id, ordinal";
+            command.CommandText = SqliteSql.SelectClasses;
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -39,7 +39,7 @@ internal static class SqliteStateLoader
         var cells = keys.Keys.ToDictionary(id => id, _ => new List<(string, string, long)>());
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "SELECT key_id, truth, predicted, count FROM cells";
+            command.CommandText = SqliteSql.SelectCells;
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -52,22 +52,40 @@ internal static class SqliteStateLoader
             book.GetOrCreate(key).Restore(classes[id], cells[id], rewardTotal, rewardEvents);
         }
 
-        return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe));
+        return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe), LoadOutbox(connection, outboxKnown, restoreOutbox));
+    }
+
+    /// <summary>Hands every metric event still waiting to the sender (those it already holds excepted); returns the next outbox sequence number.</summary>
+    private static long LoadOutbox(SqliteConnection connection, Func<long, bool> known, Action<OutboxEntry> restore)
+    {
+        long last = 0;
+        using var command = connection.CreateCommand();
+        command.CommandText = SqliteSql.SelectOutbox;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            last = reader.GetInt64(0);
+            if (!known(last))
+            {
+                restore(new OutboxEntry(last, MetricEventBlob.Read((byte[])reader.GetValue(1))));
+            }
+        }
+
+        return last + 1;
     }
 
     /// <summary>Reads the remembered ids in the order they were counted (the window keeps the newest); returns the next sequence number.</summary>
     private static long LoadRememberedIds(SqliteConnection connection, DedupeWindow dedupe)
     {
         long last = 0;
+        dedupe.Reserve((int)Math.Min(SqliteStateFile.Scalar(connection, SqliteSql.CountRememberedIds), int.MaxValue));
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, hash, expires_at FROM remembered_ids ORDER BY seq";
+        command.CommandText = SqliteSql.SelectRememberedIds;
         using var reader = command.ExecuteReader();
-        var hash = new byte[16];
         while (reader.Read())
         {
             last = reader.GetInt64(0);
-            reader.GetBytes(1, 0, hash, 0, hash.Length);
-            dedupe.TryAdd(EventHash.FromBytes(hash), last, reader.GetInt64(2));
+            dedupe.TryAdd(EventHash.FromHalves(reader.GetInt64(1), reader.GetInt64(2)), last, reader.GetInt64(3));
         }
 
         return last + 1;

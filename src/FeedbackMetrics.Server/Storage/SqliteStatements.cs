@@ -13,21 +13,22 @@ internal sealed class SqliteStatements : IDisposable
     private readonly SqliteCommand _insertClass;
     private readonly SqliteCommand _addToCell;
     private readonly SqliteCommand _addReward;
+    private readonly SqliteCommand _insertOutbox;
+    private readonly SqliteCommand _deleteOutbox;
     private readonly SqliteCommand[] _all;
 
     public SqliteStatements(SqliteConnection connection)
     {
         Connection = connection;
-        _rememberId = Command("INSERT INTO remembered_ids(seq, hash, expires_at) VALUES ($seq, $hash, $expires)", "$seq", "$hash", "$expires");
-        _forgetIdsThrough = Command("DELETE FROM remembered_ids WHERE seq <= $seq", "$seq");
-        _insertKey = Command("INSERT INTO keys(namespace, deployment, predictor, model) VALUES ($ns, $dep, $pred, $model) RETURNING id", "$ns", "$dep", "$pred", "$model");
-        _insertClass = Command("INSERT INTO classes(key_id, ordinal, name) VALUES ($key, $ordinal, $name)", "$key", "$ordinal", "$name");
-        _addToCell = Command(
-            "INSERT INTO cells(key_id, truth, predicted, count) VALUES ($key, $truth, $predicted, $count) " +
-            "ON CONFLICT(key_id, truth, predicted) DO UPDATE SET count = count + excluded.count",
-            "$key", "$truth", "$predicted", "$count");
-        _addReward = Command("UPDATE keys SET reward_total = reward_total + $total, reward_events = reward_events + $events WHERE id = $key", "$key", "$total", "$events");
-        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward];
+        _rememberId = Command(SqliteSql.RememberId, "$seq", "$high", "$low", "$expires");
+        _forgetIdsThrough = Command(SqliteSql.ForgetIdsThrough, "$seq");
+        _insertKey = Command(SqliteSql.InsertKey, "$ns", "$dep", "$pred", "$model");
+        _insertClass = Command(SqliteSql.InsertClass, "$key", "$ordinal", "$name");
+        _addToCell = Command(SqliteSql.AddToCell, "$key", "$truth", "$predicted", "$count");
+        _addReward = Command(SqliteSql.AddReward, "$key", "$total", "$events");
+        _insertOutbox = Command(SqliteSql.InsertOutbox, "$seq", "$event");
+        _deleteOutbox = Command(SqliteSql.DeleteOutbox, "$seq");
+        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward, _insertOutbox, _deleteOutbox];
     }
 
     public SqliteConnection Connection { get; }
@@ -44,7 +45,7 @@ internal sealed class SqliteStatements : IDisposable
     }
 
     /// <summary>Appends a counted event's digest (an append at the end of the table, never a random insert).</summary>
-    public void RememberId(long seq, UInt128 hash, long expiresAt) => Run(_rememberId, seq, EventHash.ToBytes(hash), expiresAt);
+    public void RememberId(long seq, UInt128 hash, long expiresAt) => Run(_rememberId, seq, EventHash.Half(hash, high: true), EventHash.Half(hash, high: false), expiresAt);
 
     /// <summary>Deletes the forgotten ids: one range at the head of the table.</summary>
     public void ForgetIdsThrough(long seq) => Run(_forgetIdsThrough, seq);
@@ -60,6 +61,10 @@ internal sealed class SqliteStatements : IDisposable
     public void AddToCell(long keyId, string truth, string predicted, long count) => Run(_addToCell, keyId, truth, predicted, count);
 
     public void AddReward(long keyId, double total, long events) => Run(_addReward, keyId, total, events);
+
+    public void InsertOutbox(long seq, byte[] metricEvent) => Run(_insertOutbox, seq, metricEvent);
+
+    public void DeleteOutbox(long seq) => Run(_deleteOutbox, seq);
 
     public void Dispose()
     {

@@ -23,3 +23,9 @@ internal sealed class ResetRequest(IReadOnlyCollection<MetricKey> keys) : WriteR
 
     public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
+
+/// <summary>Forget a metric event the sender delivered.</summary>
+internal sealed class DeliveredRequest(long seq) : WriteRequest
+{
+    public long Seq { get; } = seq;
+}

@@ -22,6 +22,7 @@ public sealed class ConfigurationTests
             ["Admin"] = new AdminOptions(),
             ["Join"] = new JoinOptions(),
             ["Security"] = new SecurityOptions(),
+            ["Exposition"] = new ExpositionOptions(),
         };
         foreach (var option in SeldonCommandLine.Options)
         {

@@ -24,8 +24,8 @@ public sealed class ReplyTests
     public async Task The_metric_event_of_a_1000_class_model_stays_small()
     {
         await using var server = await RunningServer.StartAsync(["--state", "memory", "--max_classes", "1000"]);
-        var rows = Enumerable.Range(0, 1000).Select(i => (i, (i + 1) % 1000)).ToArray();
-        (await server.PostBinaryAsync(Events.OneHot(1000, rows), id: "fill")).EnsureSuccessStatusCode();
+        // A one-hot vector of width 1000 brings in all 1000 classes.
+        (await server.PostBinaryAsync(Events.OneHot(1000, (0, 1)), id: "fill")).EnsureSuccessStatusCode();
 
         using var response = await server.PostBinaryAsync(Events.OneHot(1000, (7, 9)), id: "one");
 

@@ -98,6 +98,21 @@ public sealed class SenderCompatibilityTests
     }
 
     [Test]
+    public async Task The_dotnet_CloudEvents_SDK_parses_the_metric_event_we_answer_with()
+    {
+        await using var server = await RunningServer.StartAsync(["--state", "memory"]);
+        using var response = await server.PostBinaryAsync(Events.SeedBody, "sdk", source: "http://:8000/", extensions: new Dictionary<string, string> { ["modelid"] = "a%20model%20with%20%22quotes%22%20%C3%A9" });
+
+        var parsed = await CloudNative.CloudEvents.Http.HttpClientExtensions.ToCloudEventAsync(response, new CloudNative.CloudEvents.SystemTextJson.JsonEventFormatter());
+
+        Assert.That(parsed.Type, Is.EqualTo("io.seldon.serving.feedback.metrics"));
+        Assert.That(parsed.Source?.OriginalString, Is.EqualTo("io.seldon.serving.feedback"));
+        Assert.That(parsed["modelid"], Is.EqualTo("a model with \"quotes\" é"), "decoded on the way in, percent-encoded on the way out, decoded by the SDK");
+        Assert.That(parsed.Time, Is.Not.Null);
+        Assert.That(((System.Text.Json.JsonElement)parsed.Data!).GetProperty("rows").GetInt32(), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Empty_extension_values_count_as_absent()
     {
         await using var server = await RunningServer.StartAsync(["--state", "memory"]);

@@ -1,8 +1,7 @@
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Options;
 
-namespace FeedbackMetrics.Server.Ingest;
+namespace FeedbackMetrics.Server.CloudEvents;
 
 /// <summary>The CloudEvent extensions the Seldon executor and the KServe agent set to say which model an event is about.</summary>
 public static class IdentityExtensions

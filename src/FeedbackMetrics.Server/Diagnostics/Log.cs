@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace FeedbackMetrics.Server.Hosting;
+namespace FeedbackMetrics.Server.Diagnostics;
 
 /// <summary>Every log line the server writes, chosen for an operator reading <c>kubectl logs</c>.</summary>
 internal static partial class Log
@@ -14,8 +14,12 @@ internal static partial class Log
     public static partial void EventRejected(ILogger logger, int status, string source, string id, string reason);
 
     [LoggerMessage(EventId = 3, EventName = "ReplyFailed", Level = LogLevel.Warning,
-        Message = "Metric event {ReplyId} could not be posted to {ReplyUrl} after retries: {Reason}")]
+        Message = "Metric event {ReplyId} could not be posted to {ReplyUrl} after retries: {Reason}; metric events stay in the outbox and are offered again every few seconds (one line until it recovers)")]
     public static partial void ReplyFailed(ILogger logger, string replyId, Uri replyUrl, string reason);
+
+    [LoggerMessage(EventId = 11, EventName = "ReplyRecovered", Level = LogLevel.Information,
+        Message = "Metric events are posted to {ReplyUrl} again; {Waiting} waiting")]
+    public static partial void ReplyRecovered(ILogger logger, Uri replyUrl, int waiting);
 
     [LoggerMessage(EventId = 4, EventName = "ElasticsearchIgnored", Level = LogLevel.Warning,
         Message = "--elasticsearch_uri {Uri} is accepted for compatibility but not used: this server does not look responses up, so a feedback event must carry the response beside the truth (one without is refused with 400)")]
@@ -40,6 +44,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 10, EventName = "WriterDefect", Level = LogLevel.Critical,
         Message = "Unexpected error in the state writer; the events of this group are refused with 503 and the state is rebuilt from the file")]
     public static partial void WriterDefect(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 12, EventName = "RequestAborted", Level = LogLevel.Debug,
+        Message = "A client went away before its request was read ({Reason}); counted as aborted")]
+    public static partial void RequestAborted(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 9, EventName = "StateUnusable", Level = LogLevel.Critical,
         Message = "The state cannot be loaded, stopping: {Reason}")]

@@ -1,6 +1,6 @@
 using FeedbackMetrics.Core.Metrics;
 
-namespace FeedbackMetrics.Server.Reply;
+namespace FeedbackMetrics.Server.Json;
 
 /// <summary>One counter increment in Seldon's shape: <c>{"key", "type": "COUNTER", "value", "tags": {"class"}}</c>.</summary>
 public sealed record ReplyMetric(string Key, string Type, long Value, IReadOnlyDictionary<string, string>? Tags);

@@ -1,6 +1,6 @@
 using FeedbackMetrics.Core.State;
 
-namespace FeedbackMetrics.Server.Hosting;
+namespace FeedbackMetrics.Server.Diagnostics;
 
 /// <summary>Whether the server can take events: state restored and storage writable.</summary>
 public sealed class Readiness(IFeedbackStore store)

@@ -1,4 +1,4 @@
-namespace FeedbackMetrics.Server.Exposition;
+namespace FeedbackMetrics.Server.Diagnostics;
 
 /// <summary>The prefix of our own series (Seldon's keep Seldon's names).</summary>
 public static class MetricNames

@@ -1,7 +1,7 @@
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Core.Metrics;
 
-namespace FeedbackMetrics.Core.Metrics;
+namespace FeedbackMetrics.Core.State;
 
 /// <summary>
 /// The one capacity policy for keys (<c>--max_keys</c>) and classes (<c>--max_classes</c>): works out, before

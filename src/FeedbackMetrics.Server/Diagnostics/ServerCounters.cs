@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
-using FeedbackMetrics.Server.Ingest;
-using FeedbackMetrics.Server.Reply;
 using Prometheus;
 
-namespace FeedbackMetrics.Server.Exposition;
+namespace FeedbackMetrics.Server.Diagnostics;
 
 /// <summary>Counters about the server's own work: events by outcome, ignored types, replies by result.</summary>
 public sealed class ServerCounters
@@ -22,7 +20,7 @@ public sealed class ServerCounters
         _observers = observers?.ToArray() ?? [];
         _events = factory.CreateCounter(
             MetricNames.Prefix + "events_total",
-            "Incoming CloudEvents by outcome: accepted (counted), duplicate (redelivery, not counted again), rejected (4xx), ignored (not a feedback type), unavailable (503, storage down or loading), overloaded (503, too many requests at once).",
+            "Incoming CloudEvents by outcome: accepted (counted), duplicate (redelivery, not counted again), rejected (4xx), ignored (not a feedback type), unavailable (503, storage down or loading), overloaded (503, too many requests at once), aborted (the client went away before its request was read).",
             ["outcome"]);
         _ignoredTypes = factory.CreateCounter(
             MetricNames.Prefix + "ignored_events_total",
@@ -30,9 +28,9 @@ public sealed class ServerCounters
             ["type"]);
         _replies = factory.CreateCounter(
             MetricNames.Prefix + "replies_total",
-            "Metric CloudEvents meant for --reply_url by result: sent, failed (after retries) or dropped (queue full).",
+            "Metric CloudEvents meant for --reply_url by result: sent, failed (a delivery round that failed after retries; the event is offered again later) or dropped (outbox full, never kept).",
             ["result"]);
-        foreach (var outcome in new[] { "accepted", "duplicate", "rejected", "ignored", "unavailable", "overloaded" })
+        foreach (var outcome in new[] { "accepted", "duplicate", "rejected", "ignored", "unavailable", "overloaded", "aborted" })
         {
             _events.WithLabels(outcome).IncTo(0);
         }
@@ -66,6 +64,8 @@ public sealed class ServerCounters
 
     public void CountOverloaded() => _events.WithLabels("overloaded").Inc();
 
+    public void CountAborted() => _events.WithLabels("aborted").Inc();
+
     public void CountIgnored(string type)
     {
         CountEvent(EventOutcome.Ignored);
@@ -74,6 +74,9 @@ public sealed class ServerCounters
     }
 
     public void CountReply(ReplyResult result) => _replies.WithLabels(Label(result)).Inc();
+
+    /// <summary>Brings the dropped count up to the outbox's own (called before each scrape).</summary>
+    public void SyncDropped(long dropped) => _replies.WithLabels(Label(ReplyResult.Dropped)).IncTo(dropped);
 
     private static string Label(ReplyResult result) => result switch
     {

@@ -1,4 +1,4 @@
-namespace FeedbackMetrics.Server.Reply;
+namespace FeedbackMetrics.Server.Diagnostics;
 
 /// <summary>What became of one metric event meant for the reply URL.</summary>
 public enum ReplyResult

@@ -1,0 +1,9 @@
+namespace FeedbackMetrics.Server.Diagnostics;
+
+/// <summary>What happened to one incoming event.</summary>
+public enum EventOutcome
+{
+    Accepted,
+    Duplicate,
+    Ignored,
+}

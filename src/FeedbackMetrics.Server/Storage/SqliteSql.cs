@@ -1,0 +1,84 @@
+namespace FeedbackMetrics.Server.Storage;
+
+/// <summary>
+/// Every SQL text of the SQLite store, in one place: the schema and its migrations, what the writer runs in its
+/// transactions, what start-up reads, and the housekeeping (probe, checkpoint).
+/// </summary>
+internal static class SqliteSql
+{
+    /// <summary>Migrations[v - 1] takes a file from schema v - 1 to v.</summary>
+    public static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE keys(id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, deployment TEXT NOT NULL, predictor TEXT NOT NULL, model TEXT NOT NULL,
+                          UNIQUE(namespace, deployment, predictor, model));
+        CREATE TABLE classes(key_id INTEGER NOT NULL, ordinal INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY(key_id, ordinal)) WITHOUT ROWID;
+        CREATE TABLE cells(key_id INTEGER NOT NULL, truth TEXT NOT NULL, predicted TEXT NOT NULL, count INTEGER NOT NULL,
+                           PRIMARY KEY(key_id, truth, predicted)) WITHOUT ROWID;
+        CREATE TABLE seen_events(source TEXT NOT NULL, id TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY(source, id)) WITHOUT ROWID;
+        """,
+        """
+        CREATE INDEX seen_events_by_expiry ON seen_events(expires_at);
+        """,
+
+        // Remembered ids become an append-only table of 128-bit digests of (source, id, type) in the order they
+        // were counted: no random-key B-tree insert per event, and forgetting is one range delete at its head.
+        // Ids remembered by an older server were feedback events, counted under the default feedback type.
+        // Metric events for the reply URL wait in an outbox written with the counts they report.
+        """
+        CREATE TABLE remembered_ids(seq INTEGER PRIMARY KEY, hash_high INTEGER NOT NULL, hash_low INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+        INSERT INTO remembered_ids(hash_high, hash_low, expires_at)
+            SELECT fm_event_hash(source, id, 'io.seldon.serving.feedback', 1), fm_event_hash(source, id, 'io.seldon.serving.feedback', 0), expires_at
+            FROM seen_events ORDER BY expires_at;
+        DROP TABLE seen_events;
+        ALTER TABLE keys ADD COLUMN reward_total REAL NOT NULL DEFAULT 0;
+        ALTER TABLE keys ADD COLUMN reward_events INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE outbox(seq INTEGER PRIMARY KEY, event BLOB NOT NULL);
+        """,
+    ];
+
+    /// <summary>WAL, and synchronous=FULL so a commit survives power loss.</summary>
+    public const string OpenPragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
+
+    public const string SchemaVersion = "PRAGMA user_version;";
+
+    public const string RememberId = "INSERT INTO remembered_ids(seq, hash_high, hash_low, expires_at) VALUES ($seq, $high, $low, $expires)";
+
+    public const string ForgetIdsThrough = "DELETE FROM remembered_ids WHERE seq <= $seq";
+
+    public const string InsertKey = "INSERT INTO keys(namespace, deployment, predictor, model) VALUES ($ns, $dep, $pred, $model) RETURNING id";
+
+    public const string InsertClass = "INSERT INTO classes(key_id, ordinal, name) VALUES ($key, $ordinal, $name)";
+
+    public const string AddToCell =
+        "INSERT INTO cells(key_id, truth, predicted, count) VALUES ($key, $truth, $predicted, $count) " +
+        "ON CONFLICT(key_id, truth, predicted) DO UPDATE SET count = count + excluded.count";
+
+    public const string AddReward = "UPDATE keys SET reward_total = reward_total + $total, reward_events = reward_events + $events WHERE id = $key";
+
+    public const string InsertOutbox = "INSERT INTO outbox(seq, event) VALUES ($seq, $event)";
+
+    public const string DeleteOutbox = "DELETE FROM outbox WHERE seq = $seq";
+
+    public const string ResetKey = "DELETE FROM cells WHERE key_id = $key; DELETE FROM classes WHERE key_id = $key; DELETE FROM keys WHERE id = $key;";
+
+    public const string SelectKeys = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events FROM keys";
+
+    public const string SelectClasses = "SELECT key_id, name FROM classes ORDER BY key_id, ordinal";
+
+    public const string SelectCells = "SELECT key_id, truth, predicted, count FROM cells";
+
+    public const string SelectOutbox = "SELECT seq, event FROM outbox ORDER BY seq";
+
+    public const string CountRememberedIds = "SELECT count(*) FROM remembered_ids";
+
+    public const string SelectRememberedIds = "SELECT seq, hash_high, hash_low, expires_at FROM remembered_ids ORDER BY seq";
+
+    /// <summary>Proves a write commits (start-up and recovery).</summary>
+    public const string ProbeWrite = "INSERT INTO meta(name, value) VALUES ('last_open', $at) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+
+    public const string Checkpoint = "PRAGMA wal_checkpoint(TRUNCATE);";
+
+    public static string SetSchemaVersion(long version) => $"PRAGMA user_version = {version};";
+}

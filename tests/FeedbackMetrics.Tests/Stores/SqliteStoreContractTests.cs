@@ -1,0 +1,56 @@
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Options;
+using FeedbackMetrics.Server.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
+
+namespace FeedbackMetrics.Tests.Stores;
+
+/// <summary>The store contract on the SQLite store, plus what only a store with a file can show: a storage fault and its recovery.</summary>
+public sealed class SqliteStoreContractTests : StoreContract
+{
+    protected override bool Durable => true;
+
+    private static string DirOf(string state) => Path.Combine(Path.GetTempPath(), "fm-store-contract", state);
+
+    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false) =>
+        new SqliteFeedbackStore(
+            book,
+            new DedupeWindow(TimeSpan.FromHours(1), 100_000, TimeProvider.System),
+            Microsoft.Extensions.Options.Options.Create(new StateOptions { Dir = DirOf(state) }),
+            Microsoft.Extensions.Options.Options.Create(new ReplyOptions { Url = outbox ? "http://127.0.0.1:9/" : null }),
+            TimeProvider.System,
+            Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()),
+            NullLogger<SqliteFeedbackStore>.Instance);
+
+    [Test]
+    public async Task A_database_locked_by_another_process_refuses_with_storage_unavailable_then_recovers_from_the_file()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("before")], default);
+
+        using (var other = new SqliteConnection($"Data Source={Path.Combine(DirOf(State), SqliteStateFile.FileName)};Pooling=False"))
+        {
+            other.Open();
+            using var lockIt = other.CreateCommand();
+            lockIt.CommandText = "BEGIN EXCLUSIVE;";
+            lockIt.ExecuteNonQuery();
+
+            Assert.ThrowsAsync<StorageUnavailableException>(async () => await store.ApplyAsync([Event("during")], default));
+            Assert.That(store.Unavailable, Is.Not.Null);
+            Assert.That(Count(book), Is.EqualTo(1), "the refused event was taken back from the read model");
+        }
+
+        for (var i = 0; i < 100 && store.Unavailable is not null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(store.Unavailable, Is.Null, "the store probes the file and recovers by itself");
+        var retried = await store.ApplyAsync([Event("during"), Event("before")], default);
+        Assert.That(retried.Select(r => r.Outcome), Is.EqualTo(new[] { ApplyOutcome.Applied, ApplyOutcome.Duplicate }));
+        Assert.That(Count(book), Is.EqualTo(2));
+    }
+}

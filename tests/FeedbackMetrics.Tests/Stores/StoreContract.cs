@@ -1,0 +1,192 @@
+using System.Text;
+using FeedbackMetrics.Core;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.State;
+
+namespace FeedbackMetrics.Tests.Stores;
+
+/// <summary>
+/// What every store promises behind the seam, run unchanged against each (memory and SQLite here; a shared store
+/// later): dedupe by (source, id, type), requests applied all or nothing, limits, reset, restart, concurrent
+/// appliers, storage faults, and the outbox.
+/// </summary>
+public abstract class StoreContract
+{
+    protected const int MaxKeys = 3;
+    protected const int MaxClasses = 4;
+
+    private readonly List<IFeedbackStore> _stores = [];
+
+    /// <summary>A store over the given state (the same name means the same durable state, for restart tests).</summary>
+    protected abstract IFeedbackStore Create(MetricsBook book, string state, bool outbox = false);
+
+    /// <summary>True when the store's figures survive a restart (a new store over the same state).</summary>
+    protected abstract bool Durable { get; }
+
+    protected string State { get; private set; } = "";
+
+    [SetUp]
+    public void NewState() => State = Guid.NewGuid().ToString("N");
+
+    [TearDown]
+    public async Task StopStoresAsync()
+    {
+        foreach (var store in _stores)
+        {
+            await store.StopAsync(CancellationToken.None);
+            (store as IAsyncDisposable)?.DisposeAsync().AsTask().Wait();
+        }
+
+        _stores.Clear();
+    }
+
+    protected async Task<(IFeedbackStore Store, MetricsBook Book)> OpenAsync(bool outbox = false)
+    {
+        var book = new MetricsBook(MaxKeys, MaxClasses);
+        var store = Create(book, State, outbox);
+        _stores.Add(store);
+        await store.InitializeAsync(CancellationToken.None);
+        return (store, book);
+    }
+
+    protected static FeedbackEvent Event(string id, string deployment = "d", int truth = 0, int predicted = 0, string type = "io.seldon.serving.feedback", string source = "s")
+    {
+        var key = new MetricKey("ns", deployment, "p", "m");
+        var feedback = new DecodedFeedback([new Observation(ClassLabel.OfIndex(truth), ClassLabel.OfIndex(predicted))], 0);
+        return new FeedbackEvent(new CloudEventId(source, id, type), key, feedback, s => new MetricEvent(id, "src", "t", "now", [], Encoding.UTF8.GetBytes($"{{\"count\":{s.Count}}}")));
+    }
+
+    protected static long Count(MetricsBook book) => book.SnapshotAll().Sum(s => s.Count);
+
+    [Test]
+    public async Task A_redelivered_event_is_a_duplicate_and_the_same_id_of_another_type_is_not()
+    {
+        var (store, book) = await OpenAsync();
+        var first = await store.ApplyAsync([Event("1")], default);
+        var again = await store.ApplyAsync([Event("1")], default);
+        var otherType = await store.ApplyAsync([Event("1", type: "org.kubeflow.serving.inference.response")], default);
+        var otherSource = await store.ApplyAsync([Event("1", source: "http://:8000/")], default);
+
+        Assert.That(
+            new[] { first[0].Outcome, again[0].Outcome, otherType[0].Outcome, otherSource[0].Outcome },
+            Is.EqualTo(new[] { ApplyOutcome.Applied, ApplyOutcome.Duplicate, ApplyOutcome.Applied, ApplyOutcome.Applied }));
+        Assert.That(Count(book), Is.EqualTo(3));
+        Assert.That(first[0].Reply, Is.Not.Null);
+        Assert.That(again[0].Reply, Is.Null);
+    }
+
+    [Test]
+    public async Task A_request_that_passes_a_limit_midway_changes_nothing()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("a", "d1"), Event("b", "d2")], default);
+
+        Assert.ThrowsAsync<InvalidFeedbackException>(async () => await store.ApplyAsync([Event("c", "d1"), Event("d", "d3"), Event("e", "d4")], default));
+
+        Assert.That(Count(book), Is.EqualTo(2), "the first event of the refused request is not counted");
+        Assert.That(book.KeyCount, Is.EqualTo(2));
+        var retried = await store.ApplyAsync([Event("c", "d1")], default);
+        Assert.That(retried[0].Outcome, Is.EqualTo(ApplyOutcome.Applied), "its id was not remembered");
+    }
+
+    [Test]
+    public async Task Classes_past_the_cap_are_refused()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("1", truth: 3, predicted: 0)], default);
+
+        var e = Assert.ThrowsAsync<InvalidFeedbackException>(async () => await store.ApplyAsync([Event("2", truth: 4, predicted: 0)], default));
+
+        Assert.That(e!.Kind, Is.EqualTo(RejectionKind.LimitExceeded));
+        Assert.That(book.SnapshotAll().Single().Classes, Has.Length.EqualTo(MaxClasses));
+    }
+
+    [Test]
+    public async Task Reset_forgets_a_key_and_says_how_many_existed()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("1", "d1"), Event("2", "d2")], default);
+
+        var removed = await store.ResetAsync([new MetricKey("ns", "d1", "p", "m"), new MetricKey("ns", "nope", "p", "m")], default);
+
+        Assert.That(removed, Is.EqualTo(1));
+        Assert.That(book.SnapshotAll().Select(s => s.Key.Deployment), Is.EqualTo(new[] { "d2" }));
+    }
+
+    [Test]
+    public async Task A_restart_brings_back_exactly_what_was_applied_or_nothing_for_a_store_that_is_not_durable()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("1", truth: 1, predicted: 2), Event("2", "d2")], default);
+        var before = book.SnapshotAll().Select(s => (s.Key, string.Join(",", s.Classes), string.Join(",", s.Matrix), s.Count)).ToList();
+        await store.StopAsync(CancellationToken.None);
+
+        var (restarted, restoredBook) = await OpenAsync();
+        var after = restoredBook.SnapshotAll().Select(s => (s.Key, string.Join(",", s.Classes), string.Join(",", s.Matrix), s.Count)).ToList();
+        var redelivered = await restarted.ApplyAsync([Event("1", truth: 1, predicted: 2)], default);
+
+        if (Durable)
+        {
+            Assert.That(after, Is.EqualTo(before));
+            Assert.That(redelivered[0].Outcome, Is.EqualTo(ApplyOutcome.Duplicate));
+        }
+        else
+        {
+            Assert.That(after, Is.Empty);
+            Assert.That(redelivered[0].Outcome, Is.EqualTo(ApplyOutcome.Applied));
+        }
+    }
+
+    [Test]
+    public async Task Concurrent_appliers_count_every_distinct_event_once()
+    {
+        var (store, book) = await OpenAsync();
+        const int Tasks = 8;
+        const int PerTask = 250;
+
+        // Every task sends ids 0..PerTask*2 of its half of the range twice over, overlapping with its neighbour.
+        await Parallel.ForEachAsync(Enumerable.Range(0, Tasks), async (t, _) =>
+        {
+            for (var i = 0; i < PerTask; i++)
+            {
+                var id = ((t * PerTask / 2) + i).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await store.ApplyAsync([Event(id, $"d{i % MaxKeys}", i % 2, (i / 2) % 2)], default);
+            }
+        });
+
+        var distinct = (((Tasks - 1) * PerTask / 2) + PerTask);
+        Assert.That(Count(book), Is.EqualTo(distinct));
+    }
+
+    [Test]
+    public async Task Each_counted_event_puts_its_metric_event_in_the_outbox_in_order()
+    {
+        var (store, _) = await OpenAsync(outbox: true);
+        await store.ApplyAsync([Event("1"), Event("2")], default);
+        await store.ApplyAsync([Event("2")], default);
+
+        var taken = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        while (taken.Count < 2)
+        {
+            var entry = await store.Outbox.TakeAsync(timeout.Token);
+            taken.Add(entry!.Event.Id);
+            store.Outbox.Delivered(entry);
+        }
+
+        Assert.That(taken, Is.EqualTo(new[] { "1", "2" }));
+        Assert.That(store.Outbox.Depth, Is.Zero, "the duplicate put nothing in the outbox");
+    }
+
+    [Test]
+    public async Task The_outbox_keeps_nothing_without_a_reply_url()
+    {
+        var (store, _) = await OpenAsync(outbox: false);
+        var result = await store.ApplyAsync([Event("1")], default);
+
+        Assert.That(result[0].Reply, Is.Not.Null, "the metric event is still built for the broker's answer");
+        Assert.That((store.Outbox.Enabled, store.Outbox.Depth), Is.EqualTo((false, 0)));
+    }
+}
