@@ -16,7 +16,8 @@ internal sealed class JwtBearerSetup(IOptions<SecurityOptions> security, IssuerB
     /// <summary>The claim naming the sender: a Kubernetes token's <c>system:serviceaccount:NAMESPACE:NAME</c>.</summary>
     public const string SubjectClaim = "sub";
 
-    private static readonly string[] AsymmetricAlgorithms =
+    /// <summary>The signature algorithms accepted: RSA and ECDSA (Kubernetes signs with RS256 or ES256), never none or HMAC.</summary>
+    public static readonly string[] AsymmetricAlgorithms =
     [
         SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
         SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512,

@@ -70,6 +70,7 @@ public sealed record Refusal(int Status, string Reason, string? Error, string De
                 StatusCodes.Status503ServiceUnavailable, RefusalReasons.IssuerUnavailable, null, $"The token issuer cannot be read to learn its signing keys; retry later. ({issuerFailure})"),
             SecurityTokenSignatureKeyNotFoundException => Unauthorized(RefusalReasons.UnknownKey, "invalid_token", $"The token is signed with key '{Quote(token?.Kid)}', which the issuer's key set does not hold (it was re-read, at most once per --oidc_refresh_interval)."),
             SecurityTokenInvalidSignatureException when token?.Alg is "none" || token?.EncodedSignature is { Length: 0 } => Unauthorized(RefusalReasons.Unsigned, "invalid_token", "The token is not signed (alg none)."),
+            SecurityTokenInvalidSignatureException when token?.Alg is { } alg && !JwtBearerSetup.AsymmetricAlgorithms.Contains(alg) => Unauthorized(RefusalReasons.BadAlgorithm, "invalid_token", $"The token's algorithm '{Quote(alg)}' is not accepted (RSA or ECDSA signatures only)."),
             SecurityTokenInvalidSignatureException => Unauthorized(RefusalReasons.BadSignature, "invalid_token", "The token's signature does not verify with the issuer's key."),
             SecurityTokenMalformedException or ArgumentException => Unauthorized(RefusalReasons.MalformedToken, "invalid_token", "The bearer token is not a well-formed JWT."),
             _ when token is null => Unauthorized(RefusalReasons.MalformedToken, "invalid_token", "The bearer token is not a well-formed JWT."),

@@ -22,6 +22,7 @@ public sealed class SenderIdentityTests
         yield return Case("not_yet_valid", i => "Bearer " + i.Token(notBefore: now.AddMinutes(5), expires: now.AddMinutes(20)));
         yield return Case("bad_signature", i => "Bearer " + i.Token(key: i.RsaKey.Impostor()));
         yield return Case("unsigned", i => "Bearer " + i.Token(unsigned: true));
+        yield return Case("bad_algorithm", i => "Bearer " + i.Token(key: IssuerKey.Hmac(i.RsaKey.Kid)));
         yield return Case("unknown_key", i => "Bearer " + i.Token(key: IssuerKey.Rsa("never-published")));
         yield return Case("subject_not_allowed", i => "Bearer " + i.Token(subject: Intruder));
         yield return Case("missing_token", _ => null);

@@ -234,6 +234,13 @@ public sealed class IssuerKey
         });
     }
 
+    /// <summary>A shared-secret (HS256) key under an id the issuer publishes for RSA: the old algorithm-confusion attack.</summary>
+    public static IssuerKey Hmac(string kid)
+    {
+        var key = new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32)) { KeyId = kid };
+        return new IssuerKey(kid, new SigningCredentials(key, SecurityAlgorithms.HmacSha256), () => throw new InvalidOperationException("a shared secret is never published"));
+    }
+
     /// <summary>Another RSA key carrying this key's id: its signatures do not verify with the published key.</summary>
     public IssuerKey Impostor() => Rsa(Kid);
 
