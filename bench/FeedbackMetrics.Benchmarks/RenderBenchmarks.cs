@@ -36,7 +36,7 @@ public class RenderBenchmarks
         readiness.MarkRestored();
         var store = new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System), new OutboxQueue(false, 1));
         var decoders = new DecoderSelector(new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5), 1000, []);
-        _exposition = new DomainExposition(_book, readiness, decoders, "io.seldon.serving.feedback.metrics", new DedupeHorizon(store, Microsoft.Extensions.Options.Options.Create(new FeedbackMetrics.Server.Options.StateOptions()), TimeProvider.System), ClassDisplay.Stored, 50);
+        _exposition = new DomainExposition(_book, readiness, decoders, "io.seldon.serving.feedback.metrics", new DedupeHorizon(store, Microsoft.Extensions.Options.Options.Create(new FeedbackMetrics.Server.Options.StateOptions()), TimeProvider.System), ClassDisplay.Stored, 50, new FeedbackMetrics.Server.Alerts.AlertBoard());
         Render();
     }
 

@@ -186,3 +186,8 @@ non-root and seccomp settings move onto the container, where Knative accepts the
 {{- end -}}
 {{- toYaml $context -}}
 {{- end }}
+
+{{/* True when the server writes Kubernetes Events for alerts (args.kubernetes_events): it then runs as its own service account with RBAC. */}}
+{{- define "feedback-metrics.kubernetesEvents" -}}
+{{- if eq (toString (index .Values.args "kubernetes_events" | default "false")) "true" }}true{{- end }}
+{{- end }}

@@ -15,6 +15,9 @@ public interface IOutbox
     /// <summary>Metric events not kept because the outbox was full, since start.</summary>
     long Dropped { get; }
 
+    /// <summary>Offers an event kept in memory only (alert events: judged again after a restart); false when it is not kept.</summary>
+    bool Post(MetricEvent metricEvent);
+
     /// <summary>Waits for the next metric event to post; null once the outbox is closed and empty.</summary>
     ValueTask<OutboxEntry?> TakeAsync(CancellationToken cancellationToken);
 

@@ -12,6 +12,7 @@ public sealed class OutboxQueue(bool enabled, int capacity, Action<OutboxEntry>?
     private readonly Channel<OutboxEntry> _channel = Channel.CreateUnbounded<OutboxEntry>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, byte> _held = new();
     private int _depth;
+    private long _memoryOnlySeq;
     private long _dropped;
 
     public bool Enabled { get; } = enabled;
@@ -38,6 +39,18 @@ public sealed class OutboxQueue(bool enabled, int capacity, Action<OutboxEntry>?
         Interlocked.Decrement(ref _depth);
         Interlocked.Increment(ref _dropped);
         return false;
+    }
+
+    /// <summary>Memory-only entries take negative sequence numbers, which no durable outbox row has.</summary>
+    public bool Post(MetricEvent metricEvent)
+    {
+        if (!TryReserve())
+        {
+            return false;
+        }
+
+        Publish(new OutboxEntry(Interlocked.Decrement(ref _memoryOnlySeq), metricEvent));
+        return true;
     }
 
     /// <summary>Gives back a reservation whose entry was not written (its commit failed).</summary>

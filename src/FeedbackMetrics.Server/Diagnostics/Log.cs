@@ -49,6 +49,22 @@ internal static partial class Log
         Message = "A client went away before its request was read ({Reason}); counted as aborted")]
     public static partial void RequestAborted(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 13, EventName = "AlertTransition", Level = LogLevel.Warning,
+        Message = "Alert {State} for {Key}: {Message}")]
+    public static partial void AlertTransition(ILogger logger, string state, string key, string message);
+
+    [LoggerMessage(EventId = 14, EventName = "AlertRulesLoaded", Level = LogLevel.Information,
+        Message = "Loaded {Count} alert rule(s) from {Path}")]
+    public static partial void AlertRulesLoaded(ILogger logger, int count, string path);
+
+    [LoggerMessage(EventId = 15, EventName = "AlertRulesRefused", Level = LogLevel.Error,
+        Message = "The alert rules file was refused, the {Kept} rule(s) in force stay: {Reason}")]
+    public static partial void AlertRulesRefused(ILogger logger, string reason, int kept);
+
+    [LoggerMessage(EventId = 16, EventName = "KubernetesEventFailed", Level = LogLevel.Warning,
+        Message = "Could not write the Kubernetes Event of an alert on {Key}: {Reason}")]
+    public static partial void KubernetesEventFailed(ILogger logger, string key, string reason);
+
     [LoggerMessage(EventId = 9, EventName = "StateUnusable", Level = LogLevel.Critical,
         Message = "The state cannot be loaded, stopping: {Reason}")]
     public static partial void StateUnusable(ILogger logger, string reason, Exception exception);

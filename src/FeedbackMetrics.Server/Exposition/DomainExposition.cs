@@ -1,6 +1,7 @@
 using System.Globalization;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Server.Alerts;
 using FeedbackMetrics.Server.Diagnostics;
 
 namespace FeedbackMetrics.Server.Exposition;
@@ -10,7 +11,7 @@ namespace FeedbackMetrics.Server.Exposition;
 /// straight from key snapshots and streamed, with no per-series objects kept between scrapes, so memory
 /// does not grow with the number of series. prometheus-net writes the rest (HTTP, process, server counters).
 /// </summary>
-public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses)
+public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses, AlertBoard alerts)
 {
     private const string P = MetricNames.Prefix;
 
@@ -59,6 +60,17 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         await WritePerKeyAsync(writer, ct, keys, "reward_total", "counter", "Sum of the rewards of Seldon Feedback messages (mean reward = reward_total / rewarded_events_total).", k => k.Snapshot.RewardTotal);
         await WritePerKeyAsync(writer, ct, keys, "rewarded_events_total", "counter", "Feedback events that carried a reward.", k => k.Snapshot.RewardEvents);
 
+        Family(writer, P + "alert_firing", "gauge", "1 for each alert rule firing for a model (rule, model labels); absent when it is not.");
+        foreach (var alert in alerts.Firing)
+        {
+            var key = alert.Key;
+            Sample(writer, P + "alert_firing", $"rule=\"{Escape(alert.Rule.Name)}\",deployment_namespace=\"{Escape(key.Namespace)}\",deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"", null, 1);
+        }
+
+        Family(writer, P + "alert_rules", "gauge", "Alert rules in force.");
+        Sample(writer, P + "alert_rules", null, null, alerts.Rules.Count);
+        Family(writer, P + "alert_rules_file_errors_total", "counter", "Times the alert rules file was refused (the last good rules stayed in force).");
+        Sample(writer, P + "alert_rules_file_errors_total", null, null, alerts.FileErrors);
         Family(writer, P + "dedupe_horizon_seconds", "gauge", "Age of the oldest remembered event id: a redelivery older than this would be counted again.");
         Sample(writer, P + "dedupe_horizon_seconds", null, null, horizon.Seconds());
         Family(writer, P + "keys", "gauge", "Models (namespace, deployment, predictor, model) with figures.");

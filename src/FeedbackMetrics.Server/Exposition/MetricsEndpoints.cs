@@ -1,9 +1,12 @@
 using System.Text.Json;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Server.Alerts;
 using FeedbackMetrics.Server.Json;
+using FeedbackMetrics.Server.Options;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 using Prometheus;
 
 namespace FeedbackMetrics.Server.Exposition;
@@ -16,7 +19,7 @@ public static class MetricsEndpoints
         app.MapGet("/v1/metrics", WriteMetricsAsync);
     }
 
-    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book, ClassDisplay display)
+    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book, ClassDisplay display, AlertBoard alerts, IOptions<AlertOptions> alertOptions)
     {
         var request = context.Request;
         var format = request.Query["format"].ToString();
@@ -29,7 +32,10 @@ public static class MetricsEndpoints
                 .Select(s => display.Apply(MetricsCalculator.Summarize(s)))
                 .ToList();
             context.Response.ContentType = "application/json; charset=utf-8";
-            await JsonSerializer.SerializeAsync(context.Response.Body, new MetricsDocument(summaries), ServerJsonContext.Default.MetricsDocument, context.RequestAborted);
+            var firing = string.IsNullOrEmpty(alertOptions.Value.RulesFile)
+                ? null
+                : alerts.Firing.Where(a => Matches(request, a.Key)).Select(AlertView).ToList();
+            await JsonSerializer.SerializeAsync(context.Response.Body, new MetricsDocument(summaries, firing), ServerJsonContext.Default.MetricsDocument, context.RequestAborted);
             return;
         }
 
@@ -44,10 +50,16 @@ public static class MetricsEndpoints
     }
 
     /// <summary>Optional filters of the JSON view: namespace, deployment, predictor, model.</summary>
-    private static bool Matches(HttpRequest request, KeySnapshot snapshot)
+    private static AlertBody AlertView(Core.Alerts.FiringAlert a) => new(
+        a.Rule.Name, "firing", a.Rule.Metric, a.Rule.Window, a.Rule.Comparison == Core.Alerts.AlertComparison.Below ? "below" : "above", a.Rule.Threshold,
+        a.Value, a.Observations, a.Key.Namespace, a.Key.Deployment, a.Key.Predictor, a.Key.Model, a.Since, a.Since,
+        AlertEvents.Describe(new Core.Alerts.AlertTransition(a.Rule, a.Key, true, a.Value, a.Observations, a.Since, a.Since)));
+
+    private static bool Matches(HttpRequest request, KeySnapshot snapshot) => Matches(request, snapshot.Key);
+
+    private static bool Matches(HttpRequest request, Core.Identity.MetricKey key)
     {
         static bool Is(HttpRequest r, string name, string value) => r.Query[name] is { Count: > 0 } v ? v.ToString() == value : true;
-        var key = snapshot.Key;
         return Is(request, "namespace", key.Namespace) && Is(request, "deployment", key.Deployment)
             && Is(request, "predictor", key.Predictor) && Is(request, "model", key.Model);
     }

@@ -2,6 +2,7 @@ using System.Net;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Alerts;
 using FeedbackMetrics.Server.Cli;
 using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Diagnostics;
@@ -117,6 +118,10 @@ public static class ServerApp
             .Validate(o => o.DedupeTtl > TimeSpan.Zero, "--dedupe_ttl must be positive.")
             .ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations()
+            .Validate(o => o.Interval > TimeSpan.Zero, "--alert_interval must be positive.")
+            .Validate(o => string.IsNullOrEmpty(o.KubernetesApi) || Uri.TryCreate(o.KubernetesApi, UriKind.Absolute, out _), "--kubernetes_api must be an absolute URL.")
+            .ValidateOnStart();
         services.AddOptions<ExpositionOptions>().BindConfiguration(ExpositionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JoinOptions>().BindConfiguration(JoinOptions.Section);
     }
@@ -170,11 +175,17 @@ public static class ServerApp
             sp.GetRequiredService<IOptions<ReplyOptions>>().Value.EventType,
             sp.GetRequiredService<DedupeHorizon>(),
             sp.GetRequiredService<ClassDisplay>(),
-            sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.MaxExportedClasses));
+            sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.MaxExportedClasses,
+            sp.GetRequiredService<AlertBoard>()));
         services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();
 
         services.AddSingleton<FeedbackIngest>();
+        services.AddSingleton<AlertBoard>();
+        services.AddSingleton<AlertEvents>();
+        services.AddSingleton<KubernetesEventWriter>();
+        services.AddSingleton<AlertLoop>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertLoop>());
         services.AddSingleton<ReplyFactory>();
         services.AddHostedService<ReplySender>();
         services.AddHttpClient(ReplySender.ClientName)

@@ -4,7 +4,8 @@ using FeedbackMetrics.Core.Metrics;
 namespace FeedbackMetrics.Server.Json;
 
 /// <summary>The JSON view of <c>GET /v1/metrics</c>: one entry per key.</summary>
-public sealed record MetricsDocument(IReadOnlyList<KeySummary> Deployments);
+/// <remarks><c>alerts</c> lists the alerts firing now (absent when no rules file is configured).</remarks>
+public sealed record MetricsDocument(IReadOnlyList<KeySummary> Deployments, IReadOnlyList<AlertBody>? Alerts = null);
 
 /// <summary>The answer to a batch-mode request: one result per event, in order.</summary>
 public sealed record BatchResponse(IReadOnlyList<BatchItem> Results);
@@ -21,4 +22,5 @@ public sealed record BatchItem(string Source, string Id, string Outcome);
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(ReplyBody))]
 [JsonSerializable(typeof(ResetResult))]
+[JsonSerializable(typeof(AlertBody))]
 public sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -64,7 +64,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
         _book = book;
         _dedupe = dedupe;
-        _outbox = new OutboxQueue(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, entry => _queue.Writer.TryWrite(new DeliveredRequest(entry.Seq)));
+        _outbox = new OutboxQueue(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, entry => _ = entry.Seq > 0 && _queue.Writer.TryWrite(new DeliveredRequest(entry.Seq)));
         _options = options.Value;
         _time = time;
         _logger = logger;

@@ -28,6 +28,30 @@ public sealed class HelmChartTests
         CheckAll(Manifest.ParseAll(rendered), string.Join(' ', values));
     }
 
+    [TestCase("kubernetes")]
+    [TestCase("knative")]
+    public void Kubernetes_events_for_alerts_bring_their_own_service_account_and_just_the_rights_they_need(string mode)
+    {
+        string[] values = ["--set", $"mode={mode}", "--set", "args.kubernetes_events=true", "--set", "args.alert_rules=/etc/feedback-metrics/rules.yaml"];
+        Tools.RunOk(Tools.Helm, ["lint", "--strict", Chart, .. values]);
+        var manifests = Manifest.ParseAll(Tools.RunOk(Tools.Helm, ["template", "fm", Chart, "--namespace", "models", .. values]));
+
+        var account = manifests.Single(m => m.Kind == "ServiceAccount").As<V1ServiceAccount>();
+        var role = manifests.Single(m => m.Kind == "ClusterRole").As<V1ClusterRole>();
+        var binding = manifests.Single(m => m.Kind == "ClusterRoleBinding").As<V1ClusterRoleBinding>();
+        Assert.That(role.Rules.Single(r => r.Resources.Contains("events")).Verbs, Is.EqualTo(new[] { "create" }));
+        Assert.That(role.Rules.Single(r => r.ApiGroups.Contains("machinelearning.seldon.io")).Resources, Is.EqualTo(new[] { "seldondeployments" }));
+        Assert.That(role.Rules.Single(r => r.ApiGroups.Contains("serving.kserve.io")).Resources, Is.EqualTo(new[] { "inferenceservices" }));
+        Assert.That(role.Rules.SelectMany(r => r.Verbs).Distinct(), Is.EquivalentTo(new[] { "create", "get" }), "nothing more than it uses");
+        Assert.That((binding.RoleRef.Name, binding.Subjects.Single().Name, binding.Subjects.Single().NamespaceProperty), Is.EqualTo((role.Metadata.Name, account.Metadata.Name, "models")));
+        var pod = mode == "kubernetes"
+            ? manifests.Single(m => m.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Template.Spec
+            : manifests.Single(m => m.Kind == "Service" && m.ApiVersion == "serving.knative.dev/v1").PartAs<V1PodSpec>(["spec", "template", "spec"], ["timeoutSeconds", "containerConcurrency"]);
+        Assert.That(pod.ServiceAccountName, Is.EqualTo(account.Metadata.Name));
+        Assert.That(ManifestChecks.ArgValue([.. pod.Containers.Single().Args], "--kubernetes_events"), Is.EqualTo("true"));
+        Assert.That(Manifest.ParseAll(Tools.RunOk(Tools.Helm, ["template", "fm", Chart])).Select(m => m.Kind), Has.None.EqualTo("ClusterRole"), "no rights without the option");
+    }
+
     [Test]
     public void Schema_refuses_a_wrong_value_with_a_message()
     {

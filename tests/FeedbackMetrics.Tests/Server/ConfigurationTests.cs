@@ -23,6 +23,7 @@ public sealed class ConfigurationTests
             ["Join"] = new JoinOptions(),
             ["Security"] = new SecurityOptions(),
             ["Exposition"] = new ExpositionOptions(),
+            ["Alerts"] = new AlertOptions(),
         };
         foreach (var option in SeldonCommandLine.Options)
         {
@@ -34,8 +35,8 @@ public sealed class ConfigurationTests
             {
                 null => "",
                 string[] list => string.Join(",", list),
-                TimeSpan span => span.ToString(),
                 bool flag => flag ? "true" : "false",
+                TimeSpan span => span.ToString(),
                 IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
                 _ => value.ToString(),
             };

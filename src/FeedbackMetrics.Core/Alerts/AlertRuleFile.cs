@@ -1,0 +1,147 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+
+namespace FeedbackMetrics.Core.Alerts;
+
+/// <summary>
+/// Reads alert rules from YAML:
+/// <code>
+/// rules:
+///   - name: accuracy-drop
+///     metric: accuracy          # accuracy, error_rate, macro_f1, weighted_recall, … (AlertRule.Metrics)
+///     window: all               # all (cumulative) or one of --windows
+///     below: 0.8                # or above: …
+///     min_observations: 50
+///     selector: {namespace: seldon, deployment: "income-*"}
+/// </code>
+/// Every problem is reported with the rule it is in; a file with any problem yields no rules (the caller keeps the last good ones).
+/// </summary>
+public static class AlertRuleFile
+{
+    public static (IReadOnlyList<AlertRule> Rules, IReadOnlyList<string> Errors) Parse(string yaml, IReadOnlyCollection<string> windows)
+    {
+        var errors = new List<string>();
+        var rules = new List<AlertRule>();
+        YamlMappingNode root;
+        try
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(yaml));
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
+            {
+                return ([], ["the file must be a YAML mapping with a 'rules' list"]);
+            }
+
+            root = mapping;
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            return ([], [$"not valid YAML: {e.Message}"]);
+        }
+
+        if (!root.Children.TryGetValue(new YamlScalarNode("rules"), out var list) || list is not YamlSequenceNode sequence)
+        {
+            return ([], ["the file has no 'rules' list"]);
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var item in sequence)
+        {
+            index++;
+            var where = $"rule {index}";
+            if (item is not YamlMappingNode rule)
+            {
+                errors.Add($"{where}: must be a mapping");
+                continue;
+            }
+
+            var fields = rule.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value ?? "", c => c.Value);
+            var name = Scalar(fields, "name");
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                errors.Add($"{where}: needs a name");
+                continue;
+            }
+
+            where = $"rule '{name}'";
+            if (!names.Add(name))
+            {
+                errors.Add($"{where}: the name is used twice");
+            }
+
+            var metric = Scalar(fields, "metric") ?? "";
+            if (!AlertRule.Metrics.ContainsKey(metric))
+            {
+                errors.Add($"{where}: metric '{metric}' is not one of {string.Join(", ", AlertRule.Metrics.Keys)}");
+            }
+
+            var window = Scalar(fields, "window") ?? "all";
+            if (window != "all" && !windows.Contains(window))
+            {
+                errors.Add($"{where}: window '{window}' is not 'all' nor one of the configured windows ({string.Join(", ", windows)})");
+            }
+
+            var below = Number(fields, "below", where, errors);
+            var above = Number(fields, "above", where, errors);
+            if ((below is null) == (above is null))
+            {
+                errors.Add($"{where}: give exactly one of 'below' or 'above'");
+                continue;
+            }
+
+            var min = Number(fields, "min_observations", where, errors) ?? 1;
+            if (min < 1 || min != Math.Floor(min))
+            {
+                errors.Add($"{where}: min_observations must be a whole number of at least 1");
+            }
+
+            var selector = KeySelector.Any;
+            if (fields.TryGetValue("selector", out var node))
+            {
+                if (node is not YamlMappingNode s)
+                {
+                    errors.Add($"{where}: selector must be a mapping of namespace, deployment, predictor, model");
+                }
+                else
+                {
+                    var parts = s.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value ?? "", c => c.Value);
+                    foreach (var unknown in parts.Keys.Except(["namespace", "deployment", "predictor", "model"]))
+                    {
+                        errors.Add($"{where}: selector has an unknown field '{unknown}'");
+                    }
+
+                    selector = new KeySelector(Scalar(parts, "namespace"), Scalar(parts, "deployment"), Scalar(parts, "predictor"), Scalar(parts, "model"));
+                }
+            }
+
+            foreach (var unknown in fields.Keys.Except(["name", "metric", "window", "below", "above", "min_observations", "selector"]))
+            {
+                errors.Add($"{where}: unknown field '{unknown}'");
+            }
+
+            rules.Add(new AlertRule(name, metric, window, below is null ? AlertComparison.Above : AlertComparison.Below, (below ?? above)!.Value, (long)min, selector));
+        }
+
+        return errors.Count > 0 ? ([], errors) : (rules, errors);
+    }
+
+    private static string? Scalar(Dictionary<string, YamlNode> fields, string name) =>
+        fields.TryGetValue(name, out var node) && node is YamlScalarNode scalar ? scalar.Value : null;
+
+    private static double? Number(Dictionary<string, YamlNode> fields, string name, string where, List<string> errors)
+    {
+        if (Scalar(fields, name) is not { } text)
+        {
+            return null;
+        }
+
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value))
+        {
+            return value;
+        }
+
+        errors.Add($"{where}: {name} must be a number; got '{text}'");
+        return null;
+    }
+}

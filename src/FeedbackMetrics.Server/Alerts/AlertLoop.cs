@@ -1,0 +1,121 @@
+using FeedbackMetrics.Core.Alerts;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Diagnostics;
+using FeedbackMetrics.Server.Options;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FeedbackMetrics.Server.Alerts;
+
+/// <summary>
+/// Judges the alert rules every <c>--alert_interval</c>: re-reads the rules file when it changed (keeping the last
+/// good rules when it is bad), evaluates them against the read model, and reports each transition — a log line,
+/// an alert CloudEvent for <c>--reply_url</c>, and with <c>--kubernetes_events</c> a Kubernetes Event.
+/// </summary>
+public sealed class AlertLoop(
+    IOptions<AlertOptions> options,
+    MetricsBook book,
+    IFeedbackStore store,
+    AlertBoard board,
+    AlertEvents events,
+    KubernetesEventWriter kubernetes,
+    TimeProvider time,
+    ILogger<AlertLoop> logger) : BackgroundService
+{
+    private readonly AlertEvaluator _evaluator = new();
+    private string? _loaded;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (string.IsNullOrEmpty(options.Value.RulesFile))
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(options.Value.Interval, time);
+        do
+        {
+            await RunOnceAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One round: reload if changed, judge, report. Public so tests can drive it with a fake clock.</summary>
+    public async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        ReloadIfChanged();
+        var snapshots = book.SnapshotAll().ToDictionary(s => s.Key);
+        var transitions = _evaluator.Evaluate(
+            board.Rules,
+            snapshots.Keys,
+            (key, window) => window == "all" && snapshots.TryGetValue(key, out var s) ? MetricsCalculator.Summarize(s, withMatrix: false) : null,
+            time.GetUtcNow());
+        board.Publish([.. _evaluator.Firing]);
+        foreach (var transition in transitions)
+        {
+            await ReportAsync(transition, cancellationToken);
+        }
+    }
+
+    private async Task ReportAsync(AlertTransition transition, CancellationToken cancellationToken)
+    {
+        Log.AlertTransition(logger, transition.Firing ? "firing" : "resolved", transition.Key.ToString(), AlertEvents.Describe(transition));
+        store.Outbox.Post(events.Create(transition));
+
+        if (options.Value.KubernetesEvents)
+        {
+            try
+            {
+                await kubernetes.WriteAsync(transition, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.KubernetesEventFailed(logger, transition.Key.ToString(), e.Message);
+            }
+        }
+    }
+
+    private void ReloadIfChanged()
+    {
+        var path = options.Value.RulesFile!;
+        string text;
+        try
+        {
+            // Read whole each round rather than trusting timestamps: a Kubernetes ConfigMap changes by swapping a symlink.
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Refuse($"{path} cannot be read: {e.Message}");
+            return;
+        }
+
+        if (text == _loaded)
+        {
+            return;
+        }
+
+        _loaded = text;
+        var (rules, errors) = AlertRuleFile.Parse(text, []);
+        if (errors.Count > 0)
+        {
+            Refuse(string.Join("; ", errors));
+            return;
+        }
+
+        board.RulesLoaded(rules);
+        Log.AlertRulesLoaded(logger, rules.Count, path);
+    }
+
+    private void Refuse(string reason)
+    {
+        if (board.FileError != reason)
+        {
+            Log.AlertRulesRefused(logger, reason, board.Rules.Count);
+        }
+
+        board.RulesRefused(reason);
+    }
+}
