@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders the ready-to-apply manifests in deploy/ from the Helm chart, the one source of truth:
-#   deploy/k8s/        StatefulSet + PVC, Service, ServiceMonitor, PrometheusRule, Grafana dashboard, Trigger
+#   deploy/k8s/        StatefulSet + PVC, Service, ServiceMonitor, PrometheusRule, Grafana dashboard, Trigger,
+#                      NetworkPolicy (ingress only from knative-eventing and monitoring)
 #   deploy/knative/    Broker, Knative Service, Trigger (with retries, backoff and a dead-letter sink)
 #   deploy/prometheus/ the recording rules and alerts as a plain Prometheus rule file
 # Usage: bash scripts/render-deploy.sh [output-dir=deploy]   (tests render to a temp dir and compare)
@@ -23,7 +24,7 @@ render() { # dir values...
 }
 
 render k8s \
-  --set prometheusRule.enabled=true --set serviceMonitor.enabled=true --set dashboard.enabled=true \
+  --set prometheusRule.enabled=true --set serviceMonitor.enabled=true --set dashboard.enabled=true --set networkPolicy.enabled=true \
   --set args.reply_url=http://broker-ingress.knative-eventing.svc.cluster.local/seldon/default \
   --set seldon.deploymentId=multiclass-model --set seldon.predictorId=default --set seldon.predictiveUnitId=classifier
 

@@ -37,8 +37,15 @@ name: server
 image: {{ include "feedback-metrics.image" . | quote }}
 imagePullPolicy: {{ .Values.image.pullPolicy }}
 args:
+{{- $managed := list "http_port" "state" "state_dir" }}
+{{- if .Values.oidc.audience }}
+{{- $managed = concat $managed (list "oidc_audience" "oidc_issuer" "oidc_subjects" "oidc_ca_file" "oidc_discovery_token_file") }}
+{{- end }}
+{{- if .Values.readToken.existingSecret }}
+{{- $managed = concat $managed (list "protect_reads" "read_token_file") }}
+{{- end }}
 {{- range $name, $value := .Values.args }}
-{{- if and (ne (toString $value) "") (not (has $name (list "http_port" "state" "state_dir"))) }}
+{{- if and (ne (toString $value) "") (not (has $name $managed)) }}
   - --{{ $name }}
   - {{ $value | toString | quote }}
 {{- end }}
@@ -52,6 +59,28 @@ args:
 {{- if .Values.adminToken.existingSecret }}
   - --admin_token_file
   - /etc/feedback-metrics/admin/token
+{{- end }}
+{{- with .Values.oidc.audience }}
+  - --oidc_audience
+  - {{ . | quote }}
+  - --oidc_issuer
+  - {{ $.Values.oidc.issuer | quote }}
+{{- with $.Values.oidc.subjects }}
+  - --oidc_subjects
+  - {{ join "," . | quote }}
+{{- end }}
+{{- if $.Values.oidc.useServiceAccount }}
+  - --oidc_ca_file
+  - /var/run/secrets/kubernetes.io/serviceaccount/ca.crt
+  - --oidc_discovery_token_file
+  - /var/run/secrets/kubernetes.io/serviceaccount/token
+{{- end }}
+{{- end }}
+{{- if .Values.readToken.existingSecret }}
+  - --protect_reads
+  - token
+  - --read_token_file
+  - /etc/feedback-metrics/read/token
 {{- end }}
   - MetricsServer
 env:
@@ -103,6 +132,11 @@ volumeMounts:
     mountPath: /etc/feedback-metrics/admin
     readOnly: true
 {{- end }}
+{{- if .Values.readToken.existingSecret }}
+  - name: read-token
+    mountPath: /etc/feedback-metrics/read
+    readOnly: true
+{{- end }}
 {{- end }}
 
 {{- define "feedback-metrics.extraVolumes" -}}
@@ -112,6 +146,14 @@ volumeMounts:
 - name: admin-token
   secret:
     secretName: {{ .Values.adminToken.existingSecret }}
+    items:
+      - key: token
+        path: token
+{{- end }}
+{{- if .Values.readToken.existingSecret }}
+- name: read-token
+  secret:
+    secretName: {{ .Values.readToken.existingSecret }}
     items:
       - key: token
         path: token

@@ -48,6 +48,19 @@ internal static class SeldonCommandLine
         new("max_queued_requests", "Limits:MaxQueuedRequests", "Feedback requests waiting for a slot; past it the server answers 503 with Retry-After (overload).", "2048"),
         new("max_connections", "Limits:MaxConnections", "Open connections accepted.", "10000"),
         new("admin_token_file", "Admin:TokenFile", "File holding the bearer token that enables DELETE /v1/metrics/…; reset is disabled without it.", ""),
+        new("oidc_audience", "Security:OidcAudience", "Verify senders: every POST / must carry a bearer token (OIDC, e.g. Knative's) for this audience, signed by --oidc_issuer; off when empty.", ""),
+        new("oidc_issuer", "Security:OidcIssuer", "Issuer of sender tokens; keys come from its /.well-known/openid-configuration and JWKS.", "https://kubernetes.default.svc.cluster.local"),
+        new("oidc_subjects", "Security:OidcSubjects", "Comma-separated token subjects allowed to send (e.g. system:serviceaccount:NS:TRIGGER_SA); any subject of the issuer when empty.", "", IsList: true),
+        new("oidc_require_https_metadata", "Security:OidcRequireHttpsMetadata", "Fetch discovery and keys over https only; false only for a test issuer on loopback.", "true"),
+        new("oidc_ca_file", "Security:OidcCaFile", "PEM CA trusted beside the system's roots for the issuer's certificate (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt).", ""),
+        new("oidc_discovery_token_file", "Security:OidcDiscoveryTokenFile", "Bearer token sent when reading discovery and keys, re-read each time (in a pod: /var/run/secrets/kubernetes.io/serviceaccount/token).", ""),
+        new("oidc_clock_skew", "Security:OidcClockSkew", "Tolerance on token expiry and not-before times.", "00:00:30"),
+        new("oidc_refresh_interval", "Security:OidcRefreshInterval", "Least time between two key-set re-reads caused by tokens with an unknown key id.", "00:01:00"),
+        new("oidc_automatic_refresh_interval", "Security:OidcAutomaticRefreshInterval", "How often discovery and keys are re-read anyway (at least 00:05:00).", "01:00:00"),
+        new("protect_reads", "Security:ProtectReads", "Protect GET /v1/metrics: none, token (the bearer token of --read_token_file) or oidc (a token as for senders, subjects from --read_subjects). /healthz and /ready stay open.", "none"),
+        new("read_token_file", "Security:ReadTokenFile", "File holding the bearer token for reads with --protect_reads token.", ""),
+        new("read_subjects", "Security:ReadSubjects", "Comma-separated token subjects allowed to read with --protect_reads oidc; any subject of the issuer when empty.", "", IsList: true),
+        new("max_events_per_source_per_second", "Security:MaxEventsPerSourcePerSecond", "Requests per second each source may send to POST / (by OIDC subject when verified, else by client IP); past it 429 with Retry-After. 0: no limit.", "0"),
     ];
 
     /// <summary>Parses the arguments; null when --help was asked (the help text was written).</summary>
@@ -117,12 +130,12 @@ internal static class SeldonCommandLine
         text.AppendLine("Options (each may also come from the environment, e.g. FeedbackMetrics__Reply__Url, or appsettings.json):");
         foreach (var option in Options)
         {
-            text.Append("  --").Append(option.Name.PadRight(22)).Append(' ').AppendLine(option.Help);
-            text.Append(' ', 27).Append("[").Append(Section).Append(':').Append(option.ConfigKey).Append("; default: ")
+            text.Append("  --").Append(option.Name.PadRight(32)).Append(' ').AppendLine(option.Help);
+            text.Append(' ', 37).Append("[").Append(Section).Append(':').Append(option.ConfigKey).Append("; default: ")
                 .Append(string.IsNullOrEmpty(option.Default) ? "none" : option.Default).AppendLine("]");
         }
 
-        text.AppendLine("  --help                   Show this text.");
+        text.AppendLine("  --help                             Show this text.");
         text.AppendLine();
         text.AppendLine("Seldon's environment variables SELDON_DEPLOYMENT_NAMESPACE, SELDON_DEPLOYMENT_ID, PREDICTOR_ID and");
         text.AppendLine("PREDICTIVE_UNIT_ID give the labels of events that carry no namespace / inferenceservicename /");

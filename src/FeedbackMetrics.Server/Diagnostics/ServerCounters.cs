@@ -13,9 +13,11 @@ public sealed class ServerCounters
     private readonly Counter _ignoredTypes;
     private readonly Counter _replies;
     private readonly ConcurrentDictionary<string, byte> _knownTypes = new(StringComparer.Ordinal);
+    private readonly IAcceptedEventObserver[] _observers;
 
-    public ServerCounters(IMetricFactory factory)
+    public ServerCounters(IMetricFactory factory, IEnumerable<IAcceptedEventObserver>? observers = null)
     {
+        _observers = observers?.ToArray() ?? [];
         _events = factory.CreateCounter(
             MetricNames.Prefix + "events_total",
             "Incoming CloudEvents by outcome: accepted (counted), duplicate (redelivery, not counted again), rejected (4xx), ignored (not a feedback type), unavailable (503, storage down or loading), overloaded (503, too many requests at once), aborted (the client went away before its request was read).",
@@ -39,12 +41,22 @@ public sealed class ServerCounters
         }
     }
 
-    public void CountEvent(EventOutcome outcome) => _events.WithLabels(outcome switch
+    public void CountEvent(EventOutcome outcome)
     {
-        EventOutcome.Accepted => "accepted",
-        EventOutcome.Duplicate => "duplicate",
-        _ => "ignored",
-    }).Inc();
+        _events.WithLabels(outcome switch
+        {
+            EventOutcome.Accepted => "accepted",
+            EventOutcome.Duplicate => "duplicate",
+            _ => "ignored",
+        }).Inc();
+        if (outcome == EventOutcome.Accepted)
+        {
+            foreach (var observer in _observers)
+            {
+                observer.Accepted();
+            }
+        }
+    }
 
     public void CountRejected() => _events.WithLabels("rejected").Inc();
 

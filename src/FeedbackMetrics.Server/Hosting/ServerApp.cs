@@ -11,6 +11,7 @@ using FeedbackMetrics.Server.Ingest;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Problems;
 using FeedbackMetrics.Server.Reply;
+using FeedbackMetrics.Server.Security;
 using FeedbackMetrics.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -71,9 +72,13 @@ public static class ServerApp
         ConfigureKestrel(builder);
         customize?.Invoke(builder);
 
+        // Last, so that what is protected follows the configuration as it finally is.
+        builder.Services.AddSecurity(builder.Configuration);
+
         var app = builder.Build();
         app.UseExceptionHandler();
         app.UseRouting();
+        app.UseSecurity();
         app.UseRateLimiter();
         app.UseHttpMetrics(o =>
         {
@@ -83,8 +88,8 @@ public static class ServerApp
             o.RequestCount.Enabled = false;
             o.InProgress.Enabled = false;
         });
-        app.MapIngestEndpoints();
-        app.MapMetricsEndpoints();
+        app.MapGroup(string.Empty).ForSenders().MapIngestEndpoints();
+        app.MapGroup(string.Empty).ForReaders().MapMetricsEndpoints();
         app.MapHealthEndpoints();
         app.MapAdminEndpoints();
 
@@ -159,7 +164,7 @@ public static class ServerApp
         services.AddSingleton<IMetricFactory>(sp => Prometheus.Metrics.WithCustomRegistry(sp.GetRequiredService<CollectorRegistry>()));
         services.AddSingleton(sp =>
         {
-            var counters = new ServerCounters(sp.GetRequiredService<IMetricFactory>());
+            var counters = new ServerCounters(sp.GetRequiredService<IMetricFactory>(), sp.GetServices<IAcceptedEventObserver>());
             sp.GetRequiredService<CollectorRegistry>().AddBeforeCollectCallback(() => counters.SyncDropped(sp.GetRequiredService<IFeedbackStore>().Outbox.Dropped));
             return counters;
         });

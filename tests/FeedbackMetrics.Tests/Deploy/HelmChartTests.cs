@@ -16,6 +16,8 @@ public sealed class HelmChartTests
         new TestCaseData((object)new[] { "--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true", "--set", "dashboard.enabled=true" }).SetName("Chart_renders_valid_manifests(monitoring)"),
         new TestCaseData((object)new[] { "--set", "persistence.enabled=false", "--set", "adminToken.existingSecret=fm-admin", "--set", "args.max_keys=500", "--set", "args.storage_uri=adserver.cm_models.binary_metrics.BinaryMetrics", "--set", "args.binary_threshold=0.7" }).SetName("Chart_renders_valid_manifests(options)"),
         new TestCaseData((object)new[] { "--set", "mode=knative", "--set", "knative.createBroker=true", "--set", "knative.delivery.deadLetterSinkUri=http://dlq.svc", "--set", "prometheusRule.enabled=true" }).SetName("Chart_renders_valid_manifests(knative)"),
+        new TestCaseData((object)new[] { "--set", "oidc.audience=feedback-metrics", "--set", "oidc.subjects={system:serviceaccount:seldon:feedback-metrics-feedback-oidc-eventing.knative.dev-trigger}", "--set", "networkPolicy.enabled=true", "--set", "readToken.existingSecret=fm-read", "--set", "serviceMonitor.enabled=true" }).SetName("Chart_renders_valid_manifests(oidc)"),
+        new TestCaseData((object)new[] { "--set", "mode=knative", "--set", "oidc.audience=feedback-metrics" }).SetName("Chart_renders_valid_manifests(knative oidc)"),
     ];
 
     [TestCaseSource(nameof(ValueSets))]
@@ -161,6 +163,9 @@ public sealed class HelmChartTests
                     break;
                 case ("eventing.knative.dev/v1", "Broker"):
                     break;
+                case ("networking.k8s.io/v1", "NetworkPolicy"):
+                    Assert.DoesNotThrow(() => manifest.As<V1NetworkPolicy>(), at);
+                    break;
                 default:
                     Assert.Fail($"{at}: unexpected apiVersion {manifest.ApiVersion}");
                     break;
@@ -171,6 +176,8 @@ public sealed class HelmChartTests
         {
             Assert.That(trigger.At("spec", "subscriber", "ref", "name"), Is.EqualTo(serviceName), $"{where}: trigger {trigger.Name} delivers to the server");
         }
+
+        Security.ChartSecurityChecks.Check(manifests, where);
 
         foreach (var monitor in manifests.Where(m => m.Kind == "ServiceMonitor"))
         {

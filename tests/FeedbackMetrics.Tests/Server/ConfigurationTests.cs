@@ -21,6 +21,7 @@ public sealed class ConfigurationTests
             ["State"] = new StateOptions(),
             ["Admin"] = new AdminOptions(),
             ["Join"] = new JoinOptions(),
+            ["Security"] = new SecurityOptions(),
             ["Exposition"] = new ExpositionOptions(),
             ["Alerts"] = new AlertOptions(),
         };
