@@ -56,6 +56,18 @@ public static class AlertRuleFile
                 continue;
             }
 
+            if (rule.Children.Keys.Any(k => k is not YamlScalarNode))
+            {
+                errors.Add($"{where}: every field name must be a plain word");
+                continue;
+            }
+
+            if (rule.Children.Keys.Select(k => ((YamlScalarNode)k).Value).Distinct().Count() != rule.Children.Count)
+            {
+                errors.Add($"{where}: a field is given twice");
+                continue;
+            }
+
             var fields = rule.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value ?? "", c => c.Value);
             var name = Scalar(fields, "name");
             if (string.IsNullOrWhiteSpace(name))
@@ -99,13 +111,13 @@ public static class AlertRuleFile
             var selector = KeySelector.Any;
             if (fields.TryGetValue("selector", out var node))
             {
-                if (node is not YamlMappingNode s)
+                if (node is not YamlMappingNode s || s.Children.Keys.Any(k => k is not YamlScalarNode))
                 {
                     errors.Add($"{where}: selector must be a mapping of namespace, deployment, predictor, model");
                 }
                 else
                 {
-                    var parts = s.Children.ToDictionary(c => ((YamlScalarNode)c.Key).Value ?? "", c => c.Value);
+                    var parts = s.Children.GroupBy(c => ((YamlScalarNode)c.Key).Value ?? "").ToDictionary(g => g.Key, g => g.Last().Value);
                     foreach (var unknown in parts.Keys.Except(["namespace", "deployment", "predictor", "model"]))
                     {
                         errors.Add($"{where}: selector has an unknown field '{unknown}'");

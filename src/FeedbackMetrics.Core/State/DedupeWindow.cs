@@ -11,6 +11,7 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
 {
     private readonly Dictionary<UInt128, long> _seqOf = [];
     private readonly Queue<(UInt128 Hash, long Seq, long ExpiresAt)> _order = new();
+    private long _highestSeq;
 
     public TimeSpan Ttl { get; } = ttl;
 
@@ -18,8 +19,12 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
 
     public int Count => _seqOf.Count;
 
-    /// <summary>The highest sequence number forgotten so far (0 when none).</summary>
-    public long ForgottenThrough { get; private set; }
+    /// <summary>
+    /// Every sequence number up to this one is forgotten (or was never remembered): the one before the oldest id
+    /// remembered, or the highest seen when none is. A store deletes its rows up to it without touching a live one,
+    /// whatever order the expiries come in.
+    /// </summary>
+    public long ForgottenThrough => _order.TryPeek(out var oldest) ? oldest.Seq - 1 : _highestSeq;
 
     /// <summary>Unix milliseconds at which the oldest remembered id expires, or null when none is remembered.</summary>
     public long? OldestExpiry => _order.TryPeek(out var oldest) ? oldest.ExpiresAt : null;
@@ -37,9 +42,9 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
     public bool TryAdd(UInt128 hash, long seq, long expiresAtUnixMs)
     {
         Evict();
+        _highestSeq = Math.Max(_highestSeq, seq);
         if (expiresAtUnixMs <= Now())
         {
-            ForgottenThrough = Math.Max(ForgottenThrough, seq);
             return false;
         }
 
@@ -70,7 +75,7 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
     {
         _seqOf.Clear();
         _order.Clear();
-        ForgottenThrough = 0;
+        _highestSeq = 0;
     }
 
     private void Evict()
@@ -84,9 +89,8 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
 
     private void Forget()
     {
-        var (hash, seq, _) = _order.Dequeue();
+        var (hash, _, _) = _order.Dequeue();
         _seqOf.Remove(hash);
-        ForgottenThrough = Math.Max(ForgottenThrough, seq);
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();

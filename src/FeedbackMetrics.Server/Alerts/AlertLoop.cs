@@ -24,6 +24,7 @@ public sealed class AlertLoop(
     TimeProvider time,
     ILogger<AlertLoop> logger) : BackgroundService
 {
+    private static readonly TimeSpan KubernetesTimeout = TimeSpan.FromSeconds(10);
     private readonly AlertEvaluator _evaluator = new();
     private string? _loaded;
 
@@ -37,7 +38,15 @@ public sealed class AlertLoop(
         using var timer = new PeriodicTimer(options.Value.Interval, time);
         do
         {
-            await RunOnceAsync(stoppingToken);
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                // A round that fails (a defect, an unreadable file) must not stop the server: the next round tries again.
+                Log.AlertRoundFailed(logger, e);
+            }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
@@ -66,11 +75,14 @@ public sealed class AlertLoop(
 
         if (options.Value.KubernetesEvents)
         {
+            // Its own short deadline: an API server that does not answer must not hold the judging of every rule.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(KubernetesTimeout);
             try
             {
-                await kubernetes.WriteAsync(transition, cancellationToken);
+                await kubernetes.WriteAsync(transition, deadline.Token);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 Log.KubernetesEventFailed(logger, transition.Key.ToString(), e.Message);
             }

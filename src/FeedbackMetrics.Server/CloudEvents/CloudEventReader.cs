@@ -18,8 +18,24 @@ public sealed class CloudEventReader
     public async Task<IncomingEvents> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
         var contentType = request.ContentType;
-        var mediaType = MediaTypeOf(contentType);
         var body = await ReadBodyAsync(request, maxBytes, cancellationToken);
+        try
+        {
+            return Read(request, contentType, body);
+        }
+        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.FullName == "System.Text.Json.ThrowHelper")
+        {
+            throw UnpairedSurrogate(e);
+        }
+    }
+
+    /// <summary>The JSON reader accepts a lone <c>\ud800</c> escape but cannot turn it into a string: bad input, not a defect.</summary>
+    public static RequestRejectedException UnpairedSurrogate(Exception e) =>
+        AttributeRules.Bad($"The body holds a \\u escape that is not valid UTF-16 (an unpaired surrogate): {e.Message}");
+
+    private static IncomingEvents Read(HttpRequest request, string? contentType, ReadOnlyMemory<byte> body)
+    {
+        var mediaType = MediaTypeOf(contentType);
         if (mediaType.StartsWith("application/cloudevents-batch", StringComparison.OrdinalIgnoreCase))
         {
             return ReadBatch(RequireJsonFormat(mediaType, contentType, body));

@@ -65,6 +65,10 @@ internal static partial class Log
         Message = "Could not write the Kubernetes Event of an alert on {Key}: {Reason}")]
     public static partial void KubernetesEventFailed(ILogger logger, string key, string reason);
 
+    [LoggerMessage(EventId = 17, EventName = "AlertRoundFailed", Level = LogLevel.Error,
+        Message = "A round of alert judging failed; the next one tries again")]
+    public static partial void AlertRoundFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 9, EventName = "StateUnusable", Level = LogLevel.Critical,
         Message = "The state cannot be loaded, stopping: {Reason}")]
     public static partial void StateUnusable(ILogger logger, string reason, Exception exception);

@@ -17,7 +17,9 @@ public sealed class DedupeHorizon(IFeedbackStore store, IOptions<StateOptions> o
             return options.Value.DedupeTtl.TotalSeconds;
         }
 
+        // Between events nothing evicts expired ids, so the age is capped at the TTL: no id older than it is honoured.
+        var ttl = options.Value.DedupeTtl.TotalSeconds;
         var rememberedAt = oldestExpiry - (long)options.Value.DedupeTtl.TotalMilliseconds;
-        return Math.Max(0, (time.GetUtcNow().ToUnixTimeMilliseconds() - rememberedAt) / 1000.0);
+        return Math.Clamp((time.GetUtcNow().ToUnixTimeMilliseconds() - rememberedAt) / 1000.0, 0, ttl);
     }
 }

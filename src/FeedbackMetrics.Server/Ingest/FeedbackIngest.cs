@@ -32,15 +32,10 @@ public sealed class FeedbackIngest(
     {
         var prepared = new List<PreparedFeedback>(incoming.Events.Count);
         var feedback = new List<FeedbackEvent>(incoming.Events.Count);
-        HashSet<CloudEventId>? ids = incoming.IsBatch ? [] : null;
         foreach (var cloudEvent in incoming.Events)
         {
+            // An event repeated within one batch is counted once: the store answers "duplicate" for the repeat.
             var item = Prepare(cloudEvent, incoming.IsBatch);
-            if (ids is not null && !ids.Add(IdOf(cloudEvent)))
-            {
-                throw new InvalidFeedbackException(RejectionKind.Malformed, $"Event {cloudEvent} appears twice in the batch.");
-            }
-
             prepared.Add(item);
             if (item.Feedback is { } f)
             {
@@ -88,6 +83,10 @@ public sealed class FeedbackIngest(
                 cloudEvent.Time is { } sent && AttributeRules.TryParseTime(sent, out var at) ? at : null,
                 cloudEvent.Attribute(IdentityExtensions.RequestId));
             return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, decoded, snapshot => replies.Create(cloudEvent, id, decoded, snapshot, binary)) { Context = context });
+        }
+        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.FullName == "System.Text.Json.ThrowHelper")
+        {
+            throw CloudEventReader.UnpairedSurrogate(e);
         }
         catch (InvalidFeedbackException e) when (inBatch)
         {

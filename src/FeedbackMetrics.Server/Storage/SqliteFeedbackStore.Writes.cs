@@ -32,6 +32,12 @@ public sealed partial class SqliteFeedbackStore
             }
         }
 
+        var delivered = new List<long>();
+        while (_delivered.TryDequeue(out var seq))
+        {
+            delivered.Add(seq);
+        }
+
         var undo = new List<(FeedbackEvent Event, bool KeyWasNew)>(counted.Count);
         var results = new Dictionary<FeedbackEvent, ApplyResult>(ReferenceEqualityComparer.Instance);
         var outbox = new List<OutboxEntry>();
@@ -60,12 +66,9 @@ public sealed partial class SqliteFeedbackStore
                 _statements.InsertOutbox(entry.Seq, MetricEventBlob.Write(entry.Event));
             }
 
-            foreach (var request in batch)
+            foreach (var seq in delivered)
             {
-                if (request is DeliveredRequest delivered)
-                {
-                    _statements.DeleteOutbox(delivered.Seq);
-                }
+                _statements.DeleteOutbox(seq);
             }
 
             transaction.Commit();
@@ -81,6 +84,11 @@ public sealed partial class SqliteFeedbackStore
             foreach (var _ in outbox)
             {
                 _outbox.Release();
+            }
+
+            foreach (var seq in delivered)
+            {
+                _delivered.Enqueue(seq);
             }
 
             throw;
@@ -133,10 +141,11 @@ public sealed partial class SqliteFeedbackStore
         var applied = new bool[request.Events.Count];
         var fresh = new List<FeedbackEvent>(request.Events.Count);
         var hashes = new UInt128[request.Events.Count];
+        var inRequest = new HashSet<UInt128>();
         for (var e = 0; e < request.Events.Count; e++)
         {
             hashes[e] = EventHash.Of(request.Events[e].Id);
-            if (!_dedupe.Contains(hashes[e]) && !inGroup.Contains(hashes[e]))
+            if (!_dedupe.Contains(hashes[e]) && !inGroup.Contains(hashes[e]) && inRequest.Add(hashes[e]))
             {
                 applied[e] = true;
                 fresh.Add(request.Events[e]);

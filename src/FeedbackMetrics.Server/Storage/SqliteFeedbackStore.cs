@@ -14,13 +14,13 @@ using Prometheus;
 namespace FeedbackMetrics.Server.Storage;
 
 /// <summary>
-/// Durable, exactly-once state in SQLite. One writer task owns the connection and the read model: it takes
-/// every request waiting in its queue, writes them in one transaction (group commit), and only after the
-/// commit applies them to the read model and completes their requests, so nothing is acknowledged that is
+/// Durable, exactly-once state in SQLite. One writer thread owns the connection and the read model: it takes
+/// every request waiting in its queue and writes them in one transaction (group commit). It applies the group to
+/// the read model just before the commit (so each metric event carries the figures right after its event) and
+/// takes it back if the commit fails; requests complete only after the commit, so nothing is acknowledged that is
 /// not on disk. Redeliveries are recognised by the digests of (source, id, type) kept in a <see cref="DedupeWindow"/>
-/// and appended to the file in the same transaction as the counts.
-/// On a storage error it answers 503 and probes the file every second; once a write succeeds again it
-/// rebuilds the read model from the file and takes requests again.
+/// and appended to the file in the same transaction as the counts. On a storage error it answers 503 and probes
+/// the file every second; once a test write commits again it takes requests again.
 /// </summary>
 public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposable
 {
@@ -43,6 +43,8 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     private Dictionary<MetricKey, long> _keyIds = [];
     private long _nextSeq = 1;
     private long _nextOutboxSeq = 1;
+    private bool _loaded;
+    private bool _reloadOnRecovery;
     private long _forgottenOnDisk;
     private long _lastForget;
     private long _dedupeHorizon = NoHorizon;
@@ -64,7 +66,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
         _book = book;
         _dedupe = dedupe;
-        _outbox = new OutboxQueue(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, entry => _ = entry.Seq > 0 && _queue.Writer.TryWrite(new DeliveredRequest(entry.Seq)));
+        _outbox = new OutboxQueue(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, Delivered);
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -73,6 +75,21 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     public string? Unavailable => _unavailable;
 
     public IOutbox Outbox => _outbox;
+
+    /// <summary>
+    /// Delivered metric events, forgotten by the writer in its next transaction. A queue of their own, not the
+    /// bounded write queue: a full queue under overload must not lose them (their rows would be sent again).
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<long> _delivered = new();
+
+    private void Delivered(OutboxEntry entry)
+    {
+        if (entry.Seq > 0)
+        {
+            _delivered.Enqueue(entry.Seq);
+            _queue.Writer.TryWrite(WakeUp.Instance);
+        }
+    }
 
     public long? DedupeHorizon => Interlocked.Read(ref _dedupeHorizon) is var h && h != NoHorizon ? h : null;
 
@@ -87,7 +104,8 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         var store = $"sqlite {SqliteStateFile.PathIn(_options.Dir)}";
         try
         {
-            OpenAndLoad();
+            Open();
+            Load();
             ProbeWrite();
             _unavailable = null;
         }
@@ -159,13 +177,25 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         }
     }
 
-    private void OpenAndLoad()
+    private void Open()
     {
         CheckDirectoryWritable();
         _connection = SqliteStateFile.Open(_options.Dir);
         _statements = new SqliteStatements(_connection);
-        (_keyIds, _nextSeq, _nextOutboxSeq) = SqliteStateLoader.Load(_connection, _book, _dedupe, _outbox.Holds, _outbox.Restore);
+    }
+
+    /// <summary>Rebuilds the read model, the remembered ids and the outbox from the file (start-up, and recovery after a writer defect).</summary>
+    private void Load()
+    {
+        var (keyIds, nextSeq, nextOutboxSeq) = SqliteStateLoader.Load(_connection!, _book, _dedupe, _outbox.Holds, _outbox.Restore);
+        _keyIds = keyIds;
+
+        // Never hand out a number again, even one whose row was deleted meanwhile.
+        _nextSeq = Math.Max(_nextSeq, nextSeq);
+        _nextOutboxSeq = Math.Max(_nextOutboxSeq, nextOutboxSeq);
         _forgottenOnDisk = 0;
+        _loaded = true;
+        _reloadOnRecovery = false;
         Interlocked.Exchange(ref _dedupeHorizon, _dedupe.OldestExpiry ?? NoHorizon);
     }
 
@@ -244,6 +274,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
                 // Not a storage fault but a defect of ours: the requests of this group fail (503, the broker
                 // retries), the state is rebuilt from the file as after a storage fault, and the process lives on.
                 Log.WriterDefect(_logger, e);
+                _reloadOnRecovery = true;
                 EnterFailure($"internal error in the writer: {e.Message}", e, batch);
             }
 
@@ -289,8 +320,16 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     {
         try
         {
-            OpenAndLoad();
+            // Prove a write commits before touching the read model. After a storage fault the read model already
+            // equals the file (a failed group is taken back), so it stays as it is, and scrapes see no dip; only
+            // after a writer defect, or when the file was never loaded, is it rebuilt from the file.
+            Open();
             ProbeWrite();
+            if (!_loaded || _reloadOnRecovery)
+            {
+                Load();
+            }
+
             _unavailable = null;
             Log.StorageRecovered(_logger);
         }

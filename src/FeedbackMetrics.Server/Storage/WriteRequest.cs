@@ -24,8 +24,8 @@ internal sealed class ResetRequest(IReadOnlyCollection<MetricKey> keys) : WriteR
     public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
-/// <summary>Forget a metric event the sender delivered.</summary>
-internal sealed class DeliveredRequest(long seq) : WriteRequest
+/// <summary>Wakes an idle writer so it forgets the metric events the sender has delivered since.</summary>
+internal sealed class WakeUp : WriteRequest
 {
-    public long Seq { get; } = seq;
+    public static readonly WakeUp Instance = new();
 }

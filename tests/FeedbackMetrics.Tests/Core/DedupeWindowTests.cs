@@ -19,7 +19,7 @@ public sealed class DedupeWindowTests
         Assert.That(window.TryAdd(id, 2, window.NewExpiry()), Is.False);
         time.Advance(TimeSpan.FromMinutes(2));
         Assert.That(window.Contains(id), Is.False);
-        Assert.That(window.ForgottenThrough, Is.EqualTo(1));
+        Assert.That(window.ForgottenThrough, Is.EqualTo(2), "nothing is remembered: every number seen so far may go");
         Assert.That(window.TryAdd(id, 3, window.NewExpiry()), Is.True);
     }
 
@@ -36,6 +36,22 @@ public sealed class DedupeWindowTests
         Assert.That(window.Contains(Id("s", "0")), Is.False);
         Assert.That(window.Contains(Id("s", "4")), Is.True);
         Assert.That(window.ForgottenThrough, Is.EqualTo(2), "sequence numbers 1 and 2 are forgotten: their rows go as one range");
+    }
+
+    [Test]
+    public void Ids_restored_out_of_expiry_order_never_let_a_live_row_be_deleted()
+    {
+        // A TTL lowered across a restart: rows 1-2 expire late, rows 3-4 (written under the shorter TTL) already expired.
+        var time = new FakeTimeProvider();
+        var window = new DedupeWindow(TimeSpan.FromHours(1), 100, time);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        window.TryAdd(Id("s", "1"), 1, now + 3_600_000);
+        window.TryAdd(Id("s", "2"), 2, now + 3_600_000);
+        window.TryAdd(Id("s", "3"), 3, now - 1);
+        window.TryAdd(Id("s", "4"), 4, now - 1);
+
+        Assert.That(window.ForgottenThrough, Is.Zero, "rows 1 and 2 are still remembered");
+        Assert.That(window.Contains(Id("s", "1")), Is.True);
     }
 
     [Test]

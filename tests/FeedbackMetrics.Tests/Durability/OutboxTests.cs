@@ -38,7 +38,22 @@ public sealed class OutboxTests
         }
 
         Assert.That(arrived, Is.EquivalentTo(expected.Keys), "each metric event arrives with the ce-id the broker was answered with");
+        for (var i = 0; i < 200 && WaitingInOutbox(stateDir) > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(WaitingInOutbox(stateDir), Is.Zero, "delivered metric events are forgotten, so a later restart does not send them again");
         Directory.Delete(stateDir, recursive: true);
+    }
+
+    private static long WaitingInOutbox(string stateDir)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(stateDir, "feedback-metrics.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM outbox";
+        return (long)command.ExecuteScalar()!;
     }
 
     private static HttpContent Feedback(int i)

@@ -71,6 +71,8 @@ public sealed class BadInputTests
         new("wrong content type", 415, "must be JSON", () => Binary(Events.SeedBody, "text/plain")),
         new("structured XML", 415, "JSON only", () => Raw(Encoding.UTF8.GetBytes("<event/>"), "application/cloudevents+xml")),
         new("structured without id", 400, "id", () => Raw(Encoding.UTF8.GetBytes("""{"specversion":"1.0","type":"io.seldon.serving.feedback","source":"s","data":{}}"""), "application/cloudevents+json")),
+        new("unpaired surrogate in a class label", 400, "surrogate", () => Binary("""{"truth": {"data": {"ndarray": ["\ud800"]}}, "response": {"data": {"ndarray": ["cat"]}}}""")),
+        new("unpaired surrogate in a structured id", 400, "surrogate", () => Raw(Encoding.UTF8.GetBytes("""{"specversion":"1.0","id":"\ud800","type":"io.seldon.serving.feedback","source":"s","data":{}}"""), "application/cloudevents+json")),
         new("empty batch", 400, "no events", () => Raw(Encoding.UTF8.GetBytes("[]"), "application/cloudevents-batch+json")),
         new("body over the size limit", 413, "at most", () => Binary("[" + string.Join(",", Enumerable.Repeat("1", 40_000)) + "]")),
         new("class past the class cap", 422, "--max_classes", () => Binary(Events.Body("[[" + string.Join(",", new int[40]) + "]]", "[[" + string.Join(",", new int[40]) + "]]"))),

@@ -78,6 +78,17 @@ public abstract class StoreContract
     }
 
     [Test]
+    public async Task The_same_event_twice_in_one_request_is_counted_once()
+    {
+        var (store, book) = await OpenAsync(outbox: true);
+        var results = await store.ApplyAsync([Event("1"), Event("2"), Event("1")], default);
+
+        Assert.That(results.Select(r => r.Outcome), Is.EqualTo(new[] { ApplyOutcome.Applied, ApplyOutcome.Applied, ApplyOutcome.Duplicate }));
+        Assert.That(Count(book), Is.EqualTo(2));
+        Assert.That(store.Outbox.Depth, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task A_request_that_passes_a_limit_midway_changes_nothing()
     {
         var (store, book) = await OpenAsync();
