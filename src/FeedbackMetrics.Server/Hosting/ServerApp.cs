@@ -11,6 +11,7 @@ using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Problems;
 using FeedbackMetrics.Server.Reply;
 using FeedbackMetrics.Server.Storage;
+using FeedbackMetrics.Server.WebView;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -86,6 +87,7 @@ public static class ServerApp
         app.MapMetricsEndpoints();
         app.MapHealthEndpoints();
         app.MapAdminEndpoints();
+        app.MapWebViewEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() => LogStart(app));
         return app;
