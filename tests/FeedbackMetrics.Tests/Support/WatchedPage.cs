@@ -31,7 +31,14 @@ public sealed class WatchedPage : IAsyncDisposable
         var page = await context.NewPageAsync();
         var watched = new WatchedPage(context, page, origin);
         context.Request += (_, request) => watched._requests.Enqueue(request.Url);
-        context.RequestFailed += (_, request) => watched._errors.Enqueue($"request failed: {request.Url} ({request.Failure})");
+        context.RequestFailed += (_, request) =>
+        {
+            // A reload or navigation cancels a refresh in flight: that is the browser's doing, not the page's.
+            if (request.Failure != "net::ERR_ABORTED")
+            {
+                watched._errors.Enqueue($"request failed: {request.Url} ({request.Failure})");
+            }
+        };
         page.Console += (_, message) =>
         {
             if (message.Type is "error" or "warning")
@@ -57,16 +64,17 @@ public sealed class WatchedPage : IAsyncDisposable
         });
     }
 
-    /// <summary>Saves a full-page screenshot as a test artefact; with FM_UPDATE_SCREENSHOTS=1 also as docs/NAME.png.</summary>
-    public async Task<string> ScreenshotAsync(string name)
+    /// <summary>Saves a full-page screenshot as a test artefact; a README picture also goes to docs/NAME.png with FM_UPDATE_SCREENSHOTS=1.</summary>
+    public async Task<string> ScreenshotAsync(string name, bool forReadme = false)
     {
         var dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, $"{name}.png");
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true, Animations = ScreenshotAnimations.Disabled });
         TestContext.AddTestAttachment(path, name);
-        if (Environment.GetEnvironmentVariable("FM_UPDATE_SCREENSHOTS") == "1")
+        if (forReadme && Environment.GetEnvironmentVariable("FM_UPDATE_SCREENSHOTS") == "1")
         {
+            Directory.CreateDirectory(Tools.InRepo("docs"));
             File.Copy(path, Tools.InRepo("docs", $"{name}.png"), overwrite: true);
         }
 

@@ -56,8 +56,56 @@ public sealed class ContractTests : BrowserTests
         await Expect(page.Page.Locator("dl.facts").First).ToContainTextAsync("Label delay p9910 min 0 s");
         await Expect(page.Page.Locator("section[aria-labelledby='panel-label-shift']")).ToContainTextAsync("0.310");
         await Expect(page.Page.Locator(".alerts-inline")).ToContainTextAsync("iris-accuracy-drop");
+        await Expect(page.Page.Locator(".tile-trend path.spark-line")).ToHaveCountAsync(1);
         await page.ScreenshotAsync("ui-detail-full-contract");
         page.AssertClean();
+    }
+
+    [Test]
+    public async Task A_protected_metrics_endpoint_asks_for_a_token_and_then_sends_it()
+    {
+        await using var server = await StartServerAsync();
+        await Feed.SeedAsync(server);
+        await using var page = await Chromium.OpenAsync(server.BaseAddress);
+        var sent = new List<string?>();
+        await page.Page.RouteAsync(url => url.Contains("/v1/metrics", StringComparison.Ordinal), async route =>
+        {
+            var authorization = route.Request.Headers.TryGetValue("authorization", out var value) ? value : null;
+            lock (sent)
+            {
+                sent.Add(authorization);
+            }
+
+            if (authorization == "Bearer s3cret")
+            {
+                await route.FulfillAsync(new RouteFulfillOptions { ContentType = "application/json", Body = await server.MetricsJsonTextAsync() });
+                return;
+            }
+
+            await route.FulfillAsync(new RouteFulfillOptions
+            {
+                Status = 401,
+                ContentType = "application/problem+json",
+                Body = """{"title": "Unauthorized", "status": 401, "detail": "Send a read token."}""",
+            });
+        });
+
+        await page.GotoAsync("/ui" + Fast);
+        await Expect(page.Page.Locator("#problem")).ToContainTextAsync("refused this page (HTTP 401). Send a read token.");
+        await page.Page.Locator("#token-input").FillAsync("s3cret");
+        await page.Page.Locator("#token-input").PressAsync("Enter");
+
+        await Expect(page.Page.Locator("#models tbody tr.model-row")).ToHaveCountAsync(3);
+        await Expect(page.Page.Locator("#problem")).ToBeHiddenAsync();
+        lock (sent)
+        {
+            Assert.That(sent[0], Is.Null);
+            Assert.That(sent[^1], Is.EqualTo("Bearer s3cret"));
+        }
+
+        // The browser logs the 401s themselves; nothing else may be wrong, and nothing may leave the origin.
+        Assert.That(page.Errors.Where(e => !e.Contains("401", StringComparison.Ordinal)), Is.Empty);
+        Assert.That(page.Requests.Select(u => new Uri(u).Authority).Distinct(), Is.EqualTo(new[] { server.BaseAddress.Authority }));
     }
 
     /// <summary>Adds DESIGN.md's fields to the iris model and an alert list to the document.</summary>

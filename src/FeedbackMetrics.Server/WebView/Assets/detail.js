@@ -129,13 +129,21 @@ function shiftPanel(shift, classes, windowName) {
     shift.estimatedTruthDistribution ? [h('h3', { text: 'Estimated true-class distribution' }), distributionList(shift.estimatedTruthDistribution, classes)] : null);
 }
 
+function since(value) {
+  if (value == null) return null;
+  const date = new Date(value);
+  const text = Number.isNaN(date.getTime()) ? String(value)
+    : date.toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return h('span', { class: 'muted', title: String(value), text: ` since ${text}` });
+}
+
 function alertsPanel(alerts) {
   return panel('Alerts', null, alerts.length
     ? h('ul', { class: 'alert-list' }, alerts.map(a => h('li', { class: 'alert-item' },
       h('span', { class: 'badge badge-alert' }, h('span', { 'aria-hidden': 'true', text: '▲ ' }), 'firing'), ' ',
       h('b', { text: alertName(a) }), ' ', h('span', { text: alertCondition(a) }),
       isNum(a.value) ? h('span', { class: 'muted', text: ` — now ${ratio(a.value)}` }) : null,
-      a.since ?? a.activeAt ?? a.startsAt ? h('span', { class: 'muted', text: ` since ${a.since ?? a.activeAt ?? a.startsAt}` }) : null)))
+      since(a.since ?? a.activeAt ?? a.startsAt))))
     : h('p', { class: 'muted', text: 'No alert is firing for this model.' }));
 }
 

@@ -34,6 +34,9 @@ export class History {
       while (samples.length > MAX_SAMPLES || (samples.length > 1 && now - samples[0].t > KEEP_MS)) samples.shift();
       this.series.set(key, samples);
     }
+    for (const [key, samples] of this.series) {
+      if (now - (samples[samples.length - 1]?.t ?? 0) > KEEP_MS) this.series.delete(key); // models gone for a while
+    }
     this.save();
   }
 

@@ -139,7 +139,7 @@ export function renderSummary(box, doc, history) {
     h('div', { class: 'tile-label', text: label }), h('div', { class: 'tile-value', text: value }), sub ? h('div', { class: 'tile-sub', text: sub }) : null);
   fill(box,
     tile('Models', count(rows.length)),
-    tile('Rows counted', count(rows.reduce((a, r) => a + (r.d.count ?? 0), 0)), rows.some(r => r.rate) ? `+${count(rate)} in the last minute` : 'rate after two refreshes'),
+    tile('Rows counted', count(rows.reduce((a, r) => a + (r.d.count ?? 0), 0)), rows.some(r => r.rate) ? `+${count(rate)} in the last minute` : 'rate: next refresh'),
     tile('Lowest accuracy', weakest ? pct(weakest.d.accuracy) : DASH, weakest ? `${weakest.id.dep} / ${weakest.id.model}` : null),
     tile('Firing alerts', Array.isArray(doc?.alerts) ? count(firing) : DASH, Array.isArray(doc?.alerts) ? null : 'none published', firing ? 'tile-alert' : null));
 }
