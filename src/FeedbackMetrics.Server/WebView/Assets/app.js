@@ -104,7 +104,8 @@ async function refresh() {
   try {
     const headers = { Accept: 'application/json' };
     if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const response = await fetch('v1/metrics?format=json', { headers, cache: 'no-store' });
+    // A server that hangs must not stop the refreshes: give up on one read after 15 s and try again later.
+    const response = await fetch('v1/metrics?format=json', { headers, cache: 'no-store', signal: AbortSignal.timeout(15_000) });
     if (response.status === 401 || response.status === 403) {
       state.error = { auth: true, text: `The metrics endpoint refused this page (HTTP ${response.status}). ${await problemText(response)}`.trim() };
     } else if (!response.ok) {
@@ -206,7 +207,7 @@ function render() {
     renderSummary($('summary'), state.doc, samples);
     const shown = renderOverview($('models'), { doc: state.doc, history: samples, state, onOpen: open, onSort: setSort });
     const notes = [];
-    if (shown.shown !== shown.total) notes.push(`Showing ${shown.shown} of ${shown.total} models.`);
+    if (shown.shown !== shown.total) notes.push(`Showing ${count(shown.shown)} of ${count(shown.total)} models${shown.shown < shown.matching ? ' (filter to see the others)' : ''}.`);
     if (shown.computed) notes.push('† 95 % Wilson interval computed in the browser from count and accuracy (the server sends none).');
     $('overview-note').textContent = notes.join(' ');
   }

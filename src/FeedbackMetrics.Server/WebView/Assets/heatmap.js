@@ -25,14 +25,26 @@ function legend(mode, max) {
     h('span', { text: mode === PERCENT ? '0 %' : '1' }), bar, h('span', { text: mode === PERCENT ? '100 % of the true class' : `${count(max)} rows` }));
 }
 
+/** Classes drawn at most: past it, the classes with the most rows (true or predicted) are shown, and the panel says so. */
+const MAX_CLASSES = 60;
+
+/** Cells carry both numbers up to this many classes; past it only the leading one (the other is in the tooltip). */
+const ROOMY_CLASSES = 12;
+
 /** The heatmap panel's body: toggle, legend and the matrix table. */
 export function confusionHeatmap(matrix, classes, mode, onMode) {
   const n = matrix.length;
   const rowTotals = matrix.map(r => r.reduce((a, b) => a + b, 0));
-  const colTotals = classes.slice(0, n).map((_, j) => matrix.reduce((a, r) => a + (r[j] ?? 0), 0));
+  const colTotals = [...Array(n).keys()].map(j => matrix.reduce((a, r) => a + (r[j] ?? 0), 0));
   const total = rowTotals.reduce((a, b) => a + b, 0);
-  const max = Math.max(1, ...matrix.flat());
+  let shown = [...Array(n).keys()];
+  if (n > MAX_CLASSES) {
+    const weight = i => rowTotals[i] + colTotals[i];
+    shown = shown.sort((a, b) => weight(b) - weight(a) || a - b).slice(0, MAX_CLASSES).sort((a, b) => a - b);
+  }
+  const max = Math.max(1, ...shown.flatMap(i => shown.map(j => matrix[i][j] ?? 0)));
   const name = i => classes[i] ?? `#${i}`;
+  const compact = shown.length > ROOMY_CLASSES;
 
   const cell = (i, j) => {
     const c = matrix[i][j] ?? 0;
@@ -50,30 +62,34 @@ export function confusionHeatmap(matrix, classes, mode, onMode) {
     }
     const countText = h('span', { class: 'cell-count', text: count(c) });
     const shareText = h('span', { class: 'cell-share', text: share == null ? DASH : pct(share, share > 0 && share < 0.1 ? 1 : 0) });
-    td.append(...(mode === PERCENT ? [shareText, countText] : [countText, shareText]));
+    const both = mode === PERCENT ? [shareText, countText] : [countText, shareText];
+    td.append(...(compact ? both.slice(0, 1) : both));
     return td;
   };
 
-  const table = h('table', { class: `matrix matrix-${mode}`, dataset: { classes: String(n) } },
+  const table = h('table', { class: `matrix matrix-${mode}${compact ? ' matrix-compact' : ''}`, dataset: { classes: String(shown.length) } },
     h('caption', { class: 'visually-hidden', text: 'Confusion matrix: rows are the true class, columns the predicted class.' }),
     h('thead', null,
       h('tr', null,
         h('td', { class: 'corner', colspan: 2, rowspan: 2 }),
-        h('th', { class: 'axis-x', colspan: n, scope: 'colgroup', text: 'Predicted class →' }),
+        h('th', { class: 'axis-x', colspan: shown.length, scope: 'colgroup', text: 'Predicted class →' }),
         h('th', { class: 'total-head', rowspan: 2, scope: 'col', text: 'True total' })),
-      h('tr', null, classes.slice(0, n).map((c, j) => h('th', { scope: 'col', class: 'cls col-cls', title: c, dataset: { col: String(j) }, text: c })))),
-    h('tbody', null, matrix.map((r, i) => h('tr', null,
-      i === 0 ? h('th', { class: 'axis-y', rowspan: n, scope: 'rowgroup' }, h('span', { text: 'True class ↓' })) : null,
+      h('tr', null, shown.map(j => h('th', { scope: 'col', class: 'cls col-cls', title: name(j), dataset: { col: String(j) } }, h('span', { text: name(j) }))))),
+    h('tbody', null, shown.map((i, k) => h('tr', null,
+      k === 0 ? h('th', { class: 'axis-y', rowspan: shown.length, scope: 'rowgroup' }, h('span', { text: 'True class ↓' })) : null,
       h('th', { scope: 'row', class: 'cls row-cls', title: name(i), dataset: { row: String(i) }, text: name(i) }),
-      r.map((_, j) => cell(i, j)),
+      shown.map(j => cell(i, j)),
       h('td', { class: 'total', text: count(rowTotals[i]) })))),
     h('tfoot', null, h('tr', null,
       h('th', { colspan: 2, scope: 'row', class: 'total-head', text: 'Predicted total' }),
-      colTotals.map(c => h('td', { class: 'total', text: count(c) })),
+      shown.map(j => h('td', { class: 'total', text: count(colTotals[j]) })),
       h('td', { class: 'total grand', text: count(total) }))));
 
   return h('div', { class: 'heatmap' },
     h('div', { class: 'panel-tools' }, toggle(mode, onMode), legend(mode, max)),
+    shown.length < n ? h('p', { class: 'note', text: `${count(n)} classes: showing the ${shown.length} with the most rows, true or predicted; totals count every class.` }) : null,
     h('div', { class: 'matrix-wrap', tabindex: 0, 'aria-label': 'Confusion matrix (scrolls when wide)' }, table),
-    h('p', { class: 'muted note' }, 'Outlined: the diagonal (correct predictions). Hover a cell for its figures.'));
+    h('p', { class: 'muted note' }, compact
+      ? 'Outlined: the diagonal (correct predictions). Hover a cell for both numbers.'
+      : 'Outlined: the diagonal (correct predictions). Hover a cell for its figures.'));
 }

@@ -5,6 +5,9 @@ import { DASH, count, pct, ratio, interval, isNum } from './format.js';
 import { ALL, identity, keyOf, windowNames, accuracyInterval, alertsFor, alertName, alertCondition } from './model.js';
 import { sparkline } from './charts.js';
 
+/** Rows drawn at most (a server may hold thousands of models): the filter narrows the rest down. */
+const MAX_ROWS = 300;
+
 const COLUMNS = [
   { key: 'model', label: 'Model', sort: r => r.name },
   { key: 'count', label: 'Rows', num: true, title: 'observations counted (rows of feedback)', sort: r => r.d.count },
@@ -152,7 +155,7 @@ export function renderOverview(table, { doc, history, state, onOpen, onSort }) {
   rows.sort(compare(column, state.sort.dir));
   fill(table.tHead, header(state, onSort));
   fill(table.tBodies[0], rows.length
-    ? rows.map(r => row(r, onOpen))
+    ? rows.slice(0, MAX_ROWS).map(r => row(r, onOpen))
     : h('tr', null, h('td', { colspan: COLUMNS.length, class: 'muted no-match', text: 'No model matches the filter.' })));
-  return { shown: rows.length, total: doc?.deployments?.length ?? 0, computed: rows.some(r => accuracyInterval(r.d)?.computed) };
+  return { shown: Math.min(rows.length, MAX_ROWS), matching: rows.length, total: doc?.deployments?.length ?? 0, computed: rows.some(r => accuracyInterval(r.d)?.computed) };
 }
