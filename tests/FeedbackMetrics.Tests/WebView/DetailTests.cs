@@ -95,6 +95,33 @@ public sealed class DetailTests : BrowserTests
         page.AssertClean();
     }
 
+    [Test]
+    public async Task A_model_with_many_classes_gets_a_compact_heatmap_of_its_busiest_classes()
+    {
+        await using var server = await StartServerAsync();
+
+        // 70 classes: each of the first 60 has two right rows, the last 10 one each; a few mistakes among the first.
+        var truth = Enumerable.Range(0, 70).SelectMany(i => Enumerable.Repeat(i, i < 60 ? 2 : 1)).Concat([3, 4, 5]).ToArray();
+        var predicted = Enumerable.Range(0, 70).SelectMany(i => Enumerable.Repeat(i, i < 60 ? 2 : 1)).Concat([4, 5, 65]).ToArray();
+        await Feed.PostAsync(server, Feed.Wide, Events.Body(JsonSerializer.Serialize(predicted), JsonSerializer.Serialize(truth)));
+
+        await using var page = await Chromium.OpenAsync(server.BaseAddress);
+        await page.GotoAsync("/ui" + Fast);
+        await page.Page.Locator(Feed.Wide.RowSelector).ClickAsync();
+
+        await Expect(page.Page.Locator("table.matrix.matrix-compact")).ToBeVisibleAsync();
+        await Expect(page.Page.Locator(".heatmap")).ToContainTextAsync("70 classes: showing the 60 with the most rows");
+        var matrix = Deployment(await server.MetricsJsonTextAsync(), Feed.Wide).GetProperty("confusionMatrix").EnumerateArray()
+            .Select(r => r.EnumerateArray().Select(c => c.GetInt64()).ToArray()).ToArray();
+        Assert.That(matrix, Has.Length.EqualTo(70));
+        await Expect(page.Page.Locator("table.matrix th.col-cls")).ToHaveTextAsync(Enumerable.Range(0, 60).Select(i => $"CLASS_{i}").ToArray());
+        var shown = Enumerable.Range(0, 60).ToArray();
+        Assert.That(await CellsAsync(page, "data-count"), Is.EqualTo(shown.SelectMany(i => shown.Select(j => matrix[i][j].ToString(System.Globalization.CultureInfo.InvariantCulture)))));
+        await Expect(page.Page.Locator("table.matrix td.grand")).ToHaveTextAsync(Shown.Count(matrix.Sum(r => r.Sum())));
+        await page.ScreenshotAsync("ui-detail-many-classes");
+        page.AssertClean();
+    }
+
     /// <summary>A row-normalised share as a cell shows it: one decimal under 10 %, none above.</summary>
     internal static string Share(long cell, long row)
     {

@@ -8,11 +8,12 @@ namespace FeedbackMetrics.Tests.WebView;
 /// <summary>Feedback for three models as their servers send it: iris (string labels), a one-hot classifier and a binary model.</summary>
 internal static class Feed
 {
-    public static readonly string[] ServerArgs = ["--state", "memory", "--deployment_decoders", "*/iris=MultiClassNumeric,*/income=BinaryMetrics"];
+    public static readonly string[] ServerArgs = ["--state", "memory", "--deployment_decoders", "*/iris=MultiClassNumeric,*/income=BinaryMetrics,*/wide=MultiClassNumeric"];
 
     public static readonly ModelId Iris = new("seldon", "iris", "default", "iris-classifier");
     public static readonly ModelId OneHot = new("seldon", "multiclass-model", "default", "classifier");
     public static readonly ModelId Income = new("credit", "income", "canary", "income-xgb");
+    public static readonly ModelId Wide = new("lab", "wide", "default", "many-classes");
 
     public static readonly string[] IrisClasses = ["setosa", "versicolor", "virginica"];
 
