@@ -218,9 +218,13 @@ function render() {
 
 function curlLine() {
   const target = new URL('./', location.href).href;
-  return `curl -si -X POST ${target} -H 'Content-Type: application/json' \\\n`
-    + "  -H 'ce-specversion: 1.0' -H 'ce-type: io.seldon.serving.feedback' -H 'ce-source: test' -H 'ce-id: 1' \\\n"
-    + `  -d '{"response": {"data": {"ndarray": [[0.0007,0.0037,0.9956]]}}, "truth": {"data": {"ndarray": [[0,0,1]]}}}'`;
+  return [
+    `curl -si -X POST ${target} \\`,
+    "  -H 'Content-Type: application/json' -H 'ce-specversion: 1.0' \\",
+    "  -H 'ce-type: io.seldon.serving.feedback' -H 'ce-source: test' -H 'ce-id: 1' \\",
+    `  -d '{"response": {"data": {"ndarray": [[0.0007,0.0037,0.9956]]}},`,
+    `       "truth": {"data": {"ndarray": [[0,0,1]]}}}'`,
+  ].join('\n');
 }
 
 function start() {
