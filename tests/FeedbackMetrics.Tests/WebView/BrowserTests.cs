@@ -1,0 +1,34 @@
+using FeedbackMetrics.Tests.Support;
+using Microsoft.Playwright;
+
+namespace FeedbackMetrics.Tests.WebView;
+
+/// <summary>One headless Chromium per test class; each test opens its own pages (own storage) against its own server.</summary>
+[Category("Browser")]
+public abstract class BrowserTests
+{
+    /// <summary>Seconds between the page's refreshes in these tests (?refresh=1), so updates show within a test's patience.</summary>
+    protected const string Fast = "?refresh=1";
+
+    protected Browser Chromium { get; private set; } = null!;
+
+    [OneTimeSetUp]
+    public async Task LaunchBrowserAsync()
+    {
+        Assertions.SetDefaultExpectTimeout(15_000);
+        Chromium = await Browser.LaunchAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task CloseBrowserAsync()
+    {
+        if (Chromium is not null)
+        {
+            await Chromium.DisposeAsync();
+        }
+    }
+
+    protected static Task<RunningServer> StartServerAsync() => RunningServer.StartAsync(Feed.ServerArgs);
+
+    protected static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+}
