@@ -11,8 +11,8 @@ namespace FeedbackMetrics.Core.Windows;
 public sealed class CountWindow
 {
     private readonly int _size;
-    private readonly CellCounts _cells = new();
-    private readonly ProbabilitySums _sums = new();
+    private CellCounts _cells;
+    private ProbabilitySums? _sums;
     private Entry[] _ring = [];
     private long _base;
     private long _newest = long.MinValue;
@@ -59,7 +59,8 @@ public sealed class CountWindow
         Count++;
         if (row.Probability is { } scored)
         {
-            _sums.Add(scored);
+            // Allocated on the first scored row: keys without probability vectors do not pay for the bins.
+            (_sums ??= new ProbabilitySums()).Add(scored);
         }
 
         return true;
@@ -96,7 +97,7 @@ public sealed class CountWindow
     {
         var matrix = new long[classes * classes];
         _cells.AddTo(matrix, classes);
-        return new WindowCounts(classes, matrix, Count, _sums.Copy());
+        return new WindowCounts(classes, matrix, Count, _sums?.Copy() ?? new ProbabilitySums());
     }
 
     /// <summary>Moves the newest sequence forward, evicting the sequences that fall out of the window.</summary>
@@ -141,7 +142,7 @@ public sealed class CountWindow
         Count--;
         if (entry.Scored)
         {
-            _sums.Remove(entry.ToScoredRow(_sums.TopK));
+            _sums!.Remove(entry.ToScoredRow(_sums.TopK));
         }
 
         entry = default;
@@ -149,7 +150,7 @@ public sealed class CountWindow
 
     private void Resum()
     {
-        if (_sums.Count == 0)
+        if (_sums is not { Count: > 0 })
         {
             return;
         }

@@ -13,7 +13,8 @@ internal sealed class TimeBucket
 
     public long Count { get; set; }
 
-    public CellCounts Cells { get; } = new();
+    /// <summary>A field, not a property: <see cref="CellCounts"/> is a mutable struct and must be changed in place.</summary>
+    public CellCounts Cells;
 
     public ProbabilitySums? Probabilities { get; set; }
 

@@ -117,6 +117,42 @@ public sealed class WindowsBehaviourTests
     }
 
     [Test]
+    public void Windows_follow_a_key_whose_classes_keep_appearing()
+    {
+        // Positions grow from 0 to 59 over the stream: cell storage starts small, widens and changes form on the way.
+        var random = new Random(9);
+        var clock = new FakeTimeProvider(Start);
+        var set = new WindowSet(WindowSpec.ParseList("last_500,1h"), clock);
+        var stream = new List<(int Truth, int Predicted, DateTimeOffset At)>();
+        for (var i = 0; i < 6000; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(random.Next(0, 2)));
+            var seen = 1 + (i / 100);
+            var row = (random.Next(seen), random.Next(seen), clock.GetUtcNow());
+            set.Add(new WindowRow(row.Item1, row.Item2));
+            stream.Add(row);
+        }
+
+        var read = set.Read(60);
+        var lastRows = new long[60 * 60];
+        foreach (var (truth, predicted, _) in stream.TakeLast(500))
+        {
+            lastRows[(truth * 60) + predicted]++;
+        }
+
+        var lastHour = new long[60 * 60];
+        var minute = TimeSpan.FromMinutes(1).Ticks;
+        foreach (var (truth, predicted, at) in stream.Where(r => (clock.GetUtcNow().UtcTicks / minute) - (r.At.UtcTicks / minute) < 60))
+        {
+            lastHour[(truth * 60) + predicted]++;
+        }
+
+        Assert.That(read[0].Matrix, Is.EqualTo(lastRows));
+        Assert.That(read[1].Matrix, Is.EqualTo(lastHour));
+        Assert.That(() => set.Read(59), Throws.TypeOf<ArgumentOutOfRangeException>(), "a read must cover every class the windows hold");
+    }
+
+    [Test]
     public void Taking_back_a_row_that_is_not_in_a_window_changes_nothing()
     {
         var time = new TimeWindow(TimeSpan.FromHours(1), 60);
