@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace FeedbackMetrics.Core.Windows;
 
 /// <summary>
@@ -161,17 +163,39 @@ internal struct CellCounts
             return;
         }
 
+        if (capacity == keys.Length)
+        {
+            // Only zero cells to drop: rehash into the same arrays through pooled copies, so a window whose cells come
+            // and go does not allocate in steady state.
+            var oldKeys = ArrayPool<long>.Shared.Rent(keys.Length);
+            var oldCounts = ArrayPool<long>.Shared.Rent(keys.Length);
+            keys.CopyTo(oldKeys, 0);
+            counts.CopyTo(oldCounts, 0);
+            Array.Clear(keys);
+            Array.Clear(counts);
+            Rehash(oldKeys, oldCounts, keys.Length);
+            ArrayPool<long>.Shared.Return(oldKeys);
+            ArrayPool<long>.Shared.Return(oldCounts);
+            return;
+        }
+
         _keys = new long[capacity];
         _counts = new long[capacity];
         _shift = 64 - int.Log2(capacity);
+        Rehash(keys, counts, keys.Length);
+    }
+
+    /// <summary>Inserts the non-zero cells of old arrays into the (empty) current ones.</summary>
+    private void Rehash(long[] keys, long[] counts, int length)
+    {
         _used = 0;
-        for (var i = 0; i < keys.Length; i++)
+        for (var i = 0; i < length; i++)
         {
             if (keys[i] != 0 && counts[i] != 0)
             {
-                var slot = Find(_keys, _shift, keys[i]);
-                _keys[slot] = keys[i];
-                _counts[slot] = counts[i];
+                var slot = Find(_keys!, _shift, keys[i]);
+                _keys![slot] = keys[i];
+                _counts![slot] = counts[i];
                 _used++;
             }
         }

@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using FeedbackMetrics.Core.Statistics;
 
 namespace FeedbackMetrics.Tests.Core;
@@ -89,6 +92,29 @@ public sealed class StatisticsFigureSetTests
         Assert.That(figures.AccuracyInterval, Is.EqualTo(new Interval(0, 1)));
         Assert.That(figures.Probabilistic, Is.Null);
         Assert.That(figures.Shift, Is.Null);
+    }
+
+    [Test]
+    public void A_figure_set_serialises_to_the_field_names_of_the_JSON_contract()
+    {
+        // The server's JSON context: camelCase, nulls left out, enums as strings.
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+        options.Converters.Add(new JsonStringEnumConverter());
+        var sums = new ProbabilitySums();
+        sums.Add(ScoredRow.Of([0.7, 0.3], 0, 1));
+        var figures = FigureCalculator.Compute(["CLASS_0", "CLASS_1"], [1, 0, 0, 1], sums, [5, 1, 1, 5]);
+        var json = JsonNode.Parse(JsonSerializer.Serialize(figures, options))!.AsObject();
+
+        Assert.That(json.Select(p => p.Key), Is.EqualTo(new[] { "count", "accuracy", "accuracyInterval", "confusionMatrix", "perClass", "macro", "micro", "weighted", "probabilistic", "shift" }));
+        Assert.That(json["accuracyInterval"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "low", "high" }));
+        Assert.That(json["perClass"]![0]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "class", "precision", "recall", "f1", "support", "precisionInterval", "recallInterval" }));
+        Assert.That(json["macro"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "precision", "recall", "f1" }));
+        Assert.That(json["probabilistic"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "count", "logLoss", "brier", "ece", "topK", "calibration" }));
+        Assert.That(json["probabilistic"]!["topK"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "k", "accuracy" }));
+        Assert.That(json["probabilistic"]!["calibration"]![6]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "low", "high", "count", "confidence", "accuracy" }));
+        Assert.That(json["probabilistic"]!["calibration"]![0]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "low", "high", "count" }), "an empty bin has no mean");
+        Assert.That(json["shift"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "predictedPsi", "truthPsi", "estimatedTruthDistribution", "estimation" }));
+        Assert.That(json["shift"]!["estimation"]!.GetValue<string>(), Is.EqualTo("Bbse"));
     }
 
     private static void AssertInterval(Interval actual, long successes, long trials)

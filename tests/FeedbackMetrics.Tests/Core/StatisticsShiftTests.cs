@@ -50,6 +50,63 @@ public sealed class StatisticsShiftTests
         Assert.That(estimate.Distribution, Is.EqualTo(new[] { 0.5, 0.3, 0.2 }).Within(1e-12));
     }
 
+    [TestCase(20, 0)]
+    [TestCase(20, 5)]
+    [TestCase(60, 0)]
+    public void Shift_estimation_recovers_the_true_mix_of_a_random_model_exactly(int classes, int neverTrue)
+    {
+        // Every true class has 1000 cumulative rows spread over the predictions; a window whose true mix is n_t / Σn
+        // predicts class p with count Σ_t matrix[t, p]·n_t, which is exactly M·q. With neverTrue classes that have
+        // been predicted but never true, the system is over-determined yet still consistent.
+        var random = new Random(classes + neverTrue);
+        var matrix = new long[classes * classes];
+        var mix = new long[classes];
+        for (var t = 0; t < classes - neverTrue; t++)
+        {
+            var left = 1000L;
+            matrix[(t * classes) + t] = 600;
+            left -= 600;
+            while (left > 0)
+            {
+                var p = random.Next(classes);
+                var n = Math.Min(left, random.Next(1, 30));
+                matrix[(t * classes) + p] += n;
+                left -= n;
+            }
+
+            mix[t] = random.Next(0, 20);
+        }
+
+        mix[0] = Math.Max(mix[0], 1);
+        var window = new long[classes];
+        for (var t = 0; t < classes; t++)
+        {
+            for (var p = 0; p < classes; p++)
+            {
+                window[p] += matrix[(t * classes) + p] * mix[t];
+            }
+        }
+
+        var estimate = ShiftEstimator.Estimate(matrix, classes, window)!;
+        Assert.That(estimate.Method, Is.EqualTo(ShiftMethod.Bbse));
+        Assert.That(estimate.Distribution, Is.EqualTo(mix.Select(n => n / (double)mix.Sum())).Within(1e-9));
+    }
+
+    [Test]
+    public void Shift_estimation_is_skipped_past_its_class_limit()
+    {
+        var classes = ShiftEstimator.MaxClasses + 1;
+        var matrix = new long[classes * classes];
+        for (var c = 0; c < classes; c++)
+        {
+            matrix[(c * classes) + c] = 1;
+        }
+
+        var window = new long[classes];
+        window[3] = 1;
+        Assert.That(ShiftEstimator.Estimate(matrix, classes, window)!.Method, Is.EqualTo(ShiftMethod.ClassifyAndCount));
+    }
+
     [Test]
     public void Negative_solutions_are_clipped_to_zero_and_the_rest_renormalised()
     {

@@ -178,17 +178,19 @@ public sealed class WindowsBehaviourTests
         Assert.That(() => count.Add(new WindowRow(0, 1), 10), Throws.InvalidOperationException);
     }
 
-    [Test]
-    public void Windows_stop_allocating_once_their_buckets_and_ring_are_full()
+    [TestCase(3)]
+    [TestCase(100)]
+    public void Windows_stop_allocating_once_their_buckets_and_ring_are_full(int classes)
     {
-        // Memory per key is fixed: after a first full hour, another hour of traffic allocates nothing.
+        // Memory per key is fixed: after a first full hour, another hour of traffic allocates nothing. With 100
+        // classes the cells stay sparse and the last_100 window keeps dropping cells that fell to zero.
         var clock = new FakeTimeProvider(Start);
         var set = new WindowSet(WindowSpec.ParseList(WindowSpec.DefaultList), clock);
         var random = new Random(3);
-        var rows = Enumerable.Range(0, 64).Select(_ =>
+        var rows = Enumerable.Range(0, 256).Select(_ =>
         {
-            var (truth, p, predicted) = RandomRows.Next(random, 3);
-            return new WindowRow(truth, predicted, ScoredRow.Of(p, truth, 2));
+            var (truth, p, predicted) = RandomRows.Next(random, classes);
+            return new WindowRow(truth, predicted, ScoredRow.Of(p, truth, TopK.DefaultFor(classes)));
         }).ToArray();
 
         void OneHour()
