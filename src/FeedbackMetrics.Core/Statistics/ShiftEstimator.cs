@@ -12,7 +12,7 @@ public static class ShiftEstimator
 {
     /// <summary>
     /// Past this many classes the solve, O(K³) on every read of every window, is skipped and classify-and-count is
-    /// returned: at 100 classes it costs about 0.4 ms a window (bench: ShiftBenchmarks), at 200 it would cost about 3 ms.
+    /// returned: at 100 classes it costs about 0.3 ms a window (bench: ShiftBenchmarks), at 200 it would cost about 2.5 ms.
     /// </summary>
     public const int MaxClasses = 100;
 
