@@ -1,4 +1,11 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/FeedbackMetrics.Benchmarks -- --filter '*' --job short
+// dotnet run -c Release --project bench/FeedbackMetrics.Benchmarks -- memory   (memory per key of the default windows)
+if (args is ["memory"])
+{
+    FeedbackMetrics.Benchmarks.WindowMemory.Report();
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(FeedbackMetrics.Benchmarks.DecodeBenchmarks).Assembly).Run(args);

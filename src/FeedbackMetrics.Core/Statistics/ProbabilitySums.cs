@@ -1,0 +1,161 @@
+using System.Runtime.CompilerServices;
+
+namespace FeedbackMetrics.Core.Statistics;
+
+/// <summary>
+/// Running sums of <see cref="ScoredRow"/>s from which log loss, Brier score, top-k accuracy, the expected calibration
+/// error and the reliability table follow. Rows can be added and taken back (a window evicting, a relabel moving a
+/// row), and sums merged, so the cumulative figures, a count window and every time bucket use the same type. The
+/// bins live inline so a time bucket costs one object. Not thread-safe: its owner locks.
+/// </summary>
+public sealed class ProbabilitySums
+{
+    private BinArray<long> _binCount;
+    private BinArray<long> _binCorrect;
+    private BinArray<double> _binConfidence;
+
+    /// <summary>Rows summed.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>The k every summed row's top-k hit was scored with; 0 while empty.</summary>
+    public int TopK { get; private set; }
+
+    public double LogLossSum { get; private set; }
+
+    public double BrierSum { get; private set; }
+
+    public long TopKHits { get; private set; }
+
+    /// <summary>Rows whose top class was the truth.</summary>
+    public long Correct { get; private set; }
+
+    public long BinCount(int bin) => _binCount[bin];
+
+    public long BinCorrect(int bin) => _binCorrect[bin];
+
+    public double BinConfidence(int bin) => _binConfidence[bin];
+
+    public void Add(in ScoredRow row) => Apply(row, 1);
+
+    /// <summary>Takes back a row added before (the same <see cref="ScoredRow"/> value).</summary>
+    public void Remove(in ScoredRow row)
+    {
+        if (Count == 0)
+        {
+            throw new InvalidOperationException("No row to take back: the sums are empty.");
+        }
+
+        Apply(row, -1);
+    }
+
+    /// <summary>Adds every row of another sum (reading a time window adds up its buckets).</summary>
+    public void Add(ProbabilitySums other)
+    {
+        if (other.Count == 0)
+        {
+            return;
+        }
+
+        CheckTopK(other.TopK);
+        Count += other.Count;
+        LogLossSum += other.LogLossSum;
+        BrierSum += other.BrierSum;
+        TopKHits += other.TopKHits;
+        Correct += other.Correct;
+        for (var b = 0; b < CalibrationBins.Count; b++)
+        {
+            _binCount[b] += other._binCount[b];
+            _binCorrect[b] += other._binCorrect[b];
+            _binConfidence[b] += other._binConfidence[b];
+        }
+    }
+
+    public void Clear()
+    {
+        Count = 0;
+        TopK = 0;
+        LogLossSum = 0;
+        BrierSum = 0;
+        TopKHits = 0;
+        Correct = 0;
+        _binCount = default;
+        _binCorrect = default;
+        _binConfidence = default;
+    }
+
+    /// <summary>An independent copy.</summary>
+    public ProbabilitySums Copy()
+    {
+        var copy = new ProbabilitySums();
+        copy.Add(this);
+        return copy;
+    }
+
+    /// <summary>
+    /// The figures, or null when no row carried a probability distribution. Log loss, Brier and top-k accuracy are
+    /// means over the rows; ECE = Σ_bins (n_b / n) · |accuracy_b − confidence_b| = Σ_bins |correct_b − Σconfidence_b| / n.
+    /// </summary>
+    public ProbabilisticFigures? ToFigures()
+    {
+        if (Count == 0)
+        {
+            return null;
+        }
+
+        double n = Count;
+        var bins = new CalibrationBin[CalibrationBins.Count];
+        double ece = 0;
+        for (var b = 0; b < bins.Length; b++)
+        {
+            var count = _binCount[b];
+            ece += Math.Abs(_binCorrect[b] - _binConfidence[b]) / n;
+            bins[b] = new CalibrationBin(
+                CalibrationBins.Low(b),
+                CalibrationBins.High(b),
+                count,
+                count == 0 ? null : _binConfidence[b] / count,
+                count == 0 ? null : _binCorrect[b] / (double)count);
+        }
+
+        return new ProbabilisticFigures(Count, LogLossSum / n, BrierSum / n, ece, new TopKFigures(TopK, TopKHits / n), bins);
+    }
+
+    private void Apply(in ScoredRow row, int sign)
+    {
+        CheckTopK(row.TopK);
+        var bin = CalibrationBins.Of(row.Confidence);
+        var correct = row.Correct ? sign : 0;
+        Count += sign;
+        LogLossSum += sign * row.LogLoss;
+        BrierSum += sign * row.Brier;
+        TopKHits += row.TopKHit ? sign : 0;
+        Correct += correct;
+        _binCount[bin] += sign;
+        _binCorrect[bin] += correct;
+        _binConfidence[bin] += sign * row.Confidence;
+        if (Count == 0)
+        {
+            // Empty again: drop the rounding residue of the double sums and free the choice of k.
+            Clear();
+        }
+    }
+
+    private void CheckTopK(int k)
+    {
+        if (TopK == 0 || Count == 0)
+        {
+            TopK = k;
+        }
+        else if (TopK != k)
+        {
+            throw new InvalidOperationException($"These sums hold top-{TopK} hits; a row scored with k = {k} cannot join them. Score every row of a key with one k.");
+        }
+    }
+
+    /// <summary>One value per calibration bin, stored inline.</summary>
+    [InlineArray(CalibrationBins.Count)]
+    private struct BinArray<T>
+    {
+        private T _element;
+    }
+}

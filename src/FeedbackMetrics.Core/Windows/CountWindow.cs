@@ -1,0 +1,237 @@
+using FeedbackMetrics.Core.Statistics;
+
+namespace FeedbackMetrics.Core.Windows;
+
+/// <summary>
+/// The last N observations of a key, exactly: a ring indexed by the observations' sequence numbers holding each row's
+/// classes and probability terms, with running sums, so adding, evicting and taking back a row are O(1). The window is
+/// the sequences (newest − N, newest]; a row taken back (a relabel) leaves its sequence empty until it is added again.
+/// The ring grows by doubling up to N, so a key with few rows costs little. Not thread-safe: its owner locks.
+/// </summary>
+public sealed class CountWindow
+{
+    private readonly int _size;
+    private CellCounts _cells;
+    private ProbabilitySums? _sums;
+    private Entry[] _ring = [];
+    private long _base;
+    private long _newest = long.MinValue;
+    private long _advanced;
+
+    public CountWindow(int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        _size = size;
+    }
+
+    /// <summary>N: how many of the latest sequences the window covers.</summary>
+    public int Size => _size;
+
+    /// <summary>Rows in the window now.</summary>
+    public long Count { get; private set; }
+
+    /// <summary>Adds the row of sequence <paramref name="sequence"/>; false when it is older than the window.</summary>
+    public bool Add(in WindowRow row, long sequence)
+    {
+        if (_newest == long.MinValue)
+        {
+            _base = sequence;
+            _newest = sequence;
+        }
+        else if (sequence <= _newest - _size)
+        {
+            return false;
+        }
+        else if (sequence > _newest)
+        {
+            Advance(sequence);
+        }
+
+        var slot = EnsureSlot(sequence);
+        ref var entry = ref _ring[slot];
+        if (entry.Occupied)
+        {
+            throw new InvalidOperationException($"Sequence {sequence} is already in the window; take it back before adding it again.");
+        }
+
+        entry = Entry.Of(row);
+        _cells.Add(row.Truth, row.Predicted, 1);
+        Count++;
+        if (row.Probability is { } scored)
+        {
+            // Allocated on the first scored row: keys without probability vectors do not pay for the bins.
+            (_sums ??= new ProbabilitySums()).Add(scored);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Takes back the row of a sequence (the first half of a relabel); false when it has left the window or is not
+    /// in it. <paramref name="row"/> must be the row that was added: the window checks its classes.
+    /// </summary>
+    public bool Remove(in WindowRow row, long sequence)
+    {
+        if (_newest == long.MinValue || sequence > _newest || sequence <= _newest - _size || !TrySlot(sequence, out var slot))
+        {
+            return false;
+        }
+
+        ref var entry = ref _ring[slot];
+        if (!entry.Occupied)
+        {
+            return false;
+        }
+
+        if (entry.Truth != row.Truth || entry.Predicted != row.Predicted || entry.Scored != row.Probability.HasValue)
+        {
+            throw new ArgumentException($"Sequence {sequence} holds ({entry.Truth}, {entry.Predicted}), not the row ({row.Truth}, {row.Predicted}) being taken back.", nameof(row));
+        }
+
+        Evict(ref entry);
+        return true;
+    }
+
+    /// <summary>A copy of the window's counts over <paramref name="classes"/> classes.</summary>
+    public WindowCounts Read(int classes)
+    {
+        var matrix = new long[classes * classes];
+        _cells.AddTo(matrix, classes);
+        return new WindowCounts(classes, matrix, Count, _sums?.Copy() ?? new ProbabilitySums());
+    }
+
+    /// <summary>Moves the newest sequence forward, evicting the sequences that fall out of the window.</summary>
+    private void Advance(long sequence)
+    {
+        if (sequence - _newest >= _size)
+        {
+            for (var i = 0; i < _ring.Length; i++)
+            {
+                if (_ring[i].Occupied)
+                {
+                    Evict(ref _ring[i]);
+                }
+            }
+        }
+        else
+        {
+            for (var s = _newest - _size + 1; s <= sequence - _size; s++)
+            {
+                if (TrySlot(s, out var slot) && _ring[slot].Occupied)
+                {
+                    Evict(ref _ring[slot]);
+                }
+            }
+        }
+
+        _advanced += sequence - _newest;
+        _newest = sequence;
+
+        // Adding and subtracting doubles leaves rounding residue; summing the ring afresh once per N rows bounds it
+        // at O(1) amortised cost.
+        if (_advanced >= _size)
+        {
+            _advanced = 0;
+            Resum();
+        }
+    }
+
+    private void Evict(ref Entry entry)
+    {
+        _cells.Add(entry.Truth, entry.Predicted, -1);
+        Count--;
+        if (entry.Scored)
+        {
+            _sums!.Remove(entry.ToScoredRow(_sums.TopK));
+        }
+
+        entry = default;
+    }
+
+    private void Resum()
+    {
+        if (_sums is not { Count: > 0 })
+        {
+            return;
+        }
+
+        var k = _sums.TopK;
+        _sums.Clear();
+        foreach (ref readonly var entry in _ring.AsSpan())
+        {
+            if (entry.Occupied && entry.Scored)
+            {
+                _sums.Add(entry.ToScoredRow(k));
+            }
+        }
+    }
+
+    /// <summary>The slot of a sequence if the ring has one for it yet.</summary>
+    private bool TrySlot(long sequence, out int slot)
+    {
+        var offset = sequence - _base;
+        if (_ring.Length == _size)
+        {
+            slot = (int)(((offset % _size) + _size) % _size);
+            return true;
+        }
+
+        slot = (int)offset;
+        return offset >= 0 && offset < _ring.Length;
+    }
+
+    /// <summary>
+    /// The slot of a sequence in the window, growing the ring if needed. While the ring is shorter than N no sequence
+    /// has wrapped (offset from the first sequence below its length), so growing keeps every row where it is.
+    /// </summary>
+    private int EnsureSlot(long sequence)
+    {
+        if (TrySlot(sequence, out var slot))
+        {
+            return slot;
+        }
+
+        var offset = sequence - _base;
+        var length = offset < 0 ? _size : (int)Math.Min(_size, Math.Max(Math.Max(8, _ring.Length * 2L), offset + 1));
+        Array.Resize(ref _ring, length);
+        TrySlot(sequence, out slot);
+        return slot;
+    }
+
+    /// <summary>One row of the ring (40 bytes): classes, the probability terms, and flags.</summary>
+    private struct Entry
+    {
+        public int Truth;
+        public int Predicted;
+        public double LogLoss;
+        public double Brier;
+        public double Confidence;
+        public byte Flags;
+
+        private const byte IsOccupied = 1;
+        private const byte IsScored = 2;
+        private const byte IsCorrect = 4;
+        private const byte IsTopKHit = 8;
+
+        public readonly bool Occupied => (Flags & IsOccupied) != 0;
+
+        public readonly bool Scored => (Flags & IsScored) != 0;
+
+        public static Entry Of(in WindowRow row)
+        {
+            var entry = new Entry { Truth = row.Truth, Predicted = row.Predicted, Flags = IsOccupied };
+            if (row.Probability is { } p)
+            {
+                entry.LogLoss = p.LogLoss;
+                entry.Brier = p.Brier;
+                entry.Confidence = p.Confidence;
+                entry.Flags |= (byte)(IsScored | (p.Correct ? IsCorrect : 0) | (p.TopKHit ? IsTopKHit : 0));
+            }
+
+            return entry;
+        }
+
+        public readonly ScoredRow ToScoredRow(int k) =>
+            new(LogLoss, Brier, Confidence, (Flags & IsCorrect) != 0, (Flags & IsTopKHit) != 0, k);
+    }
+}

@@ -1,0 +1,122 @@
+using FeedbackMetrics.Core.Statistics;
+
+namespace FeedbackMetrics.Core.Windows;
+
+/// <summary>
+/// The observations counted in the last <see cref="Span"/>, kept in a ring of buckets each <see cref="Span"/> / B wide
+/// and aligned to the Unix epoch (a 1h window has a bucket per wall-clock minute). The window at time t holds the B
+/// buckets up to and including t's own, so a row stays in it for between (B − 1)/B and B/B of the span after it was
+/// counted. Memory is B buckets whatever the traffic; a bucket is allocated on its first row and reused when the ring
+/// comes round. Adding touches one bucket; reading adds the live buckets up. Times are arguments, so a caller's
+/// <see cref="TimeProvider"/> decides what "now" is. Not thread-safe: its owner locks.
+/// </summary>
+public sealed class TimeWindow
+{
+    private readonly TimeBucket?[] _buckets;
+    private readonly long _width;
+    private long _head = long.MinValue;
+
+    public TimeWindow(TimeSpan span, int buckets)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buckets, 1);
+        if (span <= TimeSpan.Zero || span.Ticks % buckets != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(span), span, $"The span must be positive and split into {buckets} buckets of whole ticks.");
+        }
+
+        Span = span;
+        _buckets = new TimeBucket?[buckets];
+        _width = span.Ticks / buckets;
+    }
+
+    public TimeSpan Span { get; }
+
+    public TimeSpan BucketWidth => TimeSpan.FromTicks(_width);
+
+    /// <summary>Adds a row counted at <paramref name="countedAt"/>; false when that is already outside the window.</summary>
+    public bool Add(in WindowRow row, DateTimeOffset countedAt)
+    {
+        var index = IndexOf(countedAt);
+        _head = Math.Max(_head, index);
+        if (index <= _head - _buckets.Length)
+        {
+            return false;
+        }
+
+        var slot = (int)(index % _buckets.Length);
+        var bucket = _buckets[slot] ??= new TimeBucket();
+        if (bucket.Index != index)
+        {
+            // The slot last held a slice that has left the window.
+            bucket.Reset(index);
+        }
+
+        bucket.Cells.Add(row.Truth, row.Predicted, 1);
+        bucket.Count++;
+        if (row.Probability is { } scored)
+        {
+            (bucket.Probabilities ??= new ProbabilitySums()).Add(scored);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Takes back a row added with the same <paramref name="countedAt"/> (the first half of a relabel): false when its
+    /// bucket has left the window or holds no such row.
+    /// </summary>
+    public bool Remove(in WindowRow row, DateTimeOffset countedAt)
+    {
+        var index = IndexOf(countedAt);
+        if (index > _head || index <= _head - _buckets.Length)
+        {
+            return false;
+        }
+
+        var bucket = _buckets[(int)(index % _buckets.Length)];
+        if (bucket is null || bucket.Index != index || bucket.Cells.Get(row.Truth, row.Predicted) <= 0)
+        {
+            return false;
+        }
+
+        if (row.Probability is { } scored)
+        {
+            if (bucket.Probabilities is not { Count: > 0 } sums)
+            {
+                return false;
+            }
+
+            sums.Remove(scored);
+        }
+
+        bucket.Cells.Add(row.Truth, row.Predicted, -1);
+        bucket.Count--;
+        return true;
+    }
+
+    /// <summary>A copy of what the window holds at <paramref name="now"/>, over <paramref name="classes"/> classes.</summary>
+    public WindowCounts Read(DateTimeOffset now, int classes)
+    {
+        // A clock behind the newest row reads at the newest row: what has been counted is not un-counted.
+        var current = Math.Max(IndexOf(now), _head);
+        var matrix = new long[classes * classes];
+        var sums = new ProbabilitySums();
+        long count = 0;
+        foreach (var bucket in _buckets)
+        {
+            if (bucket is not null && bucket.Index > current - _buckets.Length && bucket.Index <= current)
+            {
+                bucket.Cells.AddTo(matrix, classes);
+                count += bucket.Count;
+                if (bucket.Probabilities is { } p)
+                {
+                    sums.Add(p);
+                }
+            }
+        }
+
+        return new WindowCounts(classes, matrix, count, sums);
+    }
+
+    private long IndexOf(DateTimeOffset time) => time.UtcTicks / _width;
+}
