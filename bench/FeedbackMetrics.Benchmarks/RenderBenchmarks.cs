@@ -59,7 +59,7 @@ public class RenderBenchmarks
     public long Json()
     {
         _output.SetLength(0);
-        var summaries = _book.SnapshotAll().Select(s => MetricsCalculator.Summarize(s)).ToList();
+        var summaries = _book.SnapshotAll().Select(s => DeploymentFigures.Of(MetricsCalculator.Summarize(s), s)).ToList();
         JsonSerializer.Serialize(_output, new MetricsDocument(summaries), ServerJsonContext.Default.MetricsDocument);
         return _output.Length;
     }

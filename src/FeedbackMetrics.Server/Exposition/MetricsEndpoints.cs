@@ -29,7 +29,7 @@ public static class MetricsEndpoints
         {
             var summaries = book.SnapshotAll()
                 .Where(s => Matches(request, s))
-                .Select(s => display.Apply(MetricsCalculator.Summarize(s)))
+                .Select(s => DeploymentFigures.Of(display.Apply(MetricsCalculator.Summarize(s)), s))
                 .ToList();
             context.Response.ContentType = "application/json; charset=utf-8";
             var firing = string.IsNullOrEmpty(alertOptions.Value.RulesFile)

@@ -5,7 +5,7 @@ namespace FeedbackMetrics.Server.Json;
 
 /// <summary>The JSON view of <c>GET /v1/metrics</c>: one entry per key.</summary>
 /// <remarks><c>alerts</c> lists the alerts firing now (absent when no rules file is configured).</remarks>
-public sealed record MetricsDocument(IReadOnlyList<KeySummary> Deployments, IReadOnlyList<AlertBody>? Alerts = null);
+public sealed record MetricsDocument(IReadOnlyList<DeploymentFigures> Deployments, IReadOnlyList<AlertBody>? Alerts = null);
 
 /// <summary>The answer to a batch-mode request: one result per event, in order.</summary>
 public sealed record BatchResponse(IReadOnlyList<BatchItem> Results);

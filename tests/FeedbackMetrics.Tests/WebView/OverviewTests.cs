@@ -26,7 +26,10 @@ public sealed class OverviewTests : BrowserTests
             var accuracy = d.GetProperty("accuracy").GetDouble();
             var row = page.Page.Locator(model.RowSelector);
             await Expect(row.Locator("td.col-accuracy .big")).ToHaveTextAsync(Shown.Percent(accuracy));
-            await Expect(row.Locator("td.col-accuracy .sub")).ToHaveTextAsync(Shown.Wilson(count, accuracy) + "†");
+            // The server's own interval (no † mark, which flags one computed in the browser), equal to an independent Wilson.
+            var interval = d.GetProperty("accuracyInterval");
+            await Expect(row.Locator("td.col-accuracy .sub")).ToHaveTextAsync(Shown.Interval(interval.GetProperty("low").GetDouble(), interval.GetProperty("high").GetDouble()));
+            Assert.That(Shown.Interval(interval.GetProperty("low").GetDouble(), interval.GetProperty("high").GetDouble()), Is.EqualTo(Shown.Wilson(count, accuracy)));
             await Expect(row.Locator("td.col-count")).ToHaveTextAsync(Shown.Count(count));
             await Expect(row.Locator("td.col-f1")).ToHaveTextAsync(Shown.Ratio(d.GetProperty("macro").GetProperty("f1").GetDouble()));
             await Expect(row.Locator("td.col-model")).ToContainTextAsync(model.Deployment);
