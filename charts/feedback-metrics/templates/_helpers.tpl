@@ -44,6 +44,9 @@ args:
 {{- if .Values.readToken.existingSecret }}
 {{- $managed = concat $managed (list "protect_reads" "read_token_file") }}
 {{- end }}
+{{- if .Values.alerts.rules }}
+{{- $managed = append $managed "alert_rules" }}
+{{- end }}
 {{- range $name, $value := .Values.args }}
 {{- if and (ne (toString $value) "") (not (has $name $managed)) }}
   - --{{ $name }}
@@ -75,6 +78,10 @@ args:
   - --oidc_discovery_token_file
   - /var/run/secrets/kubernetes.io/serviceaccount/token
 {{- end }}
+{{- end }}
+{{- if .Values.alerts.rules }}
+  - --alert_rules
+  - /etc/feedback-metrics/alerts/rules.yaml
 {{- end }}
 {{- if .Values.readToken.existingSecret }}
   - --protect_reads
@@ -137,6 +144,11 @@ volumeMounts:
     mountPath: /etc/feedback-metrics/read
     readOnly: true
 {{- end }}
+{{- if .Values.alerts.rules }}
+  - name: alert-rules
+    mountPath: /etc/feedback-metrics/alerts
+    readOnly: true
+{{- end }}
 {{- end }}
 
 {{- define "feedback-metrics.extraVolumes" -}}
@@ -157,6 +169,11 @@ volumeMounts:
     items:
       - key: token
         path: token
+{{- end }}
+{{- if .Values.alerts.rules }}
+- name: alert-rules
+  configMap:
+    name: {{ include "feedback-metrics.fullname" . }}-alert-rules
 {{- end }}
 {{- end }}
 

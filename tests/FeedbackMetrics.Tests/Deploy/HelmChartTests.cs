@@ -53,6 +53,25 @@ public sealed class HelmChartTests
     }
 
     [Test]
+    public void Alert_rules_in_values_reach_the_server_as_a_mounted_file_it_accepts()
+    {
+        var values = Path.Combine(Path.GetTempPath(), $"fm-alert-values-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(values, "alerts:\n  rules:\n    - {name: accuracy-drop, metric: accuracy, below: 0.8, min_observations: 50, selector: {namespace: seldon}}\n");
+        Tools.RunOk(Tools.Helm, ["lint", "--strict", Chart, "-f", values]);
+        var manifests = Manifest.ParseAll(Tools.RunOk(Tools.Helm, ["template", "fm", Chart, "--namespace", "models", "-f", values]));
+        File.Delete(values);
+
+        var configMap = manifests.Single(m => m.Kind == "ConfigMap" && m.Name.EndsWith("-alert-rules", StringComparison.Ordinal)).As<V1ConfigMap>();
+        var (rules, errors) = FeedbackMetrics.Core.Alerts.AlertRuleFile.Parse(configMap.Data["rules.yaml"], []);
+        Assert.That(errors, Is.Empty, "the server's own parser accepts what the chart renders");
+        Assert.That((rules.Single().Name, rules.Single().Threshold, rules.Single().Selector.Namespace), Is.EqualTo(("accuracy-drop", 0.8, "seldon")));
+        var pod = manifests.Single(m => m.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Template.Spec;
+        var mount = pod.Containers.Single().VolumeMounts.Single(v => v.Name == "alert-rules");
+        Assert.That(pod.Volumes.Single(v => v.Name == "alert-rules").ConfigMap.Name, Is.EqualTo(configMap.Metadata.Name));
+        Assert.That(ManifestChecks.ArgValue([.. pod.Containers.Single().Args], "--alert_rules"), Is.EqualTo(mount.MountPath + "/rules.yaml"));
+    }
+
+    [Test]
     public void Schema_refuses_a_wrong_value_with_a_message()
     {
         var (code, output) = Binaries.Run(Tools.Helm, "template", "fm", Chart, "--set", "mode=swarm");
