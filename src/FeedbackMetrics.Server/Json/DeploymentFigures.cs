@@ -27,9 +27,20 @@ public sealed record DeploymentFigures(
     /// <summary>The summary's figures with the intervals of the same counts (<paramref name="summary"/> already shows class names).</summary>
     public static DeploymentFigures Of(KeySummary summary, KeySnapshot snapshot)
     {
-        var figures = FigureCalculator.Compute(summary.Classes, snapshot.Matrix);
+        // Straight from the totals the summary was made of: no second pass over the matrix.
+        var totals = snapshot.Totals;
+        var perClass = new ClassFigureSet[summary.PerClass.Length];
+        for (var c = 0; c < perClass.Length; c++)
+        {
+            var f = summary.PerClass[c];
+            perClass[c] = new ClassFigureSet(
+                f.Class, f.Precision, f.Recall, f.F1, f.Support,
+                Wilson.Interval(totals.Hits[c], totals.Predicted[c]),
+                Wilson.Interval(totals.Hits[c], totals.Support[c]));
+        }
+
         return new DeploymentFigures(
             summary.Namespace, summary.Deployment, summary.Predictor, summary.Model, summary.Classes, summary.Count, summary.Accuracy,
-            figures.AccuracyInterval, summary.ConfusionMatrix, figures.PerClass, summary.Macro, summary.Micro, summary.Weighted, summary.Reward);
+            Wilson.Interval(totals.Correct, summary.Count), summary.ConfusionMatrix, perClass, summary.Macro, summary.Micro, summary.Weighted, summary.Reward);
     }
 }
