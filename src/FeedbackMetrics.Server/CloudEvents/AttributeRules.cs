@@ -124,7 +124,11 @@ internal static class AttributeRules
             out time);
     }
 
-    /// <summary>Decodes a binary-mode header value (CloudEvents HTTP binding 3.1.3.2: percent-encoded UTF-8).</summary>
+    /// <summary>
+    /// Decodes a binary-mode header value (CloudEvents HTTP binding 3.1.3.2: percent-encoded UTF-8). A '%' that does not
+    /// start a valid escape is kept as it is: Go's SDK (the Seldon executor, the KServe agent) writes values unencoded,
+    /// so "100%" must not cost an event.
+    /// </summary>
     public static string DecodeHeaderValue(string header, string value)
     {
         if (!value.Contains('%', StringComparison.Ordinal))
@@ -136,19 +140,14 @@ internal static class AttributeRules
         for (var i = 0; i < value.Length; i++)
         {
             var c = value[i];
-            if (c != '%')
+            if (c == '%' && i + 2 < value.Length && byte.TryParse(value.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
             {
-                bytes.Add((byte)c);
+                bytes.Add(b);
+                i += 2;
                 continue;
             }
 
-            if (i + 2 >= value.Length || !byte.TryParse(value.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var b))
-            {
-                throw Bad($"Header {header} is not validly percent-encoded.");
-            }
-
-            bytes.Add(b);
-            i += 2;
+            bytes.Add((byte)c);
         }
 
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes);

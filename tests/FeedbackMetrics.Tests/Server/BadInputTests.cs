@@ -64,7 +64,7 @@ public sealed class BadInputTests
         new("invalid ce-time", 400, "time", () => WithHeader("ce-time", "yesterday")),
         new("invalid extension name", 400, "my_ext", () => WithHeader("ce-my_ext", "x")),
         new("unknown specversion", 400, "specversion", () => WithHeader("ce-specversion", "2.0")),
-        new("invalid percent-encoding", 400, "percent", () => WithHeader("ce-inferenceservicename", "%ZZ")),
+        new("percent-escapes that are not UTF-8", 400, "percent", () => WithHeader("ce-inferenceservicename", "a%FF%FEb")),
         new("label 10 KB long", 400, "at most 256", () => WithHeader("ce-inferenceservicename", new string('a', 10_000))),
         new("label with a control character", 400, "control", () => WithHeader("ce-modelid", "a%01b")),
         new("not a CloudEvent", 400, "Not a CloudEvent", () => Raw(Encoding.UTF8.GetBytes(Events.SeedBody), "application/json")),

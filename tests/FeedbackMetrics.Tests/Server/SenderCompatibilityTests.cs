@@ -113,6 +113,18 @@ public sealed class SenderCompatibilityTests
     }
 
     [Test]
+    public async Task A_percent_sign_that_starts_no_escape_is_kept_as_sent()
+    {
+        await using var server = await RunningServer.StartAsync(["--state", "memory"]);
+        using var response = await server.PostBinaryAsync(Events.SeedBody, "1", extensions: new Dictionary<string, string> { ["inferenceservicename"] = "canary-10%", ["modelid"] = "a%20b" });
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(200));
+        var deployment = (await server.MetricsJsonAsync())["deployments"]![0]!;
+        Assert.That(deployment["deployment"]!.GetValue<string>(), Is.EqualTo("canary-10%"), "Go's SDK sends values unencoded");
+        Assert.That(deployment["model"]!.GetValue<string>(), Is.EqualTo("a b"), "a valid escape is decoded, as the HTTP binding says");
+    }
+
+    [Test]
     public async Task Empty_extension_values_count_as_absent()
     {
         await using var server = await RunningServer.StartAsync(["--state", "memory"]);
