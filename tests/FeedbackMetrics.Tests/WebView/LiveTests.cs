@@ -70,4 +70,25 @@ public sealed class LiveTests : BrowserTests
         await Expect(page.Page.Locator("table.matrix td.grand")).ToHaveTextAsync(Shown.Count(after.GetProperty("count").GetInt64() + 2));
         page.AssertClean();
     }
+
+    [Test]
+    public async Task An_alert_the_server_fires_shows_on_the_overview_and_the_detail()
+    {
+        var rules = Path.Combine(Path.GetTempPath(), $"fm-ui-rules-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(rules, "rules:\n  - {name: iris-accuracy-drop, metric: accuracy, below: 0.99, min_observations: 1, selector: {deployment: iris}}\n");
+        await using var server = await RunningServer.StartAsync([.. Feed.ServerArgs, "--alert_rules", rules, "--alert_interval", "00:00:00.100"]);
+        await Feed.SeedAsync(server);
+        await using var page = await Chromium.OpenAsync(server.BaseAddress);
+
+        await page.GotoAsync("/ui" + Fast);
+
+        // The server's own alert JSON (not a stub): one firing alert on iris, none elsewhere.
+        await Expect(page.Page.Locator($"{Feed.Iris.RowSelector} td.col-alerts")).ToHaveTextAsync("▲ 1 firing");
+        await Expect(page.Page.Locator($"{Feed.OneHot.RowSelector} td.col-alerts")).ToHaveTextAsync("none");
+        await Expect(page.Page.Locator("#alerts-banner")).ToContainTextAsync("iris-accuracy-drop");
+        await page.Page.Locator(Feed.Iris.RowSelector).ClickAsync();
+        await Expect(page.Page.Locator(".alerts-inline")).ToContainTextAsync("iris-accuracy-drop");
+        page.AssertClean();
+        File.Delete(rules);
+    }
 }
