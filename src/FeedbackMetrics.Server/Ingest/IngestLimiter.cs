@@ -1,8 +1,8 @@
 using System.Threading.RateLimiting;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
+using FeedbackMetrics.Server.Problems;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -33,17 +33,12 @@ public static class IngestLimiter
             {
                 var http = context.HttpContext;
                 http.RequestServices.GetRequiredService<ServerCounters>().CountOverloaded();
-                http.Response.Headers.RetryAfter = "1";
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status503ServiceUnavailable,
-                        Title = "Overloaded",
-                        Detail = $"More than {limits.Value.MaxConcurrentRequests} requests are in progress and {limits.Value.MaxQueuedRequests} waiting; retry after 1 s.",
-                    },
-                });
+                await RetryLaterProblem.WriteAsync(
+                    http,
+                    StatusCodes.Status503ServiceUnavailable,
+                    "Overloaded",
+                    $"More than {limits.Value.MaxConcurrentRequests} requests are in progress and {limits.Value.MaxQueuedRequests} waiting; retry after 1 s.",
+                    1);
             };
         });
     }

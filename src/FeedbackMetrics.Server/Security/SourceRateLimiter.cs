@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using FeedbackMetrics.Server.Options;
+using FeedbackMetrics.Server.Problems;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -60,17 +60,11 @@ public static class SourceRateLimiter
         var kind = partition[..partition.IndexOf(':', StringComparison.Ordinal)];
         http.RequestServices.GetRequiredService<SecurityCounters>().CountRateLimited(kind);
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = http,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status429TooManyRequests,
-                Title = "Too many requests",
-                Detail = $"This source ({kind} {Refusal.Quote(partition[(kind.Length + 1)..])}) sent more than {rate} requests in a second (--max_events_per_source_per_second); retry after {seconds} s.",
-            },
-        });
+        await RetryLaterProblem.WriteAsync(
+            http,
+            StatusCodes.Status429TooManyRequests,
+            "Too many requests",
+            $"This source ({kind} {Refusal.Quote(partition[(kind.Length + 1)..])}) sent more than {rate} requests in a second (--max_events_per_source_per_second); retry after {seconds} s.",
+            seconds);
     }
 }
