@@ -4,6 +4,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Payloads;
+using FeedbackMetrics.Core.ReadModel;
 
 namespace FeedbackMetrics.Benchmarks;
 

@@ -4,6 +4,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Payloads;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Exposition;
@@ -17,7 +18,7 @@ namespace FeedbackMetrics.Benchmarks;
 public class RenderBenchmarks
 {
     private const int Keys = 1000;
-    private readonly MetricsBook _book = new(100_000, 1000);
+    private readonly MetricsBook _book = new(100_000, 1000, FeedbackMetrics.Core.Windows.WindowSpec.ParseList(FeedbackMetrics.Core.Windows.WindowSpec.DefaultList), TimeProvider.System);
     private readonly MemoryStream _output = new();
     private DomainExposition _exposition = null!;
     private DecodedFeedback _feedback = null!;
@@ -59,7 +60,7 @@ public class RenderBenchmarks
     public long Json()
     {
         _output.SetLength(0);
-        var summaries = _book.SnapshotAll().Select(s => DeploymentFigures.Of(MetricsCalculator.Summarize(s), s)).ToList();
+        var summaries = _book.ViewAll().Select(v => DeploymentFigures.Of(v, ClassDisplay.Stored)).ToList();
         JsonSerializer.Serialize(_output, new MetricsDocument(summaries), ServerJsonContext.Default.MetricsDocument);
         return _output.Length;
     }

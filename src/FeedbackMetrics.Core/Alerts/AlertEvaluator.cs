@@ -1,13 +1,13 @@
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 
 namespace FeedbackMetrics.Core.Alerts;
 
-/// <summary>A rule firing for one model, or resolved.</summary>
-public sealed record AlertTransition(AlertRule Rule, MetricKey Key, bool Firing, double Value, long Observations, DateTimeOffset At, DateTimeOffset Since);
+/// <summary>A rule firing for one model, or resolved, with the reading that decided it.</summary>
+public sealed record AlertTransition(AlertRule Rule, MetricKey Key, bool Firing, AlertReading Reading, DateTimeOffset At, DateTimeOffset Since);
 
-/// <summary>A rule currently firing for one model.</summary>
-public sealed record FiringAlert(AlertRule Rule, MetricKey Key, double Value, long Observations, DateTimeOffset Since);
+/// <summary>A rule currently firing for one model, with its latest reading.</summary>
+public sealed record FiringAlert(AlertRule Rule, MetricKey Key, AlertReading Reading, DateTimeOffset Since);
 
 /// <summary>
 /// Judges every rule against every model's figures and reports transitions: a rule fires once when its figure
@@ -21,45 +21,43 @@ public sealed class AlertEvaluator
     public IReadOnlyCollection<FiringAlert> Firing => _firing.Values;
 
     /// <summary>
-    /// Evaluates <paramref name="rules"/> against the figure sets; <paramref name="figures"/> gives a model's figure
-    /// set for a window (null when that model has none). Rules no longer present resolve.
+    /// Evaluates <paramref name="rules"/> against every model's figures (cumulative and per window). Rules no longer
+    /// present, and models gone, resolve.
     /// </summary>
-    public List<AlertTransition> Evaluate(IReadOnlyList<AlertRule> rules, IEnumerable<MetricKey> keys, Func<MetricKey, string, KeySummary?> figures, DateTimeOffset now)
+    public List<AlertTransition> Evaluate(IReadOnlyList<AlertRule> rules, IReadOnlyDictionary<MetricKey, KeyFigures> figures, DateTimeOffset now)
     {
         var transitions = new List<AlertTransition>();
         var seen = new HashSet<(string, MetricKey)>();
-        foreach (var key in keys)
+        foreach (var (key, keyFigures) in figures)
         {
             foreach (var rule in rules)
             {
-                if (!rule.AppliesTo(key) || figures(key, rule.Window) is not { } summary)
+                if (!rule.AppliesTo(key) || rule.Read(keyFigures) is not { } reading)
                 {
                     continue;
                 }
 
                 var id = (rule.Name, key);
                 seen.Add(id);
-                if (summary.Count < rule.MinObservations)
+                if (reading.Rows < rule.MinObservations)
                 {
                     continue;
                 }
 
-                var value = rule.ValueOf(summary);
-                var breached = rule.Breached(value);
                 var firing = _firing.TryGetValue(id, out var current);
-                if (breached && !firing)
+                if (reading.Breached && !firing)
                 {
-                    _firing[id] = new FiringAlert(rule, key, value, summary.Count, now);
-                    transitions.Add(new AlertTransition(rule, key, true, value, summary.Count, now, now));
+                    _firing[id] = new FiringAlert(rule, key, reading, now);
+                    transitions.Add(new AlertTransition(rule, key, true, reading, now, now));
                 }
-                else if (!breached && firing)
+                else if (!reading.Breached && firing)
                 {
                     _firing.Remove(id);
-                    transitions.Add(new AlertTransition(rule, key, false, value, summary.Count, now, current!.Since));
+                    transitions.Add(new AlertTransition(rule, key, false, reading, now, current!.Since));
                 }
-                else if (breached)
+                else if (reading.Breached)
                 {
-                    _firing[id] = current! with { Rule = rule, Value = value, Observations = summary.Count };
+                    _firing[id] = current! with { Rule = rule, Reading = reading };
                 }
             }
         }
@@ -68,7 +66,7 @@ public sealed class AlertEvaluator
         foreach (var (id, alert) in _firing.Where(f => !seen.Contains(f.Key)).ToList())
         {
             _firing.Remove(id);
-            transitions.Add(new AlertTransition(alert.Rule, alert.Key, false, alert.Value, alert.Observations, now, alert.Since));
+            transitions.Add(new AlertTransition(alert.Rule, alert.Key, false, alert.Reading, now, alert.Since));
         }
 
         return transitions;

@@ -1,45 +1,88 @@
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Statistics;
 
 namespace FeedbackMetrics.Core.Alerts;
 
-/// <summary>Which side of the threshold fires.</summary>
+/// <summary>
+/// What fires: the figure below or above a fixed threshold, or the window's 95 % interval wholly below or above the
+/// same figure over all rows (a drop, or a rise, that noise cannot explain).
+/// </summary>
 public enum AlertComparison
 {
     Below,
     Above,
+    IntervalBelowCumulative,
+    IntervalAboveCumulative,
 }
 
 /// <summary>
 /// One alert rule: a figure of a figure set (<see cref="Window"/>, <c>all</c> = cumulative), a comparison with a
-/// threshold, the observations the figure must rest on before the rule judges at all (no flapping on a handful of
-/// rows), and which models it applies to (<see cref="KeySelector"/>).
+/// threshold (or, for interval rules, with the cumulative figure), the observations the figure must rest on before the
+/// rule judges at all (no flapping on a handful of rows), and which models it applies to (<see cref="KeySelector"/>).
 /// </summary>
 public sealed record AlertRule(string Name, string Metric, string Window, AlertComparison Comparison, double Threshold, long MinObservations, KeySelector Selector)
 {
-    /// <summary>The figures a rule can watch, by the name rules use.</summary>
-    public static readonly IReadOnlyDictionary<string, Func<KeySummary, double>> Metrics = new Dictionary<string, Func<KeySummary, double>>
+    /// <summary>
+    /// The figures a rule can watch, by the name rules use: the value (null when the figure set has none, e.g. no row
+    /// carried a probability vector, or the cumulative figures have no shift) and the rows it rests on.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, Func<FigureSet, (double Value, long Rows)?>> Metrics = new Dictionary<string, Func<FigureSet, (double, long)?>>
     {
-        ["accuracy"] = s => s.Accuracy,
-        ["error_rate"] = s => s.Count == 0 ? 0 : 1 - s.Accuracy,
-        ["macro_precision"] = s => s.Macro.Precision,
-        ["macro_recall"] = s => s.Macro.Recall,
-        ["macro_f1"] = s => s.Macro.F1,
-        ["micro_precision"] = s => s.Micro.Precision,
-        ["micro_recall"] = s => s.Micro.Recall,
-        ["micro_f1"] = s => s.Micro.F1,
-        ["weighted_precision"] = s => s.Weighted.Precision,
-        ["weighted_recall"] = s => s.Weighted.Recall,
-        ["weighted_f1"] = s => s.Weighted.F1,
+        ["accuracy"] = f => (f.Accuracy, f.Count),
+        ["error_rate"] = f => (f.Count == 0 ? 0 : 1 - f.Accuracy, f.Count),
+        ["macro_precision"] = f => (f.Macro.Precision, f.Count),
+        ["macro_recall"] = f => (f.Macro.Recall, f.Count),
+        ["macro_f1"] = f => (f.Macro.F1, f.Count),
+        ["micro_precision"] = f => (f.Micro.Precision, f.Count),
+        ["micro_recall"] = f => (f.Micro.Recall, f.Count),
+        ["micro_f1"] = f => (f.Micro.F1, f.Count),
+        ["weighted_precision"] = f => (f.Weighted.Precision, f.Count),
+        ["weighted_recall"] = f => (f.Weighted.Recall, f.Count),
+        ["weighted_f1"] = f => (f.Weighted.F1, f.Count),
+        ["log_loss"] = f => f.Probabilistic is { } p ? (p.LogLoss, p.Count) : null,
+        ["brier"] = f => f.Probabilistic is { } p ? (p.Brier, p.Count) : null,
+        ["ece"] = f => f.Probabilistic is { } p ? (p.Ece, p.Count) : null,
+        ["top_k_accuracy"] = f => f.Probabilistic is { } p ? (p.TopK.Accuracy, p.Count) : null,
+        ["predicted_psi"] = f => f.Shift is { } s ? (s.PredictedPsi, f.Count) : null,
+        ["truth_psi"] = f => f.Shift is { } s ? (s.TruthPsi, f.Count) : null,
     };
 
-    public double ValueOf(KeySummary summary) => Metrics[Metric](summary);
+    /// <summary>The figures with a 95 % interval, which interval rules can watch.</summary>
+    public static readonly IReadOnlyDictionary<string, Func<FigureSet, Interval>> Intervals = new Dictionary<string, Func<FigureSet, Interval>>
+    {
+        ["accuracy"] = f => f.AccuracyInterval,
+    };
 
-    /// <summary>True when the value is on the firing side of the threshold.</summary>
-    public bool Breached(double value) => Comparison == AlertComparison.Below ? value < Threshold : value > Threshold;
+    public bool IsIntervalRule => Comparison is AlertComparison.IntervalBelowCumulative or AlertComparison.IntervalAboveCumulative;
+
+    /// <summary>The rule's reading of a key's figures, or null when it has nothing to judge (no such window, no such figure).</summary>
+    public AlertReading? Read(KeyFigures figures)
+    {
+        if (figures.Of(Window) is not { } set || Metrics[Metric](set) is not { } reading)
+        {
+            return null;
+        }
+
+        if (!IsIntervalRule)
+        {
+            return new AlertReading(reading.Value, reading.Rows, Threshold, null, Comparison == AlertComparison.Below ? reading.Value < Threshold : reading.Value > Threshold);
+        }
+
+        var interval = Intervals[Metric](set);
+        var cumulative = Metrics[Metric](figures.All)!.Value.Value;
+        var breached = Comparison == AlertComparison.IntervalBelowCumulative ? interval.High < cumulative : interval.Low > cumulative;
+        return new AlertReading(reading.Value, reading.Rows, cumulative, interval, breached);
+    }
 
     public bool AppliesTo(MetricKey key) => Selector.Matches(key);
 }
+
+/// <summary>
+/// What a rule read from one model: the figure, the rows it rests on, the threshold it was held against (for interval
+/// rules the cumulative figure), the window's 95 % interval when the figure has one, and whether that fires.
+/// </summary>
+public sealed record AlertReading(double Value, long Rows, double Threshold, Interval? Interval, bool Breached);
 
 /// <summary>Which models a rule applies to: each part an exact value, a glob with <c>*</c>, or absent for any.</summary>
 public sealed record KeySelector(string? Namespace, string? Deployment, string? Predictor, string? Model)

@@ -13,6 +13,10 @@ namespace FeedbackMetrics.Core.Alerts;
 ///     below: 0.8                # or above: …
 ///     min_observations: 50
 ///     selector: {namespace: seldon, deployment: "income-*"}
+///   - name: accuracy-drop-beyond-noise
+///     metric: accuracy          # a figure with an interval (AlertRule.Intervals)
+///     window: last_100          # one of --windows
+///     outside_interval: below   # fires when the window's 95 % interval lies wholly below the cumulative figure (or above)
 /// </code>
 /// Every problem is reported with the rule it is in; a file with any problem yields no rules (the caller keeps the last good ones).
 /// </summary>
@@ -96,10 +100,35 @@ public static class AlertRuleFile
 
             var below = Number(fields, "below", where, errors);
             var above = Number(fields, "above", where, errors);
-            if ((below is null) == (above is null))
+            var outside = Scalar(fields, "outside_interval");
+            if ((below is null ? 0 : 1) + (above is null ? 0 : 1) + (outside is null ? 0 : 1) != 1)
             {
-                errors.Add($"{where}: give exactly one of 'below' or 'above'");
+                errors.Add($"{where}: give exactly one of 'below', 'above' or 'outside_interval'");
                 continue;
+            }
+
+            var comparison = below is not null ? AlertComparison.Below : AlertComparison.Above;
+            if (outside is not null)
+            {
+                comparison = outside switch
+                {
+                    "below" => AlertComparison.IntervalBelowCumulative,
+                    _ => AlertComparison.IntervalAboveCumulative,
+                };
+                if (outside is not ("below" or "above"))
+                {
+                    errors.Add($"{where}: outside_interval is 'below' or 'above'; got '{outside}'");
+                }
+
+                if (!AlertRule.Intervals.ContainsKey(metric))
+                {
+                    errors.Add($"{where}: outside_interval needs a metric with an interval ({string.Join(", ", AlertRule.Intervals.Keys)}), not '{metric}'");
+                }
+
+                if (window == "all")
+                {
+                    errors.Add($"{where}: outside_interval compares a window with all rows; name one of the configured windows");
+                }
             }
 
             var min = Number(fields, "min_observations", where, errors) ?? 1;
@@ -127,12 +156,12 @@ public static class AlertRuleFile
                 }
             }
 
-            foreach (var unknown in fields.Keys.Except(["name", "metric", "window", "below", "above", "min_observations", "selector"]))
+            foreach (var unknown in fields.Keys.Except(["name", "metric", "window", "below", "above", "outside_interval", "min_observations", "selector"]))
             {
                 errors.Add($"{where}: unknown field '{unknown}'");
             }
 
-            rules.Add(new AlertRule(name, metric, window, below is null ? AlertComparison.Above : AlertComparison.Below, (below ?? above)!.Value, (long)min, selector));
+            rules.Add(new AlertRule(name, metric, window, comparison, below ?? above ?? 0, (long)min, selector));
         }
 
         return errors.Count > 0 ? ([], errors) : (rules, errors);

@@ -34,7 +34,7 @@ public sealed class ClassPlan
     /// <summary>Adds the feedback's classes; throws <see cref="InvalidFeedbackException"/> past the cap, changing nothing.</summary>
     public void Add(DecodedFeedback feedback, int maxClasses)
     {
-        KeyAggregate.CheckCapacityLocked(_set, feedback, maxClasses);
+        _set.CheckCapacity(feedback, maxClasses);
         _set.Register(feedback);
     }
 }

@@ -62,6 +62,18 @@ internal sealed class ClassSet
         return added;
     }
 
+    /// <summary>Throws <see cref="InvalidFeedbackException"/> when the feedback would bring the key past <paramref name="maxClasses"/> classes.</summary>
+    public void CheckCapacity(DecodedFeedback feedback, int maxClasses)
+    {
+        var added = CountNew(feedback.Rows, feedback.ClassWidth);
+        if (added > 0 && Count + added > maxClasses)
+        {
+            throw new InvalidFeedbackException(
+                RejectionKind.LimitExceeded,
+                $"This event would bring the model to {Count + added} classes; at most {maxClasses} are kept per model (--max_classes).");
+        }
+    }
+
     public void EnsureWidth(int width)
     {
         if (width > 0)

@@ -1,7 +1,7 @@
 namespace FeedbackMetrics.Core.State;
 
 /// <summary>
-/// The state seam. A store owns exactly-once counting and durability; the <see cref="Metrics.MetricsBook"/>
+/// The state seam. A store owns exactly-once counting and durability; the <see cref="ReadModel.MetricsBook"/>
 /// it updates is the read model, rebuilt from the store at start-up. Handlers only ever call this.
 /// </summary>
 public interface IFeedbackStore

@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 
 namespace FeedbackMetrics.Core.State;
 

@@ -35,6 +35,37 @@ public sealed class ProbabilitySums
 
     public double BinConfidence(int bin) => _binConfidence[bin];
 
+    /// <summary>Sums as stored (a durable store writes them with the counts and reads them back at start-up).</summary>
+    public static ProbabilitySums FromTotals(
+        long count, int topK, double logLossSum, double brierSum, long topKHits, long correct, ReadOnlySpan<long> binCount, ReadOnlySpan<long> binCorrect, ReadOnlySpan<double> binConfidence)
+    {
+        if (binCount.Length != CalibrationBins.Count || binCorrect.Length != CalibrationBins.Count || binConfidence.Length != CalibrationBins.Count)
+        {
+            throw new ArgumentException($"Expected {CalibrationBins.Count} values per bin array.");
+        }
+
+        var sums = new ProbabilitySums();
+        if (count <= 0)
+        {
+            return sums;
+        }
+
+        sums.Count = count;
+        sums.TopK = topK;
+        sums.LogLossSum = logLossSum;
+        sums.BrierSum = brierSum;
+        sums.TopKHits = topKHits;
+        sums.Correct = correct;
+        for (var b = 0; b < CalibrationBins.Count; b++)
+        {
+            sums._binCount[b] = binCount[b];
+            sums._binCorrect[b] = binCorrect[b];
+            sums._binConfidence[b] = binConfidence[b];
+        }
+
+        return sums;
+    }
+
     public void Add(in ScoredRow row) => Apply(row, 1);
 
     /// <summary>Takes back a row added before (the same <see cref="ScoredRow"/> value).</summary>

@@ -13,22 +13,47 @@ namespace FeedbackMetrics.Server.Alerts;
 /// <summary>Builds the alert CloudEvent of a transition and the sentence an operator reads (logs, Kubernetes Events).</summary>
 public sealed class AlertEvents(IOptions<AlertOptions> alerts, IOptions<ReplyOptions> reply)
 {
+    /// <summary>
+    /// The sentence an operator reads, e.g. "accuracy over last_100 is 0.72 (95 % interval 0.63–0.8) on 100 rows, below
+    /// 0.8 (rule accuracy-drop)".
+    /// </summary>
     public static string Describe(AlertTransition t)
     {
-        var value = t.Value.ToString("0.###", CultureInfo.InvariantCulture);
-        var threshold = t.Rule.Threshold.ToString("0.###", CultureInfo.InvariantCulture);
+        var r = t.Reading;
+        var value = Number(r.Value) + (r.Interval is { } i ? $" (95 % interval {Number(i.Low)}–{Number(i.High)})" : "");
         var window = t.Rule.Window == "all" ? "all rows" : t.Rule.Window;
+        var side = t.Rule.Comparison switch
+        {
+            AlertComparison.Below => $"below {Number(r.Threshold)}",
+            AlertComparison.Above => $"above {Number(r.Threshold)}",
+            AlertComparison.IntervalBelowCumulative => $"wholly below {Number(r.Threshold)} over all rows",
+            _ => $"wholly above {Number(r.Threshold)} over all rows",
+        };
         return t.Firing
-            ? $"{t.Rule.Metric} over {window} is {value} on {t.Observations} rows, {(t.Rule.Comparison == AlertComparison.Below ? "below" : "above")} {threshold} (rule {t.Rule.Name})"
-            : $"{t.Rule.Metric} over {window} is back to {value} on {t.Observations} rows (rule {t.Rule.Name})";
+            ? $"{t.Rule.Metric} over {window} is {value} on {r.Rows} rows, {side} (rule {t.Rule.Name})"
+            : $"{t.Rule.Metric} over {window} is back to {value} on {r.Rows} rows (rule {t.Rule.Name})";
+    }
+
+    /// <summary>The JSON of a transition (the alert CloudEvent's body, and an entry of the JSON view's alerts).</summary>
+    public static AlertBody Body(AlertTransition t)
+    {
+        var key = t.Key;
+        var comparison = t.Rule.Comparison switch
+        {
+            AlertComparison.Below => "below",
+            AlertComparison.Above => "above",
+            AlertComparison.IntervalBelowCumulative => "outside_interval_below",
+            _ => "outside_interval_above",
+        };
+        return new AlertBody(
+            t.Rule.Name, t.Firing ? "firing" : "resolved", t.Rule.Metric, t.Rule.Window, comparison, t.Reading.Threshold, t.Reading.Value, t.Reading.Interval,
+            t.Reading.Rows, key.Namespace, key.Deployment, key.Predictor, key.Model, t.Since, t.At, Describe(t));
     }
 
     public MetricEvent Create(AlertTransition t)
     {
         var key = t.Key;
-        var body = new AlertBody(
-            t.Rule.Name, t.Firing ? "firing" : "resolved", t.Rule.Metric, t.Rule.Window, t.Rule.Comparison == AlertComparison.Below ? "below" : "above",
-            t.Rule.Threshold, t.Value, t.Observations, key.Namespace, key.Deployment, key.Predictor, key.Model, t.Since, t.At, Describe(t));
+        var body = Body(t);
         var id = EventHash.Of(new CloudEventId(t.Rule.Name, $"{key}|{t.Since.ToUnixTimeMilliseconds()}|{t.Firing}", alerts.Value.EventType));
         return new MetricEvent(
             id.ToString("x32", CultureInfo.InvariantCulture),
@@ -43,4 +68,6 @@ public sealed class AlertEvents(IOptions<AlertOptions> alerts, IOptions<ReplyOpt
             ],
             JsonSerializer.SerializeToUtf8Bytes(body, ServerJsonContext.Default.AlertBody));
     }
+
+    private static string Number(double value) => value.ToString("0.###", CultureInfo.InvariantCulture);
 }

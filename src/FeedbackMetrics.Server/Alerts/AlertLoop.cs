@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.Alerts;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
@@ -55,12 +56,8 @@ public sealed class AlertLoop(
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         ReloadIfChanged();
-        var snapshots = book.SnapshotAll().ToDictionary(s => s.Key);
-        var transitions = _evaluator.Evaluate(
-            board.Rules,
-            snapshots.Keys,
-            (key, window) => window == "all" && snapshots.TryGetValue(key, out var s) ? MetricsCalculator.Summarize(s, withMatrix: false) : null,
-            time.GetUtcNow());
+        var figures = book.ViewAll().ToDictionary(v => v.Snapshot.Key, v => v.Figures());
+        var transitions = _evaluator.Evaluate(board.Rules, figures, time.GetUtcNow());
         board.Publish([.. _evaluator.Firing]);
         foreach (var transition in transitions)
         {
@@ -110,7 +107,7 @@ public sealed class AlertLoop(
         }
 
         _loaded = text;
-        var (rules, errors) = AlertRuleFile.Parse(text, []);
+        var (rules, errors) = AlertRuleFile.Parse(text, [.. book.Windows.Select(w => w.Name)]);
         if (errors.Count > 0)
         {
             Refuse(string.Join("; ", errors));

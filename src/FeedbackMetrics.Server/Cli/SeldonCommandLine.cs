@@ -26,6 +26,7 @@ internal static class SeldonCommandLine
         new("feedback_types", "Decoding:FeedbackTypes", "Comma-separated CloudEvent types counted as feedback; others are acknowledged and ignored.", "io.seldon.serving.feedback", IsList: true),
         new("class_names", "Exposition:ClassNames", "Comma-separated names for CLASS_0, CLASS_1, … shown in our series, the JSON view and the web view; Seldon's counters keep CLASS_i.", "", IsList: true),
         new("max_exported_classes", "Exposition:MaxExportedClasses", "Classes per model with their own Prometheus series (confusion cells and per-class figures); the rest are folded into class=\"other\". The JSON view keeps every class.", "50"),
+        new("windows", "Windows:List", "Comma-separated windows every model keeps besides its cumulative figures: last_N (its last N rows) or a span counted back from now (5m, 1h, 24h, 7d); each has the full figure set in the JSON view and a window label in Prometheus. Empty: none.", "last_100,1h"),
         new("reply_url", "Reply:Url", "Where metric CloudEvents are posted (e.g. the broker); none when empty.", ""),
         new("event_type", "Reply:EventType", "ce-type of the metric CloudEvents.", "io.seldon.serving.feedback.metrics"),
         new("event_source", "Reply:EventSource", "ce-source of the metric CloudEvents.", "io.seldon.serving.feedback"),

@@ -1,6 +1,8 @@
 using System.Globalization;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Server.Alerts;
 using FeedbackMetrics.Server.Diagnostics;
 
@@ -14,14 +16,11 @@ namespace FeedbackMetrics.Server.Exposition;
 public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses, AlertBoard alerts)
 {
     private const string P = MetricNames.Prefix;
+    private static readonly string[] Bounds = ["low", "high"];
 
     public async Task WriteAsync(Stream output, CancellationToken cancellationToken)
     {
-        var keys = book.SnapshotAll().Select(s =>
-        {
-            var summary = MetricsCalculator.Summarize(s, withMatrix: false);
-            return new Key(s, summary, KeyLabels(s), ExportedClasses.Of(s, display.Apply(summary), maxExportedClasses));
-        }).ToList();
+        var keys = book.ViewAll().Select(KeyOf).ToList();
         var writer = new ChunkedTextWriter(output);
         var ct = cancellationToken;
 
@@ -35,20 +34,23 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         Family(writer, P + "confusion_total", "counter", "Confusion-matrix cell: rows with this true class and this predicted class (classes past --max_exported_classes summed into \"other\").");
         foreach (var k in keys)
         {
-            var classes = k.Exported.Names;
+            var exported = k.All.Exported;
+            var classes = exported.Names;
             for (var t = 0; t < classes.Length; t++)
             {
                 for (var p = 0; p < classes.Length; p++)
                 {
-                    Sample(writer, P + "confusion_total", k.Labels, $",true_class=\"{Escape(classes[t])}\",predicted_class=\"{Escape(classes[p])}\"", k.Exported[t, p]);
+                    Sample(writer, P + "confusion_total", k.Labels, $",true_class=\"{Escape(classes[t])}\",predicted_class=\"{Escape(classes[p])}\"", exported[t, p]);
                 }
 
                 await writer.FlushIfLargeAsync(ct);
             }
         }
 
-        await WritePerKeyAsync(writer, ct, keys, "accuracy_ratio", "gauge", "Share of rows whose predicted class is the true class.", k => k.Summary.Accuracy);
         await WritePerKeyAsync(writer, ct, keys, "classes", "gauge", "Classes seen for the model (rows and columns of its confusion matrix).", k => k.Snapshot.Classes.Length);
+        await WritePerWindowAsync(writer, ct, keys, "rows", "Rows the figures of a window rest on (window=\"all\": every row counted; last_N: at most N; a span: rows counted in it).", (w, _) => w.Figures.Count);
+        await WritePerWindowAsync(writer, ct, keys, "accuracy_ratio", "Share of rows whose predicted class is the true class (window=\"all\": cumulative).", (w, _) => w.Figures.Accuracy);
+        await WritePerWindowAsync(writer, ct, keys, "accuracy_interval_ratio", "95 % Wilson interval of the accuracy (bound = low or high): a drop below the low bound of the cumulative figure is more than noise.", (w, bound) => bound == "low" ? w.Figures.AccuracyInterval.Low : w.Figures.AccuracyInterval.High, Bounds);
         await WriteAveragesAsync(writer, ct, keys, "precision", s => s.Precision, "Precision averaged over classes (average = macro, micro or weighted by support), scikit-learn definitions.");
         await WriteAveragesAsync(writer, ct, keys, "recall", s => s.Recall, "Recall averaged over classes (average = macro, micro or weighted by support), scikit-learn definitions.");
         await WriteAveragesAsync(writer, ct, keys, "f1", s => s.F1, "F1 score averaged over classes (average = macro, micro or weighted by support), scikit-learn definitions.");
@@ -56,6 +58,13 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         await WritePerClassAsync(writer, ct, keys, "class_recall_ratio", c => c.Recall, "Recall of one class: TP / (TP + FN), 0 when it never was the truth.");
         await WritePerClassAsync(writer, ct, keys, "class_f1_ratio", c => c.F1, "F1 score of one class: harmonic mean of its precision and recall.");
         await WritePerClassAsync(writer, ct, keys, "class_support", c => c.Support, "Rows whose true class is this class.");
+        await WriteProbabilisticAsync(writer, ct, keys, "scored_rows", "Rows whose response carried a probability distribution: what the log loss, Brier score, ECE and top-k accuracy rest on.", p => p.Count);
+        await WriteProbabilisticAsync(writer, ct, keys, "log_loss", "Mean log loss of the true class's probability (scikit-learn log_loss, clipped at the float64 epsilon).", p => p.LogLoss);
+        await WriteProbabilisticAsync(writer, ct, keys, "brier_score", "Mean squared distance between the probability vector and the one-hot truth (multiclass Brier score).", p => p.Brier);
+        await WriteProbabilisticAsync(writer, ct, keys, "expected_calibration_error", "Expected calibration error over 10 equal-width bins of the top probability.", p => p.Ece);
+        await WriteProbabilisticAsync(writer, ct, keys, "top_k_accuracy_ratio", "Share of rows whose true class is among the k highest probabilities (scikit-learn top_k_accuracy_score; k in the label).", p => p.TopK.Accuracy, p => $",k=\"{p.TopK.K}\"");
+        await WriteShiftAsync(writer, ct, keys, "predicted_class_psi", "Population stability index of the window's predicted classes against the cumulative ones (windows only).", s => s.PredictedPsi);
+        await WriteShiftAsync(writer, ct, keys, "true_class_psi", "Population stability index of the window's true classes against the cumulative ones (windows only).", s => s.TruthPsi);
 
         await WritePerKeyAsync(writer, ct, keys, "reward_total", "counter", "Sum of the rewards of Seldon Feedback messages (mean reward = reward_total / rewarded_events_total).", k => k.Snapshot.RewardTotal);
         await WritePerKeyAsync(writer, ct, keys, "rewarded_events_total", "counter", "Feedback events that carried a reward.", k => k.Snapshot.RewardEvents);
@@ -84,8 +93,9 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
     {
         var name = SeldonCounters.KeyOf(counter) + "_total";
         Family(writer, name, "counter", help);
-        foreach (var (snapshot, _, _, _) in keys)
+        foreach (var k in keys)
         {
+            var snapshot = k.Snapshot;
             var key = snapshot.Key;
             var common = $"deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"," +
                 $"seldon_deployment_name=\"{Escape(key.Deployment)}\",seldon_deployment_namespace=\"{Escape(key.Namespace)}\",method=\"{Escape(method)}\"";
@@ -135,15 +145,37 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         }
     }
 
+    private static async Task WritePerWindowAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, string family, string help, Func<WindowFigures, string?, double> value, string[]? bounds = null)
+    {
+        var name = P + family;
+        Family(writer, name, "gauge", help);
+        foreach (var k in keys)
+        {
+            foreach (var w in k.Windows)
+            {
+                foreach (var bound in bounds ?? [null!])
+                {
+                    Sample(writer, name, k.Labels, bound is null ? w.Label : $"{w.Label},bound=\"{bound}\"", value(w, bound));
+                }
+            }
+
+            await writer.FlushIfLargeAsync(ct);
+        }
+    }
+
     private static async Task WriteAveragesAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, string figure, Func<AveragedFigures, double> value, string help)
     {
         var name = $"{P}{figure}_ratio";
         Family(writer, name, "gauge", help);
         foreach (var k in keys)
         {
-            Sample(writer, name, k.Labels, ",average=\"macro\"", value(k.Summary.Macro));
-            Sample(writer, name, k.Labels, ",average=\"micro\"", value(k.Summary.Micro));
-            Sample(writer, name, k.Labels, ",average=\"weighted\"", value(k.Summary.Weighted));
+            foreach (var w in k.Windows)
+            {
+                Sample(writer, name, k.Labels, w.Label + ",average=\"macro\"", value(w.Figures.Macro));
+                Sample(writer, name, k.Labels, w.Label + ",average=\"micro\"", value(w.Figures.Micro));
+                Sample(writer, name, k.Labels, w.Label + ",average=\"weighted\"", value(w.Figures.Weighted));
+            }
+
             await writer.FlushIfLargeAsync(ct);
         }
     }
@@ -154,13 +186,76 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
         Family(writer, name, "gauge", help);
         foreach (var k in keys)
         {
-            foreach (var figures in k.Exported.PerClass)
+            foreach (var w in k.Windows)
             {
-                Sample(writer, name, k.Labels, $",class=\"{Escape(figures.Class)}\"", value(figures));
+                foreach (var figures in w.Exported.PerClass)
+                {
+                    Sample(writer, name, k.Labels, $"{w.Label},class=\"{Escape(figures.Class)}\"", value(figures));
+                }
             }
 
             await writer.FlushIfLargeAsync(ct);
         }
+    }
+
+    /// <summary>A probabilistic figure, for the windows (and cumulative figures) whose rows carried probability vectors.</summary>
+    private static async Task WriteProbabilisticAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, string family, string help, Func<ProbabilisticFigures, double> value, Func<ProbabilisticFigures, string>? more = null)
+    {
+        var name = P + family;
+        Family(writer, name, "gauge", help);
+        foreach (var k in keys)
+        {
+            foreach (var w in k.Windows)
+            {
+                if (w.Figures.Probabilistic is { } p)
+                {
+                    Sample(writer, name, k.Labels, w.Label + more?.Invoke(p), value(p));
+                }
+            }
+
+            await writer.FlushIfLargeAsync(ct);
+        }
+    }
+
+    private static async Task WriteShiftAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, string family, string help, Func<ShiftFigures, double> value)
+    {
+        var name = P + family;
+        Family(writer, name, "gauge", help);
+        foreach (var k in keys)
+        {
+            foreach (var w in k.Windows)
+            {
+                if (w.Figures.Shift is { } shift)
+                {
+                    Sample(writer, name, k.Labels, w.Label, value(shift));
+                }
+            }
+
+            await writer.FlushIfLargeAsync(ct);
+        }
+    }
+
+    /// <summary>A key's figures for one scrape: cumulative first (<c>window="all"</c>), then each window in <c>--windows</c> order.</summary>
+    private Key KeyOf(KeyView view)
+    {
+        var snapshot = view.Snapshot;
+        var figures = view.Figures();
+        var windows = new WindowFigures[1 + view.Specs.Count];
+        windows[0] = Window("all", snapshot, figures.All);
+        for (var i = 0; i < view.Specs.Count; i++)
+        {
+            var name = view.Specs[i].Name;
+            var counts = view.Windows[i];
+            windows[i + 1] = Window(name, new KeySnapshot(snapshot.Key, snapshot.Classes, counts.Matrix, counts.Count, snapshot.Version), figures.Windows[name]);
+        }
+
+        return new Key(snapshot, KeyLabels(snapshot), windows);
+    }
+
+    private WindowFigures Window(string name, KeySnapshot snapshot, FigureSet figures)
+    {
+        var summary = display.Apply(MetricsCalculator.Summarize(snapshot, withMatrix: false));
+        return new WindowFigures($",window=\"{Escape(name)}\"", ExportedClasses.Of(snapshot, summary, maxExportedClasses), figures);
     }
 
     private static string KeyLabels(KeySnapshot snapshot)
@@ -189,6 +284,12 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
     private static string Escape(string value) =>
         value.AsSpan().IndexOfAny('\\', '"', '\n') < 0 ? value : value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 
-    /// <summary>One key's snapshot, its figures and its label text, computed once per scrape.</summary>
-    private sealed record Key(KeySnapshot Snapshot, KeySummary Summary, string Labels, ExportedClasses Exported);
+    /// <summary>One key's snapshot, its label text and its figures per window, computed once per scrape.</summary>
+    private sealed record Key(KeySnapshot Snapshot, string Labels, WindowFigures[] Windows)
+    {
+        public WindowFigures All => Windows[0];
+    }
+
+    /// <summary>The figures of one window of a key: its <c>window</c> label text, exported classes and figure set.</summary>
+    private sealed record WindowFigures(string Label, ExportedClasses Exported, FigureSet Figures);
 }

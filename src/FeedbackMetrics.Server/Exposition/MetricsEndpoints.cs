@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Server.Alerts;
 using FeedbackMetrics.Server.Json;
 using FeedbackMetrics.Server.Options;
@@ -27,9 +28,9 @@ public static class MetricsEndpoints
             || (format.Length == 0 && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)));
         if (wantsJson)
         {
-            var summaries = book.SnapshotAll()
-                .Where(s => Matches(request, s))
-                .Select(s => DeploymentFigures.Of(display.Apply(MetricsCalculator.Summarize(s)), s))
+            var summaries = book.ViewAll()
+                .Where(v => Matches(request, v.Snapshot.Key))
+                .Select(v => DeploymentFigures.Of(v, display))
                 .ToList();
             context.Response.ContentType = "application/json; charset=utf-8";
             var firing = string.IsNullOrEmpty(alertOptions.Value.RulesFile)
@@ -49,14 +50,9 @@ public static class MetricsEndpoints
         await domain.WriteAsync(context.Response.Body, context.RequestAborted);
     }
 
+    private static AlertBody AlertView(Core.Alerts.FiringAlert a) => AlertEvents.Body(new Core.Alerts.AlertTransition(a.Rule, a.Key, true, a.Reading, a.Since, a.Since));
+
     /// <summary>Optional filters of the JSON view: namespace, deployment, predictor, model.</summary>
-    private static AlertBody AlertView(Core.Alerts.FiringAlert a) => new(
-        a.Rule.Name, "firing", a.Rule.Metric, a.Rule.Window, a.Rule.Comparison == Core.Alerts.AlertComparison.Below ? "below" : "above", a.Rule.Threshold,
-        a.Value, a.Observations, a.Key.Namespace, a.Key.Deployment, a.Key.Predictor, a.Key.Model, a.Since, a.Since,
-        AlertEvents.Describe(new Core.Alerts.AlertTransition(a.Rule, a.Key, true, a.Value, a.Observations, a.Since, a.Since)));
-
-    private static bool Matches(HttpRequest request, KeySnapshot snapshot) => Matches(request, snapshot.Key);
-
     private static bool Matches(HttpRequest request, Core.Identity.MetricKey key)
     {
         static bool Is(HttpRequest r, string name, string value) => r.Query[name] is { Count: > 0 } v ? v.ToString() == value : true;

@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Json;

@@ -1,6 +1,7 @@
 using System.Net;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Alerts;
 using FeedbackMetrics.Server.Cli;
@@ -126,6 +127,7 @@ public static class ServerApp
             .ValidateOnStart();
         services.AddOptions<ExpositionOptions>().BindConfiguration(ExpositionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<JoinOptions>().BindConfiguration(JoinOptions.Section);
+        services.AddOptions<WindowOptions>().BindConfiguration(WindowOptions.Section).ValidateDataAnnotations().ValidateOnStart();
     }
 
     private static void AddServices(IServiceCollection services, IConfiguration configuration)
@@ -148,7 +150,8 @@ public static class ServerApp
         services.AddSingleton(sp =>
         {
             var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
-            return new MetricsBook(limits.MaxKeys, limits.MaxClasses);
+            var windows = sp.GetRequiredService<IOptions<WindowOptions>>().Value.Specs;
+            return new MetricsBook(limits.MaxKeys, limits.MaxClasses, windows, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp =>
         {

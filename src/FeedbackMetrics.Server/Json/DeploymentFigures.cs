@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.Statistics;
 
 namespace FeedbackMetrics.Server.Json;
@@ -6,7 +7,8 @@ namespace FeedbackMetrics.Server.Json;
 /// <summary>
 /// One model in the JSON view: the contract's fields (identity, classes, count, accuracy, confusion matrix,
 /// per-class and averaged figures) with 95 % Wilson intervals for the accuracy and each class's precision and
-/// recall, so a reader can tell a drop from noise, and the reward when events carried one.
+/// recall, the probabilistic figures when responses carried probability vectors, the reward when events carried
+/// one, and a figure set per window (<c>--windows</c>), each with its label shift against the cumulative figures.
 /// </summary>
 public sealed record DeploymentFigures(
     string Namespace,
@@ -22,25 +24,24 @@ public sealed record DeploymentFigures(
     AveragedFigures Macro,
     AveragedFigures Micro,
     AveragedFigures Weighted,
-    RewardFigures? Reward)
+    ProbabilisticFigures? Probabilistic,
+    RewardFigures? Reward,
+    IReadOnlyDictionary<string, FigureSet> Windows)
 {
-    /// <summary>The summary's figures with the intervals of the same counts (<paramref name="summary"/> already shows class names).</summary>
-    public static DeploymentFigures Of(KeySummary summary, KeySnapshot snapshot)
+    /// <summary>The view's figures with the class names shown (<c>--class_names</c>).</summary>
+    public static DeploymentFigures Of(KeyView view, ClassDisplay display)
     {
-        // Straight from the totals the summary was made of: no second pass over the matrix.
-        var totals = snapshot.Totals;
-        var perClass = new ClassFigureSet[summary.PerClass.Length];
-        for (var c = 0; c < perClass.Length; c++)
-        {
-            var f = summary.PerClass[c];
-            perClass[c] = new ClassFigureSet(
-                f.Class, f.Precision, f.Recall, f.F1, f.Support,
-                Wilson.Interval(totals.Hits[c], totals.Predicted[c]),
-                Wilson.Interval(totals.Hits[c], totals.Support[c]));
-        }
-
+        var snapshot = view.Snapshot;
+        var figures = view.Figures();
+        var all = Shown(figures.All, display);
+        var key = snapshot.Key;
         return new DeploymentFigures(
-            summary.Namespace, summary.Deployment, summary.Predictor, summary.Model, summary.Classes, summary.Count, summary.Accuracy,
-            Wilson.Interval(totals.Correct, summary.Count), summary.ConfusionMatrix, perClass, summary.Macro, summary.Micro, summary.Weighted, summary.Reward);
+            key.Namespace, key.Deployment, key.Predictor, key.Model, [.. snapshot.Classes.Select(display.Of)], all.Count, all.Accuracy, all.AccuracyInterval,
+            all.ConfusionMatrix, all.PerClass, all.Macro, all.Micro, all.Weighted, all.Probabilistic,
+            snapshot.RewardEvents == 0 ? null : new RewardFigures(snapshot.RewardTotal, snapshot.RewardEvents, snapshot.RewardTotal / snapshot.RewardEvents),
+            figures.Windows.ToDictionary(w => w.Key, w => Shown(w.Value, display), StringComparer.Ordinal));
     }
+
+    private static FigureSet Shown(FigureSet figures, ClassDisplay display) =>
+        figures with { PerClass = [.. figures.PerClass.Select(c => c with { Class = display.Of(c.Class) })] };
 }

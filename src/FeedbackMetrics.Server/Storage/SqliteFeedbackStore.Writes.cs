@@ -1,7 +1,9 @@
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Server.Storage;
 
@@ -38,7 +40,7 @@ public sealed partial class SqliteFeedbackStore
             delivered.Add(seq);
         }
 
-        var undo = new List<(FeedbackEvent Event, bool KeyWasNew)>(counted.Count);
+        var undo = new List<(FeedbackEvent Event, List<CountedRow> Rows, bool KeyWasNew)>(counted.Count);
         var results = new Dictionary<FeedbackEvent, ApplyResult>(ReferenceEqualityComparer.Instance);
         var outbox = new List<OutboxEntry>();
         var newKeyIds = new Dictionary<MetricKey, long>();
@@ -48,8 +50,9 @@ public sealed partial class SqliteFeedbackStore
             foreach (var (_, item) in counted)
             {
                 var keyWasNew = !_book.Contains(item.Key);
-                var snapshot = _book.Apply(item.Key, item.Feedback);
-                undo.Add((item, keyWasNew));
+                var rows = new List<CountedRow>(item.Feedback.Rows.Length);
+                var snapshot = _book.Apply(item.Key, item.Feedback, rows);
+                undo.Add((item, rows, keyWasNew));
                 var reply = item.Reply(snapshot);
                 results[item] = new ApplyResult(ApplyOutcome.Applied, snapshot, reply);
                 if (_outbox.TryReserve())
@@ -61,6 +64,7 @@ public sealed partial class SqliteFeedbackStore
             using var transaction = _statements!.Connection.BeginTransaction(deferred: false);
             _statements.Transaction = transaction;
             WriteCounted(_statements, counted, plan, newKeyIds, expiresAt);
+            WriteWindowRows(_statements, undo, newKeyIds);
             foreach (var entry in outbox)
             {
                 _statements.InsertOutbox(entry.Seq, MetricEventBlob.Write(entry.Event));
@@ -78,7 +82,7 @@ public sealed partial class SqliteFeedbackStore
         {
             for (var i = undo.Count - 1; i >= 0; i--)
             {
-                _book.Unapply(undo[i].Event.Key, undo[i].Event.Feedback, undo[i].KeyWasNew);
+                _book.Unapply(undo[i].Event.Key, undo[i].Event.Feedback, undo[i].Rows, undo[i].KeyWasNew);
             }
 
             foreach (var _ in outbox)
@@ -220,6 +224,44 @@ public sealed partial class SqliteFeedbackStore
         }
     }
 
+    /// <summary>
+    /// Writes each counted row as windows keep it, when windows are configured, and the cumulative probability sums of
+    /// every key that counted a scored row; the aggregates already hold this group, and only the writer applies.
+    /// </summary>
+    private void WriteWindowRows(SqliteStatements statements, List<(FeedbackEvent Event, List<CountedRow> Rows, bool KeyWasNew)> applied, Dictionary<MetricKey, long> newKeyIds)
+    {
+        HashSet<MetricKey>? scoredKeys = null;
+        foreach (var (item, rows, _) in applied)
+        {
+            var keyId = KeyIdFor(item.Key, newKeyIds);
+            foreach (var row in rows)
+            {
+                if (_book.Windows.Count > 0)
+                {
+                    statements.InsertWindowRow(keyId, row);
+                }
+
+                if (row.Row.Probability.HasValue)
+                {
+                    (scoredKeys ??= []).Add(item.Key);
+                }
+            }
+
+            if (_book.Windows.Count > 0)
+            {
+                _windowKeys[keyId] = item.Key;
+            }
+        }
+
+        foreach (var key in scoredKeys ?? [])
+        {
+            if (_book.TryGet(key, out var aggregate))
+            {
+                statements.SetProbabilities(KeyIdFor(key, newKeyIds), aggregate.Probabilities());
+            }
+        }
+    }
+
     private long KeyIdFor(MetricKey key, Dictionary<MetricKey, long> newKeyIds)
     {
         if (_keyIds.TryGetValue(key, out var id) || newKeyIds.TryGetValue(key, out id))
@@ -258,6 +300,35 @@ public sealed partial class SqliteFeedbackStore
         }
 
         return ids.Count;
+    }
+
+    /// <summary>
+    /// Deletes the window rows of the keys counted since the last prune that no window can hold any more: older than the
+    /// longest time window and before the last rows of the longest count window (one indexed range per key).
+    /// </summary>
+    private void PruneWindowRowsIfDue()
+    {
+        var now = Now;
+        if (_windowKeys.Count == 0 || now - _lastWindowPrune < PruneInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
+        _lastWindowPrune = now;
+        var longestRows = _book.Windows.Where(w => w.Kind == WindowKind.Count).Select(w => (long)w.Rows).DefaultIfEmpty(0).Max();
+        var longestSpan = _book.Windows.Where(w => w.Kind == WindowKind.Time).Select(w => w.Span).DefaultIfEmpty(TimeSpan.Zero).Max();
+        var cutoff = longestSpan == TimeSpan.Zero ? long.MaxValue : now - (long)longestSpan.TotalMilliseconds;
+        using var transaction = _statements!.Connection.BeginTransaction(deferred: false);
+        _statements.Transaction = transaction;
+        foreach (var (keyId, key) in _windowKeys)
+        {
+            var keepFrom = longestRows == 0 || !_book.TryGet(key, out var aggregate) ? long.MaxValue : aggregate.NextWindowSequence - longestRows;
+            _statements.PruneWindowRows(keyId, keepFrom, cutoff);
+        }
+
+        transaction.Commit();
+        _statements.Transaction = null;
+        _windowKeys.Clear();
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
@@ -47,6 +48,10 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     private bool _reloadOnRecovery;
     private long _forgottenOnDisk;
     private long _lastForget;
+    private long _lastWindowPrune;
+
+    /// <summary>Keys that counted rows since the last prune of their window rows.</summary>
+    private readonly Dictionary<long, MetricKey> _windowKeys = [];
     private long _dedupeHorizon = NoHorizon;
     private Task _writer = Task.CompletedTask;
     private volatile string? _unavailable = "state not loaded";
@@ -189,6 +194,10 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     {
         var (keyIds, nextSeq, nextOutboxSeq) = SqliteStateLoader.Load(_connection!, _book, _dedupe, _outbox.Holds, _outbox.Restore);
         _keyIds = keyIds;
+        foreach (var (key, id) in keyIds)
+        {
+            _windowKeys[id] = key; // rows of a key idle since before the restart get pruned too
+        }
 
         // Never hand out a number again, even one whose row was deleted meanwhile.
         _nextSeq = Math.Max(_nextSeq, nextSeq);
@@ -263,6 +272,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
                 }
 
                 ForgetIfDue();
+                PruneWindowRowsIfDue();
                 Interlocked.Exchange(ref _dedupeHorizon, _dedupe.OldestExpiry ?? NoHorizon);
             }
             catch (SqliteException e)

@@ -36,6 +36,15 @@ internal static class SqliteSql
         ALTER TABLE keys ADD COLUMN reward_events INTEGER NOT NULL DEFAULT 0;
         CREATE TABLE outbox(seq INTEGER PRIMARY KEY, event BLOB NOT NULL);
         """,
+
+        // Windows survive a restart: the rows a window may still hold (positions in the key's class order, the
+        // probability terms of a scored row) in sequence order per key, and each key's cumulative probability sums.
+        // flags: bit 0 the top class was the truth, bit 1 a top-k hit, bits 2 and up the k it was scored with.
+        """
+        CREATE TABLE window_rows(key_id INTEGER NOT NULL, seq INTEGER NOT NULL, counted_at INTEGER NOT NULL, truth INTEGER NOT NULL, predicted INTEGER NOT NULL,
+                                 log_loss REAL, brier REAL, confidence REAL, flags INTEGER, PRIMARY KEY(key_id, seq)) WITHOUT ROWID;
+        ALTER TABLE keys ADD COLUMN probabilities BLOB;
+        """,
     ];
 
     /// <summary>WAL, and synchronous=FULL so a commit survives power loss.</summary>
@@ -57,13 +66,34 @@ internal static class SqliteSql
 
     public const string AddReward = "UPDATE keys SET reward_total = reward_total + $total, reward_events = reward_events + $events WHERE id = $key";
 
+    public const string InsertWindowRow =
+        "INSERT INTO window_rows(key_id, seq, counted_at, truth, predicted, log_loss, brier, confidence, flags) " +
+        "VALUES ($key, $seq, $at, $truth, $predicted, $logLoss, $brier, $confidence, $flags)";
+
+    public const string UpdateWindowRow =
+        "UPDATE window_rows SET truth = $truth, log_loss = $logLoss, brier = $brier, confidence = $confidence, flags = $flags WHERE key_id = $key AND seq = $seq";
+
+    public const string SetProbabilities = "UPDATE keys SET probabilities = $sums WHERE id = $key";
+
+    /// <summary>
+    /// Deletes a key's rows no window can hold any more: older than the longest time window and before the last rows of
+    /// the longest count window. Sequence order is time order within a key, so the first row young enough bounds the range.
+    /// </summary>
+    public const string PruneWindowRows =
+        "DELETE FROM window_rows WHERE key_id = $key AND seq < min($keepFrom, " +
+        "coalesce((SELECT seq FROM window_rows WHERE key_id = $key AND counted_at >= $cutoff ORDER BY seq LIMIT 1), $keepFrom))";
+
+    public const string SelectWindowKeys = "SELECT key_id, max(seq) FROM window_rows GROUP BY key_id";
+
+    public const string SelectWindowRows = "SELECT key_id, seq, counted_at, truth, predicted, log_loss, brier, confidence, flags FROM window_rows ORDER BY key_id, seq";
+
     public const string InsertOutbox = "INSERT INTO outbox(seq, event) VALUES ($seq, $event)";
 
     public const string DeleteOutbox = "DELETE FROM outbox WHERE seq = $seq";
 
-    public const string ResetKey = "DELETE FROM cells WHERE key_id = $key; DELETE FROM classes WHERE key_id = $key; DELETE FROM keys WHERE id = $key;";
+    public const string ResetKey = "DELETE FROM window_rows WHERE key_id = $key; DELETE FROM cells WHERE key_id = $key; DELETE FROM classes WHERE key_id = $key; DELETE FROM keys WHERE id = $key;";
 
-    public const string SelectKeys = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events FROM keys";
+    public const string SelectKeys = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events, probabilities FROM keys";
 
     public const string SelectClasses = "SELECT key_id, name FROM classes ORDER BY key_id, ordinal";
 

@@ -1,6 +1,8 @@
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Core.Statistics;
+using FeedbackMetrics.Core.Windows;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Server.Storage;
@@ -13,7 +15,7 @@ internal static class SqliteStateLoader
     {
         book.Clear();
         dedupe.Clear();
-        var keys = new Dictionary<long, (MetricKey Key, double RewardTotal, long RewardEvents)>();
+        var keys = new Dictionary<long, (MetricKey Key, double RewardTotal, long RewardEvents, ProbabilitySums? Probabilities)>();
         using (var command = connection.CreateCommand())
         {
             command.CommandText = SqliteSql.SelectKeys;
@@ -21,7 +23,8 @@ internal static class SqliteStateLoader
             while (reader.Read())
             {
                 var key = new MetricKey(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
-                keys[reader.GetInt64(0)] = (key, reader.GetDouble(5), reader.GetInt64(6));
+                var probabilities = reader.IsDBNull(7) ? null : ProbabilitySumsBlob.Read((byte[])reader.GetValue(7));
+                keys[reader.GetInt64(0)] = (key, reader.GetDouble(5), reader.GetInt64(6), probabilities);
             }
         }
 
@@ -47,12 +50,41 @@ internal static class SqliteStateLoader
             }
         }
 
-        foreach (var (id, (key, rewardTotal, rewardEvents)) in keys)
+        var rows = LoadWindowRows(connection, keys.Keys);
+        foreach (var (id, (key, rewardTotal, rewardEvents, probabilities)) in keys)
         {
-            book.GetOrCreate(key).Restore(classes[id], cells[id], rewardTotal, rewardEvents);
+            book.GetOrCreate(key).Restore(new KeyState(classes[id], cells[id], rewardTotal, rewardEvents, probabilities, rows[id]));
         }
 
         return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe), LoadOutbox(connection, outboxKnown, restoreOutbox));
+    }
+
+    /// <summary>The rows a window may still hold, per key in sequence order (see <see cref="SqliteSql.InsertWindowRow"/>).</summary>
+    private static Dictionary<long, List<CountedRow>> LoadWindowRows(SqliteConnection connection, IEnumerable<long> keyIds)
+    {
+        var rows = keyIds.ToDictionary(id => id, _ => new List<CountedRow>());
+        using var command = connection.CreateCommand();
+        command.CommandText = SqliteSql.SelectWindowRows;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (!rows.TryGetValue(reader.GetInt64(0), out var list))
+            {
+                continue;
+            }
+
+            ScoredRow? scored = null;
+            if (!reader.IsDBNull(8))
+            {
+                var flags = reader.GetInt32(8);
+                scored = new ScoredRow(reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), (flags & 1) != 0, (flags & 2) != 0, flags >> 2);
+            }
+
+            var stamp = new RowStamp(reader.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
+            list.Add(new CountedRow(stamp, new WindowRow(reader.GetInt32(3), reader.GetInt32(4), scored)));
+        }
+
+        return rows;
     }
 
     /// <summary>Hands every metric event still waiting to the sender (those it already holds excepted); returns the next outbox sequence number.</summary>

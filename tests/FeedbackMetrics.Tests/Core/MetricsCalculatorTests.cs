@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 
 namespace FeedbackMetrics.Tests.Core;
 

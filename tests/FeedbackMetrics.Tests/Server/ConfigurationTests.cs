@@ -24,6 +24,7 @@ public sealed class ConfigurationTests
             ["Security"] = new SecurityOptions(),
             ["Exposition"] = new ExpositionOptions(),
             ["Alerts"] = new AlertOptions(),
+            ["Windows"] = new WindowOptions(),
         };
         foreach (var option in SeldonCommandLine.Options)
         {

@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Storage;

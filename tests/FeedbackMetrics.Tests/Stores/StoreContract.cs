@@ -3,6 +3,7 @@ using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 
 namespace FeedbackMetrics.Tests.Stores;

@@ -1,32 +1,35 @@
 using System.Collections.Concurrent;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.Windows;
 
-namespace FeedbackMetrics.Core.Metrics;
+namespace FeedbackMetrics.Core.ReadModel;
 
 /// <summary>
 /// The read model: every key's running aggregate. Exposition, replies and the JSON view read it; stores
 /// apply to it once an event is durable, and rebuild it at start-up.
 /// </summary>
-public sealed class MetricsBook(int maxKeys, int maxClasses)
+public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<WindowSpec>? windows = null, TimeProvider? time = null)
 {
     private readonly ConcurrentDictionary<MetricKey, KeyAggregate> _keys = new();
+    private readonly Func<MetricKey, KeyAggregate> _create = key => new KeyAggregate(key, windows ?? [], time ?? TimeProvider.System);
 
     public int MaxKeys { get; } = maxKeys;
 
     public int MaxClasses { get; } = maxClasses;
 
+    /// <summary>The windows every key keeps (<c>--windows</c>).</summary>
+    public IReadOnlyList<WindowSpec> Windows { get; } = windows ?? [];
+
     public int KeyCount => _keys.Count;
 
-    public KeySnapshot Apply(MetricKey key, DecodedFeedback feedback)
-    {
-        var aggregate = _keys.GetOrAdd(key, static k => new KeyAggregate(k));
-        aggregate.Apply(feedback, MaxClasses);
-        return aggregate.Snapshot();
-    }
+    /// <summary>Counts the feedback under its key; <paramref name="counted"/> as in <see cref="KeyAggregate.Apply"/>.</summary>
+    public KeySnapshot Apply(MetricKey key, DecodedFeedback feedback, List<CountedRow>? counted = null) =>
+        _keys.GetOrAdd(key, _create).Apply(feedback, MaxClasses, counted);
 
     /// <summary>Takes back an <see cref="Apply"/> whose commit failed; a key the apply created is removed again.</summary>
-    public void Unapply(MetricKey key, DecodedFeedback feedback, bool keyWasNew)
+    public void Unapply(MetricKey key, DecodedFeedback feedback, IReadOnlyList<CountedRow> counted, bool keyWasNew)
     {
         if (keyWasNew)
         {
@@ -34,14 +37,14 @@ public sealed class MetricsBook(int maxKeys, int maxClasses)
         }
         else if (_keys.TryGetValue(key, out var aggregate))
         {
-            aggregate.Unapply(feedback);
+            aggregate.Unapply(feedback, counted);
         }
     }
 
     public bool Contains(MetricKey key) => _keys.ContainsKey(key);
 
     /// <summary>The aggregate of a key, created if new (used when restoring).</summary>
-    public KeyAggregate GetOrCreate(MetricKey key) => _keys.GetOrAdd(key, static k => new KeyAggregate(k));
+    public KeyAggregate GetOrCreate(MetricKey key) => _keys.GetOrAdd(key, _create);
 
     public bool TryGet(MetricKey key, out KeyAggregate aggregate) => _keys.TryGetValue(key, out aggregate!);
 
@@ -58,23 +61,20 @@ public sealed class MetricsBook(int maxKeys, int maxClasses)
             snapshots.Add(aggregate.Snapshot());
         }
 
-        snapshots.Sort(static (a, b) => CompareKeys(a.Key, b.Key));
+        snapshots.Sort(static (a, b) => MetricKey.Compare(a.Key, b.Key));
         return snapshots;
     }
 
-    private static int CompareKeys(MetricKey a, MetricKey b)
+    /// <summary>Views of every key (snapshot, windows, probability sums), ordered by key.</summary>
+    public List<KeyView> ViewAll()
     {
-        var c = string.CompareOrdinal(a.Namespace, b.Namespace);
-        if (c == 0)
+        var views = new List<KeyView>(_keys.Count);
+        foreach (var aggregate in _keys.Values)
         {
-            c = string.CompareOrdinal(a.Deployment, b.Deployment);
+            views.Add(aggregate.View());
         }
 
-        if (c == 0)
-        {
-            c = string.CompareOrdinal(a.Predictor, b.Predictor);
-        }
-
-        return c != 0 ? c : string.CompareOrdinal(a.Model, b.Model);
+        views.Sort(static (a, b) => MetricKey.Compare(a.Snapshot.Key, b.Snapshot.Key));
+        return views;
     }
 }

@@ -1,0 +1,249 @@
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.Statistics;
+using FeedbackMetrics.Core.Windows;
+
+namespace FeedbackMetrics.Core.ReadModel;
+
+/// <summary>
+/// The running figures of one key: its cumulative confusion matrix, the probability sums of rows whose response
+/// carried a distribution, the reward sums, and its windows (<c>--windows</c>). Thread-safe: every call takes the
+/// key's own lock; figures are computed from copies outside it.
+/// </summary>
+public sealed class KeyAggregate
+{
+    private readonly Lock _lock = new();
+    private readonly ClassSet _classes = new();
+    private readonly ConfusionMatrix _matrix = new();
+    private readonly ProbabilitySums _probabilities = new();
+    private readonly WindowSet _windows;
+    private long _count;
+    private long _version;
+    private double _rewardTotal;
+    private long _rewardEvents;
+    private int _topK;
+
+    public KeyAggregate(MetricKey key, IReadOnlyList<WindowSpec> windows, TimeProvider time)
+    {
+        Key = key;
+        _windows = new WindowSet(windows, time);
+    }
+
+    public MetricKey Key { get; }
+
+    /// <summary>The window sequence number the next counted row gets.</summary>
+    public long NextWindowSequence
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _windows.NextSequence;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Counts the feedback's rows. Each row gets a <see cref="RowStamp"/> in the key's windows; when
+    /// <paramref name="counted"/> is given, every row is added to it as windows keep it, for a durable store to
+    /// write and, should its commit fail, to give back to <see cref="Unapply"/>.
+    /// </summary>
+    public KeySnapshot Apply(DecodedFeedback feedback, int maxClasses, List<CountedRow>? counted = null)
+    {
+        lock (_lock)
+        {
+            _classes.CheckCapacity(feedback, maxClasses);
+            _classes.Register(feedback);
+            _matrix.Grow(_classes.Count);
+            var rows = feedback.Rows;
+            for (var i = 0; i < rows.Length; i++)
+            {
+                var truth = _classes.PositionOf(rows[i].Truth);
+                var predicted = _classes.PositionOf(rows[i].Predicted);
+                _matrix.Add(truth, predicted, 1);
+                var row = new WindowRow(truth, predicted, ScoreLocked(feedback.Scores, i, rows[i].Truth));
+                if (row.Probability is { } scored)
+                {
+                    _probabilities.Add(scored);
+                }
+
+                var stamp = _windows.Add(row);
+                counted?.Add(new CountedRow(stamp, row));
+            }
+
+            _count += rows.Length;
+            if (feedback.Reward is { } reward)
+            {
+                _rewardTotal += reward;
+                _rewardEvents++;
+            }
+
+            _version++;
+            return SnapshotLocked();
+        }
+    }
+
+    /// <summary>
+    /// Takes back an <see cref="Apply"/> whose commit failed, given the rows it counted; classes it brought in stay,
+    /// with no counts. A count window that evicted older rows to make room does not get them back: it holds fewer rows
+    /// until new ones come, never a row that is not on disk.
+    /// </summary>
+    public void Unapply(DecodedFeedback feedback, IReadOnlyList<CountedRow> counted)
+    {
+        lock (_lock)
+        {
+            foreach (var (stamp, row) in counted)
+            {
+                _matrix.Add(row.Truth, row.Predicted, -1);
+                if (row.Probability is { } scored)
+                {
+                    _probabilities.Remove(scored);
+                }
+
+                _windows.Remove(row, stamp);
+            }
+
+            _count -= counted.Count;
+            if (feedback.Reward is { } reward)
+            {
+                _rewardTotal -= reward;
+                _rewardEvents--;
+            }
+
+            _version++;
+        }
+    }
+
+    /// <summary>
+    /// Moves one counted row to a new truth (a second truth for the same request): in the cumulative matrix, the
+    /// probability sums (the row is scored again against the new truth from <paramref name="scores"/>) and every
+    /// window the row is still in, keeping its place. Returns the row as now counted.
+    /// </summary>
+    public CountedRow Relabel(CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow, int maxClasses)
+    {
+        lock (_lock)
+        {
+            _classes.CheckCapacity(new DecodedFeedback([new Observation(truth, truth)], 0), maxClasses);
+            var old = counted.Row;
+            var position = _classes.PositionOf(truth);
+            _matrix.Grow(_classes.Count);
+            var updated = new WindowRow(position, old.Predicted, ScoreLocked(scores, scoreRow, truth));
+            _matrix.Add(old.Truth, old.Predicted, -1);
+            _matrix.Add(updated.Truth, updated.Predicted, 1);
+            if (old.Probability is { } before)
+            {
+                _probabilities.Remove(before);
+            }
+
+            if (updated.Probability is { } after)
+            {
+                _probabilities.Add(after);
+            }
+
+            _windows.Relabel(counted.Stamp, old, updated);
+            _version++;
+            return counted with { Row = updated };
+        }
+    }
+
+    /// <summary>
+    /// Adds stored figures back (start-up restore): classes in their stored order, cells by class name, the reward
+    /// sums, the cumulative probability sums with the k they were scored with, and the rows still in a window.
+    /// </summary>
+    public void Restore(KeyState state)
+    {
+        lock (_lock)
+        {
+            _rewardTotal += state.RewardTotal;
+            _rewardEvents += state.RewardEvents;
+            foreach (var name in state.Classes)
+            {
+                _classes.PositionOf(ClassLabel.OfName(name));
+            }
+
+            foreach (var (truth, predicted, count) in state.Cells)
+            {
+                var t = _classes.PositionOf(ClassLabel.OfName(truth));
+                var p = _classes.PositionOf(ClassLabel.OfName(predicted));
+                _matrix.Grow(_classes.Count);
+                _matrix.Add(t, p, count);
+                _count += count;
+            }
+
+            if (state.Probabilities is { Count: > 0 } sums)
+            {
+                _probabilities.Add(sums);
+                _topK = sums.TopK;
+            }
+
+            foreach (var (stamp, row) in state.WindowRows)
+            {
+                _topK = row.Probability is { } scored && _topK == 0 ? scored.TopK : _topK;
+                _windows.Add(row, stamp);
+            }
+
+            _version++;
+        }
+    }
+
+    /// <summary>The class names in matrix order.</summary>
+    public string[] ClassNames()
+    {
+        lock (_lock)
+        {
+            return [.. _classes.Names];
+        }
+    }
+
+    /// <summary>A copy of the cumulative probability sums (a durable store writes them after a group).</summary>
+    public ProbabilitySums Probabilities()
+    {
+        lock (_lock)
+        {
+            return _probabilities.Copy();
+        }
+    }
+
+    public KeySnapshot Snapshot()
+    {
+        lock (_lock)
+        {
+            return SnapshotLocked();
+        }
+    }
+
+    /// <summary>The snapshot with copies of what its windows and probability sums hold now: what figure sets are made of.</summary>
+    public KeyView View()
+    {
+        lock (_lock)
+        {
+            var snapshot = SnapshotLocked();
+            return new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy());
+        }
+    }
+
+    private KeySnapshot SnapshotLocked() =>
+        new(Key, [.. _classes.Names], _matrix.ToArray(), _count, _version, _rewardTotal, _rewardEvents);
+
+    /// <summary>
+    /// Scores a row whose response carried a probability distribution. A key scores every row with one k: the default
+    /// for the width of the first vector it scored (<see cref="TopK.DefaultFor"/>).
+    /// </summary>
+    private ScoredRow? ScoreLocked(ScoreRows? scores, int row, ClassLabel truth)
+    {
+        if (scores is null)
+        {
+            return null;
+        }
+
+        var k = _topK == 0 ? TopK.DefaultFor(scores.Width) : _topK;
+        if (!ScoredRow.TryScore(scores, row, truth, k, out var scored))
+        {
+            return null;
+        }
+
+        _topK = k;
+        return scored;
+    }
+}

@@ -1,0 +1,15 @@
+using FeedbackMetrics.Core.Statistics;
+
+namespace FeedbackMetrics.Core.ReadModel;
+
+/// <summary>What a durable store gives back for one key at start-up (see <see cref="KeyAggregate.Restore"/>).</summary>
+public sealed record KeyState(
+    IReadOnlyList<string> Classes,
+    IReadOnlyList<(string Truth, string Predicted, long Count)> Cells,
+    double RewardTotal = 0,
+    long RewardEvents = 0,
+    ProbabilitySums? Probabilities = null,
+    IReadOnlyList<CountedRow>? Rows = null)
+{
+    public IReadOnlyList<CountedRow> WindowRows => Rows ?? [];
+}
