@@ -5,15 +5,19 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Payloads;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Benchmarks;
 
-/// <summary>Apply one decoded event to a key's running state, and the summary the reply carries.</summary>
+/// <summary>
+/// Apply one decoded event to a key's running state, with the server's default windows (last_100, 1h) and its
+/// probability vectors scored, and the summary the reply carries.
+/// </summary>
 [MemoryDiagnoser]
 public class ApplyBenchmarks
 {
     private static readonly MetricKey Key = new("ns", "deployment", "predictor", "model");
-    private readonly MetricsBook _book = new(10_000, 1000);
+    private readonly MetricsBook _book = new(10_000, 1000, WindowSpec.ParseList(WindowSpec.DefaultList), TimeProvider.System);
     private DecodedFeedback _feedback = null!;
 
     [Params(1, 100)]
