@@ -68,6 +68,38 @@ public sealed class AlertFlowTests
         Directory.Delete(dir, recursive: true);
     }
 
+    [Test]
+    public async Task A_window_whose_interval_falls_wholly_below_the_cumulative_accuracy_fires_and_says_both()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "fm-alerts", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var rules = Path.Combine(dir, "rules.yaml");
+        await File.WriteAllTextAsync(rules, "rules:\n  - {name: beyond-noise, metric: accuracy, window: last_20, outside_interval: below, min_observations: 20}\n");
+        await using var listener = await ReplyListener.StartAsync();
+        await using var server = await RunningServer.StartAsync(
+            ["--state", "memory", "--windows", "last_20", "--alert_rules", rules, "--alert_interval", "00:00:00.100", "--reply_url", listener.Url.ToString()]);
+
+        // 200 right rows, then 20 rows of which 10 are wrong: last_20 is at 0.5 (95 % interval 0.30–0.70), all rows at 210/220.
+        using (var r = await server.PostBinaryAsync(Events.OneHot(2, [.. Enumerable.Repeat((1, 1), 200)]), "history", extensions: Income))
+        {
+            Assert.That((int)r.StatusCode, Is.EqualTo(200));
+        }
+
+        using (var r = await server.PostBinaryAsync(Events.OneHot(2, [.. Enumerable.Range(0, 20).Select(i => (1, i % 2))]), "drop", extensions: Income))
+        {
+            Assert.That((int)r.StatusCode, Is.EqualTo(200));
+        }
+
+        var fired = await NextAlertAsync(listener);
+        Assert.That(fired["state"]!.GetValue<string>(), Is.EqualTo("firing"));
+        Assert.That(fired["comparison"]!.GetValue<string>(), Is.EqualTo("outside_interval_below"));
+        Assert.That(fired["value"]!.GetValue<double>(), Is.EqualTo(0.5));
+        Assert.That(fired["threshold"]!.GetValue<double>(), Is.EqualTo(210.0 / 220).Within(1e-12), "the cumulative accuracy");
+        Assert.That(fired["interval"]!["high"]!.GetValue<double>(), Is.LessThan(210.0 / 220));
+        Assert.That(fired["message"]!.GetValue<string>(), Does.Contain("accuracy over last_20 is 0.5 (95 % interval 0.299–0.701) on 20 rows, wholly below 0.955 over all rows"));
+        Directory.Delete(dir, recursive: true);
+    }
+
     private static async Task<JsonNode> NextAlertAsync(ReplyListener listener)
     {
         while (true)

@@ -51,6 +51,37 @@ public sealed class DetailTests : BrowserTests
     }
 
     [Test]
+    public async Task The_detail_shows_the_servers_windows_and_probabilistic_figures()
+    {
+        await using var server = await StartServerAsync();
+        await Feed.SeedAsync(server);
+        await using var page = await Chromium.OpenAsync(server.BaseAddress);
+        await page.GotoAsync("/ui" + Fast);
+
+        await page.Page.Locator(Feed.OneHot.RowSelector).ClickAsync();
+
+        // The one-hot model's responses are probability vectors: the server sends probabilistic figures, the page draws them.
+        var d = Deployment(await server.MetricsJsonTextAsync(), Feed.OneHot);
+        var p = d.GetProperty("probabilistic");
+        var panel = page.Page.Locator("section.panel-wide", new() { HasText = "Probabilities" });
+        await Expect(panel).ToContainTextAsync(Shown.Ratio(p.GetProperty("logLoss").GetDouble()));
+        await Expect(panel).ToContainTextAsync(Shown.Ratio(p.GetProperty("brier").GetDouble()));
+        await Expect(panel).ToContainTextAsync(Shown.Ratio(p.GetProperty("ece").GetDouble()));
+        await Expect(panel).ToContainTextAsync($"Top-{p.GetProperty("topK").GetProperty("k").GetInt32()} accuracy");
+
+        // All time, then one row per window of the server, each with that window's accuracy.
+        var windows = page.Page.Locator("table.windows tbody tr");
+        await Expect(windows).ToHaveCountAsync(1 + d.GetProperty("windows").EnumerateObject().Count());
+        foreach (var w in d.GetProperty("windows").EnumerateObject())
+        {
+            await Expect(page.Page.Locator("table.windows tbody")).ToContainTextAsync(w.Name);
+            await Expect(page.Page.Locator("table.windows tbody")).ToContainTextAsync(Shown.Percent(w.Value.GetProperty("accuracy").GetDouble()));
+        }
+
+        page.AssertClean();
+    }
+
+    [Test]
     public async Task Row_percentages_toggle_and_the_selection_survives_a_reload()
     {
         await using var server = await StartServerAsync();

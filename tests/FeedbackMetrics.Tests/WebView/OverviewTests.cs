@@ -34,6 +34,15 @@ public sealed class OverviewTests : BrowserTests
             await Expect(row.Locator("td.col-f1")).ToHaveTextAsync(Shown.Ratio(d.GetProperty("macro").GetProperty("f1").GetDouble()));
             await Expect(row.Locator("td.col-model")).ToContainTextAsync(model.Deployment);
             await Expect(row.Locator("td.col-model")).ToContainTextAsync(model.Namespace);
+            // The server's windows (--windows defaults to last_100,1h), each chip with that window's accuracy.
+            var windows = d.GetProperty("windows").EnumerateObject().ToList();
+            Assert.That(windows.Select(w => w.Name), Is.EqualTo(new[] { "last_100", "1h" }));
+            await Expect(row.Locator("td.col-windows .chip")).ToHaveCountAsync(windows.Count);
+            foreach (var w in windows)
+            {
+                await Expect(row.Locator("td.col-windows")).ToContainTextAsync($"{w.Name} {Shown.Percent(w.Value.GetProperty("accuracy").GetDouble())}");
+            }
+
             var shownAccuracy = await row.Locator("td.col-accuracy").GetAttributeAsync("data-value");
             Assert.That(double.Parse(shownAccuracy!, CultureInfo.InvariantCulture), Is.EqualTo(accuracy), $"{model.Deployment}: the accuracy the page holds");
         }
