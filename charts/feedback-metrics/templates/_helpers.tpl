@@ -44,7 +44,7 @@ args:
 {{- if .Values.readToken.existingSecret }}
 {{- $managed = concat $managed (list "protect_reads" "read_token_file") }}
 {{- end }}
-{{- if .Values.alerts.rules }}
+{{- if or .Values.alerts.rules .Values.alerts.classNames }}
 {{- $managed = append $managed "alert_rules" }}
 {{- end }}
 {{- range $name, $value := .Values.args }}
@@ -79,7 +79,7 @@ args:
   - /var/run/secrets/kubernetes.io/serviceaccount/token
 {{- end }}
 {{- end }}
-{{- if .Values.alerts.rules }}
+{{- if or .Values.alerts.rules .Values.alerts.classNames }}
   - --alert_rules
   - /etc/feedback-metrics/alerts/rules.yaml
 {{- end }}
@@ -144,7 +144,7 @@ volumeMounts:
     mountPath: /etc/feedback-metrics/read
     readOnly: true
 {{- end }}
-{{- if .Values.alerts.rules }}
+{{- if or .Values.alerts.rules .Values.alerts.classNames }}
   - name: alert-rules
     mountPath: /etc/feedback-metrics/alerts
     readOnly: true
@@ -170,7 +170,7 @@ volumeMounts:
       - key: token
         path: token
 {{- end }}
-{{- if .Values.alerts.rules }}
+{{- if or .Values.alerts.rules .Values.alerts.classNames }}
 - name: alert-rules
   configMap:
     name: {{ include "feedback-metrics.fullname" . }}-alert-rules

@@ -17,13 +17,23 @@ namespace FeedbackMetrics.Core.Alerts;
 ///     metric: accuracy          # a figure with an interval (AlertRule.Intervals)
 ///     window: last_100          # one of --windows
 ///     outside_interval: below   # fires when the window's 95 % interval lies wholly below the cumulative figure (or above)
+/// class_names:                # optional: names for CLASS_0, CLASS_1, … of one deployment (namespace * for any)
+///   seldon/iris: [setosa, versicolor, virginica]
 /// </code>
-/// Every problem is reported with the rule it is in; a file with any problem yields no rules (the caller keeps the last good ones).
+/// Every problem is reported with the rule it is in; a file with any problem yields no rules and no names (the caller
+/// keeps the last good ones).
 /// </summary>
 public static class AlertRuleFile
 {
-    public static (IReadOnlyList<AlertRule> Rules, IReadOnlyList<string> Errors) Parse(string yaml, IReadOnlyCollection<string> windows)
+    public static AlertRuleFileContent Parse(string yaml, IReadOnlyCollection<string> windows)
     {
+        var (rules, classNames, errors) = ParseAll(yaml, windows);
+        return errors.Count > 0 ? new([], new Dictionary<string, IReadOnlyList<string>>(), errors) : new(rules, classNames, errors);
+    }
+
+    private static (IReadOnlyList<AlertRule> Rules, IReadOnlyDictionary<string, IReadOnlyList<string>> ClassNames, IReadOnlyList<string> Errors) ParseAll(string yaml, IReadOnlyCollection<string> windows)
+    {
+        var none = new Dictionary<string, IReadOnlyList<string>>();
         var errors = new List<string>();
         var rules = new List<AlertRule>();
         YamlMappingNode root;
@@ -33,19 +43,35 @@ public static class AlertRuleFile
             stream.Load(new StringReader(yaml));
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode mapping)
             {
-                return ([], ["the file must be a YAML mapping with a 'rules' list"]);
+                return ([], none, ["the file must be a YAML mapping with a 'rules' list"]);
             }
 
             root = mapping;
         }
         catch (YamlDotNet.Core.YamlException e)
         {
-            return ([], [$"not valid YAML: {e.Message}"]);
+            return ([], none, [$"not valid YAML: {e.Message}"]);
         }
 
-        if (!root.Children.TryGetValue(new YamlScalarNode("rules"), out var list) || list is not YamlSequenceNode sequence)
+        var classNames = ClassNames(root, errors);
+        foreach (var unknown in root.Children.Keys.Select(k => (k as YamlScalarNode)?.Value ?? "?").Except(["rules", "class_names"]))
         {
-            return ([], ["the file has no 'rules' list"]);
+            errors.Add($"unknown top-level field '{unknown}' (the file has 'rules' and, optionally, 'class_names')");
+        }
+
+        if (!root.Children.TryGetValue(new YamlScalarNode("rules"), out var list))
+        {
+            if (!root.Children.ContainsKey(new YamlScalarNode("class_names")))
+            {
+                errors.Add("the file has no 'rules' list");
+            }
+
+            return ([], classNames, errors);
+        }
+
+        if (list is not YamlSequenceNode sequence)
+        {
+            return ([], none, ["'rules' must be a list"]);
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -164,7 +190,54 @@ public static class AlertRuleFile
             rules.Add(new AlertRule(name, metric, window, comparison, below ?? above ?? 0, (long)min, selector));
         }
 
-        return errors.Count > 0 ? ([], errors) : (rules, errors);
+        return (rules, classNames, errors);
+    }
+
+    /// <summary>The optional <c>class_names</c> mapping: <c>namespace/deployment</c> (namespace <c>*</c> for any) to a list of names.</summary>
+    private static Dictionary<string, IReadOnlyList<string>> ClassNames(YamlMappingNode root, List<string> errors)
+    {
+        var names = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (!root.Children.TryGetValue(new YamlScalarNode("class_names"), out var node))
+        {
+            return names;
+        }
+
+        if (node is not YamlMappingNode mapping)
+        {
+            errors.Add("class_names must map namespace/deployment to a list of names, e.g. seldon/iris: [setosa, versicolor, virginica]");
+            return names;
+        }
+
+        foreach (var (key, value) in mapping.Children)
+        {
+            var deployment = (key as YamlScalarNode)?.Value ?? "";
+            var parts = deployment.Split('/');
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0 || parts[1] == "*")
+            {
+                errors.Add($"class_names: '{deployment}' is not namespace/deployment (namespace * for any)");
+                continue;
+            }
+
+            if (value is not YamlSequenceNode list || list.Children.Any(c => c is not YamlScalarNode { Value.Length: > 0 }))
+            {
+                errors.Add($"class_names: {deployment} must be a list of non-empty names");
+                continue;
+            }
+
+            var shown = list.Children.Select(c => ((YamlScalarNode)c).Value!).ToArray();
+            if (shown.Distinct(StringComparer.Ordinal).Count() != shown.Length)
+            {
+                errors.Add($"class_names: {deployment} names a class twice");
+                continue;
+            }
+
+            if (!names.TryAdd(deployment, shown))
+            {
+                errors.Add($"class_names: {deployment} is given twice");
+            }
+        }
+
+        return names;
     }
 
     private static string? Scalar(Dictionary<string, YamlNode> fields, string name) =>
@@ -186,3 +259,6 @@ public static class AlertRuleFile
         return null;
     }
 }
+
+/// <summary>What a rules file gives: its rules, per-deployment class names, and every problem found (none when good).</summary>
+public sealed record AlertRuleFileContent(IReadOnlyList<AlertRule> Rules, IReadOnlyDictionary<string, IReadOnlyList<string>> ClassNames, IReadOnlyList<string> Errors);

@@ -1,34 +1,64 @@
 using System.Globalization;
+using FeedbackMetrics.Core.Identity;
 
 namespace FeedbackMetrics.Core.Metrics;
 
 /// <summary>
-/// Readable names for index classes (<c>--class_names</c>): <c>CLASS_i</c> is shown as the i-th name in our own
-/// series, the JSON view and the web view. Seldon's counters keep <c>CLASS_i</c>, as dashboards built for Seldon
-/// expect; string labels and indexes past the list keep their own names.
+/// Readable names for index classes: <c>CLASS_i</c> is shown as the i-th name in our own series, the JSON view and the
+/// web view. Names come from <c>--class_names</c> for every model and, per deployment, from the <c>class_names</c> of
+/// the rules file (replaced whenever that file is reloaded; a deployment named there uses its own list). Seldon's
+/// counters keep <c>CLASS_i</c>, as dashboards built for Seldon expect; string labels and indexes past the list keep
+/// their own names. Thread-safe: readers see one set of names or the next, never a mix.
 /// </summary>
 public sealed class ClassDisplay(IReadOnlyList<string> names)
 {
     public static readonly ClassDisplay Stored = new([]);
 
-    public string Of(string stored)
+    private volatile IReadOnlyDictionary<string, IReadOnlyList<string>> _perDeployment = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>
+    /// Replaces the per-deployment names, keyed <c>namespace/deployment</c> (namespace <c>*</c> for any), as the rules
+    /// file gives them.
+    /// </summary>
+    public void UsePerDeployment(IReadOnlyDictionary<string, IReadOnlyList<string>> perDeployment) => _perDeployment = perDeployment;
+
+    /// <summary>The names for a model: its deployment's (exact namespace first, then <c>*</c>), else <c>--class_names</c>.</summary>
+    public IReadOnlyList<string> NamesFor(MetricKey key)
     {
-        if (names.Count == 0 || !stored.StartsWith("CLASS_", StringComparison.Ordinal)
-            || !int.TryParse(stored.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index >= names.Count)
+        var perDeployment = _perDeployment;
+        if (perDeployment.Count > 0
+            && (perDeployment.TryGetValue($"{key.Namespace}/{key.Deployment}", out var own) || perDeployment.TryGetValue($"*/{key.Deployment}", out own)))
+        {
+            return own;
+        }
+
+        return names;
+    }
+
+    /// <summary>How a stored class name of a model is shown.</summary>
+    public string Of(MetricKey key, string stored) => Of(NamesFor(key), stored);
+
+    /// <summary>The summary with its class names shown.</summary>
+    public KeySummary Apply(KeySummary summary)
+    {
+        var shown = NamesFor(new MetricKey(summary.Namespace, summary.Deployment, summary.Predictor, summary.Model));
+        return shown.Count == 0
+            ? summary
+            : summary with
+            {
+                Classes = [.. summary.Classes.Select(c => Of(shown, c))],
+                PerClass = [.. summary.PerClass.Select(c => c with { Class = Of(shown, c.Class) })],
+            };
+    }
+
+    private static string Of(IReadOnlyList<string> shown, string stored)
+    {
+        if (shown.Count == 0 || !stored.StartsWith("CLASS_", StringComparison.Ordinal)
+            || !int.TryParse(stored.AsSpan(6), NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index >= shown.Count)
         {
             return stored;
         }
 
-        return names[index];
+        return shown[index];
     }
-
-    /// <summary>The summary with its class names shown.</summary>
-    public KeySummary Apply(KeySummary summary) =>
-        names.Count == 0
-            ? summary
-            : summary with
-            {
-                Classes = [.. summary.Classes.Select(Of)],
-                PerClass = [.. summary.PerClass.Select(c => c with { Class = Of(c.Class) })],
-            };
 }

@@ -21,6 +21,7 @@ public sealed class AlertLoop(
     IFeedbackStore store,
     AlertBoard board,
     AlertEvents events,
+    ClassDisplay display,
     KubernetesEventWriter kubernetes,
     TimeProvider time,
     ILogger<AlertLoop> logger) : BackgroundService
@@ -107,7 +108,7 @@ public sealed class AlertLoop(
         }
 
         _loaded = text;
-        var (rules, errors) = AlertRuleFile.Parse(text, [.. book.Windows.Select(w => w.Name)]);
+        var (rules, classNames, errors) = AlertRuleFile.Parse(text, [.. book.Windows.Select(w => w.Name)]);
         if (errors.Count > 0)
         {
             Refuse(string.Join("; ", errors));
@@ -115,6 +116,7 @@ public sealed class AlertLoop(
         }
 
         board.RulesLoaded(rules);
+        display.UsePerDeployment(classNames);
         Log.AlertRulesLoaded(logger, rules.Count, path);
     }
 

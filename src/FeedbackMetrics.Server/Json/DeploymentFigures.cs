@@ -1,3 +1,4 @@
+using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.Statistics;
@@ -33,15 +34,15 @@ public sealed record DeploymentFigures(
     {
         var snapshot = view.Snapshot;
         var figures = view.Figures();
-        var all = Shown(figures.All, display);
         var key = snapshot.Key;
+        var all = Shown(figures.All, display, key);
         return new DeploymentFigures(
-            key.Namespace, key.Deployment, key.Predictor, key.Model, [.. snapshot.Classes.Select(display.Of)], all.Count, all.Accuracy, all.AccuracyInterval,
+            key.Namespace, key.Deployment, key.Predictor, key.Model, [.. snapshot.Classes.Select(c => display.Of(key, c))], all.Count, all.Accuracy, all.AccuracyInterval,
             all.ConfusionMatrix, all.PerClass, all.Macro, all.Micro, all.Weighted, all.Probabilistic,
             snapshot.RewardEvents == 0 ? null : new RewardFigures(snapshot.RewardTotal, snapshot.RewardEvents, snapshot.RewardTotal / snapshot.RewardEvents),
-            figures.Windows.ToDictionary(w => w.Key, w => Shown(w.Value, display), StringComparer.Ordinal));
+            figures.Windows.ToDictionary(w => w.Key, w => Shown(w.Value, display, key), StringComparer.Ordinal));
     }
 
-    private static FigureSet Shown(FigureSet figures, ClassDisplay display) =>
-        figures with { PerClass = [.. figures.PerClass.Select(c => c with { Class = display.Of(c.Class) })] };
+    private static FigureSet Shown(FigureSet figures, ClassDisplay display, MetricKey key) =>
+        figures with { PerClass = [.. figures.PerClass.Select(c => c with { Class = display.Of(key, c.Class) })] };
 }

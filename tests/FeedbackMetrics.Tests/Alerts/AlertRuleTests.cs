@@ -25,7 +25,7 @@ public sealed class AlertRuleTests
     [Test]
     public void A_rules_file_is_read_with_defaults_and_selectors()
     {
-        var (rules, errors) = AlertRuleFile.Parse(
+        var (rules, _, errors) = AlertRuleFile.Parse(
             """
             rules:
               - name: accuracy-drop
@@ -59,8 +59,31 @@ public sealed class AlertRuleTests
     [TestCase("- just a list", "mapping")]
     public void A_bad_rules_file_yields_no_rules_and_says_what_is_wrong(string yaml, string reason)
     {
-        var (rules, errors) = AlertRuleFile.Parse(yaml, []);
+        var (rules, _, errors) = AlertRuleFile.Parse(yaml, []);
         Assert.That(rules, Is.Empty);
+        Assert.That(string.Join("; ", errors), Does.Contain(reason));
+    }
+
+    [Test]
+    public void Class_names_per_deployment_are_read_beside_the_rules_or_alone()
+    {
+        var (rules, names, errors) = AlertRuleFile.Parse("class_names:\n  seldon/iris: [setosa, versicolor, virginica]\n  \"*/income\": [denied, approved]\n", []);
+
+        Assert.That(errors, Is.Empty);
+        Assert.That(rules, Is.Empty, "a file may name classes only");
+        Assert.That(names["seldon/iris"], Is.EqualTo(new[] { "setosa", "versicolor", "virginica" }));
+        Assert.That(names["*/income"], Is.EqualTo(new[] { "denied", "approved" }));
+    }
+
+    [TestCase("class_names: [setosa]", "must map namespace/deployment")]
+    [TestCase("class_names: {iris: [setosa]}", "'iris' is not namespace/deployment")]
+    [TestCase("class_names: {seldon/iris: setosa}", "must be a list of non-empty names")]
+    [TestCase("class_names: {seldon/iris: [a, a]}", "names a class twice")]
+    [TestCase("rules: []\nclass_name: {seldon/iris: [a]}", "unknown top-level field 'class_name'")]
+    public void Bad_class_names_refuse_the_whole_file_with_a_reason(string yaml, string reason)
+    {
+        var (rules, names, errors) = AlertRuleFile.Parse(yaml, []);
+        Assert.That((rules, names), Is.EqualTo((Array.Empty<AlertRule>(), new Dictionary<string, IReadOnlyList<string>>())).Using<object>((_, _) => rules.Count == 0 && names.Count == 0));
         Assert.That(string.Join("; ", errors), Does.Contain(reason));
     }
 
@@ -100,7 +123,7 @@ public sealed class AlertRuleTests
     [Test]
     public void An_interval_rule_fires_only_when_the_windows_interval_lies_wholly_below_the_cumulative_figure()
     {
-        var (rules, errors) = AlertRuleFile.Parse(
+        var (rules, _, errors) = AlertRuleFile.Parse(
             "rules: [ {name: beyond-noise, metric: accuracy, window: last_100, outside_interval: below, min_observations: 20} ]", ["last_100", "1h"]);
         Assert.That(errors, Is.Empty);
         var evaluator = new AlertEvaluator();
@@ -126,7 +149,7 @@ public sealed class AlertRuleTests
     [TestCase("rules: [ {name: a, metric: accuracy, window: last_100, outside_interval: below, below: 0.5} ]", "exactly one of")]
     public void A_bad_interval_rule_is_refused_with_its_reason(string yaml, string reason)
     {
-        var (rules, errors) = AlertRuleFile.Parse(yaml, ["last_100"]);
+        var (rules, _, errors) = AlertRuleFile.Parse(yaml, ["last_100"]);
         Assert.That(rules, Is.Empty);
         Assert.That(string.Join("; ", errors), Does.Contain(reason));
     }

@@ -56,15 +56,19 @@ public sealed class HelmChartTests
     public void Alert_rules_in_values_reach_the_server_as_a_mounted_file_it_accepts()
     {
         var values = Path.Combine(Path.GetTempPath(), $"fm-alert-values-{Guid.NewGuid():N}.yaml");
-        File.WriteAllText(values, "alerts:\n  rules:\n    - {name: accuracy-drop, metric: accuracy, below: 0.8, min_observations: 50, selector: {namespace: seldon}}\n");
+        File.WriteAllText(values, "alerts:\n  rules:\n    - {name: accuracy-drop, metric: accuracy, below: 0.8, min_observations: 50, selector: {namespace: seldon}}\n" +
+            "    - {name: beyond-noise, metric: accuracy, window: last_100, outside_interval: below, min_observations: 30}\n" +
+            "  classNames:\n    seldon/iris: [setosa, versicolor, virginica]\n");
         Tools.RunOk(Tools.Helm, ["lint", "--strict", Chart, "-f", values]);
         var manifests = Manifest.ParseAll(Tools.RunOk(Tools.Helm, ["template", "fm", Chart, "--namespace", "models", "-f", values]));
         File.Delete(values);
 
         var configMap = manifests.Single(m => m.Kind == "ConfigMap" && m.Name.EndsWith("-alert-rules", StringComparison.Ordinal)).As<V1ConfigMap>();
-        var (rules, errors) = FeedbackMetrics.Core.Alerts.AlertRuleFile.Parse(configMap.Data["rules.yaml"], []);
+        var (rules, classNames, errors) = FeedbackMetrics.Core.Alerts.AlertRuleFile.Parse(configMap.Data["rules.yaml"], ["last_100", "1h"]);
         Assert.That(errors, Is.Empty, "the server's own parser accepts what the chart renders");
-        Assert.That((rules.Single().Name, rules.Single().Threshold, rules.Single().Selector.Namespace), Is.EqualTo(("accuracy-drop", 0.8, "seldon")));
+        Assert.That((rules[0].Name, rules[0].Threshold, rules[0].Selector.Namespace), Is.EqualTo(("accuracy-drop", 0.8, "seldon")));
+        Assert.That((rules[1].Window, rules[1].Comparison), Is.EqualTo(("last_100", FeedbackMetrics.Core.Alerts.AlertComparison.IntervalBelowCumulative)));
+        Assert.That(classNames["seldon/iris"], Is.EqualTo(new[] { "setosa", "versicolor", "virginica" }));
         var pod = manifests.Single(m => m.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Template.Spec;
         var mount = pod.Containers.Single().VolumeMounts.Single(v => v.Name == "alert-rules");
         Assert.That(pod.Volumes.Single(v => v.Name == "alert-rules").ConfigMap.Name, Is.EqualTo(configMap.Metadata.Name));

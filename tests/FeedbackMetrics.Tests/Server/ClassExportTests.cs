@@ -42,4 +42,41 @@ public sealed class ClassExportTests
         Assert.That(prometheus.Value("feedback_metrics_class_recall_ratio", ("class", "virginica"), All), Is.EqualTo(1));
         Assert.That(prometheus.Value("seldon_metric_true_positive_total", ("class", "CLASS_2")), Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task Class_names_of_one_deployment_come_from_the_rules_file_and_follow_its_changes()
+    {
+        var rules = Path.Combine(Path.GetTempPath(), $"fm-class-names-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(rules, "class_names:\n  seldon/iris: [setosa, versicolor, virginica]\n");
+        await using var server = await RunningServer.StartAsync(["--state", "memory", "--alert_rules", rules, "--alert_interval", "00:00:00.100", "--class_names", "a,b,c"]);
+        var iris = new Dictionary<string, string> { ["namespace"] = "seldon", ["inferenceservicename"] = "iris" };
+        var other = new Dictionary<string, string> { ["namespace"] = "seldon", ["inferenceservicename"] = "other" };
+        using (var r = await server.PostBinaryAsync(Events.SeedBody, "1", extensions: iris))
+        {
+            r.EnsureSuccessStatusCode();
+        }
+
+        using (var r = await server.PostBinaryAsync(Events.SeedBody, "2", extensions: other))
+        {
+            r.EnsureSuccessStatusCode();
+        }
+
+        async Task<string[]> ClassesAsync(string deployment) =>
+            [.. (await server.MetricsJsonAsync())["deployments"]!.AsArray().Single(d => d!["deployment"]!.GetValue<string>() == deployment)!["classes"]!.AsArray().Select(c => c!.GetValue<string>())];
+
+        Assert.That(await ClassesAsync("iris"), Is.EqualTo(new[] { "setosa", "versicolor", "virginica" }));
+        Assert.That(await ClassesAsync("other"), Is.EqualTo(new[] { "a", "b", "c" }), "other deployments keep --class_names");
+        var prometheus = await server.PrometheusAsync();
+        Assert.That(prometheus.Value("feedback_metrics_class_recall_ratio", ("deployment_name", "iris"), ("class", "virginica"), All), Is.EqualTo(1));
+        Assert.That(prometheus.Value("seldon_metric_true_positive_total", ("deployment_name", "iris"), ("class", "CLASS_2")), Is.EqualTo(1), "Seldon's counters keep CLASS_i");
+
+        await File.WriteAllTextAsync(rules, "class_names:\n  \"*/iris\": [small, medium, large]\n");
+        for (var i = 0; i < 200 && (await ClassesAsync("iris"))[0] != "small"; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.That(await ClassesAsync("iris"), Is.EqualTo(new[] { "small", "medium", "large" }), "the file is read again when it changes");
+        File.Delete(rules);
+    }
 }
