@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Pinned A/B benchmark in the steady state, as a pod with one CPU runs: every server on core 1 (taskset -c 1),
 # wrk on core 0 (-t1 -c64). In one run: a bare Kestrel endpoint that reads the body and answers 202 (the ceiling),
-# our server with --state memory and with --state sqlite, each first filled with PREFILL distinct events (default
+# our server with --state memory, with --state sqlite, and with --state sqlite --windows "" (no windows: what the
+# default windows cost), each first filled with PREFILL distinct events (default
 # 1 100 000, past the default --dedupe_max_ids of one million) so remembered ids sit at their cap and forgetting is
-# active. Then ROUNDS rounds of SECONDS-long single-event runs, alternating ceiling / memory / sqlite, each printed;
+# active. Then ROUNDS rounds of SECONDS-long single-event runs, alternating ceiling / memory / sqlite / sqlite_nowin,
+# each printed;
 # then the median ratio to the ceiling, the SQLite server paced at half the ceiling's median rate (p99), and
 # 1 000-row events on SQLite (rows/s).
 # Usage: bash bench/pinned.sh [seconds=10] [rounds=3]      SERVER_DLL=… to measure another build (e.g. an older commit)
@@ -30,15 +32,18 @@ wait_up() { # port path expected-status
   echo "server on $1 did not come up" >&2; exit 1
 }
 
-declare -A port=([ceiling]=5201 [memory]=5202 [sqlite]=5203)
+declare -A port=([ceiling]=5201 [memory]=5202 [sqlite]=5203 [sqlite_nowin]=5204)
+servers="ceiling memory sqlite sqlite_nowin"
 DOTNET_gcServer=0 taskset -c 1 dotnet "$ceiling_dll" --urls http://127.0.0.1:5201 >/dev/null 2>&1 &
 DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5202 --bind_address 127.0.0.1 --state memory >/dev/null 2>&1 &
 DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5203 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" >"$work/sqlite.log" 2>&1 &
-wait_up 5201 /nonexistent 404; wait_up 5202 /ready 200; wait_up 5203 /ready 200
+DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5204 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state-nowin" --windows "" >/dev/null 2>&1 &
+wait_up 5201 /nonexistent 404; wait_up 5202 /ready 200; wait_up 5203 /ready 200; wait_up 5204 /ready 200
 
 echo "== steady state: $prefill events into each server (batch mode)"
 python3 bench/prefill.py http://127.0.0.1:5202/ "$prefill"
 python3 bench/prefill.py http://127.0.0.1:5203/ "$prefill"
+python3 bench/prefill.py http://127.0.0.1:5204/ "$prefill"
 ls -l "$work/state" | awk 'NR > 1 {print "   ", $5, $9}'
 
 load() { # name seconds [extra env]
@@ -48,12 +53,12 @@ load() { # name seconds [extra env]
 # Warm-up, discarded: on one core, tiered compilation with dynamic PGO takes about 40 s of load before the
 # server's code is fully optimised (measured: 4 700 -> 26 000 req/s over the first 50 s in memory mode).
 echo "== warm-up (discarded, ${WARMUP:-45} s each)"
-for name in ceiling memory sqlite; do load "$name" "${WARMUP:-45}" >/dev/null; done
+for name in $servers; do load "$name" "${WARMUP:-45}" >/dev/null; done
 
 echo "== $rounds rounds of ${seconds} s, alternating"
 declare -A rps
 for round in $(seq 1 "$rounds"); do
-  for name in ceiling memory sqlite; do
+  for name in $servers; do
     line=$(load "$name" "$seconds")
     echo "round $round $line"
     rps[$name]+="$(echo "$line" | sed -E 's/.*rps=([0-9]+).*/\1/') "
@@ -62,9 +67,9 @@ done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 ceiling_median=$(echo "${rps[ceiling]}" | median)
-for name in ceiling memory sqlite; do
+for name in $servers; do
   m=$(echo "${rps[$name]}" | median)
-  awk -v n="$name" -v m="$m" -v c="$ceiling_median" 'BEGIN {printf "median %-8s rps=%.0f ratio=%.2f\n", n, m, m / c}'
+  awk -v n="$name" -v m="$m" -v c="$ceiling_median" 'BEGIN {printf "median %-12s rps=%.0f ratio=%.2f\n", n, m, m / c}'
 done
 
 half=$((${ceiling_median%.*} / 2)); conns=$((half / 100)); [ "$conns" -lt 1 ] && conns=1
