@@ -70,9 +70,6 @@ internal static class SqliteSql
         "INSERT INTO window_rows(key_id, seq, counted_at, truth, predicted, log_loss, brier, confidence, flags) " +
         "VALUES ($key, $seq, $at, $truth, $predicted, $logLoss, $brier, $confidence, $flags)";
 
-    public const string UpdateWindowRow =
-        "UPDATE window_rows SET truth = $truth, log_loss = $logLoss, brier = $brier, confidence = $confidence, flags = $flags WHERE key_id = $key AND seq = $seq";
-
     public const string SetProbabilities = "UPDATE keys SET probabilities = $sums WHERE id = $key";
 
     /// <summary>
@@ -82,8 +79,6 @@ internal static class SqliteSql
     public const string PruneWindowRows =
         "DELETE FROM window_rows WHERE key_id = $key AND seq < min($keepFrom, " +
         "coalesce((SELECT seq FROM window_rows WHERE key_id = $key AND counted_at >= $cutoff ORDER BY seq LIMIT 1), $keepFrom))";
-
-    public const string SelectWindowKeys = "SELECT key_id, max(seq) FROM window_rows GROUP BY key_id";
 
     public const string SelectWindowRows = "SELECT key_id, seq, counted_at, truth, predicted, log_loss, brier, confidence, flags FROM window_rows ORDER BY key_id, seq";
 
