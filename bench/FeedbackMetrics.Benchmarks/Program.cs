@@ -1,10 +1,12 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project bench/FeedbackMetrics.Benchmarks -- --filter '*' --job short
-// dotnet run -c Release --project bench/FeedbackMetrics.Benchmarks -- memory   (memory per key of the default windows)
+// dotnet run -c Release --project bench/FeedbackMetrics.Benchmarks -- memory   (memory per key: default windows, whole model)
 if (args is ["memory"])
 {
     FeedbackMetrics.Benchmarks.WindowMemory.Report();
+    Console.WriteLine();
+    FeedbackMetrics.Benchmarks.KeyMemory.Report();
     return;
 }
 
