@@ -4,9 +4,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project bench/FeedbackMetrics.Benchmarks -- memory   (memory per key: default windows, whole model)
 if (args is ["memory"])
 {
-    FeedbackMetrics.Benchmarks.WindowMemory.Report();
-    Console.WriteLine();
-    FeedbackMetrics.Benchmarks.KeyMemory.Report();
+    FeedbackMetrics.Benchmarks.MemoryPerKey.Report();
     return;
 }
 
