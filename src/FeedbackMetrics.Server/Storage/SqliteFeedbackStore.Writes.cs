@@ -225,31 +225,43 @@ public sealed partial class SqliteFeedbackStore
     }
 
     /// <summary>
-    /// Writes each counted row as windows keep it, when windows are configured, and the cumulative probability sums of
-    /// every key that counted a scored row; the aggregates already hold this group, and only the writer applies.
+    /// Writes the rows each model counted in this group as one chunk, when windows are configured, and the cumulative
+    /// probability sums of every model that counted a scored row; the aggregates already hold this group, and only the
+    /// writer applies.
     /// </summary>
     private void WriteWindowRows(SqliteStatements statements, List<(FeedbackEvent Event, List<CountedRow> Rows, bool KeyWasNew)> applied, Dictionary<MetricKey, long> newKeyIds)
     {
+        var perKey = new Dictionary<MetricKey, List<CountedRow>>();
         HashSet<MetricKey>? scoredKeys = null;
         foreach (var (item, rows, _) in applied)
         {
-            var keyId = KeyIdFor(item.Key, newKeyIds);
-            foreach (var row in rows)
+            if (_book.Windows.Count > 0)
             {
-                if (_book.Windows.Count > 0)
+                if (!perKey.TryGetValue(item.Key, out var list))
                 {
-                    statements.InsertWindowRow(keyId, row);
+                    perKey[item.Key] = list = new List<CountedRow>(rows.Count);
                 }
 
+                list.AddRange(rows);
+            }
+
+            foreach (var row in rows)
+            {
                 if (row.Row.Probability.HasValue)
                 {
                     (scoredKeys ??= []).Add(item.Key);
+                    break;
                 }
             }
+        }
 
-            if (_book.Windows.Count > 0)
+        foreach (var (key, rows) in perKey)
+        {
+            if (rows.Count > 0)
             {
-                _windowKeys[keyId] = item.Key;
+                var keyId = KeyIdFor(key, newKeyIds);
+                statements.InsertWindowChunk(keyId, rows);
+                _windowKeys[keyId] = key;
             }
         }
 
@@ -303,8 +315,8 @@ public sealed partial class SqliteFeedbackStore
     }
 
     /// <summary>
-    /// Deletes the window rows of the keys counted since the last prune that no window can hold any more: older than the
-    /// longest time window and before the last rows of the longest count window (one indexed range per key).
+    /// Deletes the window rows of the models counted since the last prune that no window can hold any more: older than
+    /// the longest time window and before the last rows of the longest count window (one indexed range per model).
     /// </summary>
     private void PruneWindowRowsIfDue()
     {
@@ -323,7 +335,7 @@ public sealed partial class SqliteFeedbackStore
         foreach (var (keyId, key) in _windowKeys)
         {
             var keepFrom = longestRows == 0 || !_book.TryGet(key, out var aggregate) ? long.MaxValue : aggregate.NextWindowSequence - longestRows;
-            _statements.PruneWindowRows(keyId, keepFrom, cutoff);
+            _statements.PruneWindowChunks(keyId, keepFrom, cutoff);
         }
 
         transaction.Commit();

@@ -37,12 +37,11 @@ internal static class SqliteSql
         CREATE TABLE outbox(seq INTEGER PRIMARY KEY, event BLOB NOT NULL);
         """,
 
-        // Windows survive a restart: the rows a window may still hold (positions in the key's class order, the
-        // probability terms of a scored row) in sequence order per key, and each key's cumulative probability sums.
-        // flags: bit 0 the top class was the truth, bit 1 a top-k hit, bits 2 and up the k it was scored with.
+        // Windows survive a restart: the rows a window may still hold, one blob per model and group commit
+        // (WindowRowsBlob), in sequence order per model, and each model's cumulative probability sums.
         """
-        CREATE TABLE window_rows(key_id INTEGER NOT NULL, seq INTEGER NOT NULL, counted_at INTEGER NOT NULL, truth INTEGER NOT NULL, predicted INTEGER NOT NULL,
-                                 log_loss REAL, brier REAL, confidence REAL, flags INTEGER, PRIMARY KEY(key_id, seq)) WITHOUT ROWID;
+        CREATE TABLE window_chunks(key_id INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, last_at INTEGER NOT NULL,
+                                   row_count INTEGER NOT NULL, rows BLOB NOT NULL, PRIMARY KEY(key_id, first_seq));
         ALTER TABLE keys ADD COLUMN probabilities BLOB;
         """,
     ];
@@ -66,27 +65,27 @@ internal static class SqliteSql
 
     public const string AddReward = "UPDATE keys SET reward_total = reward_total + $total, reward_events = reward_events + $events WHERE id = $key";
 
-    public const string InsertWindowRow =
-        "INSERT INTO window_rows(key_id, seq, counted_at, truth, predicted, log_loss, brier, confidence, flags) " +
-        "VALUES ($key, $seq, $at, $truth, $predicted, $logLoss, $brier, $confidence, $flags)";
+    public const string InsertWindowChunk =
+        "INSERT INTO window_chunks(key_id, first_seq, last_seq, last_at, row_count, rows) VALUES ($key, $first, $last, $at, $count, $rows)";
 
     public const string SetProbabilities = "UPDATE keys SET probabilities = $sums WHERE id = $key";
 
     /// <summary>
-    /// Deletes a key's rows no window can hold any more: older than the longest time window and before the last rows of
-    /// the longest count window. Sequence order is time order within a key, so the first row young enough bounds the range.
+    /// Deletes a model's chunks no window can hold any more: wholly before the last rows of the longest count window, and
+    /// before its first chunk young enough for the longest time window (sequence order is time order within a model, so
+    /// that chunk bounds the range and the scan stops there).
     /// </summary>
-    public const string PruneWindowRows =
-        "DELETE FROM window_rows WHERE key_id = $key AND seq < min($keepFrom, " +
-        "coalesce((SELECT seq FROM window_rows WHERE key_id = $key AND counted_at >= $cutoff ORDER BY seq LIMIT 1), $keepFrom))";
+    public const string PruneWindowChunks =
+        "DELETE FROM window_chunks WHERE key_id = $key AND last_seq < $keepFrom AND first_seq < " +
+        "coalesce((SELECT first_seq FROM window_chunks WHERE key_id = $key AND last_at >= $cutoff ORDER BY first_seq LIMIT 1), 9223372036854775807)";
 
-    public const string SelectWindowRows = "SELECT key_id, seq, counted_at, truth, predicted, log_loss, brier, confidence, flags FROM window_rows ORDER BY key_id, seq";
+    public const string SelectWindowChunks = "SELECT key_id, rows FROM window_chunks ORDER BY key_id, first_seq";
 
     public const string InsertOutbox = "INSERT INTO outbox(seq, event) VALUES ($seq, $event)";
 
     public const string DeleteOutbox = "DELETE FROM outbox WHERE seq = $seq";
 
-    public const string ResetKey = "DELETE FROM window_rows WHERE key_id = $key; DELETE FROM cells WHERE key_id = $key; DELETE FROM classes WHERE key_id = $key; DELETE FROM keys WHERE id = $key;";
+    public const string ResetKey = "DELETE FROM window_chunks WHERE key_id = $key; DELETE FROM cells WHERE key_id = $key; DELETE FROM classes WHERE key_id = $key; DELETE FROM keys WHERE id = $key;";
 
     public const string SelectKeys = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events, probabilities FROM keys";
 

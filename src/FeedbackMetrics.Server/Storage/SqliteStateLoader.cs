@@ -2,7 +2,6 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Core.Statistics;
-using FeedbackMetrics.Core.Windows;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Server.Storage;
@@ -59,29 +58,19 @@ internal static class SqliteStateLoader
         return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe), LoadOutbox(connection, outboxKnown, restoreOutbox));
     }
 
-    /// <summary>The rows a window may still hold, per key in sequence order (see <see cref="SqliteSql.InsertWindowRow"/>).</summary>
+    /// <summary>The rows a window may still hold, per model in sequence order (see <see cref="WindowRowsBlob"/>).</summary>
     private static Dictionary<long, List<CountedRow>> LoadWindowRows(SqliteConnection connection, IEnumerable<long> keyIds)
     {
         var rows = keyIds.ToDictionary(id => id, _ => new List<CountedRow>());
         using var command = connection.CreateCommand();
-        command.CommandText = SqliteSql.SelectWindowRows;
+        command.CommandText = SqliteSql.SelectWindowChunks;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            if (!rows.TryGetValue(reader.GetInt64(0), out var list))
+            if (rows.TryGetValue(reader.GetInt64(0), out var list))
             {
-                continue;
+                WindowRowsBlob.Read((byte[])reader.GetValue(1), list);
             }
-
-            ScoredRow? scored = null;
-            if (!reader.IsDBNull(8))
-            {
-                var flags = reader.GetInt32(8);
-                scored = new ScoredRow(reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7), (flags & 1) != 0, (flags & 2) != 0, flags >> 2);
-            }
-
-            var stamp = new RowStamp(reader.GetInt64(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
-            list.Add(new CountedRow(stamp, new WindowRow(reader.GetInt32(3), reader.GetInt32(4), scored)));
         }
 
         return rows;

@@ -15,9 +15,9 @@ internal sealed class SqliteStatements : IDisposable
     private readonly SqliteCommand _insertClass;
     private readonly SqliteCommand _addToCell;
     private readonly SqliteCommand _addReward;
-    private readonly SqliteCommand _insertWindowRow;
+    private readonly SqliteCommand _insertWindowChunk;
     private readonly SqliteCommand _setProbabilities;
-    private readonly SqliteCommand _pruneWindowRows;
+    private readonly SqliteCommand _pruneWindowChunks;
     private readonly SqliteCommand _insertOutbox;
     private readonly SqliteCommand _deleteOutbox;
     private readonly SqliteCommand[] _all;
@@ -31,12 +31,12 @@ internal sealed class SqliteStatements : IDisposable
         _insertClass = Command(SqliteSql.InsertClass, "$key", "$ordinal", "$name");
         _addToCell = Command(SqliteSql.AddToCell, "$key", "$truth", "$predicted", "$count");
         _addReward = Command(SqliteSql.AddReward, "$key", "$total", "$events");
-        _insertWindowRow = Command(SqliteSql.InsertWindowRow, "$key", "$seq", "$at", "$truth", "$predicted", "$logLoss", "$brier", "$confidence", "$flags");
+        _insertWindowChunk = Command(SqliteSql.InsertWindowChunk, "$key", "$first", "$last", "$at", "$count", "$rows");
         _setProbabilities = Command(SqliteSql.SetProbabilities, "$key", "$sums");
-        _pruneWindowRows = Command(SqliteSql.PruneWindowRows, "$key", "$keepFrom", "$cutoff");
+        _pruneWindowChunks = Command(SqliteSql.PruneWindowChunks, "$key", "$keepFrom", "$cutoff");
         _insertOutbox = Command(SqliteSql.InsertOutbox, "$seq", "$event");
         _deleteOutbox = Command(SqliteSql.DeleteOutbox, "$seq");
-        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward, _insertWindowRow, _setProbabilities, _pruneWindowRows, _insertOutbox, _deleteOutbox];
+        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward, _insertWindowChunk, _setProbabilities, _pruneWindowChunks, _insertOutbox, _deleteOutbox];
     }
 
     public SqliteConnection Connection { get; }
@@ -70,35 +70,14 @@ internal sealed class SqliteStatements : IDisposable
 
     public void AddReward(long keyId, double total, long events) => Run(_addReward, keyId, total, events);
 
-    /// <summary>Writes a counted row as windows keep it (see <see cref="SqliteSql.InsertWindowRow"/> for the flags).</summary>
-    public void InsertWindowRow(long keyId, CountedRow counted)
-    {
-        var (stamp, row) = counted;
-        var p = _insertWindowRow.Parameters;
-        p[0].Value = keyId;
-        p[1].Value = stamp.Sequence;
-        p[2].Value = stamp.CountedAt.ToUnixTimeMilliseconds();
-        p[3].Value = row.Truth;
-        p[4].Value = row.Predicted;
-        if (row.Probability is { } scored)
-        {
-            p[5].Value = scored.LogLoss;
-            p[6].Value = scored.Brier;
-            p[7].Value = scored.Confidence;
-            p[8].Value = (scored.Correct ? 1 : 0) | (scored.TopKHit ? 2 : 0) | (scored.TopK << 2);
-        }
-        else
-        {
-            p[5].Value = p[6].Value = p[7].Value = p[8].Value = DBNull.Value;
-        }
-
-        _insertWindowRow.ExecuteNonQuery();
-    }
+    /// <summary>Writes the rows one group counted for a model (in sequence order) as one chunk.</summary>
+    public void InsertWindowChunk(long keyId, IReadOnlyList<CountedRow> rows) =>
+        Run(_insertWindowChunk, keyId, rows[0].Stamp.Sequence, rows[^1].Stamp.Sequence, rows[^1].Stamp.CountedAt.ToUnixTimeMilliseconds(), rows.Count, WindowRowsBlob.Write(rows));
 
     public void SetProbabilities(long keyId, ProbabilitySums sums) => Run(_setProbabilities, keyId, ProbabilitySumsBlob.Write(sums));
 
-    /// <summary>Deletes a key's rows below <paramref name="keepFrom"/> counted before <paramref name="cutoff"/> (Unix ms).</summary>
-    public int PruneWindowRows(long keyId, long keepFrom, long cutoff) => Run(_pruneWindowRows, keyId, keepFrom, cutoff);
+    /// <summary>Deletes a model's chunks wholly below <paramref name="keepFrom"/> and older than <paramref name="cutoff"/> (Unix ms).</summary>
+    public int PruneWindowChunks(long keyId, long keepFrom, long cutoff) => Run(_pruneWindowChunks, keyId, keepFrom, cutoff);
 
     public void InsertOutbox(long seq, byte[] metricEvent) => Run(_insertOutbox, seq, metricEvent);
 

@@ -160,7 +160,7 @@ public sealed class WindowFlowTests
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM window_rows";
+        command.CommandText = "SELECT coalesce(sum(row_count), 0) FROM window_chunks";
         return (long)command.ExecuteScalar()!;
     }
 
