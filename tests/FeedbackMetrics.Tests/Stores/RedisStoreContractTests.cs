@@ -1,0 +1,99 @@
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Options;
+using FeedbackMetrics.Server.Storage.Redis;
+using FeedbackMetrics.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FeedbackMetrics.Tests.Stores;
+
+/// <summary>
+/// The store contract on the Redis store against a real redis-server; each test's state is a key prefix of its own, so
+/// "the same state" (a restart) is a new store over the same prefix.
+/// </summary>
+[Category("Redis")]
+public sealed class RedisStoreContractTests : StoreContract
+{
+    private RedisServer? _redis;
+
+    protected override bool Durable => true;
+
+    [OneTimeSetUp]
+    public async Task StartRedisAsync() => _redis = await RedisServer.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopRedisAsync()
+    {
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+
+    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false) =>
+        RedisStores.Create(book, _redis!.Url, state, outbox);
+
+    [Test]
+    public async Task Redis_going_away_refuses_with_storage_unavailable_then_the_store_recovers_by_itself()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("before")], default);
+
+        await _redis!.KillAsync();
+        Assert.ThrowsAsync<StorageUnavailableException>(async () => await store.ApplyAsync([Event("during")], default));
+        Assert.That(store.Unavailable, Is.Not.Null);
+        Assert.That(Count(book), Is.EqualTo(1), "the read model keeps what was counted");
+
+        await _redis.StartAgainAsync();
+        for (var i = 0; i < 200 && store.Unavailable is not null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(store.Unavailable, Is.Null, "the store finds Redis back by itself");
+        var retried = await store.ApplyAsync([Event("during"), Event("before")], default);
+        Assert.That(retried.Select(r => r.Outcome), Is.EqualTo(new[] { ApplyOutcome.Applied, ApplyOutcome.Duplicate }), "what was acknowledged before survived the Redis restart");
+        Assert.That(Count(book), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task A_second_store_on_the_same_redis_sees_what_the_first_counted_and_its_redeliveries_are_duplicates()
+    {
+        var (first, firstBook) = await OpenAsync();
+        var (second, secondBook) = await OpenAsync();
+        await first.ApplyAsync([Event("1", truth: 1, predicted: 2), Event("2", "d2")], default);
+
+        var redelivered = await second.ApplyAsync([Event("1", truth: 1, predicted: 2), Event("3", truth: 2, predicted: 2)], default);
+
+        Assert.That(redelivered.Select(r => r.Outcome), Is.EqualTo(new[] { ApplyOutcome.Duplicate, ApplyOutcome.Applied }));
+        Assert.That(redelivered[1].Snapshot!.Count, Is.EqualTo(2), "the metric event carries the global figures right after the event");
+        for (var i = 0; i < 100 && Count(firstBook) != 3; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var a = firstBook.SnapshotAll().Select(s => (s.Key, string.Join(",", s.Classes), string.Join(",", s.Matrix))).ToList();
+        var b = secondBook.SnapshotAll().Select(s => (s.Key, string.Join(",", s.Classes), string.Join(",", s.Matrix))).ToList();
+        Assert.That(Count(firstBook), Is.EqualTo(3), "the first store read back what the second counted");
+        Assert.That(a, Is.EqualTo(b), "both show the same classes in the same order and the same cells");
+    }
+}
+
+/// <summary>Builds Redis stores for tests.</summary>
+internal static class RedisStores
+{
+    public static RedisFeedbackStore Create(MetricsBook book, string url, string prefix, bool outbox, TimeSpan? refresh = null) =>
+        new(
+            book,
+            Microsoft.Extensions.Options.Options.Create(new StateOptions
+            {
+                Mode = url,
+                RedisPrefix = "test-" + prefix,
+                DedupeTtl = TimeSpan.FromHours(1),
+                DedupeMaxIds = 100_000,
+                RedisRefreshInterval = refresh ?? TimeSpan.FromMilliseconds(100),
+            }),
+            Microsoft.Extensions.Options.Options.Create(new ReplyOptions { Url = outbox ? "http://127.0.0.1:9/" : null }),
+            TimeProvider.System,
+            NullLogger<RedisFeedbackStore>.Instance);
+}
