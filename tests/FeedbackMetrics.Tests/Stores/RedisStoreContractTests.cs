@@ -77,6 +77,47 @@ public sealed class RedisStoreContractTests : StoreContract
         Assert.That(Count(firstBook), Is.EqualTo(3), "the first store read back what the second counted");
         Assert.That(a, Is.EqualTo(b), "both show the same classes in the same order and the same cells");
     }
+
+    [Test]
+    public async Task Metric_events_a_stopped_replica_held_are_taken_over_by_a_live_one_and_deleted_once_delivered()
+    {
+        var (first, _) = await OpenAsync(outbox: true);
+        await first.ApplyAsync([Event("1"), Event("2")], default);
+        await first.StopAsync(default); // never delivered: the entries stay with its consumer, as after a crash
+
+        var (second, _) = await OpenAsync(outbox: true);
+        ((RedisOutbox)second.Outbox).ClaimAfter = TimeSpan.FromMilliseconds(300);
+        var taken = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (taken.Count < 2)
+        {
+            var entry = await second.Outbox.TakeAsync(timeout.Token);
+            taken.Add(entry!.Event.Id);
+            second.Outbox.Delivered(entry);
+        }
+
+        Assert.That(taken, Is.EqualTo(new[] { "1", "2" }));
+        for (var i = 0; i < 100 && _redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim() != "0"; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(_redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim(), Is.EqualTo("0"), "delivered metric events leave the outbox");
+    }
+
+    [Test]
+    public async Task A_live_replica_keeps_the_metric_events_it_holds_however_long_their_delivery_takes()
+    {
+        var (holder, _) = await OpenAsync(outbox: true);
+        ((RedisOutbox)holder.Outbox).ClaimAfter = TimeSpan.FromMilliseconds(600);
+        await holder.ApplyAsync([Event("1")], default);
+        var (other, _) = await OpenAsync(outbox: true);
+        ((RedisOutbox)other.Outbox).ClaimAfter = TimeSpan.FromMilliseconds(600);
+
+        await Task.Delay(2000);
+
+        Assert.That((holder.Outbox.Depth, other.Outbox.Depth), Is.EqualTo((1, 0)), "the holder kept its entry fresh; nobody took it over");
+    }
 }
 
 /// <summary>Builds Redis stores for tests.</summary>

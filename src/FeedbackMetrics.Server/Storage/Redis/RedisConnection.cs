@@ -19,6 +19,9 @@ internal static class RedisConnection
 
             // Keep trying in the background: the store answers 503 while Redis is away and recovers by itself.
             AbortOnConnectFail = false,
+
+            // While disconnected, commands fail at once (503 to the sender, who retries) instead of waiting in a backlog.
+            BacklogPolicy = BacklogPolicy.FailFast,
             ConnectTimeout = 5000,
             AsyncTimeout = 5000,
             SyncTimeout = 5000,

@@ -29,13 +29,12 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private readonly StateOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RedisFeedbackStore> _logger;
-    private readonly OutboxQueue _outbox;
+    private readonly RedisOutbox _outbox;
     private readonly RedisKeyNames _names;
     private readonly RedisReadModel _model;
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
     private Task _refresher = Task.CompletedTask;
-    private long _outboxSeq;
     private long _oldestIdExpiry;
     private bool _stopped;
     private volatile string? _unavailable = "state not loaded from Redis yet";
@@ -46,8 +45,8 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _outbox = new OutboxQueue(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity);
         _names = new RedisKeyNames(_options.RedisPrefix);
+        _outbox = new RedisOutbox(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, _names, () => Db, time);
         _model = new RedisReadModel(book);
     }
 
@@ -64,6 +63,9 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     {
         var store = $"redis {RedisConnection.Describe(_options)} (prefix {_options.RedisPrefix})";
         _redis = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Configure(_options));
+
+        // Not ready the moment a connection drops; the refresh loop says ready again once a round trip succeeds.
+        _redis.ConnectionFailed += (_, e) => MarkUnavailable($"Redis: connection to {e.EndPoint} failed ({e.FailureType})");
         var ids = 0L;
         try
         {
@@ -109,12 +111,16 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         ThrowIfRefused(request, answer);
         Interlocked.Exchange(ref _oldestIdExpiry, (long)(double)answer[0]);
         Complete(request, held, (RedisResult[])answer[2]!, results);
-        foreach (var result in results)
+        try
         {
-            if (result.Reply is { } reply && _outbox.TryReserve())
-            {
-                _outbox.Publish(new OutboxEntry(Interlocked.Increment(ref _outboxSeq), reply));
-            }
+            await _outbox.AddAsync([.. results.Where(r => r.Reply is not null).Select(r => r.Reply!)]);
+        }
+        catch (Exception e) when (IsRedisFault(e))
+        {
+            // The events are counted in Redis: they are answered as counted (the broker gets their metric events in
+            // the answer); only the copies for --reply_url are lost, counted as dropped.
+            RedisLog.OutboxWriteFailed(_logger, results.Count(r => r.Reply is not null), e.Message);
+            Fail(e);
         }
 
         return results;
@@ -290,6 +296,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             {
                 await Task.Delay(_options.RedisRefreshInterval, _time, _stopping.Token);
                 await RefreshAsync();
+                await _outbox.MaintainAsync();
                 if (_unavailable is not null)
                 {
                     _unavailable = null;
@@ -302,11 +309,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             }
             catch (Exception e) when (IsRedisFault(e))
             {
-                if (_unavailable is null)
-                {
-                    _unavailable = Reason(e);
-                    Log.StorageUnavailable(_logger, _unavailable);
-                }
+                MarkUnavailable(Reason(e));
             }
         }
     }
@@ -314,13 +317,17 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private StorageUnavailableException Fail(Exception e)
     {
         var reason = Reason(e);
+        MarkUnavailable(reason);
+        return new StorageUnavailableException($"Storage unavailable: {reason}.", e);
+    }
+
+    private void MarkUnavailable(string reason)
+    {
         if (_unavailable is null)
         {
             _unavailable = reason;
             Log.StorageUnavailable(_logger, reason);
         }
-
-        return new StorageUnavailableException($"Storage unavailable: {reason}.", e);
     }
 
     private static string Reason(Exception e) => $"Redis: {e.Message.TrimEnd('.')}";
@@ -335,5 +342,9 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         [LoggerMessage(EventId = 40, EventName = "RedisReplayMismatch", Level = LogLevel.Error,
             Message = "Model {Model}: replaying a request gave {Replayed} classes where Redis holds {Stored}; its figures are read again from Redis")]
         public static partial void ReplayMismatch(ILogger logger, string model, int replayed, int stored);
+
+        [LoggerMessage(EventId = 41, EventName = "RedisOutboxWriteFailed", Level = LogLevel.Warning,
+            Message = "{Count} event(s) were counted but their metric events could not be written to the Redis outbox and will not reach --reply_url: {Reason}")]
+        public static partial void OutboxWriteFailed(ILogger logger, int count, string reason);
     }
 }

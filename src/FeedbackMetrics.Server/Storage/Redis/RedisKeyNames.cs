@@ -20,6 +20,9 @@ internal sealed class RedisKeyNames(string prefix)
     /// <summary>The remembered ids: digests (hex) scored by the Unix millisecond they are forgotten at.</summary>
     public RedisKey Ids => $"{_tagged}:ids";
 
+    /// <summary>The metric events waiting for the reply URL: a stream read through one consumer group.</summary>
+    public RedisKey Outbox => $"{_tagged}:outbox";
+
     /// <summary>What the scripts put before a model's tag to name its keys (<c>meta</c>, <c>classes</c>, <c>cells</c>).</summary>
     public string ModelPrefix => $"{_tagged}:model:";
 

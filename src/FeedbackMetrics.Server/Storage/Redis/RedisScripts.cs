@@ -155,4 +155,41 @@ internal static class RedisScripts
         redis.call('HINCRBY', KEYS[2], 'v', 1)
         return 1
         """;
+
+    /// <summary>
+    /// Puts metric events in the shared outbox (a stream with one consumer group) and takes them for this replica in
+    /// the same step, so no other replica sends them while this one lives. KEYS[1]: the stream. ARGV: the group, this
+    /// replica's consumer name, then the metric events. Returns {id, event} of every entry taken: first the new ones, in
+    /// order (event left out: the caller has it), then any older one no replica had taken yet.
+    /// </summary>
+    public const string OutboxAdd = """
+        #!lua
+        local out, mine = {}, {}
+        for i = 3, #ARGV do
+          local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
+          mine[id] = true
+          out[#out + 1] = id
+          out[#out + 1] = ''
+        end
+        local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', #ARGV + 1000, 'STREAMS', KEYS[1], '>')
+        if read then
+          for _, entry in ipairs(read[1][2]) do
+            if not mine[entry[1]] then
+              out[#out + 1] = entry[1]
+              out[#out + 1] = entry[2][2]
+            end
+          end
+        end
+        return out
+        """;
+
+    /// <summary>A delivered metric event leaves the outbox: acknowledged and deleted. KEYS[1]: the stream; ARGV: the group, the entry ids.</summary>
+    public const string OutboxDone = """
+        #!lua
+        for i = 2, #ARGV do
+          redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+          redis.call('XDEL', KEYS[1], ARGV[i])
+        end
+        return #ARGV - 1
+        """;
 }
