@@ -186,7 +186,9 @@ public static class ServerApp
             sp.GetRequiredService<DedupeHorizon>(),
             sp.GetRequiredService<ClassDisplay>(),
             sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.MaxExportedClasses,
-            sp.GetRequiredService<AlertBoard>()));
+            sp.GetRequiredService<AlertBoard>(),
+            sp.GetRequiredService<ModelSeriesGate>()));
+        services.AddSingleton<ModelSeriesGate>();
         services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();
 

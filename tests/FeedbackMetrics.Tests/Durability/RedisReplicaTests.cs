@@ -89,6 +89,75 @@ public sealed class RedisReplicaTests
         }
     }
 
+    [Test]
+    public async Task One_replica_writes_the_model_series_so_summing_every_scrape_gives_the_true_totals_and_another_takes_over_when_it_dies()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var replicas = new ServerProcess[3];
+        for (var r = 0; r < replicas.Length; r++)
+        {
+            replicas[r] = await StartReplicaAsync(redis.Url);
+        }
+
+        try
+        {
+            const int Sent = 300;
+            await Parallel.ForEachAsync(Enumerable.Range(0, Sent), new ParallelOptions { MaxDegreeOfParallelism = Clients }, async (i, _) =>
+            {
+                using var response = await Post(replicas[i % replicas.Length].Client, i);
+                Assert.That(response.IsSuccessStatusCode, Is.True);
+            });
+            await WaitForAgreementAsync(replicas, c => c == Sent);
+
+            var exporter = await WaitForOneExporterAsync(replicas, Sent);
+            await replicas[exporter].KillAsync();
+            var survivors = replicas.Where((_, r) => r != exporter).ToArray();
+            var next = await WaitForOneExporterAsync(survivors, Sent);
+            TestContext.Out.WriteLine($"replica {exporter} exported, then survivor {next}");
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                await replica.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until exactly one replica writes model series (within the exporter lease, 5 s) and the sums over every
+    /// replica's scrape equal the true totals; returns that replica's index.
+    /// </summary>
+    private static async Task<int> WaitForOneExporterAsync(ServerProcess[] replicas, long total)
+    {
+        var exporters = new List<int>();
+        double observations = 0, truePositives = 0;
+        for (var attempt = 0; attempt < 150; attempt++)
+        {
+            var scrapes = new List<PrometheusText>();
+            foreach (var replica in replicas)
+            {
+                scrapes.Add(PrometheusText.Parse(await replica.Client.GetStringAsync("/v1/metrics")));
+            }
+
+            exporters = [.. Enumerable.Range(0, replicas.Length).Where(r => scrapes[r].Samples.Any(s => s.Name == "feedback_metrics_observations_total"))];
+            observations = scrapes.SelectMany(s => s.Samples).Where(s => s.Name == "feedback_metrics_observations_total").Sum(s => s.Value);
+            truePositives = scrapes.SelectMany(s => s.Samples).Where(s => s.Name == "seldon_metric_true_positive_total").Sum(s => s.Value);
+            var gauges = scrapes.SelectMany(s => s.Samples).Where(s => s.Name == "feedback_metrics_model_series_exporter").Sum(s => s.Value);
+            if (exporters.Count == 1 && gauges == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.That(exporters, Has.Count.EqualTo(1), "exactly one replica writes the per-model series");
+        Assert.That(observations, Is.EqualTo(total), "the sum over every replica's scrape is the true total, not a multiple");
+        Assert.That(truePositives, Is.EqualTo(total / 3), "Seldon's counters too (a third of the rows are right)");
+        return exporters[0];
+    }
+
     private static Task<ServerProcess> StartReplicaAsync(string url) =>
         ServerProcess.StartAsync(Path.Combine(Path.GetTempPath(), "fm-replica-unused"), ["--state", url, "--redis_prefix", "replicas", "--redis_refresh_interval", "00:00:00.200"]);
 

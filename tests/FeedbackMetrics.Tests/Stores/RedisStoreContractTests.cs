@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Exposition;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Storage.Redis;
 using FeedbackMetrics.Tests.Support;
@@ -136,5 +137,7 @@ internal static class RedisStores
             }),
             Microsoft.Extensions.Options.Options.Create(new ReplyOptions { Url = outbox ? "http://127.0.0.1:9/" : null }),
             TimeProvider.System,
+            new ModelSeriesGate(),
+            Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()),
             NullLogger<RedisFeedbackStore>.Instance);
 }

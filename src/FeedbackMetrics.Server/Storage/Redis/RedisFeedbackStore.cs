@@ -5,9 +5,11 @@ using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
+using FeedbackMetrics.Server.Exposition;
 using FeedbackMetrics.Server.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Prometheus;
 using StackExchange.Redis;
 
 namespace FeedbackMetrics.Server.Storage.Redis;
@@ -31,6 +33,8 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private readonly ILogger<RedisFeedbackStore> _logger;
     private readonly RedisOutbox _outbox;
     private readonly RedisKeyNames _names;
+    private readonly ModelSeriesGate _gate;
+    private readonly Gauge _exporting;
     private readonly RedisReadModel _model;
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
@@ -39,8 +43,13 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private bool _stopped;
     private volatile string? _unavailable = "state not loaded from Redis yet";
 
-    public RedisFeedbackStore(MetricsBook book, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, ILogger<RedisFeedbackStore> logger)
+    public RedisFeedbackStore(MetricsBook book, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, ModelSeriesGate gate, IMetricFactory metrics, ILogger<RedisFeedbackStore> logger)
     {
+        _gate = gate;
+        _gate.Set(false);
+        _exporting = metrics.CreateGauge(
+            "feedback_metrics_model_series_exporter",
+            "1 on the replica that writes the per-model series (with --state redis://… one replica holds that lease), else 0.");
         _book = book;
         _options = options.Value;
         _time = time;
@@ -70,6 +79,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         try
         {
             ids = await RefreshAsync();
+            await HoldExporterLeaseAsync();
             _unavailable = null;
         }
         catch (Exception e) when (IsRedisFault(e))
@@ -160,6 +170,15 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         await _refresher;
         if (_redis is not null)
         {
+            try
+            {
+                // Hand the exporter lease over at once rather than after it runs out.
+                await Db.ScriptEvaluateAsync(RedisScripts.ReleaseLease, [_names.Exporter], [_outbox.Consumer]);
+            }
+            catch (Exception e) when (IsRedisFault(e))
+            {
+            }
+
             await _redis.CloseAsync();
             await _redis.DisposeAsync();
         }
@@ -296,6 +315,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             {
                 await Task.Delay(_options.RedisRefreshInterval, _time, _stopping.Token);
                 await RefreshAsync();
+                await HoldExporterLeaseAsync();
                 await _outbox.MaintainAsync();
                 if (_unavailable is not null)
                 {
@@ -309,9 +329,29 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             }
             catch (Exception e) when (IsRedisFault(e))
             {
+                // Without Redis this replica cannot know whether another took the lease: it stops exporting, so no
+                // model is ever exported twice (a gap in the series is possible; a doubled sum is not).
+                Export(false);
                 MarkUnavailable(Reason(e));
             }
         }
+    }
+
+    /// <summary>
+    /// Takes or keeps the lease that makes this replica the one writing the per-model series. The lease lasts three
+    /// refresh intervals (at least 5 s): when its holder dies another replica exports within that time.
+    /// </summary>
+    private async Task HoldExporterLeaseAsync()
+    {
+        var lease = (long)Math.Max(5000, 3 * _options.RedisRefreshInterval.TotalMilliseconds);
+        var held = (long)await Db.ScriptEvaluateAsync(RedisScripts.HoldLease, [_names.Exporter], [_outbox.Consumer, lease]);
+        Export(held == 1);
+    }
+
+    private void Export(bool exports)
+    {
+        _gate.Set(exports);
+        _exporting.Set(exports ? 1 : 0);
     }
 
     private StorageUnavailableException Fail(Exception e)

@@ -23,6 +23,9 @@ internal sealed class RedisKeyNames(string prefix)
     /// <summary>The metric events waiting for the reply URL: a stream read through one consumer group.</summary>
     public RedisKey Outbox => $"{_tagged}:outbox";
 
+    /// <summary>The exporter lease: which replica writes the per-model series.</summary>
+    public RedisKey Exporter => $"{_tagged}:exporter";
+
     /// <summary>What the scripts put before a model's tag to name its keys (<c>meta</c>, <c>classes</c>, <c>cells</c>).</summary>
     public string ModelPrefix => $"{_tagged}:model:";
 

@@ -192,4 +192,31 @@ internal static class RedisScripts
         end
         return #ARGV - 1
         """;
+
+    /// <summary>
+    /// Takes or keeps the exporter lease: the one replica that writes the per-model series. KEYS[1]: the lease.
+    /// ARGV: this replica's name, the lease in milliseconds. Returns 1 when this replica holds it, else 0.
+    /// </summary>
+    public const string HoldLease = """
+        #!lua
+        local holder = redis.call('GET', KEYS[1])
+        if holder == ARGV[1] then
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          return 1
+        end
+        if not holder then
+          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+          return 1
+        end
+        return 0
+        """;
+
+    /// <summary>Gives the exporter lease up (graceful stop) if this replica holds it. KEYS[1]: the lease; ARGV[1]: this replica's name.</summary>
+    public const string ReleaseLease = """
+        #!lua
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """;
 }
