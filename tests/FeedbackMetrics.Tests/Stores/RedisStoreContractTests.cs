@@ -1,6 +1,6 @@
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
-using FeedbackMetrics.Server.Exposition;
+using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Storage.Redis;
 using FeedbackMetrics.Tests.Support;

@@ -5,7 +5,6 @@ using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
-using FeedbackMetrics.Server.Exposition;
 using FeedbackMetrics.Server.Options;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

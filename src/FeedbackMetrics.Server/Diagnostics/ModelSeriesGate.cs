@@ -1,4 +1,4 @@
-namespace FeedbackMetrics.Server.Exposition;
+namespace FeedbackMetrics.Server.Diagnostics;
 
 /// <summary>
 /// Whether this replica writes the per-model series (Seldon's counters and ours). Always with a store of its own;
