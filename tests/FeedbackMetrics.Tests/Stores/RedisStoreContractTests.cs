@@ -1,3 +1,5 @@
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
@@ -77,6 +79,42 @@ public sealed class RedisStoreContractTests : StoreContract
         var b = secondBook.SnapshotAll().Select(s => (s.Key, string.Join(",", s.Classes), string.Join(",", s.Matrix))).ToList();
         Assert.That(Count(firstBook), Is.EqualTo(3), "the first store read back what the second counted");
         Assert.That(a, Is.EqualTo(b), "both show the same classes in the same order and the same cells");
+    }
+
+    [Test]
+    public async Task A_replica_loading_from_redis_gets_every_model_s_classes_in_the_order_the_counting_replica_shows()
+    {
+        var key = new MetricKey("ns", "named", "p", "m");
+        var random = new Random(7);
+        string[] names = ["cat", "dog", "CLASS_2", "bird"];
+        var events = new List<FeedbackEvent>();
+        for (var i = 0; i < 40; i++)
+        {
+            ClassLabel Label() => random.Next(3) == 0 ? ClassLabel.OfName(names[random.Next(names.Length)]) : ClassLabel.OfIndex(random.Next(5));
+            var rows = Enumerable.Range(0, random.Next(1, 4)).Select(_ => new Observation(Label(), Label())).ToArray();
+            var feedback = new DecodedFeedback(rows, random.Next(3) == 0 ? random.Next(1, 4) : 0);
+            events.Add(new FeedbackEvent(new CloudEventId("s", $"named-{i}", "t"), key, feedback, s => new MetricEvent("x", "src", "t", "now", [], [])));
+        }
+
+        var book = new MetricsBook(MaxKeys, 20);
+        var store = RedisStores.Create(book, _redis!.Url, State, outbox: false);
+        await store.InitializeAsync(default);
+        for (var i = 0; i < events.Count; i += 3)
+        {
+            await store.ApplyAsync(events.Skip(i).Take(3).ToList(), default);
+        }
+
+        var loaded = new MetricsBook(MaxKeys, 20);
+        var reader = RedisStores.Create(loaded, _redis!.Url, State, outbox: false);
+        await reader.InitializeAsync(default);
+        var shown = book.SnapshotAll().Single();
+        var read = loaded.SnapshotAll().Single();
+        await store.DisposeAsync();
+        await reader.DisposeAsync();
+
+        Assert.That(shown.Classes, Has.Length.GreaterThan(5), "the events brought named and numbered classes");
+        Assert.That(read.Classes, Is.EqualTo(shown.Classes), "one class order on every replica");
+        Assert.That(read.Matrix, Is.EqualTo(shown.Matrix));
     }
 
     [Test]

@@ -245,11 +245,12 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             }
 
             var after = RedisKeyState.Of(scratch.Snapshot(), version);
-            if (after.Classes.Length != classCount)
+            var added = ((RedisResult[])reply[4]!).Select(r => (string)r!).ToArray();
+            if (after.Classes.Length != classCount || !after.Classes.AsSpan(before.Classes.Length).SequenceEqual(added))
             {
-                // The replay disagrees with Redis on the classes (a defect): hold nothing for this model, so the next
-                // refresh reads its whole state instead of a difference.
-                RedisLog.ReplayMismatch(_logger, group.Key.ToString(), after.Classes.Length, classCount);
+                // The replay disagrees with Redis on the classes or their order (a defect): hold nothing for this
+                // model, so the next refresh reads its whole state instead of a difference.
+                RedisLog.ReplayMismatch(_logger, group.Key.ToString(), string.Join(", ", after.Classes), classCount);
                 after = RedisKeyState.Unknown with { Version = version - 1 };
                 own.Clear();
             }
@@ -379,8 +380,8 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private static partial class RedisLog
     {
         [LoggerMessage(EventId = 40, EventName = "RedisReplayMismatch", Level = LogLevel.Error,
-            Message = "Model {Model}: replaying a request gave {Replayed} classes where Redis holds {Stored}; its figures are read again from Redis")]
-        public static partial void ReplayMismatch(ILogger logger, string model, int replayed, int stored);
+            Message = "Model {Model}: replaying a request gave the classes {Replayed}, not the {Stored} classes Redis holds in its order; its figures are read again from Redis")]
+        public static partial void ReplayMismatch(ILogger logger, string model, string replayed, int stored);
 
         [LoggerMessage(EventId = 41, EventName = "RedisOutboxWriteFailed", Level = LogLevel.Warning,
             Message = "{Count} event(s) were counted but their metric events could not be written to the Redis outbox and will not reach --reply_url: {Reason}")]

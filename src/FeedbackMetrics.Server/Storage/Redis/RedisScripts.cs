@@ -18,7 +18,8 @@ internal static class RedisScripts
     /// are added by ordinal pair, ids are remembered until now + ttl (Redis's clock), each changed model's version goes
     /// up once, and the ids past maxIds are forgotten, soonest to expire first.
     /// Returns {oldest id expiry, ids remembered, per model {version, applied flags, class count, state before the
-    /// request or false when the caller's version was current}}; or {'classes' | 'models', model, event, count}.
+    /// request or false when the caller's version was current, the classes it added in ordinal order}}; or
+    /// {'classes' | 'models', model, event, count}.
     /// </summary>
     public const string Apply = """
         #!lua
@@ -99,7 +100,7 @@ internal static class RedisScripts
           if any then
             version = redis.call('HINCRBY', meta, 'v', 1)
           end
-          out[i] = {version, table.concat(flags), redis.call('HLEN', classes), before}
+          out[i] = {version, table.concat(flags), redis.call('HLEN', classes), before, plan.added}
         end
         local extra = redis.call('ZCARD', ids) - p.maxIds
         if extra > 0 then
