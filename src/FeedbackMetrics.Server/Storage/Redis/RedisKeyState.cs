@@ -37,9 +37,9 @@ internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matr
     public KeyState ToKeyState() => new(Classes, [.. Cells()], RewardTotal, RewardEvents);
 
     /// <summary>A scratch aggregate holding these figures, to apply events to and take snapshots from.</summary>
-    public KeyAggregate ToAggregate(MetricKey key)
+    public KeyAggregate ToAggregate(MetricKey key, TimeProvider time)
     {
-        var aggregate = new KeyAggregate(key, [], TimeProvider.System);
+        var aggregate = new KeyAggregate(key, [], time);
         aggregate.Restore(ToKeyState());
         return aggregate;
     }
