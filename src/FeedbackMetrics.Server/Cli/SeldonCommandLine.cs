@@ -44,6 +44,7 @@ internal static class SeldonCommandLine
         new("dedupe_max_ids", "State:DedupeMaxIds", "Most event ids remembered; the oldest are forgotten first.", "1000000"),
         new("redis_user", "State:RedisUser", "Redis ACL user for --state redis://…; the default user when empty.", ""),
         new("redis_password", "State:RedisPassword", "Redis password for --state redis://…; give it through the environment (FeedbackMetrics__State__RedisPassword, e.g. from a Secret), not the command line.", ""),
+        new("redis_ca_file", "State:RedisCaFile", "PEM file of the CA that a rediss:// server's certificate chains to (a private CA); empty: the system's trusted roots.", ""),
         new("redis_prefix", "State:RedisPrefix", "Start of every Redis key this server writes; servers with the same prefix share one state.", "feedback-metrics"),
         new("redis_refresh_interval", "State:RedisRefreshInterval", "How often figures counted by other replicas are read back from Redis (hh:mm:ss.fff): the most a replica's view lags.", "00:00:01"),
         new("max_keys", "Limits:MaxKeys", "Most (namespace, deployment, predictor, model) keys kept; events for new keys past it are refused (422).", "10000"),

@@ -26,6 +26,9 @@ public sealed class StateOptions
     /// <summary>Redis password; meant to come from the environment (a Kubernetes Secret), not the command line.</summary>
     public string? RedisPassword { get; set; }
 
+    /// <summary>PEM file of the CA a <c>rediss://</c> server's certificate chains to (a private CA); none: the system's roots.</summary>
+    public string? RedisCaFile { get; set; }
+
     /// <summary>Start of every Redis key this server writes, so several servers can share one Redis.</summary>
     [RegularExpression("^[A-Za-z0-9_.:-]+$", ErrorMessage = "--redis_prefix may hold letters, digits and _ . : - only.")]
     public string RedisPrefix { get; set; } = "feedback-metrics";

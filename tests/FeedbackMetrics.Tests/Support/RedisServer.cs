@@ -13,25 +13,30 @@ public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _dir;
     private readonly bool _cluster;
+    private readonly string? _password;
+    private readonly RedisTls? _tls;
     private Process? _process;
 
-    private RedisServer(int port, string dir, bool cluster)
+    private RedisServer(int port, string dir, bool cluster, string? password, RedisTls? tls)
     {
         Port = port;
         _dir = dir;
         _cluster = cluster;
+        _password = password;
+        _tls = tls;
     }
 
     public int Port { get; }
 
     /// <summary>What <c>--state</c> takes to use this server.</summary>
-    public string Url => $"redis://127.0.0.1:{Port}";
+    public string Url => $"{(_tls is null ? "redis" : "rediss")}://127.0.0.1:{Port}";
 
-    public static async Task<RedisServer> StartAsync(bool cluster = false)
+    /// <summary>Starts a server; with a password it requires one, with TLS files it speaks TLS only.</summary>
+    public static async Task<RedisServer> StartAsync(bool cluster = false, string? password = null, RedisTls? tls = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fm-redis-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
-        var server = new RedisServer(FreePort(cluster), dir, cluster);
+        var server = new RedisServer(FreePort(cluster), dir, cluster, password, tls);
         await server.StartAgainAsync();
         return server;
     }
@@ -40,9 +45,12 @@ public sealed class RedisServer : IAsyncDisposable
     public async Task StartAgainAsync()
     {
         var start = new ProcessStartInfo(Tools.RedisServer) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = _dir };
+        var port = Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string[] args =
         [
-            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _dir,
+            .. _tls is null ? (string[])["--port", port] : ["--port", "0", "--tls-port", port, "--tls-cert-file", _tls.CertFile, "--tls-key-file", _tls.KeyFile, "--tls-ca-cert-file", _tls.CaFile, "--tls-auth-clients", "no"],
+            .. _password is null ? [] : (string[])["--requirepass", _password],
+            "--bind", "127.0.0.1", "--dir", _dir,
             "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--logfile", Path.Combine(_dir, "redis.log"),
             .. _cluster ? (string[])["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] : [],
         ];
@@ -71,7 +79,14 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>Runs redis-cli against this server; returns what it printed.</summary>
-    public string Cli(params string[] args) => Binaries.Run(Tools.RedisCli, ["-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. args]).Output;
+    public string Cli(params string[] args) => Binaries.Run(
+        Tools.RedisCli,
+        [
+            "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            .. _password is null ? [] : (string[])["--no-auth-warning", "-a", _password],
+            .. _tls is null ? [] : (string[])["--tls", "--cacert", _tls.CaFile],
+            .. args,
+        ]).Output;
 
     /// <summary>SIGKILL: Redis gets no chance to write anything more.</summary>
     public async Task KillAsync()
@@ -128,5 +143,35 @@ public sealed class RedisServer : IAsyncDisposable
         }
 
         throw new InvalidOperationException("No free port for redis-server.");
+    }
+}
+
+/// <summary>PEM files for a TLS redis-server: a private CA and a certificate it issued for 127.0.0.1, in a temporary directory.</summary>
+public sealed record RedisTls(string CaFile, string CertFile, string KeyFile)
+{
+    public static RedisTls Create()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "fm-redis-tls-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = System.Security.Cryptography.RSA.Create(2048);
+        var caRequest = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=test redis CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509KeyUsageExtension(System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.KeyCertSign, true));
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
+
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var certificate = request.Create(ca, now.AddHours(-1), now.AddHours(1), System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+
+        var tls = new RedisTls(Path.Combine(dir, "ca.pem"), Path.Combine(dir, "redis.crt"), Path.Combine(dir, "redis.key"));
+        File.WriteAllText(tls.CaFile, ca.ExportCertificatePem());
+        File.WriteAllText(tls.CertFile, certificate.ExportCertificatePem());
+        File.WriteAllText(tls.KeyFile, key.ExportPkcs8PrivateKeyPem());
+        return tls;
     }
 }

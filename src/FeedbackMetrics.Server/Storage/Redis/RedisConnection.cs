@@ -26,6 +26,11 @@ internal static class RedisConnection
             AsyncTimeout = 5000,
             SyncTimeout = 5000,
         };
+        if (tls && !string.IsNullOrEmpty(state.RedisCaFile))
+        {
+            options.TrustIssuer(state.RedisCaFile);
+        }
+
         foreach (var host in hosts.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             options.EndPoints.Add(host.Contains(':', StringComparison.Ordinal) ? host : $"{host}:6379");
