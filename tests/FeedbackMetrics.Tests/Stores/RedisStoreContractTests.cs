@@ -57,6 +57,30 @@ public sealed class RedisStoreContractTests : StoreContract
     }
 
     [Test]
+    public async Task When_redis_comes_back_without_its_data_the_store_shows_the_new_state_not_the_lost_one()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("1"), Event("2"), Event("3")], default);
+
+        await _redis!.KillAsync();
+        _redis.WipeData();
+        await _redis.StartAgainAsync();
+        for (var i = 0; i < 200 && store.Unavailable is not null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var again = await store.ApplyAsync([Event("4")], default);
+        for (var i = 0; i < 100 && Count(book) != 1; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(again[0].Outcome, Is.EqualTo(ApplyOutcome.Applied));
+        Assert.That(Count(book), Is.EqualTo(1), "the figures are those Redis holds now, not those it lost");
+    }
+
+    [Test]
     public async Task A_second_store_on_the_same_redis_sees_what_the_first_counted_and_its_redeliveries_are_duplicates()
     {
         var (first, firstBook) = await OpenAsync();

@@ -98,6 +98,22 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Deletes the data files of a stopped server: the next start begins empty, as a Redis run without persistence does.</summary>
+    public void WipeData()
+    {
+        foreach (var entry in Directory.EnumerateFileSystemEntries(_dir).Where(e => !e.EndsWith(".log", StringComparison.Ordinal)))
+        {
+            if (Directory.Exists(entry))
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await KillAsync();

@@ -11,8 +11,18 @@ public sealed partial class RedisFeedbackStore
     private async Task<long> RefreshAsync()
     {
         var since = _model.Touches;
-        var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Versions, [_names.Models, _names.Ids], [_names.ModelPrefix]))!;
+        var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Versions, [_names.Models, _names.Ids, _names.Epoch], [_names.ModelPrefix, Guid.NewGuid().ToString("N")]))!;
         var versions = (RedisResult[])answer[0]!;
+        var epoch = (string)answer[3]!;
+        if (_epoch is not null && epoch != _epoch)
+        {
+            // Redis lost the state (restarted without its data, or another server was put in its place): what this
+            // replica holds belongs to the old one. Forget it and load the new one whole.
+            RedisLog.StateLost(_logger, _epoch, epoch);
+            _model.Clear();
+        }
+
+        _epoch = epoch;
         Interlocked.Exchange(ref _oldestIdExpiry, (long)(double)answer[1]);
         var present = new HashSet<MetricKey>();
         var changed = new List<(MetricKey, string)>();

@@ -39,6 +39,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private ConnectionMultiplexer? _redis;
     private Task _refresher = Task.CompletedTask;
     private long _oldestIdExpiry;
+    private string? _epoch;
     private bool _stopped;
     private volatile string? _unavailable = "state not loaded from Redis yet";
 
@@ -118,8 +119,18 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         }
 
         ThrowIfRefused(request, answer);
-        Interlocked.Exchange(ref _oldestIdExpiry, (long)(double)answer[0]);
-        Complete(request, held, (RedisResult[])answer[2]!, results);
+        try
+        {
+            Interlocked.Exchange(ref _oldestIdExpiry, (long)(double)answer[0]);
+            Complete(request, held, (RedisResult[])answer[2]!, results);
+        }
+        catch (Exception e) when (IsRedisFault(e))
+        {
+            // Counted in Redis, but the answer could not be read (a defect): 503, so the broker redelivers and gets
+            // a duplicate's answer; the next refresh reads the models back.
+            throw Fail(e);
+        }
+
         try
         {
             await _outbox.AddAsync([.. results.Where(r => r.Reply is not null).Select(r => r.Reply!)]);
@@ -295,5 +306,9 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         [LoggerMessage(EventId = 41, EventName = "RedisOutboxWriteFailed", Level = LogLevel.Warning,
             Message = "{Count} event(s) were counted but their metric events could not be written to the Redis outbox and will not reach --reply_url: {Reason}")]
         public static partial void OutboxWriteFailed(ILogger logger, int count, string reason);
+
+        [LoggerMessage(EventId = 42, EventName = "RedisStateLost", Level = LogLevel.Error,
+            Message = "The Redis state changed from epoch {Old} to {New}: Redis lost its data (restarted without persistence, or replaced); the figures are loaded again from what it holds now")]
+        public static partial void StateLost(ILogger logger, string old, string @new);
     }
 }

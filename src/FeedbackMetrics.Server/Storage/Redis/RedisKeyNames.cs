@@ -23,6 +23,9 @@ internal sealed class RedisKeyNames(string prefix)
     /// <summary>The metric events waiting for the reply URL: a stream read through one consumer group.</summary>
     public RedisKey Outbox => $"{_tagged}:outbox";
 
+    /// <summary>A random name of this state, set once: when it changes, Redis lost the state and a new one began.</summary>
+    public RedisKey Epoch => $"{_tagged}:epoch";
+
     /// <summary>The exporter lease: which replica writes the per-model series.</summary>
     public RedisKey Exporter => $"{_tagged}:exporter";
 

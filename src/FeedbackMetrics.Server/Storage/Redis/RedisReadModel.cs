@@ -107,6 +107,20 @@ internal sealed class RedisReadModel(MetricsBook book)
         }
     }
 
+    /// <summary>Forgets every model (the state in Redis was lost and a new one began).</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            foreach (var key in _models.Keys)
+            {
+                book.Remove(key);
+            }
+
+            _models.Clear();
+        }
+    }
+
     /// <summary>Forgets models no longer in Redis's set of models and not touched since <paramref name="since"/>.</summary>
     public void RemoveAbsent(IReadOnlySet<MetricKey> present, long since)
     {

@@ -111,19 +111,21 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Every model's tag and version, and the remembered ids' oldest expiry and number. KEYS: the set of models, the
-    /// remembered ids. ARGV[1]: what comes before a tag in a model's key names.
-    /// Returns {{tag, version, …}, oldest id expiry, ids remembered}.
+    /// Every model's tag and version, the remembered ids' oldest expiry and number, and the state's epoch: a random
+    /// name set once (ARGV[2] when none is set), so a replica sees when Redis lost its data and a new state began.
+    /// KEYS: the set of models, the remembered ids, the epoch. ARGV[1]: what comes before a tag in a model's key names.
+    /// Returns {{tag, version, …}, oldest id expiry, ids remembered, epoch}.
     /// </summary>
     public const string Versions = """
-        #!lua flags=no-writes
+        #!lua
+        redis.call('SET', KEYS[3], ARGV[2], 'NX')
         local out = {}
         for _, tag in ipairs(redis.call('SMEMBERS', KEYS[1])) do
           out[#out + 1] = tag
           out[#out + 1] = redis.call('HGET', ARGV[1] .. tag .. ':meta', 'v') or '0'
         end
         local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-        return {out, oldest[2] or '0', redis.call('ZCARD', KEYS[2])}
+        return {out, oldest[2] or '0', redis.call('ZCARD', KEYS[2]), redis.call('GET', KEYS[3])}
         """;
 
     /// <summary>
