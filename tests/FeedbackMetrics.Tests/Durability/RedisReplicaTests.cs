@@ -77,7 +77,7 @@ public sealed class RedisReplicaTests
             });
 
             Assert.That(notReady, Is.True, "/ready said false while Redis was away");
-            Assert.That(sent.Refused, Is.Not.Zero, "deliveries were refused (503) while Redis was away; the test proved nothing otherwise");
+            Assert.That(sent.RetryLater, Is.Not.Zero, "deliveries were refused with 503 and Retry-After while Redis was away");
             await AssertExactAfterRedeliveryAsync(replicas, sent);
         }
         finally
@@ -166,6 +166,7 @@ public sealed class RedisReplicaTests
     {
         var acknowledged = new ConcurrentDictionary<int, bool>();
         var refused = 0;
+        var retryLater = 0;
         var next = -1;
         var disrupted = Task.CompletedTask;
         var disruptStarted = 0;
@@ -190,6 +191,11 @@ public sealed class RedisReplicaTests
                             acknowledged[i] = true;
                             continue;
                         }
+
+                        if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null)
+                        {
+                            Interlocked.Increment(ref retryLater);
+                        }
                     }
                     catch (Exception e) when (e is HttpRequestException or ObjectDisposedException or TaskCanceledException)
                     {
@@ -207,7 +213,7 @@ public sealed class RedisReplicaTests
         Assert.That(disruptStarted, Is.EqualTo(1), "the disruption never came; the test proved nothing");
         TestContext.Out.WriteLine($"{acknowledged.Count} of {Events} acknowledged; {refused} deliveries refused or lost in flight and retried");
         Assert.That(acknowledged, Has.Count.EqualTo(Events), "every event was acknowledged in the end: the replicas (and the store) recovered by themselves");
-        return new Sent(acknowledged.Count, refused);
+        return new Sent(acknowledged.Count, refused, retryLater);
     }
 
     private static async Task AssertExactAfterRedeliveryAsync(ServerProcess[] replicas, Sent sent)
@@ -272,5 +278,6 @@ public sealed class RedisReplicaTests
         return client.SendAsync(request);
     }
 
-    private sealed record Sent(int Acknowledged, int Refused);
+    /// <summary>Events acknowledged; deliveries refused or lost (and retried); of those, 503 answers with Retry-After.</summary>
+    private sealed record Sent(int Acknowledged, int Refused, int RetryLater);
 }
