@@ -7,6 +7,9 @@
 #   chromium                Debian package chromium (/usr/bin/chromium), driven headless by the browser tests through
 #                           Playwright for .NET; Playwright's own browser download is never used
 #   curl                    Debian package curl (the browser tests run the page's curl line)
+#   redis-server, redis-cli Debian package redis-server (the Redis store tests start throwaway servers and a
+#                           three-node cluster on free loopback ports, data in temp directories; the package's
+#                           own service is not used)
 #   cloudevents             the JavaScript CloudEvents SDK (npm), in .tools/js/node_modules, run with node by the
 #                           SDK interop tests (its own prefix: npm prunes packages it was not asked for)
 set -euo pipefail
@@ -17,6 +20,7 @@ command -v promtool >/dev/null && command -v prometheus >/dev/null || need_apt+=
 command -v mount >/dev/null || need_apt+=(mount)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v redis-server >/dev/null && command -v redis-cli >/dev/null || need_apt+=(redis-server)
 command -v unzip >/dev/null || need_apt+=(unzip)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v node >/dev/null || need_apt+=(nodejs)

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need (idempotently) and runs every test: style check, unit, integration, slow suites.
 # Usage: bash scripts/test.sh            (everything)
-#        bash scripts/test.sh --fast     (skip the slow categories: Crash, Load, Browser)
+#        bash scripts/test.sh --fast     (skip the slow categories: Crash, Load, Browser, Redis)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 filter=()
 if [[ "${1:-}" == "--fast" ]]; then
-  filter=(--filter "TestCategory!=Crash&TestCategory!=Load&TestCategory!=Browser")
+  filter=(--filter "TestCategory!=Crash&TestCategory!=Load&TestCategory!=Browser&TestCategory!=Redis")
 fi
 
 bash scripts/install-test-deps.sh

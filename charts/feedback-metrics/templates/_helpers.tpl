@@ -56,7 +56,11 @@ args:
   - --http_port
   - {{ .Values.port | quote }}
   - --state
+{{- if .Values.state.redis.url }}
+  - {{ .Values.state.redis.url | quote }}
+{{- else }}
   - sqlite
+{{- end }}
   - --state_dir
   - /var/lib/feedback-metrics
 {{- if .Values.adminToken.existingSecret }}
@@ -104,6 +108,13 @@ env:
 {{- with .Values.seldon.predictiveUnitId }}
   - name: PREDICTIVE_UNIT_ID
     value: {{ . | quote }}
+{{- end }}
+{{- if and .Values.state.redis.url .Values.state.redis.existingSecret }}
+  - name: FeedbackMetrics__State__RedisPassword
+    valueFrom:
+      secretKeyRef:
+        name: {{ .Values.state.redis.existingSecret }}
+        key: {{ .Values.state.redis.passwordKey }}
 {{- end }}
 {{- with .Values.extraEnv }}
 {{- toYaml . | nindent 2 }}

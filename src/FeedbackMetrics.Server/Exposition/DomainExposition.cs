@@ -13,14 +13,14 @@ namespace FeedbackMetrics.Server.Exposition;
 /// straight from key snapshots and streamed, with no per-series objects kept between scrapes, so memory
 /// does not grow with the number of series. prometheus-net writes the rest (HTTP, process, server counters).
 /// </summary>
-public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses, AlertBoard alerts)
+public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses, AlertBoard alerts, ModelSeriesGate? gate = null)
 {
     private const string P = MetricNames.Prefix;
     private static readonly string[] Bounds = ["low", "high"];
 
     public async Task WriteAsync(Stream output, CancellationToken cancellationToken)
     {
-        var keys = book.ViewAll().Select(KeyOf).ToList();
+        var keys = gate?.Exports == false ? [] : book.ViewAll().Select(KeyOf).ToList();
         var writer = new ChunkedTextWriter(output);
         var ct = cancellationToken;
 

@@ -14,6 +14,7 @@ using FeedbackMetrics.Server.Problems;
 using FeedbackMetrics.Server.Reply;
 using FeedbackMetrics.Server.Security;
 using FeedbackMetrics.Server.Storage;
+using FeedbackMetrics.Server.Storage.Redis;
 using FeedbackMetrics.Server.WebView;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -119,6 +120,7 @@ public static class ServerApp
             .ValidateOnStart();
         services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.DedupeTtl > TimeSpan.Zero, "--dedupe_ttl must be positive.")
+            .Validate(o => o.RedisRefreshInterval > TimeSpan.Zero, "--redis_refresh_interval must be positive.")
             .ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations()
@@ -158,9 +160,12 @@ public static class ServerApp
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
             return new DedupeWindow(state.DedupeTtl, state.DedupeMaxIds, sp.GetRequiredService<TimeProvider>());
         });
-        services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value.Mode == "memory"
-            ? new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>(), MemoryOutbox(sp))
-            : ActivatorUtilities.CreateInstance<SqliteFeedbackStore>(sp));
+        services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value switch
+        {
+            { Mode: "memory" } => new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>(), MemoryOutbox(sp)),
+            { IsRedis: true } => ActivatorUtilities.CreateInstance<RedisFeedbackStore>(sp),
+            _ => ActivatorUtilities.CreateInstance<SqliteFeedbackStore>(sp),
+        });
         services.AddSingleton<Readiness>();
         services.AddSingleton<AdminToken>();
         services.AddHostedService<StoreInitializer>();
@@ -181,7 +186,9 @@ public static class ServerApp
             sp.GetRequiredService<DedupeHorizon>(),
             sp.GetRequiredService<ClassDisplay>(),
             sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.MaxExportedClasses,
-            sp.GetRequiredService<AlertBoard>()));
+            sp.GetRequiredService<AlertBoard>(),
+            sp.GetRequiredService<ModelSeriesGate>()));
+        services.AddSingleton<ModelSeriesGate>();
         services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();
 

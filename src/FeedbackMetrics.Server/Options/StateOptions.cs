@@ -7,8 +7,11 @@ public sealed class StateOptions
 {
     public const string Section = "FeedbackMetrics:State";
 
-    [RegularExpression("^(memory|sqlite)$", ErrorMessage = "--state must be memory or sqlite.")]
+    [RegularExpression("^(memory|sqlite|rediss?://[^/?#]+/?)$", ErrorMessage = "--state must be memory, sqlite, or redis://HOST:PORT[,HOST:PORT…] (rediss:// for TLS).")]
     public string Mode { get; set; } = "sqlite";
+
+    /// <summary>True when <see cref="Mode"/> names a shared Redis (one server or a cluster).</summary>
+    public bool IsRedis => Mode.StartsWith("redis://", StringComparison.Ordinal) || Mode.StartsWith("rediss://", StringComparison.Ordinal);
 
     public string Dir { get; set; } = "./data";
 
@@ -16,4 +19,20 @@ public sealed class StateOptions
 
     [Range(1, 100_000_000)]
     public int DedupeMaxIds { get; set; } = 1_000_000;
+
+    /// <summary>Redis ACL user (none: the default user).</summary>
+    public string? RedisUser { get; set; }
+
+    /// <summary>Redis password; meant to come from the environment (a Kubernetes Secret), not the command line.</summary>
+    public string? RedisPassword { get; set; }
+
+    /// <summary>PEM file of the CA a <c>rediss://</c> server's certificate chains to (a private CA); none: the system's roots.</summary>
+    public string? RedisCaFile { get; set; }
+
+    /// <summary>Start of every Redis key this server writes, so several servers can share one Redis.</summary>
+    [RegularExpression("^[A-Za-z0-9_.:-]+$", ErrorMessage = "--redis_prefix may hold letters, digits and _ . : - only.")]
+    public string RedisPrefix { get; set; } = "feedback-metrics";
+
+    /// <summary>How often the figures other replicas counted are read back from Redis.</summary>
+    public TimeSpan RedisRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

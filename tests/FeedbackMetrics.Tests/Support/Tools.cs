@@ -14,6 +14,10 @@ public static class Tools
     /// <summary>Debian's Chromium, which the browser tests drive through Playwright (never a browser Playwright downloads).</summary>
     public static string Chromium => Require(Environment.GetEnvironmentVariable("CHROMIUM") ?? "/usr/bin/chromium", "chromium (Debian package chromium; bash scripts/install-test-deps.sh installs it)");
 
+    public static string RedisServer => Require("/usr/bin/redis-server", "redis-server (Debian package redis-server; bash scripts/install-test-deps.sh installs it)");
+
+    public static string RedisCli => Require("/usr/bin/redis-cli", "redis-cli (Debian package redis-server; bash scripts/install-test-deps.sh installs it)");
+
     public static string Curl => Require("/usr/bin/curl", "curl (Debian package curl; bash scripts/install-test-deps.sh installs it)");
 
     public static string InRepo(params string[] parts) => Path.Combine([RepoRoot, .. parts]);

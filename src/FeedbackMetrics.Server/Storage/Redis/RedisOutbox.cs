@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using FeedbackMetrics.Core.State;
+using StackExchange.Redis;
+
+namespace FeedbackMetrics.Server.Storage.Redis;
+
+/// <summary>
+/// The shared outbox of metric events on Redis: a stream read through one consumer group. A replica writes the
+/// metric events of a request and takes them for itself in one script (<see cref="RedisScripts.OutboxAdd"/>) before
+/// the request is answered, sends them from its in-memory queue, and acknowledges and deletes each once delivered.
+/// Entries a replica has held unacknowledged for <see cref="ClaimAfter"/> (it died) are taken over by a live replica;
+/// a live replica keeps its own entries fresh so they are not. Delivery is at least once: an entry taken over from a
+/// replica that was only slow is sent twice.
+/// </summary>
+internal sealed class RedisOutbox : IOutbox
+{
+    public const string Group = "senders";
+
+    private readonly OutboxQueue _queue;
+    private readonly RedisKeyNames _names;
+    private readonly Func<IDatabase> _db;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<long, (RedisValue Id, long TakenAt)> _held = new();
+    private readonly ConcurrentQueue<RedisValue> _done = new();
+    private long _seq;
+    private long _lost;
+    private bool _groupReady;
+
+    public RedisOutbox(bool enabled, int capacity, RedisKeyNames names, Func<IDatabase> db, TimeProvider time)
+    {
+        _queue = new OutboxQueue(enabled, capacity, Forget);
+        _names = names;
+        _db = db;
+        _time = time;
+    }
+
+    /// <summary>This replica's consumer name in the group: unique per process, so a restarted replica's old entries are taken over.</summary>
+    public string Consumer { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..^24];
+
+    /// <summary>How long an entry may sit unacknowledged with its replica before another takes it over.</summary>
+    public TimeSpan ClaimAfter { get; set; } = TimeSpan.FromSeconds(60);
+
+    public bool Enabled => _queue.Enabled;
+
+    public int Depth => _queue.Depth;
+
+    public long Dropped => _queue.Dropped + Interlocked.Read(ref _lost);
+
+    public bool Post(MetricEvent metricEvent) => _queue.Post(metricEvent);
+
+    public ValueTask<OutboxEntry?> TakeAsync(CancellationToken cancellationToken) => _queue.TakeAsync(cancellationToken);
+
+    public void Delivered(OutboxEntry entry) => _queue.Delivered(entry);
+
+    public void Retry(OutboxEntry entry) => _queue.Retry(entry);
+
+    public void Close() => _queue.Close();
+
+    /// <summary>
+    /// Writes the metric events of counted events and queues them for sending. The counts are already in Redis; when
+    /// this write fails the metric events are lost (counted as dropped) and the failure is rethrown.
+    /// </summary>
+    public async Task AddAsync(IReadOnlyList<MetricEvent> events)
+    {
+        if (!Enabled || events.Count == 0)
+        {
+            return;
+        }
+
+        var kept = events.Where(_ => _queue.TryReserve()).ToList();
+        if (kept.Count == 0)
+        {
+            return;
+        }
+
+        RedisResult[] taken;
+        try
+        {
+            await EnsureGroupAsync();
+            taken = (RedisResult[])(await _db().ScriptEvaluateAsync(
+                RedisScripts.OutboxAdd,
+                [_names.Outbox],
+                [Group, Consumer, .. kept.Select(e => (RedisValue)MetricEventBlob.Write(e))]))!;
+        }
+        catch (Exception e)
+        {
+            foreach (var _ in kept)
+            {
+                _queue.Release();
+            }
+
+            Interlocked.Add(ref _lost, kept.Count);
+            ForgetGroupIfGone(e);
+            throw;
+        }
+
+        // Our own entries come back first, in order, as the reserved places; older ones nobody had taken follow.
+        for (var i = 0; i + 1 < taken.Length; i += 2)
+        {
+            var own = i / 2 < kept.Count;
+            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), own ? kept[i / 2] : MetricEventBlob.Read((byte[])taken[i + 1]!));
+            _held[entry.Seq] = ((RedisValue)taken[i], Now);
+            if (own)
+            {
+                _queue.Publish(entry);
+            }
+            else
+            {
+                _queue.Restore(entry);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Housekeeping, run by the store's refresh: deletes delivered entries whose acknowledgement failed earlier, keeps
+    /// this replica's entries from looking abandoned, and takes over entries abandoned by other replicas.
+    /// </summary>
+    public async Task MaintainAsync()
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+
+        try
+        {
+            await MaintainOnceAsync();
+        }
+        catch (Exception e)
+        {
+            ForgetGroupIfGone(e);
+            throw;
+        }
+    }
+
+    private async Task MaintainOnceAsync()
+    {
+        await EnsureGroupAsync();
+        var db = _db();
+        var done = new List<RedisValue>();
+        while (done.Count < 1000 && _done.TryDequeue(out var id))
+        {
+            done.Add(id);
+        }
+
+        if (done.Count > 0)
+        {
+            try
+            {
+                await db.ScriptEvaluateAsync(RedisScripts.OutboxDone, [_names.Outbox], [Group, .. done]);
+            }
+            catch
+            {
+                foreach (var id in done)
+                {
+                    _done.Enqueue(id);
+                }
+
+                throw;
+            }
+        }
+
+        var stale = Now - (long)(ClaimAfter.TotalMilliseconds / 2);
+        var touch = _held.Where(h => h.Value.TakenAt < stale).Take(1000).ToList();
+        if (touch.Count > 0)
+        {
+            await db.StreamClaimIdsOnlyAsync(_names.Outbox, Group, Consumer, 0, [.. touch.Select(h => h.Value.Id)]);
+            foreach (var (seq, held) in touch)
+            {
+                _held.TryUpdate(seq, (held.Id, Now), held);
+            }
+        }
+
+        var room = Math.Min(_queue.Capacity - _queue.Depth, 100);
+        if (room <= 0)
+        {
+            return;
+        }
+
+        var claimed = await db.StreamAutoClaimAsync(_names.Outbox, Group, Consumer, (long)ClaimAfter.TotalMilliseconds, "0-0", room);
+        var mine = claimed.ClaimedEntries.Length == 0 ? [] : _held.Values.Select(h => h.Id).ToHashSet();
+        foreach (var message in claimed.ClaimedEntries)
+        {
+            var blob = message["e"];
+            if (blob.IsNull || mine.Contains(message.Id))
+            {
+                continue; // one of ours, slow to be touched: it is queued here already
+            }
+
+            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), MetricEventBlob.Read((byte[])blob!));
+            _held[entry.Seq] = (message.Id, Now);
+            _queue.Restore(entry);
+        }
+
+        foreach (var id in claimed.DeletedIds)
+        {
+            _done.Enqueue(id);
+        }
+    }
+
+    private void Forget(OutboxEntry entry)
+    {
+        if (!_held.TryRemove(entry.Seq, out var held))
+        {
+            return; // an alert event, kept in memory only
+        }
+
+        _ = DoneAsync(held.Id);
+    }
+
+    private async Task DoneAsync(RedisValue id)
+    {
+        try
+        {
+            await _db().ScriptEvaluateAsync(RedisScripts.OutboxDone, [_names.Outbox], [Group, id]);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException or StorageUnavailableException)
+        {
+            _done.Enqueue(id); // deleted by a later housekeeping round
+        }
+    }
+
+    private async Task EnsureGroupAsync()
+    {
+        if (_groupReady)
+        {
+            return;
+        }
+
+        try
+        {
+            await _db().StreamCreateConsumerGroupAsync(_names.Outbox, Group, "0", createStream: true);
+        }
+        catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Another replica made it first.
+        }
+
+        _groupReady = true;
+    }
+
+    /// <summary>Redis lost the group (its data was lost): make it again next time.</summary>
+    private void ForgetGroupIfGone(Exception e)
+    {
+        if (e.Message.Contains("NOGROUP", StringComparison.Ordinal))
+        {
+            _groupReady = false;
+        }
+    }
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+}

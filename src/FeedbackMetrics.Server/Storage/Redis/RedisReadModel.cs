@@ -1,0 +1,217 @@
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
+
+namespace FeedbackMetrics.Server.Storage.Redis;
+
+/// <summary>
+/// Keeps the local <see cref="MetricsBook"/> equal to Redis's figures. It remembers, per model, the state (and
+/// version) the book holds; a newer state from a script's answer or from a refresh is brought in as a difference:
+/// this replica's own events through <see cref="MetricsBook.Apply"/> (as any store feeds the read model), the rest —
+/// other replicas' events — added as restored counts. Class names are brought in first, in Redis's order, so every
+/// replica shows the classes of a model in one order. A state that is not a continuation of the one held (a reset
+/// elsewhere) replaces it. Thread-safe: one lock orders every change.
+/// </summary>
+internal sealed class RedisReadModel(MetricsBook book)
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<MetricKey, Entry> _models = [];
+    private long _touches;
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _models.Count(m => !m.Value.State.IsEmpty);
+            }
+        }
+    }
+
+    /// <summary>A number that grows with every change; a refresh removes only models not touched since it began.</summary>
+    public long Touches
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _touches;
+            }
+        }
+    }
+
+    /// <summary>The state the book holds for a model (<see cref="RedisKeyState.Unknown"/> when none).</summary>
+    public RedisKeyState Get(MetricKey key)
+    {
+        lock (_gate)
+        {
+            return _models.TryGetValue(key, out var m) ? m.State : RedisKeyState.Unknown;
+        }
+    }
+
+    public long VersionOf(MetricKey key)
+    {
+        lock (_gate)
+        {
+            return _models.TryGetValue(key, out var m) ? m.State.Version : -1;
+        }
+    }
+
+    /// <summary>
+    /// Brings a model to a state Redis answered with; <paramref name="own"/> are this replica's events counted in
+    /// it since the state held (their rows go through the book's normal path). An older or equal version is ignored:
+    /// a refresh already brought in more (own events then came in as restored counts).
+    /// </summary>
+    public void Sync(MetricKey key, RedisKeyState next, IReadOnlyList<DecodedFeedback> own)
+    {
+        lock (_gate)
+        {
+            var entry = Touch(key);
+            var held = entry.State;
+            if (held.Version >= next.Version)
+            {
+                return;
+            }
+
+            entry.State = next;
+            if (next.IsEmpty)
+            {
+                book.Remove(key);
+                return;
+            }
+
+            if (Residual(held, next, own) is not { } residual)
+            {
+                // Not a continuation of what the book holds (reset and counted again elsewhere): replace it.
+                book.Remove(key);
+                book.GetOrCreate(key).Restore(next.ToKeyState());
+                return;
+            }
+
+            var aggregate = book.GetOrCreate(key);
+            aggregate.Restore(new KeyState(next.Classes, []));
+            foreach (var feedback in own)
+            {
+                book.Apply(key, feedback);
+            }
+
+            var ownReward = own.Where(f => f.Reward is not null).Select(f => f.Reward!.Value).ToList();
+            var rewardTotal = next.RewardTotal - held.RewardTotal - ownReward.Sum();
+            var rewardEvents = next.RewardEvents - held.RewardEvents - ownReward.Count;
+            if (residual.Count > 0 || rewardEvents != 0)
+            {
+                aggregate.Restore(new KeyState(next.Classes, residual, rewardTotal, rewardEvents));
+            }
+        }
+    }
+
+    /// <summary>Forgets every model (the state in Redis was lost and a new one began).</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            foreach (var key in _models.Keys)
+            {
+                book.Remove(key);
+            }
+
+            _models.Clear();
+        }
+    }
+
+    /// <summary>Forgets models no longer in Redis's set of models and not touched since <paramref name="since"/>.</summary>
+    public void RemoveAbsent(IReadOnlySet<MetricKey> present, long since)
+    {
+        lock (_gate)
+        {
+            foreach (var (key, entry) in _models.ToList())
+            {
+                if (!present.Contains(key) && entry.TouchedAt < since)
+                {
+                    _models.Remove(key);
+                    book.Remove(key);
+                }
+            }
+        }
+    }
+
+    private Entry Touch(MetricKey key)
+    {
+        if (!_models.TryGetValue(key, out var entry))
+        {
+            entry = new Entry();
+            _models[key] = entry;
+        }
+
+        entry.TouchedAt = ++_touches;
+        return entry;
+    }
+
+    /// <summary>
+    /// The cells of <paramref name="next"/> not in <paramref name="held"/> nor in the own events, by class name; null
+    /// when <paramref name="next"/> does not continue <paramref name="held"/> (classes not a prefix, a cell went down).
+    /// </summary>
+    private static List<(string, string, long)>? Residual(RedisKeyState held, RedisKeyState next, IReadOnlyList<DecodedFeedback> own)
+    {
+        var heldClasses = held.Version < 0 ? [] : held.Classes;
+        if (heldClasses.Length > next.Classes.Length || !heldClasses.AsSpan().SequenceEqual(next.Classes.AsSpan(0, heldClasses.Length)))
+        {
+            return null;
+        }
+
+        var n = next.Classes.Length;
+        var position = new Dictionary<string, int>(n, StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+        {
+            position[next.Classes[i]] = i;
+        }
+
+        var delta = (long[])next.Matrix.Clone();
+        var m = heldClasses.Length;
+        for (var t = 0; t < m; t++)
+        {
+            for (var p = 0; p < m; p++)
+            {
+                delta[(t * n) + p] -= held[t, p];
+            }
+        }
+
+        foreach (var feedback in own)
+        {
+            foreach (var row in feedback.Rows)
+            {
+                if (!position.TryGetValue(row.Truth.DisplayName, out var t) || !position.TryGetValue(row.Predicted.DisplayName, out var p))
+                {
+                    return null;
+                }
+
+                delta[(t * n) + p]--;
+            }
+        }
+
+        var residual = new List<(string, string, long)>();
+        for (var i = 0; i < delta.Length; i++)
+        {
+            if (delta[i] < 0)
+            {
+                return null;
+            }
+
+            if (delta[i] > 0)
+            {
+                residual.Add((next.Classes[i / n], next.Classes[i % n], delta[i]));
+            }
+        }
+
+        return residual;
+    }
+
+    private sealed class Entry
+    {
+        public RedisKeyState State { get; set; } = RedisKeyState.Unknown;
+
+        public long TouchedAt { get; set; }
+    }
+}

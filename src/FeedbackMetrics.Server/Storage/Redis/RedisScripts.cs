@@ -1,0 +1,225 @@
+namespace FeedbackMetrics.Server.Storage.Redis;
+
+/// <summary>
+/// The Lua scripts of the Redis store. Redis runs a script alone, start to end, so each is one atomic step for every
+/// replica. A script is not rolled back when it fails midway, so <see cref="Apply"/> checks everything before its
+/// first write. The shebang line makes Redis refuse a script at its start when it is out of memory, never midway.
+/// Every key a script touches carries the store's one hash tag (<see cref="RedisKeyNames"/>).
+/// </summary>
+internal static class RedisScripts
+{
+    /// <summary>
+    /// Counts the events of one request. KEYS: the set of models, the remembered ids, then per model meta, classes,
+    /// cells. ARGV[1]: JSON <c>{ttl, maxIds, maxClasses, maxKeys, keys: [{t, v, ev: [{h, n, c, r}]}]}</c> — per model
+    /// its tag and the version the caller holds, per event its digest (hex), the class names it brings in order, its
+    /// cells as (truth index, predicted index, count) triples into those names, and its reward as text.
+    /// First everything is checked: a remembered id is a duplicate; past the class cap or the model cap the whole
+    /// request is refused with nothing written. Then new models join the set, new classes get the next ordinals, cells
+    /// are added by ordinal pair, ids are remembered until now + ttl (Redis's clock), each changed model's version goes
+    /// up once, and the ids past maxIds are forgotten, soonest to expire first.
+    /// Returns {oldest id expiry, ids remembered, per model {version, applied flags, class count, state before the
+    /// request or false when the caller's version was current, the classes it added in ordinal order}}; or
+    /// {'classes' | 'models', model, event, count}.
+    /// </summary>
+    public const string Apply = """
+        #!lua
+        local p = cjson.decode(ARGV[1])
+        local models, ids = KEYS[1], KEYS[2]
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        redis.call('ZREMRANGEBYSCORE', ids, '-inf', now)
+        local plans, fresh = {}, {}
+        for i, k in ipairs(p.keys) do
+          local count = redis.call('HLEN', KEYS[i * 3 + 1])
+          local ord, added, applied, first = {}, {}, {}, nil
+          for j, e in ipairs(k.ev) do
+            applied[j] = not redis.call('ZSCORE', ids, e.h)
+            if applied[j] then
+              first = first or j
+              for _, name in ipairs(e.n) do
+                if ord[name] == nil then
+                  local o = redis.call('HGET', KEYS[i * 3 + 1], name)
+                  if o then
+                    ord[name] = tonumber(o)
+                  else
+                    ord[name] = count
+                    count = count + 1
+                    added[#added + 1] = name
+                  end
+                end
+              end
+              if count > p.maxClasses then
+                return {'classes', i, j, count}
+              end
+            end
+          end
+          if first and redis.call('SISMEMBER', models, k.t) == 0 then
+            fresh[#fresh + 1] = {i, first}
+          end
+          plans[i] = {ord = ord, added = added, applied = applied}
+        end
+        if #fresh > 0 then
+          local have = redis.call('SCARD', models)
+          if have + #fresh > p.maxKeys then
+            local over = fresh[math.max(1, p.maxKeys - have + 1)]
+            return {'models', over[1], over[2], have}
+          end
+          for _, f in ipairs(fresh) do
+            redis.call('SADD', models, p.keys[f[1]].t)
+          end
+        end
+        local out = {}
+        for i, k in ipairs(p.keys) do
+          local meta, classes, cells = KEYS[i * 3], KEYS[i * 3 + 1], KEYS[i * 3 + 2]
+          local plan = plans[i]
+          local version = tonumber(redis.call('HGET', meta, 'v') or '0')
+          local before = false
+          if version ~= k.v then
+            before = {redis.call('HGETALL', classes), redis.call('HGETALL', cells), redis.call('HGET', meta, 'rt') or '0', redis.call('HGET', meta, 're') or '0'}
+          end
+          for _, name in ipairs(plan.added) do
+            redis.call('HSET', classes, name, plan.ord[name])
+          end
+          local flags, any = {}, false
+          for j, e in ipairs(k.ev) do
+            if plan.applied[j] then
+              any = true
+              flags[j] = '1'
+              redis.call('ZADD', ids, now + p.ttl, e.h)
+              for x = 1, #e.c, 3 do
+                redis.call('HINCRBY', cells, plan.ord[e.n[e.c[x] + 1]] .. ',' .. plan.ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
+              end
+              if e.r then
+                redis.call('HINCRBYFLOAT', meta, 'rt', e.r)
+                redis.call('HINCRBY', meta, 're', 1)
+              end
+            else
+              flags[j] = '0'
+            end
+          end
+          if any then
+            version = redis.call('HINCRBY', meta, 'v', 1)
+          end
+          out[i] = {version, table.concat(flags), redis.call('HLEN', classes), before, plan.added}
+        end
+        local extra = redis.call('ZCARD', ids) - p.maxIds
+        if extra > 0 then
+          redis.call('ZPOPMIN', ids, extra)
+        end
+        local oldest = redis.call('ZRANGE', ids, 0, 0, 'WITHSCORES')
+        return {oldest[2] or '0', redis.call('ZCARD', ids), out}
+        """;
+
+    /// <summary>
+    /// Every model's tag and version, the remembered ids' oldest expiry and number, and the state's epoch: a random
+    /// name set once (ARGV[2] when none is set), so a replica sees when Redis lost its data and a new state began.
+    /// KEYS: the set of models, the remembered ids, the epoch. ARGV[1]: what comes before a tag in a model's key names.
+    /// Returns {{tag, version, …}, oldest id expiry, ids remembered, epoch}.
+    /// </summary>
+    public const string Versions = """
+        #!lua
+        redis.call('SET', KEYS[3], ARGV[2], 'NX')
+        local out = {}
+        for _, tag in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+          out[#out + 1] = tag
+          out[#out + 1] = redis.call('HGET', ARGV[1] .. tag .. ':meta', 'v') or '0'
+        end
+        local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+        return {out, oldest[2] or '0', redis.call('ZCARD', KEYS[2]), redis.call('GET', KEYS[3])}
+        """;
+
+    /// <summary>
+    /// The whole state of some models, read atomically. KEYS: the set of models (it routes the call), then per model
+    /// meta, classes, cells. Returns per model {version, reward total, reward events, classes (name, ordinal, …),
+    /// cells ("t,p", count, …)}.
+    /// </summary>
+    public const string Read = """
+        #!lua flags=no-writes
+        local out = {}
+        for i = 2, #KEYS, 3 do
+          out[#out + 1] = {redis.call('HGET', KEYS[i], 'v') or '0', redis.call('HGET', KEYS[i], 'rt') or '0', redis.call('HGET', KEYS[i], 're') or '0',
+                           redis.call('HGETALL', KEYS[i + 1]), redis.call('HGETALL', KEYS[i + 2])}
+        end
+        return out
+        """;
+
+    /// <summary>
+    /// Forgets a model: out of the set of models, its classes, cells and rewards deleted, its version raised so every
+    /// replica sees the change; the remembered ids stay (a redelivery is still a duplicate). KEYS: the set of models,
+    /// meta, classes, cells. ARGV[1]: the tag. Returns 1 when the model had figures, else 0 (and changes nothing).
+    /// </summary>
+    public const string Reset = """
+        #!lua
+        if redis.call('SREM', KEYS[1], ARGV[1]) == 0 and redis.call('EXISTS', KEYS[3], KEYS[4]) == 0 then
+          return 0
+        end
+        redis.call('DEL', KEYS[3], KEYS[4])
+        redis.call('HDEL', KEYS[2], 'rt', 're')
+        redis.call('HINCRBY', KEYS[2], 'v', 1)
+        return 1
+        """;
+
+    /// <summary>
+    /// Puts metric events in the shared outbox (a stream with one consumer group) and takes them for this replica in
+    /// the same step, so no other replica sends them while this one lives. KEYS[1]: the stream. ARGV: the group, this
+    /// replica's consumer name, then the metric events. Returns {id, event} of every entry taken: first the new ones, in
+    /// order (event left out: the caller has it), then any older one no replica had taken yet.
+    /// </summary>
+    public const string OutboxAdd = """
+        #!lua
+        local out, mine = {}, {}
+        for i = 3, #ARGV do
+          local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
+          mine[id] = true
+          out[#out + 1] = id
+          out[#out + 1] = ''
+        end
+        local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', #ARGV + 1000, 'STREAMS', KEYS[1], '>')
+        if read then
+          for _, entry in ipairs(read[1][2]) do
+            if not mine[entry[1]] then
+              out[#out + 1] = entry[1]
+              out[#out + 1] = entry[2][2]
+            end
+          end
+        end
+        return out
+        """;
+
+    /// <summary>A delivered metric event leaves the outbox: acknowledged and deleted. KEYS[1]: the stream; ARGV: the group, the entry ids.</summary>
+    public const string OutboxDone = """
+        #!lua
+        for i = 2, #ARGV do
+          redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
+          redis.call('XDEL', KEYS[1], ARGV[i])
+        end
+        return #ARGV - 1
+        """;
+
+    /// <summary>
+    /// Takes or keeps the exporter lease: the one replica that writes the per-model series. KEYS[1]: the lease.
+    /// ARGV: this replica's name, the lease in milliseconds. Returns 1 when this replica holds it, else 0.
+    /// </summary>
+    public const string HoldLease = """
+        #!lua
+        local holder = redis.call('GET', KEYS[1])
+        if holder == ARGV[1] then
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+          return 1
+        end
+        if not holder then
+          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+          return 1
+        end
+        return 0
+        """;
+
+    /// <summary>Gives the exporter lease up (graceful stop) if this replica holds it. KEYS[1]: the lease; ARGV[1]: this replica's name.</summary>
+    public const string ReleaseLease = """
+        #!lua
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """;
+}

@@ -1,0 +1,181 @@
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Storage.Redis;
+using FeedbackMetrics.Tests.Support;
+
+namespace FeedbackMetrics.Tests.Stores;
+
+/// <summary>
+/// The store contract on the Redis store against a real redis-server; each test's state is a key prefix of its own, so
+/// "the same state" (a restart) is a new store over the same prefix.
+/// </summary>
+[Category("Redis")]
+public sealed class RedisStoreContractTests : StoreContract
+{
+    private RedisServer? _redis;
+
+    protected override bool Durable => true;
+
+    [OneTimeSetUp]
+    public async Task StartRedisAsync() => _redis = await RedisServer.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopRedisAsync()
+    {
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+
+    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false) =>
+        RedisStores.Create(book, _redis!.Url, state, outbox);
+
+    [Test]
+    public async Task Redis_going_away_refuses_with_storage_unavailable_then_the_store_recovers_by_itself()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("before")], default);
+
+        await _redis!.KillAsync();
+        Assert.ThrowsAsync<StorageUnavailableException>(async () => await store.ApplyAsync([Event("during")], default));
+        Assert.That(store.Unavailable, Is.Not.Null);
+        Assert.That(Count(book), Is.EqualTo(1), "the read model keeps what was counted");
+
+        await _redis.StartAgainAsync();
+        for (var i = 0; i < 200 && store.Unavailable is not null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(store.Unavailable, Is.Null, "the store finds Redis back by itself");
+        var retried = await store.ApplyAsync([Event("during"), Event("before")], default);
+        Assert.That(retried.Select(r => r.Outcome), Is.EqualTo(new[] { ApplyOutcome.Applied, ApplyOutcome.Duplicate }), "what was acknowledged before survived the Redis restart");
+        Assert.That(Count(book), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task When_redis_comes_back_without_its_data_the_store_shows_the_new_state_not_the_lost_one()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("1"), Event("2"), Event("3")], default);
+
+        await _redis!.KillAsync();
+        _redis.WipeData();
+        await _redis.StartAgainAsync();
+        for (var i = 0; i < 200 && store.Unavailable is not null; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var again = await store.ApplyAsync([Event("4")], default);
+        for (var i = 0; i < 100 && Count(book) != 1; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(again[0].Outcome, Is.EqualTo(ApplyOutcome.Applied));
+        Assert.That(Count(book), Is.EqualTo(1), "the figures are those Redis holds now, not those it lost");
+    }
+
+    [Test]
+    public async Task A_second_store_on_the_same_redis_sees_what_the_first_counted_and_its_redeliveries_are_duplicates()
+    {
+        var (first, firstBook) = await OpenAsync();
+        var (second, secondBook) = await OpenAsync();
+        await first.ApplyAsync([Event("1", truth: 1, predicted: 2), Event("2", "d2")], default);
+
+        var redelivered = await second.ApplyAsync([Event("1", truth: 1, predicted: 2), Event("3", truth: 2, predicted: 2)], default);
+
+        Assert.That(redelivered.Select(r => r.Outcome), Is.EqualTo(new[] { ApplyOutcome.Duplicate, ApplyOutcome.Applied }));
+        Assert.That(redelivered[1].Snapshot!.Count, Is.EqualTo(2), "the metric event carries the global figures right after the event");
+        for (var i = 0; i < 100 && Count(firstBook) != 3; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var a = firstBook.SnapshotAll().Select(s => (s.Key, string.Join(",", s.Classes), string.Join(",", s.Matrix))).ToList();
+        var b = secondBook.SnapshotAll().Select(s => (s.Key, string.Join(",", s.Classes), string.Join(",", s.Matrix))).ToList();
+        Assert.That(Count(firstBook), Is.EqualTo(3), "the first store read back what the second counted");
+        Assert.That(a, Is.EqualTo(b), "both show the same classes in the same order and the same cells");
+    }
+
+    [Test]
+    public async Task A_replica_loading_from_redis_gets_every_model_s_classes_in_the_order_the_counting_replica_shows()
+    {
+        var key = new MetricKey("ns", "named", "p", "m");
+        var random = new Random(7);
+        string[] names = ["cat", "dog", "CLASS_2", "bird"];
+        var events = new List<FeedbackEvent>();
+        for (var i = 0; i < 40; i++)
+        {
+            ClassLabel Label() => random.Next(3) == 0 ? ClassLabel.OfName(names[random.Next(names.Length)]) : ClassLabel.OfIndex(random.Next(5));
+            var rows = Enumerable.Range(0, random.Next(1, 4)).Select(_ => new Observation(Label(), Label())).ToArray();
+            var feedback = new DecodedFeedback(rows, random.Next(3) == 0 ? random.Next(1, 4) : 0);
+            events.Add(new FeedbackEvent(new CloudEventId("s", $"named-{i}", "t"), key, feedback, s => new MetricEvent("x", "src", "t", "now", [], [])));
+        }
+
+        var book = new MetricsBook(MaxKeys, 20);
+        var store = RedisStores.Create(book, _redis!.Url, State, outbox: false);
+        await store.InitializeAsync(default);
+        for (var i = 0; i < events.Count; i += 3)
+        {
+            await store.ApplyAsync(events.Skip(i).Take(3).ToList(), default);
+        }
+
+        var loaded = new MetricsBook(MaxKeys, 20);
+        var reader = RedisStores.Create(loaded, _redis!.Url, State, outbox: false);
+        await reader.InitializeAsync(default);
+        var shown = book.SnapshotAll().Single();
+        var read = loaded.SnapshotAll().Single();
+        await store.DisposeAsync();
+        await reader.DisposeAsync();
+
+        Assert.That(shown.Classes, Has.Length.GreaterThan(5), "the events brought named and numbered classes");
+        Assert.That(read.Classes, Is.EqualTo(shown.Classes), "one class order on every replica");
+        Assert.That(read.Matrix, Is.EqualTo(shown.Matrix));
+    }
+
+    [Test]
+    public async Task Metric_events_a_stopped_replica_held_are_taken_over_by_a_live_one_and_deleted_once_delivered()
+    {
+        var (first, _) = await OpenAsync(outbox: true);
+        await first.ApplyAsync([Event("1"), Event("2")], default);
+        await first.StopAsync(default); // never delivered: the entries stay with its consumer, as after a crash
+
+        var (second, _) = await OpenAsync(outbox: true);
+        ((RedisOutbox)second.Outbox).ClaimAfter = TimeSpan.FromMilliseconds(300);
+        var taken = new List<string>();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (taken.Count < 2)
+        {
+            var entry = await second.Outbox.TakeAsync(timeout.Token);
+            taken.Add(entry!.Event.Id);
+            second.Outbox.Delivered(entry);
+        }
+
+        Assert.That(taken, Is.EqualTo(new[] { "1", "2" }));
+        for (var i = 0; i < 100 && _redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim() != "0"; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(_redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim(), Is.EqualTo("0"), "delivered metric events leave the outbox");
+    }
+
+    [Test]
+    public async Task A_live_replica_keeps_the_metric_events_it_holds_however_long_their_delivery_takes()
+    {
+        var (holder, _) = await OpenAsync(outbox: true);
+        ((RedisOutbox)holder.Outbox).ClaimAfter = TimeSpan.FromMilliseconds(600);
+        await holder.ApplyAsync([Event("1")], default);
+        var (other, _) = await OpenAsync(outbox: true);
+        ((RedisOutbox)other.Outbox).ClaimAfter = TimeSpan.FromMilliseconds(600);
+
+        await Task.Delay(2000);
+
+        Assert.That((holder.Outbox.Depth, other.Outbox.Depth), Is.EqualTo((1, 0)), "the holder kept its entry fresh; nobody took it over");
+    }
+}
