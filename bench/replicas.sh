@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Replicas on one Redis against one replica on SQLite, in one run: single-event requests (bench/feedback.lua) sent
+# to 1, 2 and 3 replicas sharing a redis-server (appendonly yes, appendfsync always: an acknowledged event survives a
+# Redis restart), and to one SQLite server; each load is SECONDS long, rounds alternate, medians are printed with the
+# Redis commands the replicas sent per counted event (INFO commandstats over the measured runs).
+# This machine has two cores: every server runs on core 1 and Redis and wrk share core 0, so the figures say what the
+# shared store costs per event, not how far replicas on their own machines scale.
+# Usage: bash bench/replicas.sh [seconds=10] [rounds=3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-10}"
+rounds="${2:-3}"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
+
+echo "== building (Release)"
+dotnet build src/FeedbackMetrics.Server -c Release -nologo -v quiet >/dev/null
+server_dll=src/FeedbackMetrics.Server/bin/Release/net10.0/FeedbackMetrics.Server.dll
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+
+wait_up() { # port
+  for _ in $(seq 1 600); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/ready")" = "200" ] && return 0
+    sleep 0.1
+  done
+  echo "server on $1 did not come up" >&2; exit 1
+}
+
+taskset -c 0 redis-server --port 6391 --bind 127.0.0.1 --dir "$work" --save "" --appendonly yes --appendfsync always >/dev/null 2>&1 &
+for _ in $(seq 1 100); do redis-cli -p 6391 ping >/dev/null 2>&1 && break; sleep 0.1; done
+DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5301 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" >/dev/null 2>&1 &
+for p in 5311 5312 5313; do
+  DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port "$p" --bind_address 127.0.0.1 --state redis://127.0.0.1:6391 >"$work/replica-$p.log" 2>&1 &
+done
+for p in 5301 5311 5312 5313; do wait_up "$p"; done
+
+# load NAME PORT... : 64 connections in all, split over the given servers, one wrk each; prints the summed rate.
+load() {
+  local name=$1; shift
+  local n=$# conns=$((64 / $#)) outs=()
+  for p in "$@"; do
+    outs+=("$work/wrk-$p")
+    taskset -c 0 wrk -t1 -c"$conns" -d"${seconds}s" --latency -s bench/feedback.lua "http://127.0.0.1:$p/" >"$work/wrk-$p" &
+  done
+  wait $(jobs -p | tail -n "$n")
+  cat "${outs[@]}" | grep RESULT | sed -E 's/.*rps=([0-9]+).*/\1/' | awk -v n="$name" '{s += $1} END {printf "%s rps=%d\n", n, s}'
+}
+
+echo "== warm-up (discarded, ${WARMUP:-45} s each server)"
+for p in 5301 5311 5312 5313; do
+  taskset -c 0 wrk -t1 -c64 -d"${WARMUP:-45}s" -s bench/feedback.lua "http://127.0.0.1:$p/" >/dev/null
+done
+
+# Events the replicas counted so far, from their own counters.
+accepted() {
+  for p in 5311 5312 5313; do
+    curl -s "http://127.0.0.1:$p/v1/metrics" | grep -E '^feedback_metrics_events_total\{outcome="accepted"\}' | awk '{print $2}'
+  done | awk '{s += $1} END {printf "%d", s}'
+}
+redis-cli -p 6391 config resetstat >/dev/null
+accepted_before=$(accepted)
+
+echo "== $rounds rounds of ${seconds} s, alternating"
+declare -A rps
+for round in $(seq 1 "$rounds"); do
+  for set in sqlite redis_1 redis_2 redis_3; do
+    case $set in
+      sqlite) line=$(load "$set" 5301) ;;
+      redis_1) line=$(load "$set" 5311) ;;
+      redis_2) line=$(load "$set" 5311 5312) ;;
+      redis_3) line=$(load "$set" 5311 5312 5313) ;;
+    esac
+    echo "round $round $line"
+    rps[$set]+="$(echo "$line" | sed -E 's/.*rps=([0-9]+).*/\1/') "
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+base=$(echo "${rps[sqlite]}" | median)
+for set in sqlite redis_1 redis_2 redis_3; do
+  m=$(echo "${rps[$set]}" | median)
+  awk -v n="$set" -v m="$m" -v b="$base" 'BEGIN {printf "median %-8s rps=%.0f ratio_to_sqlite=%.2f\n", n, m, m / b}'
+done
+
+# Commands the replicas sent to Redis during the measured runs, per event they counted meanwhile.
+counted=$(( $(accepted) - accepted_before ))
+echo "== redis commands during the measured runs ($counted events counted by the replicas)"
+redis-cli -p 6391 --no-raw info commandstats | tr -d '\r' | grep '^cmdstat_' | sed -E 's/^cmdstat_([a-z|]+):calls=([0-9]+).*/\1 \2/' \
+  | awk -v e="$counted" '{t += $2; if ($1 ~ /^(evalsha|eval|fcall)$/) s += $2; printf "  %-18s %10d calls\n", $1, $2}
+      END {printf "script calls (round trips) per counted event: %.2f; commands Redis ran per counted event, inside scripts included: %.2f\n", s / e, t / e}'
