@@ -43,22 +43,41 @@ public sealed class ClassDecoder
     /// <summary>Binary models: a probability at or above it is the positive class.</summary>
     public double Threshold { get; }
 
-    public DecodedFeedback Decode(FeedbackPayload payload)
+    public DecodedFeedback Decode(FeedbackPayload payload) =>
+        Combine(DecodeTruth(payload.Truth), DecodeResponse(payload.Response), payload.Reward);
+
+    /// <summary>Decodes a response on its own (a logged response event, or the response half of a feedback).</summary>
+    public DecodedResponse DecodeResponse(Tensor response)
     {
-        var truth = DecodeSide(payload.Truth, "truth", out var truthWidth, out _);
-        var predicted = DecodeSide(payload.Response, "response", out var responseWidth, out var scores);
-        if (truth.Length != predicted.Length)
+        var predicted = DecodeSide(response, "response", out var width, out var scores);
+        return new DecodedResponse(predicted, width, scores);
+    }
+
+    /// <summary>Decodes a truth on its own (a truth-only feedback, or the truth half of a full one).</summary>
+    public DecodedTruth DecodeTruth(Tensor truth)
+    {
+        var classes = DecodeSide(truth, "truth", out var width, out _);
+        return new DecodedTruth(classes, width);
+    }
+
+    /// <summary>
+    /// Pairs a truth with a response row by row, exactly as one feedback event carrying both would be counted;
+    /// refuses (<see cref="InvalidFeedbackException"/>) when their row counts differ.
+    /// </summary>
+    public static DecodedFeedback Combine(DecodedTruth truth, DecodedResponse response, double? reward)
+    {
+        if (truth.Rows.Length != response.Rows.Length)
         {
-            throw Malformed($"truth has {truth.Length} rows but response has {predicted.Length}; every response row needs its truth.");
+            throw Malformed($"truth has {truth.Rows.Length} rows but response has {response.Rows.Length}; every response row needs its truth.");
         }
 
-        var rows = new Observation[truth.Length];
+        var rows = new Observation[truth.Rows.Length];
         for (var i = 0; i < rows.Length; i++)
         {
-            rows[i] = new Observation(truth[i], predicted[i]);
+            rows[i] = new Observation(truth.Rows[i], response.Rows[i]);
         }
 
-        return new DecodedFeedback(rows, Math.Max(truthWidth, responseWidth), payload.Reward, scores);
+        return new DecodedFeedback(rows, Math.Max(truth.ClassWidth, response.ClassWidth), reward, response.Scores);
     }
 
     /// <summary>Decodes one side into a class per row; <paramref name="width"/> is the number of classes it declares, or 0.</summary>

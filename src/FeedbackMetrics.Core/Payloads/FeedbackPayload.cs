@@ -20,7 +20,7 @@ public sealed record FeedbackPayload(Tensor Truth, Tensor Response, double? Rewa
             throw new InvalidFeedbackException(RejectionKind.Malformed, "The feedback has no truth.");
         }
 
-        if (!body.TryGetProperty("response", out var response) || response.ValueKind == JsonValueKind.Null)
+        if (!HasResponse(body, out var response))
         {
             throw new InvalidFeedbackException(
                 RejectionKind.Malformed,
@@ -30,7 +30,19 @@ public sealed record FeedbackPayload(Tensor Truth, Tensor Response, double? Rewa
         return new FeedbackPayload(MessageReader.Read(truth, "truth"), MessageReader.Read(response, "response"), ReadReward(body));
     }
 
-    private static double? ReadReward(JsonElement body)
+    /// <summary>True when a Feedback message carries a response (a present, non-null <c>response</c>).</summary>
+    public static bool HasResponse(JsonElement body) => HasResponse(body, out _);
+
+    private static bool HasResponse(JsonElement body, out JsonElement response)
+    {
+        response = default;
+        return body.ValueKind == JsonValueKind.Object
+            && body.TryGetProperty("response", out response)
+            && response.ValueKind != JsonValueKind.Null;
+    }
+
+    /// <summary>The optional <c>reward</c> of a Feedback message: a finite number, or absent.</summary>
+    internal static double? ReadReward(JsonElement body)
     {
         if (!body.TryGetProperty("reward", out var reward) || reward.ValueKind == JsonValueKind.Null)
         {
