@@ -41,6 +41,16 @@ public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<Windo
         }
     }
 
+    /// <summary>
+    /// Moves one counted row of a key to a new truth (a relabel: a later truth for a request already counted), as
+    /// <see cref="KeyAggregate.Relabel"/> does: in the cumulative matrix, the probability sums and every window the
+    /// row is still in. Returns the row as now counted. The key must hold the row.
+    /// </summary>
+    public CountedRow Relabel(MetricKey key, CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow) =>
+        _keys.TryGetValue(key, out var aggregate)
+            ? aggregate.Relabel(counted, truth, scores, scoreRow, MaxClasses)
+            : throw new InvalidOperationException($"Relabel of a row of {key}, which holds no rows.");
+
     public bool Contains(MetricKey key) => _keys.ContainsKey(key);
 
     /// <summary>The aggregate of a key, created if new (used when restoring).</summary>
