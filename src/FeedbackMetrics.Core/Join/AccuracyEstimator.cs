@@ -1,0 +1,95 @@
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Statistics;
+
+namespace FeedbackMetrics.Core.Join;
+
+/// <summary>
+/// Confidence-based performance estimation for rows whose truth has not come yet: the reliability table of the rows
+/// already joined (per <see cref="CalibrationBins"/> bin of the top probability, how many rows and how many right)
+/// calibrates the top probability of each pending row; their mean is the accuracy the pending rows are expected to
+/// have. A pending row whose bin has no joined row yet is taken at its own top probability. Only rows whose score
+/// vector is a probability distribution (<see cref="ScoreRows.IsDistribution"/>) take part. Sums only, so memory is
+/// fixed. Not thread-safe: its owner locks.
+/// </summary>
+public sealed class AccuracyEstimator
+{
+    private readonly long[] _joinedRows = new long[CalibrationBins.Count];
+    private readonly long[] _joinedCorrect = new long[CalibrationBins.Count];
+    private readonly long[] _pendingRows = new long[CalibrationBins.Count];
+    private readonly double[] _pendingConfidence = new double[CalibrationBins.Count];
+
+    /// <summary>Adds (sign +1) or takes away (−1) the distribution rows of a response still waiting for its truth.</summary>
+    public void Pending(DecodedResponse response, int sign)
+    {
+        if (response.Scores is not { } scores)
+        {
+            return;
+        }
+
+        for (var r = 0; r < scores.Count; r++)
+        {
+            if (scores.IsDistribution(r))
+            {
+                var confidence = Max(scores.Row(r));
+                var bin = CalibrationBins.Of(confidence);
+                _pendingRows[bin] += sign;
+                _pendingConfidence[bin] += sign * confidence;
+            }
+        }
+    }
+
+    /// <summary>Adds (+1) or takes away (−1) the distribution rows of a joined request to the reliability table.</summary>
+    public void Joined(DecodedFeedback feedback, int sign)
+    {
+        if (feedback.Scores is not { } scores)
+        {
+            return;
+        }
+
+        for (var r = 0; r < scores.Count; r++)
+        {
+            if (scores.IsDistribution(r))
+            {
+                var bin = CalibrationBins.Of(Max(scores.Row(r)));
+                _joinedRows[bin] += sign;
+                if (feedback.Rows[r].Truth == feedback.Rows[r].Predicted)
+                {
+                    _joinedCorrect[bin] += sign;
+                }
+            }
+        }
+    }
+
+    public EstimatedAccuracy Estimate()
+    {
+        long pending = 0, joined = 0, calibrated = 0;
+        double expectedCorrect = 0;
+        for (var b = 0; b < CalibrationBins.Count; b++)
+        {
+            pending += _pendingRows[b];
+            joined += _joinedRows[b];
+            if (_joinedRows[b] > 0)
+            {
+                calibrated += _pendingRows[b];
+                expectedCorrect += _pendingRows[b] * (_joinedCorrect[b] / (double)_joinedRows[b]);
+            }
+            else
+            {
+                expectedCorrect += _pendingConfidence[b];
+            }
+        }
+
+        return new EstimatedAccuracy(pending == 0 ? null : expectedCorrect / pending, pending, calibrated, joined);
+    }
+
+    private static double Max(ReadOnlySpan<double> row)
+    {
+        var max = row[0];
+        foreach (var p in row)
+        {
+            max = Math.Max(max, p);
+        }
+
+        return max;
+    }
+}

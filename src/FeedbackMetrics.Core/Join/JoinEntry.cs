@@ -1,0 +1,31 @@
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+
+namespace FeedbackMetrics.Core.Join;
+
+/// <summary>What the join holds for one request id: its response, its truth, or both once joined.</summary>
+internal sealed class JoinEntry
+{
+    public MetricKey Key { get; set; }
+
+    public DecodedResponse? Response { get; set; }
+
+    public DateTimeOffset ResponseArrived { get; set; }
+
+    public DecodedTruth? Truth { get; set; }
+
+    public double? Reward { get; set; }
+
+    public DateTimeOffset TruthArrived { get; set; }
+
+    /// <summary>When the request was first counted.</summary>
+    public DateTimeOffset CountedAt { get; set; }
+
+    /// <summary>The sequence number of this entry's latest place in the expiry queue; older places are stale.</summary>
+    public long Stamp { get; set; }
+
+    /// <summary>When the entry is forgotten unless it changes first.</summary>
+    public DateTimeOffset Due { get; set; }
+
+    public bool IsJoined => Response is not null && Truth is not null;
+}

@@ -1,0 +1,291 @@
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+
+namespace FeedbackMetrics.Core.Join;
+
+/// <summary>
+/// The join's state: per (namespace, deployment, request id) a pending response, a parked truth, or a joined request
+/// kept so a later truth can correct it; each forgotten <see cref="JoinLimits.Ttl"/> after its last change or, oldest
+/// first, once more than <see cref="JoinLimits.MaxEntries"/> are held, and counted when it is. Time comes from the
+/// injected <see cref="TimeProvider"/>. Thread-safe: every call takes the ledger's one lock (each is a few hash
+/// lookups, plus the expiries due); a refused call changes nothing but the expiries that were due. The rules are in this folder's README.
+/// </summary>
+public sealed class JoinLedger
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(JoinScope Scope, string RequestId), JoinEntry> _entries = [];
+    private readonly Dictionary<JoinScope, JoinScopeStats> _stats = [];
+    private readonly Queue<(JoinScope Scope, string RequestId, long Stamp)> _expiry = new();
+    private readonly TimeProvider _time;
+    private long _stamp;
+
+    public JoinLedger(JoinLimits limits, TimeProvider time)
+    {
+        limits.Validate();
+        Limits = limits;
+        _time = time;
+    }
+
+    public JoinLimits Limits { get; }
+
+    /// <summary>Entries held now, all deployments together (what the size cap bounds).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes a logged response: joined when its truth is parked (refused, changing nothing, when their row counts
+    /// differ), else kept pending. A second response for a request id already held is not kept.
+    /// </summary>
+    public JoinResult OfferResponse(MetricKey key, string requestId, DecodedResponse response)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            ExpireLocked(now);
+            var scope = JoinScope.Of(key);
+            var stats = StatsLocked(scope);
+            if (!_entries.TryGetValue((scope, requestId), out var entry))
+            {
+                entry = new JoinEntry { Key = key, Response = response, ResponseArrived = now };
+                _entries.Add((scope, requestId), entry);
+                stats.ResponsesSeen++;
+                stats.PendingResponses++;
+                stats.Estimator.Pending(response, +1);
+                PlaceLocked(scope, requestId, entry, now);
+                EvictLocked();
+                return new JoinResult(JoinAction.ResponsePending, key);
+            }
+
+            if (entry.Response is not null)
+            {
+                stats.DuplicateResponses++;
+                return new JoinResult(JoinAction.ResponseAlreadyHeld, entry.Key);
+            }
+
+            // The truth came first: count now, under the response's key, with a label delay of zero.
+            var counted = ClassDecoder.Combine(entry.Truth!, response, entry.Reward);
+            entry.Key = key;
+            entry.Response = response;
+            entry.ResponseArrived = now;
+            entry.CountedAt = now;
+            stats.ResponsesSeen++;
+            stats.ParkedTruths--;
+            stats.JoinedHeld++;
+            stats.Joined++;
+            stats.Delay.Add(0);
+            stats.Estimator.Joined(counted, +1);
+            PlaceLocked(scope, requestId, entry, now);
+            return new JoinResult(JoinAction.Joined, key, counted, FirstCountedAt: now);
+        }
+    }
+
+    /// <summary>
+    /// Takes a truth-only feedback: joined when its response is pending, a correction when its request was joined
+    /// already (refused, changing nothing, when row counts differ), else parked.
+    /// </summary>
+    public JoinResult OfferTruth(JoinScope scope, string requestId, DecodedTruth truth, double? reward)
+    {
+        lock (_lock)
+        {
+            var now = _time.GetUtcNow();
+            ExpireLocked(now);
+            var stats = StatsLocked(scope);
+            if (!_entries.TryGetValue((scope, requestId), out var entry))
+            {
+                entry = new JoinEntry { Truth = truth, Reward = reward, TruthArrived = now };
+                _entries.Add((scope, requestId), entry);
+                stats.ParkedTruths++;
+                PlaceLocked(scope, requestId, entry, now);
+                EvictLocked();
+                return new JoinResult(JoinAction.TruthParked);
+            }
+
+            if (entry.Response is null)
+            {
+                entry.Truth = truth;
+                entry.Reward = reward;
+                entry.TruthArrived = now;
+                stats.Corrections++;
+                PlaceLocked(scope, requestId, entry, now);
+                return new JoinResult(JoinAction.ParkedTruthReplaced);
+            }
+
+            var counted = ClassDecoder.Combine(truth, entry.Response, reward);
+            if (entry.Truth is null)
+            {
+                entry.Truth = truth;
+                entry.Reward = reward;
+                entry.TruthArrived = now;
+                entry.CountedAt = now;
+                stats.PendingResponses--;
+                stats.JoinedHeld++;
+                stats.Joined++;
+                stats.Delay.Add(Math.Max(0, (now - entry.ResponseArrived).TotalSeconds));
+                stats.Estimator.Pending(entry.Response, -1);
+                stats.Estimator.Joined(counted, +1);
+                PlaceLocked(scope, requestId, entry, now);
+                return new JoinResult(JoinAction.Joined, entry.Key, counted, FirstCountedAt: now);
+            }
+
+            if (entry.Truth.Rows.AsSpan().SequenceEqual(truth.Rows))
+            {
+                return new JoinResult(JoinAction.TruthUnchanged, entry.Key);
+            }
+
+            var replaced = ClassDecoder.Combine(entry.Truth, entry.Response, entry.Reward);
+            entry.Truth = truth;
+            entry.Reward = reward;
+            entry.TruthArrived = now;
+            stats.Corrections++;
+            stats.Estimator.Joined(replaced, -1);
+            stats.Estimator.Joined(counted, +1);
+            PlaceLocked(scope, requestId, entry, now);
+            return new JoinResult(JoinAction.Corrected, entry.Key, counted, replaced, entry.CountedAt);
+        }
+    }
+
+    /// <summary>Forgets what is past the TTL now; every call does it too, this is for a clock with no traffic.</summary>
+    public void Expire()
+    {
+        lock (_lock)
+        {
+            ExpireLocked(_time.GetUtcNow());
+        }
+    }
+
+    /// <summary>The figures of one deployment (after forgetting what is past the TTL), or null when it has none.</summary>
+    public JoinFigures? Figures(JoinScope scope)
+    {
+        lock (_lock)
+        {
+            ExpireLocked(_time.GetUtcNow());
+            return _stats.TryGetValue(scope, out var stats) ? stats.Figures(scope) : null;
+        }
+    }
+
+    /// <summary>The figures of every deployment the join has seen, ordered by namespace then deployment.</summary>
+    public List<JoinFigures> FiguresAll()
+    {
+        lock (_lock)
+        {
+            ExpireLocked(_time.GetUtcNow());
+            var all = _stats.Select(pair => pair.Value.Figures(pair.Key)).ToList();
+            all.Sort(static (a, b) =>
+            {
+                var c = string.CompareOrdinal(a.Scope.Namespace, b.Scope.Namespace);
+                return c != 0 ? c : string.CompareOrdinal(a.Scope.Deployment, b.Scope.Deployment);
+            });
+            return all;
+        }
+    }
+
+    private JoinScopeStats StatsLocked(JoinScope scope)
+    {
+        if (!_stats.TryGetValue(scope, out var stats))
+        {
+            stats = new JoinScopeStats();
+            _stats.Add(scope, stats);
+        }
+
+        return stats;
+    }
+
+    /// <summary>Gives an entry that just changed its new due time at the tail of the queue; its older place goes stale.</summary>
+    private void PlaceLocked(JoinScope scope, string requestId, JoinEntry entry, DateTimeOffset now)
+    {
+        entry.Stamp = ++_stamp;
+        entry.Due = now + Limits.Ttl;
+        _expiry.Enqueue((scope, requestId, entry.Stamp));
+
+        // Stale places wait until they reach the head; rebuild the queue when they outnumber the live ones.
+        if (_expiry.Count > (2 * _entries.Count) + 1024)
+        {
+            var live = _entries.OrderBy(pair => pair.Value.Stamp).Select(pair => (pair.Key.Scope, pair.Key.RequestId, pair.Value.Stamp)).ToList();
+            _expiry.Clear();
+            foreach (var place in live)
+            {
+                _expiry.Enqueue(place);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forgets entries whose due time has come. The queue is in stamp order and stamps follow the clock, so due times
+    /// grow along it (should the wall clock step back, entries behind the step are forgotten late by the step, not lost).
+    /// </summary>
+    private void ExpireLocked(DateTimeOffset now)
+    {
+        while (_expiry.TryPeek(out var head))
+        {
+            if (!_entries.TryGetValue((head.Scope, head.RequestId), out var entry) || entry.Stamp != head.Stamp)
+            {
+                _expiry.Dequeue();
+                continue;
+            }
+
+            if (entry.Due > now)
+            {
+                return;
+            }
+
+            _expiry.Dequeue();
+            ForgetLocked(head.Scope, head.RequestId, entry, evicted: false);
+        }
+    }
+
+    /// <summary>Forgets the oldest entries while more than the cap are held.</summary>
+    private void EvictLocked()
+    {
+        while (_entries.Count > Limits.MaxEntries && _expiry.TryDequeue(out var head))
+        {
+            if (_entries.TryGetValue((head.Scope, head.RequestId), out var entry) && entry.Stamp == head.Stamp)
+            {
+                ForgetLocked(head.Scope, head.RequestId, entry, evicted: true);
+            }
+        }
+    }
+
+    private void ForgetLocked(JoinScope scope, string requestId, JoinEntry entry, bool evicted)
+    {
+        _entries.Remove((scope, requestId));
+        var stats = _stats[scope];
+        if (entry.IsJoined)
+        {
+            stats.JoinedHeld--;
+            stats.ForgottenJoins++;
+        }
+        else if (entry.Response is not null)
+        {
+            stats.PendingResponses--;
+            stats.Estimator.Pending(entry.Response, -1);
+            if (evicted)
+            {
+                stats.EvictedResponses++;
+            }
+            else
+            {
+                stats.ExpiredResponses++;
+            }
+        }
+        else
+        {
+            stats.ParkedTruths--;
+            if (evicted)
+            {
+                stats.EvictedTruths++;
+            }
+            else
+            {
+                stats.ExpiredTruths++;
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+namespace FeedbackMetrics.Core.Join;
+
+/// <summary>The running counts of one namespace and deployment. Not thread-safe: the ledger locks.</summary>
+internal sealed class JoinScopeStats
+{
+    public long PendingResponses;
+    public long ParkedTruths;
+    public long JoinedHeld;
+    public long ResponsesSeen;
+    public long Joined;
+    public long Corrections;
+    public long DuplicateResponses;
+    public long ExpiredResponses;
+    public long ExpiredTruths;
+    public long EvictedResponses;
+    public long EvictedTruths;
+    public long ForgottenJoins;
+
+    public DelayHistogram Delay { get; } = new();
+
+    public AccuracyEstimator Estimator { get; } = new();
+
+    public JoinFigures Figures(JoinScope scope) => new(
+        scope,
+        PendingResponses,
+        ParkedTruths,
+        JoinedHeld,
+        ResponsesSeen,
+        Joined,
+        Corrections,
+        DuplicateResponses,
+        ExpiredResponses,
+        ExpiredTruths,
+        EvictedResponses,
+        EvictedTruths,
+        ForgottenJoins,
+        new LabelDelay(Delay.Quantile(0.5), Delay.Quantile(0.9), Delay.Quantile(0.99), Delay.Count),
+        Estimator.Estimate());
+}
