@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.ReadModel;
 
 namespace FeedbackMetrics.Core.Join;
 
@@ -17,6 +18,9 @@ internal sealed class JoinEntry
     public double? Reward { get; set; }
 
     public DateTimeOffset TruthArrived { get; set; }
+
+    /// <summary>How the host counted the joined rows (their places in the windows), once it says; what a relabel moves.</summary>
+    public CountedRow[]? Counted { get; set; }
 
     /// <summary>When the request was first counted.</summary>
     public DateTimeOffset CountedAt { get; set; }

@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.ReadModel;
 
 namespace FeedbackMetrics.Core.Join;
 
@@ -148,7 +149,32 @@ public sealed class JoinLedger
             stats.Estimator.Joined(replaced, -1);
             stats.Estimator.Joined(counted, +1);
             PlaceLocked(scope, requestId, entry, now);
-            return new JoinResult(JoinAction.Corrected, entry.Key, counted, replaced, entry.CountedAt);
+            return new JoinResult(JoinAction.Corrected, entry.Key, counted, replaced, entry.CountedAt, entry.Counted);
+        }
+    }
+
+    /// <summary>
+    /// Keeps how the host counted a joined request's rows (their places in the key's windows), so that a correction
+    /// hands them back to move (<see cref="JoinResult.CountedRows"/>). Call it after counting a
+    /// <see cref="JoinAction.Joined"/> and after moving the rows of a <see cref="JoinAction.Corrected"/>. Returns false
+    /// when the request is not held joined (it was forgotten meanwhile).
+    /// </summary>
+    public bool RecordCounted(JoinScope scope, string requestId, IReadOnlyList<CountedRow> rows)
+    {
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue((scope, requestId), out var entry) || !entry.IsJoined)
+            {
+                return false;
+            }
+
+            if (rows.Count != entry.Response!.Rows.Length)
+            {
+                throw new ArgumentException($"The request has {entry.Response.Rows.Length} rows; {rows.Count} counted rows were given.", nameof(rows));
+            }
+
+            entry.Counted = [.. rows];
+            return true;
         }
     }
 

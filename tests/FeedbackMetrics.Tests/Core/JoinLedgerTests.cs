@@ -2,7 +2,7 @@ using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
-using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
 using Microsoft.Extensions.Time.Testing;
 using static FeedbackMetrics.Tests.Core.JoinInputs;
 
@@ -158,7 +158,9 @@ public sealed class JoinLedgerTests
         var book = new MetricsBook(100, 100);
         ledger.OfferResponse(Key, "r1", Response("[[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]"));
         var first = ledger.OfferTruth(Scope, "r1", Truth(0, 1), null);
-        book.Apply(first.Key!.Value, first.Counted!);
+        var counted = new List<CountedRow>();
+        book.Apply(first.Key!.Value, first.Counted!, counted);
+        Assert.That(ledger.RecordCounted(Scope, "r1", counted), Is.True);
         Assert.That(book.SnapshotAll()[0].Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 1, 0, 0, 0 }));
 
         _clock.Advance(TimeSpan.FromMinutes(1));
@@ -168,12 +170,13 @@ public sealed class JoinLedgerTests
             Assert.That(relabel.Action, Is.EqualTo(JoinAction.Corrected));
             Assert.That(Rows(relabel.Replaced!), Is.EqualTo(new[] { (0, 0), (1, 2) }));
             Assert.That(Rows(relabel.Counted!), Is.EqualTo(new[] { (0, 0), (2, 2) }));
+            Assert.That(relabel.CountedRows, Is.EqualTo(counted));
             Assert.That(relabel.FirstCountedAt, Is.EqualTo(_clock.GetUtcNow() - TimeSpan.FromMinutes(1)));
         });
-        for (var i = 0; i < relabel.Counted!.Rows.Length; i++)
-        {
-            book.Relabel(relabel.Key!.Value, relabel.Replaced!.Rows[i], relabel.Counted.Rows[i]);
-        }
+        var moved = relabel.CountedRows!
+            .Select((row, i) => book.Relabel(relabel.Key!.Value, row, relabel.Counted!.Rows[i].Truth, relabel.Counted.Scores, i))
+            .ToList();
+        ledger.RecordCounted(Scope, "r1", moved);
 
         var snapshot = book.SnapshotAll()[0];
         var figures = ledger.Figures(Scope)!;
@@ -187,6 +190,24 @@ public sealed class JoinLedgerTests
             Assert.That(ledger.OfferTruth(Scope, "r1", Truth(0, 2), null).Action, Is.EqualTo(JoinAction.TruthUnchanged));
             Assert.That(ledger.Figures(Scope)!.Corrections, Is.EqualTo(1));
         });
+
+        // Back to the first truth: the rows recorded after the first move are the ones handed back.
+        var back = ledger.OfferTruth(Scope, "r1", Truth(0, 1), null);
+        Assert.That(back.CountedRows, Is.EqualTo(moved));
+    }
+
+    [Test]
+    public void Counted_rows_are_recorded_only_for_a_joined_request_and_only_as_many_as_its_rows()
+    {
+        var ledger = Ledger();
+        var book = new MetricsBook(100, 100);
+        ledger.OfferResponse(Key, "r1", Response("[[0.8, 0.1, 0.1]]"));
+        Assert.That(ledger.RecordCounted(Scope, "r1", []), Is.False, "still pending");
+        var joined = ledger.OfferTruth(Scope, "r1", Truth(0), null);
+        var counted = new List<CountedRow>();
+        book.Apply(Key, joined.Counted!, counted);
+        Assert.Throws<ArgumentException>(() => ledger.RecordCounted(Scope, "r1", [counted[0], counted[0]]));
+        Assert.That(ledger.OfferTruth(Scope, "r1", Truth(1), null).CountedRows, Is.Null, "nothing was recorded");
     }
 
     [Test]
