@@ -60,6 +60,24 @@ public sealed class AccuracyEstimator
         }
     }
 
+    /// <summary>Copies of the reliability table of the joined rows (rows, rows right, per bin), for a store to keep.</summary>
+    public (long[] Rows, long[] Correct) Reliability() => ([.. _joinedRows], [.. _joinedCorrect]);
+
+    /// <summary>Adds a stored reliability table back (start-up restore); pending rows come back with their responses.</summary>
+    public void RestoreReliability(IReadOnlyList<long> rows, IReadOnlyList<long> correct)
+    {
+        if (rows.Count != CalibrationBins.Count || correct.Count != CalibrationBins.Count)
+        {
+            throw new ArgumentException($"A reliability table has {CalibrationBins.Count} bins.", nameof(rows));
+        }
+
+        for (var b = 0; b < CalibrationBins.Count; b++)
+        {
+            _joinedRows[b] += rows[b];
+            _joinedCorrect[b] += correct[b];
+        }
+    }
+
     public EstimatedAccuracy Estimate()
     {
         long pending = 0, joined = 0, calibrated = 0;

@@ -28,6 +28,24 @@ public sealed class DelayHistogram
         Count++;
     }
 
+    /// <summary>A copy of the bucket counts, for a store to keep.</summary>
+    public long[] Counts() => [.. _counts];
+
+    /// <summary>Adds stored bucket counts back (start-up restore).</summary>
+    public void Restore(IReadOnlyList<long> counts)
+    {
+        if (counts.Count != _counts.Length)
+        {
+            throw new ArgumentException($"A delay histogram has {_counts.Length} buckets; {counts.Count} were given.", nameof(counts));
+        }
+
+        for (var b = 0; b < _counts.Length; b++)
+        {
+            _counts[b] += counts[b];
+            Count += counts[b];
+        }
+    }
+
     /// <summary>The nearest-rank quantile q in [0, 1], or null when nothing was added.</summary>
     public double? Quantile(double q)
     {

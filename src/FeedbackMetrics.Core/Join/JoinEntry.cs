@@ -25,11 +25,11 @@ internal sealed class JoinEntry
     /// <summary>When the request was first counted.</summary>
     public DateTimeOffset CountedAt { get; set; }
 
+    /// <summary>When the entry last changed; it is forgotten a TTL later.</summary>
+    public DateTimeOffset LastChange { get; set; }
+
     /// <summary>The sequence number of this entry's latest place in the expiry queue; older places are stale.</summary>
     public long Stamp { get; set; }
-
-    /// <summary>When the entry is forgotten unless it changes first.</summary>
-    public DateTimeOffset Due { get; set; }
 
     public bool IsJoined => Response is not null && Truth is not null;
 }

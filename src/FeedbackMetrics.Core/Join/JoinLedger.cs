@@ -11,7 +11,7 @@ namespace FeedbackMetrics.Core.Join;
 /// injected <see cref="TimeProvider"/>. Thread-safe: every call takes the ledger's one lock (each is a few hash
 /// lookups, plus the expiries due); a refused call changes nothing but the expiries that were due. The rules are in this folder's README.
 /// </summary>
-public sealed class JoinLedger
+public sealed partial class JoinLedger
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<(JoinScope Scope, string RequestId), JoinEntry> _entries = [];
@@ -20,11 +20,16 @@ public sealed class JoinLedger
     private readonly TimeProvider _time;
     private long _stamp;
 
-    public JoinLedger(JoinLimits limits, TimeProvider time)
+    /// <param name="trackChanges">
+    /// True for a durable store: the ledger then remembers which entries and deployments changed until
+    /// <see cref="TakeChanges"/> hands them over.
+    /// </param>
+    public JoinLedger(JoinLimits limits, TimeProvider time, bool trackChanges = false)
     {
         limits.Validate();
         Limits = limits;
         _time = time;
+        _tracking = trackChanges;
     }
 
     public JoinLimits Limits { get; }
@@ -68,6 +73,7 @@ public sealed class JoinLedger
             if (entry.Response is not null)
             {
                 stats.DuplicateResponses++;
+                MarkLocked(scope);
                 return new JoinResult(JoinAction.ResponseAlreadyHeld, entry.Key);
             }
 
@@ -174,6 +180,7 @@ public sealed class JoinLedger
             }
 
             entry.Counted = [.. rows];
+            MarkLocked(scope, requestId);
             return true;
         }
     }
@@ -228,8 +235,9 @@ public sealed class JoinLedger
     private void PlaceLocked(JoinScope scope, string requestId, JoinEntry entry, DateTimeOffset now)
     {
         entry.Stamp = ++_stamp;
-        entry.Due = now + Limits.Ttl;
+        entry.LastChange = now;
         _expiry.Enqueue((scope, requestId, entry.Stamp));
+        MarkLocked(scope, requestId);
 
         // Stale places wait until they reach the head; rebuild the queue when they outnumber the live ones.
         if (_expiry.Count > (2 * _entries.Count) + 1024)
@@ -257,7 +265,7 @@ public sealed class JoinLedger
                 continue;
             }
 
-            if (entry.Due > now)
+            if (entry.LastChange + Limits.Ttl > now)
             {
                 return;
             }
@@ -282,6 +290,7 @@ public sealed class JoinLedger
     private void ForgetLocked(JoinScope scope, string requestId, JoinEntry entry, bool evicted)
     {
         _entries.Remove((scope, requestId));
+        MarkLocked(scope, requestId);
         var stats = _stats[scope];
         if (entry.IsJoined)
         {

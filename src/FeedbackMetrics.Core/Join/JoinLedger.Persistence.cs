@@ -1,0 +1,172 @@
+namespace FeedbackMetrics.Core.Join;
+
+/// <summary>How a durable store keeps the join: the changes after each commit, and everything back at start-up.</summary>
+public sealed partial class JoinLedger
+{
+    private readonly bool _tracking;
+    private readonly HashSet<(JoinScope Scope, string RequestId)> _dirtyEntries = [];
+    private readonly HashSet<JoinScope> _dirtyScopes = [];
+
+    /// <summary>
+    /// Hands over what changed since the last call (only with <c>trackChanges</c>): every entry changed and still held
+    /// as it is now, every entry forgotten, and the state of every deployment touched. A store writes them in the
+    /// transaction that makes the changes durable.
+    /// </summary>
+    public JoinChanges TakeChanges()
+    {
+        lock (_lock)
+        {
+            var written = new List<JoinRecord>();
+            var deleted = new List<(JoinScope, string)>();
+            foreach (var (scope, requestId) in _dirtyEntries)
+            {
+                if (_entries.TryGetValue((scope, requestId), out var entry))
+                {
+                    written.Add(RecordOf(scope, requestId, entry));
+                }
+                else
+                {
+                    deleted.Add((scope, requestId));
+                }
+            }
+
+            var scopes = _dirtyScopes.Select(scope => StateOf(scope, _stats[scope])).ToList();
+            _dirtyEntries.Clear();
+            _dirtyScopes.Clear();
+            return new JoinChanges(written, deleted, scopes);
+        }
+    }
+
+    /// <summary>Every entry held and every deployment's state, as <see cref="TakeChanges"/> would write them all.</summary>
+    public (List<JoinRecord> Entries, List<JoinScopeState> Scopes) Export()
+    {
+        lock (_lock)
+        {
+            var entries = _entries.Select(pair => RecordOf(pair.Key.Scope, pair.Key.RequestId, pair.Value)).ToList();
+            return (entries, [.. _stats.Select(pair => StateOf(pair.Key, pair.Value))]);
+        }
+    }
+
+    /// <summary>
+    /// Replaces everything with stored entries and deployment states (start-up restore, or after a failed commit),
+    /// then forgets, counted as usual, what is past the TTL or the cap by now (<see cref="TakeChanges"/> hands those
+    /// over). The entries keep their sequence numbers, so their order, and new changes number on after them.
+    /// </summary>
+    public void Restore(IEnumerable<JoinRecord> entries, IEnumerable<JoinScopeState> scopes)
+    {
+        lock (_lock)
+        {
+            _entries.Clear();
+            _stats.Clear();
+            _expiry.Clear();
+            _dirtyEntries.Clear();
+            _dirtyScopes.Clear();
+            foreach (var state in scopes)
+            {
+                var stats = StatsLocked(state.Scope);
+                stats.ResponsesSeen = state.ResponsesSeen;
+                stats.Joined = state.Joined;
+                stats.Corrections = state.Corrections;
+                stats.DuplicateResponses = state.DuplicateResponses;
+                stats.ExpiredResponses = state.ExpiredResponses;
+                stats.ExpiredTruths = state.ExpiredTruths;
+                stats.EvictedResponses = state.EvictedResponses;
+                stats.EvictedTruths = state.EvictedTruths;
+                stats.ForgottenJoins = state.ForgottenJoins;
+                stats.Delay.Restore(state.DelayCounts);
+                stats.Estimator.RestoreReliability(state.ReliabilityRows, state.ReliabilityCorrect);
+            }
+
+            foreach (var record in entries.OrderBy(r => r.Sequence))
+            {
+                var entry = new JoinEntry
+                {
+                    Key = record.Key ?? default,
+                    Response = record.Response,
+                    ResponseArrived = record.ResponseArrived,
+                    Truth = record.Truth,
+                    Reward = record.Reward,
+                    TruthArrived = record.TruthArrived,
+                    CountedAt = record.CountedAt,
+                    Counted = record.Counted is null ? null : [.. record.Counted],
+                    LastChange = record.LastChange,
+                    Stamp = record.Sequence,
+                };
+                _stamp = Math.Max(_stamp, record.Sequence);
+                if (!_entries.TryAdd((record.Scope, record.RequestId), entry))
+                {
+                    throw new InvalidOperationException($"Request {record.RequestId} of {record.Scope} is stored twice.");
+                }
+
+                _expiry.Enqueue((record.Scope, record.RequestId, entry.Stamp));
+                var stats = StatsLocked(record.Scope);
+                if (entry.IsJoined)
+                {
+                    stats.JoinedHeld++;
+                }
+                else if (entry.Response is not null)
+                {
+                    stats.PendingResponses++;
+                    stats.Estimator.Pending(entry.Response, +1);
+                }
+                else
+                {
+                    stats.ParkedTruths++;
+                }
+            }
+
+            ExpireLocked(_time.GetUtcNow());
+            EvictLocked();
+        }
+    }
+
+    private void MarkLocked(JoinScope scope, string requestId)
+    {
+        if (_tracking)
+        {
+            _dirtyEntries.Add((scope, requestId));
+            _dirtyScopes.Add(scope);
+        }
+    }
+
+    private void MarkLocked(JoinScope scope)
+    {
+        if (_tracking)
+        {
+            _dirtyScopes.Add(scope);
+        }
+    }
+
+    private static JoinRecord RecordOf(JoinScope scope, string requestId, JoinEntry entry) => new(
+        scope,
+        requestId,
+        entry.Response is null ? null : entry.Key,
+        entry.Response,
+        entry.ResponseArrived,
+        entry.Truth,
+        entry.Reward,
+        entry.TruthArrived,
+        entry.CountedAt,
+        entry.LastChange,
+        entry.Stamp,
+        entry.Counted);
+
+    private static JoinScopeState StateOf(JoinScope scope, JoinScopeStats stats)
+    {
+        var (rows, correct) = stats.Estimator.Reliability();
+        return new JoinScopeState(
+            scope,
+            stats.ResponsesSeen,
+            stats.Joined,
+            stats.Corrections,
+            stats.DuplicateResponses,
+            stats.ExpiredResponses,
+            stats.ExpiredTruths,
+            stats.EvictedResponses,
+            stats.EvictedTruths,
+            stats.ForgottenJoins,
+            stats.Delay.Counts(),
+            rows,
+            correct);
+    }
+}

@@ -1,0 +1,178 @@
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Windows;
+using Microsoft.Extensions.Time.Testing;
+using static FeedbackMetrics.Tests.Core.JoinInputs;
+
+namespace FeedbackMetrics.Tests.Core;
+
+public sealed class JoinPersistenceTests
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromHours(1);
+    private static readonly MetricKey[] Keys = [new("a", "x", "p1", "m"), new("a", "x", "p2", "m"), new("b", "y", "p", "m")];
+
+    /// <summary>A store in miniature: the entries and deployment states the ledger handed over, as the last write left them.</summary>
+    private sealed class Disk
+    {
+        public Dictionary<(JoinScope, string), JoinRecord> Entries { get; } = [];
+
+        public Dictionary<JoinScope, JoinScopeState> Scopes { get; } = [];
+
+        public void Write(JoinChanges changes)
+        {
+            foreach (var record in changes.Written)
+            {
+                Entries[(record.Scope, record.RequestId)] = record;
+            }
+
+            foreach (var deleted in changes.Deleted)
+            {
+                Entries.Remove(deleted);
+            }
+
+            foreach (var state in changes.Scopes)
+            {
+                Scopes[state.Scope] = state;
+            }
+        }
+    }
+
+    /// <summary>One random step on a ledger: a response, a truth, a record of counted rows, or time passing.</summary>
+    private static string Step(JoinLedger ledger, FakeTimeProvider clock, Random random, int step)
+    {
+        var key = Keys[random.Next(Keys.Length)];
+        var id = $"r{random.Next(40)}";
+        var rows = (id.Length % 2) + 1; // the same id always has the same row count
+        switch (random.Next(5))
+        {
+            case 0:
+            case 1:
+                var vectors = Enumerable.Range(0, rows).Select(_ => Normalised(random)).ToList();
+                var response = ledger.OfferResponse(key, id, Response(vectors));
+                return $"{response.Action} {Describe(response)}";
+            case 2:
+                var truth = ledger.OfferTruth(JoinScope.Of(key), id, Truth([.. Enumerable.Range(0, rows).Select(_ => random.Next(3))]), random.Next(2) == 0 ? null : step);
+                return $"{truth.Action} {Describe(truth)}";
+            case 3:
+                var counted = Enumerable.Range(0, rows).Select(r => new CountedRow(new RowStamp(step * 10 + r, clock.GetUtcNow()), new WindowRow(r, r))).ToList();
+                return ledger.RecordCounted(JoinScope.Of(key), id, counted).ToString();
+            default:
+                clock.Advance(TimeSpan.FromMinutes(random.Next(20)));
+                ledger.Expire();
+                return "time";
+        }
+    }
+
+    private static double[] Normalised(Random random)
+    {
+        var p = new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() };
+        var sum = p.Sum();
+        return [.. p.Select(v => v / sum)];
+    }
+
+    private static string Describe(JoinResult result) =>
+        $"{result.Key} {Rows(result.Counted?.Rows.Select(r => (r.Truth.Index, r.Predicted.Index)))} {Rows(result.Replaced?.Rows.Select(r => (r.Truth.Index, r.Predicted.Index)))} " +
+        $"{result.Counted?.Reward} {result.FirstCountedAt:O} {string.Join(",", result.CountedRows?.Select(c => c.Stamp.Sequence) ?? [])}";
+
+    private static string Rows(IEnumerable<(int, int)>? rows) => rows is null ? "-" : string.Join(",", rows);
+
+    private static List<string> Entries(JoinLedger ledger) =>
+        [.. ledger.Export().Entries.Select(r =>
+            $"{r.Scope}/{r.RequestId} {r.Key} {string.Join(",", r.Response?.Rows.Select(c => c.Index) ?? [])} {r.ResponseArrived:O} " +
+            $"{string.Join(",", r.Truth?.Rows.Select(c => c.Index) ?? [])} {r.Reward} {r.TruthArrived:O} {r.CountedAt:O} {r.LastChange:O} " +
+            $"{string.Join(",", r.Counted?.Select(c => c.Stamp.Sequence) ?? [])}").Order()];
+
+    private static void AssertSameFigures(JoinLedger restored, JoinLedger original)
+    {
+        var expected = original.FiguresAll();
+        var actual = restored.FiguresAll();
+        Assert.That(actual, Has.Count.EqualTo(expected.Count));
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.That(actual[i] with { Estimated = expected[i].Estimated }, Is.EqualTo(expected[i]));
+            Assert.That(actual[i].Estimated with { Accuracy = expected[i].Estimated.Accuracy }, Is.EqualTo(expected[i].Estimated));
+            Assert.That(actual[i].Estimated.Accuracy ?? -1, Is.EqualTo(expected[i].Estimated.Accuracy ?? -1).Within(1e-9));
+        }
+
+        Assert.That(Entries(restored), Is.EqualTo(Entries(original)));
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void A_ledger_restored_from_the_changes_it_handed_over_has_the_same_figures_and_goes_on_the_same(int seed)
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero));
+        var original = new JoinLedger(new JoinLimits(Ttl, 25), clock, trackChanges: true);
+        var disk = new Disk();
+        var random = new Random(seed);
+        for (var round = 0; round < 10; round++)
+        {
+            for (var step = 0; step < 200; step++)
+            {
+                Step(original, clock, random, (round * 1000) + step);
+                if (random.Next(4) == 0)
+                {
+                    disk.Write(original.TakeChanges());
+                }
+            }
+
+            disk.Write(original.TakeChanges());
+            var restoredClock = new FakeTimeProvider(clock.GetUtcNow());
+            var restored = new JoinLedger(new JoinLimits(Ttl, 25), restoredClock, trackChanges: true);
+            restored.Restore(disk.Entries.Values, disk.Scopes.Values);
+            Assert.That(restored.TakeChanges().IsEmpty, Is.True, "nothing was due: a restore writes nothing");
+            AssertSameFigures(restored, original);
+
+            // From here on both answer every step alike.
+            var lockstep = new Random(seed * 100 + round);
+            var copy = new Random(seed * 100 + round);
+            for (var step = 0; step < 100; step++)
+            {
+                var expected = Step(original, clock, lockstep, 500 + step);
+                Assert.That(Step(restored, restoredClock, copy, 500 + step), Is.EqualTo(expected), $"round {round}, step {step}");
+            }
+
+            AssertSameFigures(restored, original);
+            disk.Write(original.TakeChanges());
+        }
+    }
+
+    [Test]
+    public void What_expired_while_the_server_was_down_is_forgotten_and_counted_at_restore_and_handed_over_for_deletion()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero));
+        var key = Keys[0];
+        var ledger = new JoinLedger(new JoinLimits(Ttl, 100), clock, trackChanges: true);
+        ledger.OfferResponse(key, "old", Response("[[0.6, 0.4]]"));
+        clock.Advance(TimeSpan.FromMinutes(30));
+        ledger.OfferTruth(JoinScope.Of(key), "parked", Truth(1), null);
+        var disk = new Disk();
+        disk.Write(ledger.TakeChanges());
+
+        clock.Advance(TimeSpan.FromMinutes(40));
+        var restored = new JoinLedger(new JoinLimits(Ttl, 100), clock, trackChanges: true);
+        restored.Restore(disk.Entries.Values, disk.Scopes.Values);
+        var figures = restored.Figures(JoinScope.Of(key))!;
+        var changes = restored.TakeChanges();
+        Assert.Multiple(() =>
+        {
+            Assert.That(figures.ExpiredResponses, Is.EqualTo(1));
+            Assert.That(figures.PendingResponses, Is.Zero);
+            Assert.That(figures.ParkedTruths, Is.EqualTo(1));
+            Assert.That(figures.ResponsesSeen, Is.EqualTo(1));
+            Assert.That(changes.Deleted, Is.EqualTo(new[] { (JoinScope.Of(key), "old") }));
+            Assert.That(changes.Written, Is.Empty);
+            Assert.That(changes.Scopes.Single().ExpiredResponses, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public void Without_tracking_no_changes_are_kept()
+    {
+        var ledger = new JoinLedger(JoinLimits.Default, new FakeTimeProvider());
+        ledger.OfferResponse(Keys[0], "r", Response("[[0.6, 0.4]]"));
+        Assert.That(ledger.TakeChanges().IsEmpty, Is.True);
+    }
+}
