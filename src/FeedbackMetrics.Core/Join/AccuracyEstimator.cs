@@ -60,6 +60,16 @@ public sealed class AccuracyEstimator
         }
     }
 
+    public AccuracyEstimator Copy()
+    {
+        var copy = new AccuracyEstimator();
+        _joinedRows.CopyTo(copy._joinedRows, 0);
+        _joinedCorrect.CopyTo(copy._joinedCorrect, 0);
+        _pendingRows.CopyTo(copy._pendingRows, 0);
+        _pendingConfidence.CopyTo(copy._pendingConfidence, 0);
+        return copy;
+    }
+
     /// <summary>Copies of the reliability table of the joined rows (rows, rows right, per bin), for a store to keep.</summary>
     public (long[] Rows, long[] Correct) Reliability() => ([.. _joinedRows], [.. _joinedCorrect]);
 

@@ -28,6 +28,14 @@ public sealed class DelayHistogram
         Count++;
     }
 
+    public DelayHistogram Copy()
+    {
+        var copy = new DelayHistogram();
+        _counts.CopyTo(copy._counts, 0);
+        copy.Count = Count;
+        return copy;
+    }
+
     /// <summary>A copy of the bucket counts, for a store to keep.</summary>
     public long[] Counts() => [.. _counts];
 

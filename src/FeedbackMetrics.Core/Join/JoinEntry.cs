@@ -32,4 +32,7 @@ internal sealed class JoinEntry
     public long Stamp { get; set; }
 
     public bool IsJoined => Response is not null && Truth is not null;
+
+    /// <summary>A copy to put back should the change about to be made be taken back (the decoded halves are never changed in place).</summary>
+    public JoinEntry Copy() => (JoinEntry)MemberwiseClone();
 }

@@ -98,7 +98,7 @@ public sealed partial class JoinLedger
                     throw new InvalidOperationException($"Request {record.RequestId} of {record.Scope} is stored twice.");
                 }
 
-                _expiry.Enqueue((record.Scope, record.RequestId, entry.Stamp));
+                _expiry.Enqueue((record.Scope, record.RequestId, entry.Stamp), entry.Stamp);
                 var stats = StatsLocked(record.Scope);
                 if (entry.IsJoined)
                 {

@@ -16,7 +16,7 @@ public sealed partial class JoinLedger
     private readonly Lock _lock = new();
     private readonly Dictionary<(JoinScope Scope, string RequestId), JoinEntry> _entries = [];
     private readonly Dictionary<JoinScope, JoinScopeStats> _stats = [];
-    private readonly Queue<(JoinScope Scope, string RequestId, long Stamp)> _expiry = new();
+    private readonly PriorityQueue<(JoinScope Scope, string RequestId, long Stamp), long> _expiry = new();
     private readonly TimeProvider _time;
     private long _stamp;
 
@@ -57,6 +57,7 @@ public sealed partial class JoinLedger
             var now = _time.GetUtcNow();
             ExpireLocked(now);
             var scope = JoinScope.Of(key);
+            SaveLocked(scope, requestId);
             var stats = StatsLocked(scope);
             if (!_entries.TryGetValue((scope, requestId), out var entry))
             {
@@ -104,6 +105,7 @@ public sealed partial class JoinLedger
         {
             var now = _time.GetUtcNow();
             ExpireLocked(now);
+            SaveLocked(scope, requestId);
             var stats = StatsLocked(scope);
             if (!_entries.TryGetValue((scope, requestId), out var entry))
             {
@@ -179,6 +181,7 @@ public sealed partial class JoinLedger
                 throw new ArgumentException($"The request has {entry.Response.Rows.Length} rows; {rows.Count} counted rows were given.", nameof(rows));
             }
 
+            SaveLocked(scope, requestId);
             entry.Counted = [.. rows];
             MarkLocked(scope, requestId);
             return true;
@@ -231,12 +234,12 @@ public sealed partial class JoinLedger
         return stats;
     }
 
-    /// <summary>Gives an entry that just changed its new due time at the tail of the queue; its older place goes stale.</summary>
+    /// <summary>Gives an entry that just changed a new place, last in the expiry order; its older place goes stale.</summary>
     private void PlaceLocked(JoinScope scope, string requestId, JoinEntry entry, DateTimeOffset now)
     {
         entry.Stamp = ++_stamp;
         entry.LastChange = now;
-        _expiry.Enqueue((scope, requestId, entry.Stamp));
+        _expiry.Enqueue((scope, requestId, entry.Stamp), entry.Stamp);
         MarkLocked(scope, requestId);
 
         // Stale places wait until they reach the head; rebuild the queue when they outnumber the live ones.
@@ -246,18 +249,18 @@ public sealed partial class JoinLedger
             _expiry.Clear();
             foreach (var place in live)
             {
-                _expiry.Enqueue(place);
+                _expiry.Enqueue(place, place.Stamp);
             }
         }
     }
 
     /// <summary>
-    /// Forgets entries whose due time has come. The queue is in stamp order and stamps follow the clock, so due times
+    /// Forgets entries whose due time has come. The queue is ordered by stamp and stamps follow the clock, so due times
     /// grow along it (should the wall clock step back, entries behind the step are forgotten late by the step, not lost).
     /// </summary>
     private void ExpireLocked(DateTimeOffset now)
     {
-        while (_expiry.TryPeek(out var head))
+        while (_expiry.TryPeek(out var head, out _))
         {
             if (!_entries.TryGetValue((head.Scope, head.RequestId), out var entry) || entry.Stamp != head.Stamp)
             {
@@ -278,7 +281,7 @@ public sealed partial class JoinLedger
     /// <summary>Forgets the oldest entries while more than the cap are held.</summary>
     private void EvictLocked()
     {
-        while (_entries.Count > Limits.MaxEntries && _expiry.TryDequeue(out var head))
+        while (_entries.Count > Limits.MaxEntries && _expiry.TryDequeue(out var head, out _))
         {
             if (_entries.TryGetValue((head.Scope, head.RequestId), out var entry) && entry.Stamp == head.Stamp)
             {
@@ -289,6 +292,7 @@ public sealed partial class JoinLedger
 
     private void ForgetLocked(JoinScope scope, string requestId, JoinEntry entry, bool evicted)
     {
+        SaveLocked(scope, requestId);
         _entries.Remove((scope, requestId));
         MarkLocked(scope, requestId);
         var stats = _stats[scope];

@@ -16,9 +16,18 @@ internal sealed class JoinScopeStats
     public long EvictedTruths;
     public long ForgottenJoins;
 
-    public DelayHistogram Delay { get; } = new();
+    public DelayHistogram Delay { get; private set; } = new();
 
-    public AccuracyEstimator Estimator { get; } = new();
+    public AccuracyEstimator Estimator { get; private set; } = new();
+
+    /// <summary>A deep copy, to put back should the changes about to be made be taken back.</summary>
+    public JoinScopeStats Copy()
+    {
+        var copy = (JoinScopeStats)MemberwiseClone();
+        copy.Delay = Delay.Copy();
+        copy.Estimator = Estimator.Copy();
+        return copy;
+    }
 
     public JoinFigures Figures(JoinScope scope) => new(
         scope,

@@ -39,12 +39,12 @@ public sealed class JoinPersistenceTests
     }
 
     /// <summary>One random step on a ledger: a response, a truth, a record of counted rows, or time passing.</summary>
-    private static string Step(JoinLedger ledger, FakeTimeProvider clock, Random random, int step)
+    private static string Step(JoinLedger ledger, FakeTimeProvider clock, Random random, int step, bool timeMayPass = true)
     {
         var key = Keys[random.Next(Keys.Length)];
         var id = $"r{random.Next(40)}";
         var rows = (id.Length % 2) + 1; // the same id always has the same row count
-        switch (random.Next(5))
+        switch (random.Next(timeMayPass ? 5 : 4))
         {
             case 0:
             case 1:
@@ -137,6 +137,55 @@ public sealed class JoinPersistenceTests
             AssertSameFigures(restored, original);
             disk.Write(original.TakeChanges());
         }
+    }
+
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void Rolling_back_a_savepoint_leaves_the_ledger_as_if_its_calls_never_happened(int seed)
+    {
+        var start = new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
+        var (clock, referenceClock) = (new FakeTimeProvider(start), new FakeTimeProvider(start));
+        var ledger = new JoinLedger(new JoinLimits(Ttl, 25), clock, trackChanges: true);
+        var reference = new JoinLedger(new JoinLimits(Ttl, 25), referenceClock);
+        var random = new Random(seed);
+        var rolledBack = 0;
+        for (var request = 0; request < 600; request++)
+        {
+            var advance = TimeSpan.FromMinutes(random.Next(8));
+            clock.Advance(advance);
+            referenceClock.Advance(advance);
+
+            // A request of a few calls (no time passes within it), kept or taken back; the reference only sees those kept.
+            var calls = 1 + random.Next(4);
+            var seedOfRequest = random.Next();
+            var savepoint = ledger.Begin();
+            var steps = new Random(seedOfRequest);
+            var answers = new List<string>();
+            for (var call = 0; call < calls; call++)
+            {
+                answers.Add(Step(ledger, clock, steps, (request * 10) + call, timeMayPass: false));
+            }
+
+            ledger.End(savepoint);
+            if (random.Next(3) == 0)
+            {
+                ledger.Rollback(savepoint);
+                rolledBack++;
+            }
+            else
+            {
+                var same = new Random(seedOfRequest);
+                for (var call = 0; call < calls; call++)
+                {
+                    Assert.That(Step(reference, referenceClock, same, (request * 10) + call, timeMayPass: false), Is.EqualTo(answers[call]), $"request {request}, call {call}");
+                }
+            }
+
+            AssertSameFigures(ledger, reference);
+        }
+
+        Assert.That(rolledBack, Is.GreaterThan(100));
     }
 
     [Test]

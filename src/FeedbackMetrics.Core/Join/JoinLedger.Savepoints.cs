@@ -1,0 +1,110 @@
+namespace FeedbackMetrics.Core.Join;
+
+/// <summary>
+/// Taking changes back: a store admits each request whole or refuses it whole, and takes a whole group back when its
+/// commit fails, after the ledger has already answered for it.
+/// </summary>
+public sealed partial class JoinLedger
+{
+    private JoinSavepoint? _open;
+
+    /// <summary>
+    /// Starts remembering, until <see cref="End"/>, how every entry and deployment the next calls change was before
+    /// (expiries included), so <see cref="Rollback"/> can put it back. One savepoint is open at a time.
+    /// </summary>
+    public JoinSavepoint Begin()
+    {
+        lock (_lock)
+        {
+            if (_open is not null)
+            {
+                throw new InvalidOperationException("A join savepoint is already open.");
+            }
+
+            return _open = new JoinSavepoint();
+        }
+    }
+
+    /// <summary>Stops remembering; the savepoint can still be rolled back while nothing after it has been kept.</summary>
+    public void End(JoinSavepoint savepoint)
+    {
+        lock (_lock)
+        {
+            if (_open == savepoint)
+            {
+                _open = null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Puts back every entry and deployment as they were when <paramref name="savepoint"/> began. Savepoints taken
+    /// after it must be rolled back first (newest first). An entry put back gets its place in the expiry order back.
+    /// </summary>
+    public void Rollback(JoinSavepoint savepoint)
+    {
+        lock (_lock)
+        {
+            if (_open == savepoint)
+            {
+                _open = null;
+            }
+
+            foreach (var ((scope, requestId), before) in savepoint.Entries)
+            {
+                if (before is null)
+                {
+                    _entries.Remove((scope, requestId));
+                }
+                else
+                {
+                    _entries[(scope, requestId)] = before;
+                    _expiry.Enqueue((scope, requestId, before.Stamp), before.Stamp);
+                }
+
+                MarkLocked(scope, requestId);
+            }
+
+            foreach (var (scope, before) in savepoint.Scopes)
+            {
+                if (before is null)
+                {
+                    _stats.Remove(scope);
+                }
+                else
+                {
+                    _stats[scope] = before;
+                }
+
+                MarkLocked(scope);
+            }
+        }
+    }
+
+    /// <summary>Remembers, the first time in the open savepoint, how an entry and its deployment were.</summary>
+    private void SaveLocked(JoinScope scope, string requestId)
+    {
+        if (_open is not { } savepoint)
+        {
+            return;
+        }
+
+        if (!savepoint.Entries.ContainsKey((scope, requestId)))
+        {
+            savepoint.Entries[(scope, requestId)] = _entries.TryGetValue((scope, requestId), out var entry) ? entry.Copy() : null;
+        }
+
+        if (!savepoint.Scopes.ContainsKey(scope))
+        {
+            savepoint.Scopes[scope] = _stats.TryGetValue(scope, out var stats) ? stats.Copy() : null;
+        }
+    }
+}
+
+/// <summary>What a <see cref="JoinLedger"/> savepoint remembers: entries and deployments as they were before it (null: absent).</summary>
+public sealed class JoinSavepoint
+{
+    internal Dictionary<(JoinScope Scope, string RequestId), JoinEntry?> Entries { get; } = [];
+
+    internal Dictionary<JoinScope, JoinScopeStats?> Scopes { get; } = [];
+}
