@@ -37,6 +37,60 @@ public sealed partial class JoinLedger
         }
     }
 
+    /// <summary>Hands changes back whose write failed: the next <see cref="TakeChanges"/> includes them again, as they are then.</summary>
+    public void Untake(JoinChanges changes)
+    {
+        lock (_lock)
+        {
+            foreach (var record in changes.Written)
+            {
+                MarkLocked(record.Scope, record.RequestId);
+            }
+
+            foreach (var (scope, requestId) in changes.Deleted)
+            {
+                MarkLocked(scope, requestId);
+            }
+
+            foreach (var state in changes.Scopes)
+            {
+                MarkLocked(state.Scope);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forgets every entry whose response counts under <paramref name="key"/> (its figures were reset: rows counted
+    /// before must not be moved, responses of the old model not joined); returns how many. Not counted as expiries.
+    /// </summary>
+    public int ForgetKey(Identity.MetricKey key)
+    {
+        lock (_lock)
+        {
+            var scope = JoinScope.Of(key);
+            var gone = _entries.Where(pair => pair.Key.Scope == scope && pair.Value.Response is not null && pair.Value.Key == key).Select(pair => pair.Key).ToList();
+            foreach (var (_, requestId) in gone)
+            {
+                var entry = _entries[(scope, requestId)];
+                SaveLocked(scope, requestId);
+                _entries.Remove((scope, requestId));
+                MarkLocked(scope, requestId);
+                var stats = _stats[scope];
+                if (entry.IsJoined)
+                {
+                    stats.JoinedHeld--;
+                }
+                else
+                {
+                    stats.PendingResponses--;
+                    stats.Estimator.Pending(entry.Response!, -1);
+                }
+            }
+
+            return gone.Count;
+        }
+    }
+
     /// <summary>Every entry held and every deployment's state, as <see cref="TakeChanges"/> would write them all.</summary>
     public (List<JoinRecord> Entries, List<JoinScopeState> Scopes) Export()
     {

@@ -15,5 +15,8 @@ public enum ApplyOutcome
 /// <summary>The outcome of one event: the key's figures right after it was applied and its metric event (both null for a duplicate).</summary>
 public sealed record ApplyResult(ApplyOutcome Outcome, KeySnapshot? Snapshot, MetricEvent? Reply)
 {
+    /// <summary>For a response or truth-only event, what the join did with it; null otherwise.</summary>
+    public Join.JoinAction? Join { get; init; }
+
     public static readonly ApplyResult Duplicate = new(ApplyOutcome.Duplicate, null, null);
 }

@@ -13,6 +13,12 @@ namespace FeedbackMetrics.Core.State;
 public sealed record FeedbackEvent(CloudEventId Id, MetricKey Key, DecodedFeedback Feedback, Func<KeySnapshot, MetricEvent> Reply)
 {
     public EventContext Context { get; init; } = EventContext.None;
+
+    /// <summary>
+    /// Set for a logged response or a truth-only feedback: the half the join takes (<see cref="Feedback"/> is then
+    /// empty, and what gets counted, if anything, is what the join gives).
+    /// </summary>
+    public Join.JoinPart? Join { get; init; }
 }
 
 /// <summary>When an event arrived, when its sender says it happened, and the request it is about.</summary>

@@ -26,11 +26,12 @@ public sealed partial class SqliteFeedbackStore
         var outcomes = new object?[batch.Count];
         var counted = new List<(UInt128 Hash, FeedbackEvent Event)>();
         var inGroup = new HashSet<UInt128>();
+        var joinGroup = new JoinGroup();
         for (var i = 0; i < batch.Count; i++)
         {
             if (batch[i] is ApplyRequest request)
             {
-                outcomes[i] = Plan(request, plan, counted, inGroup);
+                outcomes[i] = Plan(request, plan, counted, inGroup, joinGroup);
             }
         }
 
@@ -49,6 +50,12 @@ public sealed partial class SqliteFeedbackStore
         {
             foreach (var (_, item) in counted)
             {
+                if (item.Join is not null)
+                {
+                    results[item] = ApplyJoin(joinGroup, item, outbox);
+                    continue;
+                }
+
                 var keyWasNew = !_book.Contains(item.Key);
                 var rows = new List<CountedRow>(item.Feedback.Rows.Length);
                 var snapshot = _book.Apply(item.Key, item.Feedback, rows);
@@ -63,6 +70,7 @@ public sealed partial class SqliteFeedbackStore
 
             using var transaction = _statements!.Connection.BeginTransaction(deferred: false);
             _statements.Transaction = transaction;
+            WriteJoin(joinGroup, transaction, newKeyIds);
             WriteCounted(_statements, counted, plan, newKeyIds, expiresAt);
             WriteWindowRows(_statements, undo, newKeyIds);
             foreach (var entry in outbox)
@@ -80,6 +88,7 @@ public sealed partial class SqliteFeedbackStore
         }
         catch
         {
+            UndoJoin(joinGroup);
             for (var i = undo.Count - 1; i >= 0; i--)
             {
                 _book.Unapply(undo[i].Event.Key, undo[i].Event.Feedback, undo[i].Rows, undo[i].KeyWasNew);
@@ -140,7 +149,7 @@ public sealed partial class SqliteFeedbackStore
     }
 
     /// <summary>Which events of a request are new (not remembered, not earlier in this group); admits them whole or returns the refusal.</summary>
-    private object Plan(ApplyRequest request, CapacityPlan plan, List<(UInt128 Hash, FeedbackEvent Event)> counted, HashSet<UInt128> inGroup)
+    private object Plan(ApplyRequest request, CapacityPlan plan, List<(UInt128 Hash, FeedbackEvent Event)> counted, HashSet<UInt128> inGroup, JoinGroup joinGroup)
     {
         var applied = new bool[request.Events.Count];
         var fresh = new List<FeedbackEvent>(request.Events.Count);
@@ -158,7 +167,7 @@ public sealed partial class SqliteFeedbackStore
 
         try
         {
-            plan.Admit(fresh);
+            Admit(plan, fresh, request.Events.Count, joinGroup);
         }
         catch (InvalidFeedbackException x)
         {
@@ -185,6 +194,11 @@ public sealed partial class SqliteFeedbackStore
         foreach (var (hash, item) in counted)
         {
             statements.RememberId(seq++, hash, expiresAt);
+            if (item.Join is not null)
+            {
+                continue; // what a join counts is written by WriteJoin, under the response's key
+            }
+
             var keyId = KeyIdFor(item.Key, newKeyIds);
             foreach (var row in item.Feedback.Rows)
             {
@@ -302,6 +316,7 @@ public sealed partial class SqliteFeedbackStore
                 command.ExecuteNonQuery();
             }
 
+            ResetJoin(ids.Select(i => i.Key), transaction);
             transaction.Commit();
         }
 

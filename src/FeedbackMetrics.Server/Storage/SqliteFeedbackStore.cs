@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
@@ -59,8 +60,9 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     private readonly Histogram _batchSize;
     private readonly Histogram _commitSeconds;
 
-    public SqliteFeedbackStore(MetricsBook book, DedupeWindow dedupe, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger)
+    public SqliteFeedbackStore(MetricsBook book, DedupeWindow dedupe, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger, JoinLedger? join = null)
     {
+        _join = join;
         _batchSize = metrics.CreateHistogram(
             "feedback_metrics_store_commit_events",
             "Events written per SQLite transaction (group commit).",
@@ -187,12 +189,14 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         CheckDirectoryWritable();
         _connection = SqliteStateFile.Open(_options.Dir);
         _statements = new SqliteStatements(_connection);
+        _joinStatements = new SqliteJoinStatements(_connection);
     }
 
     /// <summary>Rebuilds the read model, the remembered ids and the outbox from the file (start-up, and recovery after a writer defect).</summary>
     private void Load()
     {
         var (keyIds, nextSeq, nextOutboxSeq) = SqliteStateLoader.Load(_connection!, _book, _dedupe, _outbox.Holds, _outbox.Restore);
+        LoadJoin();
         _keyIds = keyIds;
         foreach (var (key, id) in keyIds)
         {
@@ -375,8 +379,10 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         }
 
         _statements?.Dispose();
+        _joinStatements?.Dispose();
         _connection?.Dispose();
         _statements = null;
+        _joinStatements = null;
         _connection = null;
     }
 }

@@ -44,6 +44,14 @@ internal static class SqliteSql
                                    row_count INTEGER NOT NULL, rows BLOB NOT NULL, PRIMARY KEY(key_id, first_seq));
         ALTER TABLE keys ADD COLUMN probabilities BLOB;
         """,
+
+        // The late-truth join survives a restart: each pending response, parked truth and joined request (JoinBlob),
+        // and each deployment's join totals, delay buckets and reliability table.
+        """
+        CREATE TABLE join_entries(namespace TEXT NOT NULL, deployment TEXT NOT NULL, request_id TEXT NOT NULL, entry BLOB NOT NULL,
+                                  PRIMARY KEY(namespace, deployment, request_id)) WITHOUT ROWID;
+        CREATE TABLE join_scopes(namespace TEXT NOT NULL, deployment TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY(namespace, deployment)) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>WAL, and synchronous=FULL so a commit survives power loss.</summary>
@@ -80,6 +88,24 @@ internal static class SqliteSql
         "coalesce((SELECT first_seq FROM window_chunks WHERE key_id = $key AND last_at >= $cutoff ORDER BY first_seq LIMIT 1), 9223372036854775807)";
 
     public const string SelectWindowChunks = "SELECT key_id, rows FROM window_chunks ORDER BY key_id, first_seq";
+
+    /// <summary>A relabelled row keeps its place in the windows and gets its new truth and probability terms.</summary>
+    public const string UpdateWindowRow =
+        "UPDATE window_rows SET truth = $truth, log_loss = $logLoss, brier = $brier, confidence = $confidence, flags = $flags WHERE key_id = $key AND seq = $seq";
+
+    public const string UpsertJoinEntry =
+        "INSERT INTO join_entries(namespace, deployment, request_id, entry) VALUES ($ns, $dep, $id, $entry) " +
+        "ON CONFLICT(namespace, deployment, request_id) DO UPDATE SET entry = excluded.entry";
+
+    public const string DeleteJoinEntry = "DELETE FROM join_entries WHERE namespace = $ns AND deployment = $dep AND request_id = $id";
+
+    public const string UpsertJoinScope =
+        "INSERT INTO join_scopes(namespace, deployment, state) VALUES ($ns, $dep, $state) " +
+        "ON CONFLICT(namespace, deployment) DO UPDATE SET state = excluded.state";
+
+    public const string SelectJoinEntries = "SELECT namespace, deployment, request_id, entry FROM join_entries";
+
+    public const string SelectJoinScopes = "SELECT namespace, deployment, state FROM join_scopes";
 
     public const string InsertOutbox = "INSERT INTO outbox(seq, event) VALUES ($seq, $event)";
 

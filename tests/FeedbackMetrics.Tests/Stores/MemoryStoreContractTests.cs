@@ -1,3 +1,4 @@
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
@@ -9,6 +10,6 @@ public sealed class MemoryStoreContractTests : StoreContract
 {
     protected override bool Durable => false;
 
-    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false) =>
-        new MemoryFeedbackStore(book, new DedupeWindow(TimeSpan.FromHours(1), 100_000, TimeProvider.System), new OutboxQueue(outbox, 1000));
+    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
+        new MemoryFeedbackStore(book, new DedupeWindow(TimeSpan.FromHours(1), 100_000, TimeProvider.System), new OutboxQueue(outbox, 1000), join);
 }

@@ -1,3 +1,4 @@
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
@@ -10,13 +11,13 @@ using Prometheus;
 namespace FeedbackMetrics.Tests.Stores;
 
 /// <summary>The store contract on the SQLite store, plus what only a store with a file can show: a storage fault and its recovery.</summary>
-public sealed class SqliteStoreContractTests : StoreContract
+public sealed partial class SqliteStoreContractTests : StoreContract
 {
     protected override bool Durable => true;
 
     private static string DirOf(string state) => Path.Combine(Path.GetTempPath(), "fm-store-contract", state);
 
-    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false) =>
+    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
         new SqliteFeedbackStore(
             book,
             new DedupeWindow(TimeSpan.FromHours(1), 100_000, TimeProvider.System),
@@ -24,7 +25,8 @@ public sealed class SqliteStoreContractTests : StoreContract
             Microsoft.Extensions.Options.Options.Create(new ReplyOptions { Url = outbox ? "http://127.0.0.1:9/" : null }),
             TimeProvider.System,
             Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()),
-            NullLogger<SqliteFeedbackStore>.Instance);
+            NullLogger<SqliteFeedbackStore>.Instance,
+            join);
 
     [Test]
     public async Task A_database_locked_by_another_process_refuses_with_storage_unavailable_then_recovers_from_the_file()

@@ -2,9 +2,11 @@ using System.Text;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Tests.Stores;
 
@@ -13,7 +15,7 @@ namespace FeedbackMetrics.Tests.Stores;
 /// later): dedupe by (source, id, type), requests applied all or nothing, limits, reset, restart, concurrent
 /// appliers, storage faults, and the outbox.
 /// </summary>
-public abstract class StoreContract
+public abstract partial class StoreContract
 {
     protected const int MaxKeys = 3;
     protected const int MaxClasses = 4;
@@ -21,7 +23,7 @@ public abstract class StoreContract
     private readonly List<IFeedbackStore> _stores = [];
 
     /// <summary>A store over the given state (the same name means the same durable state, for restart tests).</summary>
-    protected abstract IFeedbackStore Create(MetricsBook book, string state, bool outbox = false);
+    protected abstract IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null);
 
     /// <summary>True when the store's figures survive a restart (a new store over the same state).</summary>
     protected abstract bool Durable { get; }
@@ -43,10 +45,11 @@ public abstract class StoreContract
         _stores.Clear();
     }
 
-    protected async Task<(IFeedbackStore Store, MetricsBook Book)> OpenAsync(bool outbox = false)
+    protected async Task<(IFeedbackStore Store, MetricsBook Book)> OpenAsync(bool outbox = false, IReadOnlyList<WindowSpec>? windows = null)
     {
-        var book = new MetricsBook(MaxKeys, MaxClasses);
-        var store = Create(book, State, outbox);
+        var book = new MetricsBook(MaxKeys, MaxClasses, windows, JoinClock);
+        Ledger = new JoinLedger(JoinLimits, JoinClock, trackChanges: Durable);
+        var store = Create(book, State, outbox, Ledger);
         _stores.Add(store);
         await store.InitializeAsync(CancellationToken.None);
         return (store, book);

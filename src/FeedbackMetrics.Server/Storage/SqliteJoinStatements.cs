@@ -1,0 +1,124 @@
+using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.ReadModel;
+using Microsoft.Data.Sqlite;
+
+namespace FeedbackMetrics.Server.Storage;
+
+/// <summary>The writer's prepared statements for the join and for moving a relabelled row, bound to one connection.</summary>
+internal sealed class SqliteJoinStatements : IDisposable
+{
+    private readonly SqliteCommand _upsertEntry;
+    private readonly SqliteCommand _deleteEntry;
+    private readonly SqliteCommand _upsertScope;
+    private readonly SqliteCommand _updateWindowRow;
+
+    public SqliteJoinStatements(SqliteConnection connection)
+    {
+        _upsertEntry = Command(connection, SqliteSql.UpsertJoinEntry, "$ns", "$dep", "$id", "$entry");
+        _deleteEntry = Command(connection, SqliteSql.DeleteJoinEntry, "$ns", "$dep", "$id");
+        _upsertScope = Command(connection, SqliteSql.UpsertJoinScope, "$ns", "$dep", "$state");
+        _updateWindowRow = Command(connection, SqliteSql.UpdateWindowRow, "$key", "$seq", "$truth", "$logLoss", "$brier", "$confidence", "$flags");
+    }
+
+    public SqliteTransaction? Transaction
+    {
+        set
+        {
+            foreach (var command in new[] { _upsertEntry, _deleteEntry, _upsertScope, _updateWindowRow })
+            {
+                command.Transaction = value;
+            }
+        }
+    }
+
+    /// <summary>Writes what the join changed: entries written and forgotten, deployment states.</summary>
+    public void Write(JoinChanges changes)
+    {
+        foreach (var record in changes.Written)
+        {
+            Run(_upsertEntry, record.Scope.Namespace, record.Scope.Deployment, record.RequestId, JoinBlob.Write(record));
+        }
+
+        foreach (var (scope, requestId) in changes.Deleted)
+        {
+            Run(_deleteEntry, scope.Namespace, scope.Deployment, requestId);
+        }
+
+        foreach (var state in changes.Scopes)
+        {
+            Run(_upsertScope, state.Scope.Namespace, state.Scope.Deployment, JoinBlob.Write(state));
+        }
+    }
+
+    /// <summary>Gives a stored window row its new truth and probability terms (a relabel; a row already pruned is not there).</summary>
+    public void UpdateWindowRow(long keyId, CountedRow counted)
+    {
+        var (stamp, row) = counted;
+        object logLoss = DBNull.Value, brier = DBNull.Value, confidence = DBNull.Value, flags = DBNull.Value;
+        if (row.Probability is { } scored)
+        {
+            (logLoss, brier, confidence) = (scored.LogLoss, scored.Brier, scored.Confidence);
+            flags = (scored.Correct ? 1 : 0) | (scored.TopKHit ? 2 : 0) | (scored.TopK << 2);
+        }
+
+        Run(_updateWindowRow, keyId, stamp.Sequence, row.Truth, logLoss, brier, confidence, flags);
+    }
+
+    /// <summary>Every stored entry and deployment state (start-up).</summary>
+    public static (List<JoinRecord> Entries, List<JoinScopeState> Scopes) Load(SqliteConnection connection)
+    {
+        var entries = new List<JoinRecord>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = SqliteSql.SelectJoinEntries;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                entries.Add(JoinBlob.ReadRecord(new JoinScope(reader.GetString(0), reader.GetString(1)), reader.GetString(2), (byte[])reader.GetValue(3)));
+            }
+        }
+
+        var scopes = new List<JoinScopeState>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = SqliteSql.SelectJoinScopes;
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                scopes.Add(JoinBlob.ReadState(new JoinScope(reader.GetString(0), reader.GetString(1)), (byte[])reader.GetValue(2)));
+            }
+        }
+
+        return (entries, scopes);
+    }
+
+    public void Dispose()
+    {
+        _upsertEntry.Dispose();
+        _deleteEntry.Dispose();
+        _upsertScope.Dispose();
+        _updateWindowRow.Dispose();
+    }
+
+    private static void Run(SqliteCommand command, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+}

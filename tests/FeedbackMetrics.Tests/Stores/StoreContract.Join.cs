@@ -1,0 +1,259 @@
+using System.Text;
+using FeedbackMetrics.Core;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Core.Windows;
+using Microsoft.Extensions.Time.Testing;
+using static FeedbackMetrics.Tests.Core.JoinInputs;
+
+namespace FeedbackMetrics.Tests.Stores;
+
+/// <summary>
+/// The join behind the seam: response and truth-only events go through the store's ledger; a durable store keeps
+/// pending responses, parked truths and joined requests exactly once and across a restart.
+/// </summary>
+public abstract partial class StoreContract
+{
+    private static readonly MetricKey ResponseKey = new("ns", "d", "p", "m");
+
+    /// <summary>The truth's own identity: another predictor and model, the same namespace and deployment.</summary>
+    private static readonly MetricKey TruthKey = new("ns", "d", "unknown", "unknown");
+
+    protected FakeTimeProvider JoinClock { get; private set; } = new();
+
+    protected JoinLedger Ledger { get; private set; } = null!;
+
+    protected JoinLimits JoinLimits { get; } = new(TimeSpan.FromHours(1), 1000);
+
+    [SetUp]
+    public void NewJoinClock() => JoinClock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+
+    private static MetricEvent JoinReply(string id, MetricKey key, DecodedFeedback feedback, KeySnapshot snapshot) =>
+        new(id, "src", "t", "now", [], Encoding.UTF8.GetBytes($"{{\"key\":\"{key}\",\"rows\":{feedback.Rows.Length},\"count\":{snapshot.Count}}}"));
+
+    protected static FeedbackEvent ResponseEvent(string id, string requestId, string ndarray, MetricKey? key = null) =>
+        new(new CloudEventId("s", id, "org.kubeflow.serving.inference.response"), key ?? ResponseKey, JoinPart.NoRows, _ => throw new InvalidOperationException("a join half has no reply of its own"))
+        {
+            Join = new ResponsePart(requestId, Response(ndarray), (k, f, s) => JoinReply(id, k, f, s)),
+        };
+
+    protected static FeedbackEvent TruthEvent(string id, string requestId, params int[] classes) =>
+        new(new CloudEventId("s", id, "io.seldon.serving.feedback"), TruthKey, JoinPart.NoRows, _ => throw new InvalidOperationException("a join half has no reply of its own"))
+        {
+            Join = new TruthPart(requestId, Truth(classes), 1.5, (k, f, s) => JoinReply(id, k, f, s)),
+        };
+
+    private static string Body(ApplyResult result) => Encoding.UTF8.GetString(result.Reply!.Body);
+
+    private JoinFigures Figures() => Ledger.Figures(new JoinScope("ns", "d"))!;
+
+    [Test]
+    public async Task A_response_is_kept_and_its_truth_counted_once_under_the_response_key_with_a_metric_event()
+    {
+        var (store, book) = await OpenAsync();
+        var stored = await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.7, 0.2]]")], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(stored[0].Outcome, Is.EqualTo(ApplyOutcome.Applied));
+            Assert.That(stored[0].Join, Is.EqualTo(JoinAction.ResponsePending));
+            Assert.That(stored[0].Reply, Is.Null);
+            Assert.That(Count(book), Is.Zero);
+        });
+
+        JoinClock.Advance(TimeSpan.FromMinutes(3));
+        var joined = await store.ApplyAsync([TruthEvent("truth", "r1", 1)], default);
+        var snapshot = book.SnapshotAll().Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(joined[0].Join, Is.EqualTo(JoinAction.Joined));
+            Assert.That(Body(joined[0]), Is.EqualTo("{\"key\":\"ns/d/p/m\",\"rows\":1,\"count\":1}"));
+            Assert.That(snapshot.Key, Is.EqualTo(ResponseKey));
+            Assert.That(snapshot.Count, Is.EqualTo(1));
+            Assert.That(snapshot.RewardTotal, Is.EqualTo(1.5));
+            Assert.That(Figures().Joined, Is.EqualTo(1));
+            Assert.That(Figures().LabelDelay.P50!.Value, Is.EqualTo(180).Within(4.5).Percent);
+        });
+    }
+
+    [Test]
+    public async Task A_redelivered_response_is_a_duplicate_and_makes_no_second_pending_entry()
+    {
+        var (store, _) = await OpenAsync();
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.7, 0.2]]")], default);
+        var again = await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.7, 0.2]]")], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(again[0].Outcome, Is.EqualTo(ApplyOutcome.Duplicate));
+            Assert.That(Figures().PendingResponses, Is.EqualTo(1));
+            Assert.That(Figures().ResponsesSeen, Is.EqualTo(1));
+            Assert.That(Figures().DuplicateResponses, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task A_truth_before_its_response_is_parked_then_counted_with_the_metric_event_for_the_reply_url_only()
+    {
+        var (store, book) = await OpenAsync(outbox: true);
+        var parked = await store.ApplyAsync([TruthEvent("truth", "r1", 2)], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(parked[0].Join, Is.EqualTo(JoinAction.TruthParked));
+            Assert.That(parked[0].Reply, Is.Null);
+            Assert.That(store.Outbox.Depth, Is.Zero);
+        });
+
+        var joined = await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.2, 0.7]]")], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(joined[0].Join, Is.EqualTo(JoinAction.Joined));
+            Assert.That(joined[0].Reply, Is.Null, "the response's sender gets an empty answer");
+            Assert.That(store.Outbox.Depth, Is.EqualTo(1), "the metric event goes to the reply URL");
+            Assert.That(book.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 0, 0, 0, 0, 0, 0, 0, 0, 1 }));
+        });
+    }
+
+    [Test]
+    public async Task A_relabel_moves_the_row_in_the_matrix_and_every_window_and_is_counted_as_a_correction()
+    {
+        var windows = new[] { WindowSpec.Parse("last_10"), WindowSpec.Parse("1h") };
+        var (store, book) = await OpenAsync(windows: windows);
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]")], default);
+        await store.ApplyAsync([TruthEvent("t1", "r1", 0, 0)], default);
+        var relabel = await store.ApplyAsync([TruthEvent("t2", "r1", 0, 2)], default);
+
+        var view = book.ViewAll().Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(relabel[0].Join, Is.EqualTo(JoinAction.Corrected));
+            Assert.That(relabel[0].Reply, Is.Not.Null);
+            Assert.That(view.Snapshot.Count, Is.EqualTo(2));
+            Assert.That(view.Snapshot.Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 0, 0, 0, 1 }));
+            Assert.That(Figures().Corrections, Is.EqualTo(1));
+        });
+        await AssertWindowsHoldAsync(book, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
+
+        if (Durable)
+        {
+            await store.StopAsync(CancellationToken.None);
+            var (_, restored) = await OpenAsync(windows: windows);
+            Assert.That(restored.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 0, 0, 0, 1 }));
+            await AssertWindowsHoldAsync(restored, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
+        }
+    }
+
+    /// <summary>Every window of the key holds the matrix given (rows truth, columns predicted).</summary>
+    private static Task AssertWindowsHoldAsync(MetricsBook book, long[] matrix)
+    {
+        var view = book.ViewAll().Single();
+        Assert.That(view.Windows, Has.Length.EqualTo(2));
+        for (var w = 0; w < view.Windows.Length; w++)
+        {
+            Assert.That(view.Windows[w].Matrix, Is.EqualTo(matrix), view.Specs[w].Name);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [Test]
+    public async Task A_relabel_after_a_restart_moves_the_row_counted_before_it()
+    {
+        var (store, _) = await OpenAsync();
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1]]")], default);
+        await store.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
+        await store.StopAsync(CancellationToken.None);
+
+        var (restarted, book) = await OpenAsync();
+        var relabel = await restarted.ApplyAsync([TruthEvent("t2", "r1", 1)], default);
+        if (Durable)
+        {
+            Assert.That(relabel[0].Join, Is.EqualTo(JoinAction.Corrected));
+            Assert.That(book.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 0, 0, 0, 1, 0, 0, 0, 0, 0 }));
+        }
+        else
+        {
+            Assert.That(relabel[0].Join, Is.EqualTo(JoinAction.TruthParked));
+            Assert.That(Count(book), Is.Zero);
+        }
+    }
+
+    [Test]
+    public async Task A_row_count_mismatch_refuses_the_whole_request_and_changes_nothing()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1], [0.1, 0.8, 0.1]]"), ResponseEvent("resp2", "r2", "[[0.8, 0.2]]")], default);
+        var refusal = Assert.ThrowsAsync<InvalidFeedbackException>(async () =>
+            await store.ApplyAsync([Event("full"), TruthEvent("t0", "r2", 1), TruthEvent("t1", "r1", 0)], default));
+        Assert.Multiple(() =>
+        {
+            Assert.That(refusal!.Message, Does.Contain("truth has 1 rows but response has 2").And.Contain("t1"));
+            Assert.That(Count(book), Is.Zero);
+            Assert.That(Figures().PendingResponses, Is.EqualTo(2));
+            Assert.That(Figures().Joined, Is.Zero);
+        });
+
+        var retried = await store.ApplyAsync([Event("full"), TruthEvent("t0", "r2", 1), TruthEvent("t1", "r1", 0, 1)], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(retried.Select(r => r.Outcome), Is.All.EqualTo(ApplyOutcome.Applied));
+            Assert.That(Count(book), Is.EqualTo(4));
+            Assert.That(Figures().Joined, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public async Task Pending_responses_and_parked_truths_survive_a_restart_in_a_durable_store()
+    {
+        var (store, _) = await OpenAsync();
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1]]"), TruthEvent("t2", "r2", 2)], default);
+        await store.StopAsync(CancellationToken.None);
+
+        var (restarted, book) = await OpenAsync();
+        if (!Durable)
+        {
+            Assert.That(Ledger.Figures(new JoinScope("ns", "d")), Is.Null);
+            return;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Figures().PendingResponses, Is.EqualTo(1));
+            Assert.That(Figures().ParkedTruths, Is.EqualTo(1));
+        });
+        var redelivered = await restarted.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1]]")], default);
+        var joinedTruth = await restarted.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
+        var joinedResponse = await restarted.ApplyAsync([ResponseEvent("resp2", "r2", "[[0.1, 0.1, 0.8]]")], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(redelivered[0].Outcome, Is.EqualTo(ApplyOutcome.Duplicate));
+            Assert.That(joinedTruth[0].Join, Is.EqualTo(JoinAction.Joined));
+            Assert.That(joinedResponse[0].Join, Is.EqualTo(JoinAction.Joined));
+            Assert.That(Count(book), Is.EqualTo(2));
+            Assert.That(Figures().PendingResponses + Figures().ParkedTruths, Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task Resetting_a_key_forgets_its_pending_responses()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1]]"), ResponseEvent("resp2", "r2", "[[0.8, 0.1, 0.1]]")], default);
+        await store.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
+        Assert.That(await store.ResetAsync([ResponseKey], default), Is.EqualTo(1));
+        Assert.Multiple(() =>
+        {
+            Assert.That(Figures().PendingResponses, Is.Zero);
+            Assert.That(Figures().JoinedHeld, Is.Zero);
+        });
+
+        var late = await store.ApplyAsync([TruthEvent("t2", "r2", 0)], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(late[0].Join, Is.EqualTo(JoinAction.TruthParked));
+            Assert.That(Count(book), Is.Zero);
+        });
+    }
+}
