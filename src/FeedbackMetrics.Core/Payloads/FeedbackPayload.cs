@@ -24,7 +24,7 @@ public sealed record FeedbackPayload(Tensor Truth, Tensor Response, double? Rewa
         {
             throw new InvalidFeedbackException(
                 RejectionKind.Malformed,
-                "The feedback has no response. This server counts a feedback event only with the model's response beside the truth; it does not look responses up by request id (--elasticsearch_uri is accepted and not used).");
+                "The feedback has no response. A truth without its response is joined to the model's logged response by request id (TruthPayload, RequestIds); this reads a feedback carrying both.");
         }
 
         return new FeedbackPayload(MessageReader.Read(truth, "truth"), MessageReader.Read(response, "response"), ReadReward(body));

@@ -22,7 +22,7 @@ internal static partial class Log
     public static partial void ReplyRecovered(ILogger logger, Uri replyUrl, int waiting);
 
     [LoggerMessage(EventId = 4, EventName = "ElasticsearchIgnored", Level = LogLevel.Warning,
-        Message = "--elasticsearch_uri {Uri} is accepted for compatibility but not used: this server does not look responses up, so a feedback event must carry the response beside the truth (one without is refused with 400)")]
+        Message = "--elasticsearch_uri {Uri} is accepted for compatibility but not used: this server does not look responses up in Elasticsearch; send it the model's response events (--response_types) and a truth-only feedback is joined to them by request id")]
     public static partial void ElasticsearchIgnored(ILogger logger, string uri);
 
     [LoggerMessage(EventId = 5, EventName = "StateRestored", Level = LogLevel.Information,
@@ -72,4 +72,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 9, EventName = "StateUnusable", Level = LogLevel.Critical,
         Message = "The state cannot be loaded, stopping: {Reason}")]
     public static partial void StateUnusable(ILogger logger, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 18, EventName = "ResponseNotKept", Level = LogLevel.Debug,
+        Message = "Response event {Event} acknowledged and not kept for the join: {Reason}")]
+    public static partial void ResponseNotKept(ILogger logger, string @event, string reason);
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
@@ -128,7 +129,9 @@ public static class ServerApp
             .Validate(o => string.IsNullOrEmpty(o.KubernetesApi) || Uri.TryCreate(o.KubernetesApi, UriKind.Absolute, out _), "--kubernetes_api must be an absolute URL.")
             .ValidateOnStart();
         services.AddOptions<ExpositionOptions>().BindConfiguration(ExpositionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<JoinOptions>().BindConfiguration(JoinOptions.Section);
+        services.AddOptions<JoinOptions>().BindConfiguration(JoinOptions.Section).ValidateDataAnnotations()
+            .Validate(o => !o.EffectiveResponseTypes.Any(string.IsNullOrWhiteSpace), "--response_types must not name an empty type.")
+            .ValidateOnStart();
         services.AddOptions<WindowOptions>().BindConfiguration(WindowOptions.Section).ValidateDataAnnotations().ValidateOnStart();
     }
 
@@ -160,9 +163,13 @@ public static class ServerApp
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
             return new DedupeWindow(state.DedupeTtl, state.DedupeMaxIds, sp.GetRequiredService<TimeProvider>());
         });
+        services.AddSingleton(sp => new JoinLedger(
+            sp.GetRequiredService<IOptions<JoinOptions>>().Value.Limits,
+            sp.GetRequiredService<TimeProvider>(),
+            trackChanges: sp.GetRequiredService<IOptions<StateOptions>>().Value.Mode != "memory"));
         services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value switch
         {
-            { Mode: "memory" } => new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>(), MemoryOutbox(sp)),
+            { Mode: "memory" } => new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>(), MemoryOutbox(sp), sp.GetRequiredService<JoinLedger>()),
             { IsRedis: true } => ActivatorUtilities.CreateInstance<RedisFeedbackStore>(sp),
             _ => ActivatorUtilities.CreateInstance<SqliteFeedbackStore>(sp),
         });

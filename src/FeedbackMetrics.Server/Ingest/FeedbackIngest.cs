@@ -9,6 +9,7 @@ using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Problems;
 using FeedbackMetrics.Server.Reply;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FeedbackMetrics.Server.Ingest;
@@ -17,16 +18,19 @@ namespace FeedbackMetrics.Server.Ingest;
 /// The path of a request after the HTTP binding: validate and decode every event first (a bad one refuses the
 /// whole request, nothing changed), apply them to the store in one call (all or nothing), then reply.
 /// </summary>
-public sealed class FeedbackIngest(
+public sealed partial class FeedbackIngest(
     IFeedbackStore store,
     DecoderSelector decoders,
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
+    IOptions<JoinOptions> join,
     ReplyFactory replies,
     ServerCounters counters,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<FeedbackIngest> logger)
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
+    private readonly HashSet<string> _responseTypes = new(join.Value.EffectiveResponseTypes, StringComparer.Ordinal);
 
     public async Task<List<EventResult>> IngestAsync(IncomingEvents incoming)
     {
@@ -61,7 +65,7 @@ public sealed class FeedbackIngest(
     {
         if (!_feedbackTypes.Contains(cloudEvent.Type))
         {
-            return new PreparedFeedback(cloudEvent, null);
+            return _responseTypes.Contains(cloudEvent.Type) ? PrepareResponse(cloudEvent) : new PreparedFeedback(cloudEvent, null);
         }
 
         if (cloudEvent.DataNotJson is { } reason)
@@ -73,8 +77,14 @@ public sealed class FeedbackIngest(
         {
             var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
             var decoder = decoders.For(key);
-            var payload = FeedbackPayload.Read(cloudEvent.Data ?? throw new InvalidFeedbackException(
-                RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}."));
+            var body = cloudEvent.Data ?? throw new InvalidFeedbackException(
+                RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}.");
+            if (IsTruthOnly(body))
+            {
+                return PrepareTruth(cloudEvent, key, decoder, body);
+            }
+
+            var payload = FeedbackPayload.Read(body);
             var id = IdOf(cloudEvent);
             var decoded = decoder.Decode(payload);
             var binary = decoder.IsBinary;

@@ -29,9 +29,12 @@ public sealed class ConfigurationTests
         foreach (var option in SeldonCommandLine.Options)
         {
             var (section, property) = (option.ConfigKey.Split(':')[0], option.ConfigKey.Split(':')[1]);
-            var value = option.Name == "feedback_types"
-                ? ((DecodingOptions)bound[section]!).EffectiveFeedbackTypes
-                : bound[section]!.GetType().GetProperty(property)!.GetValue(bound[section]);
+            var value = option.Name switch
+            {
+                "feedback_types" => ((DecodingOptions)bound[section]!).EffectiveFeedbackTypes,
+                "response_types" => ((JoinOptions)bound[section]!).EffectiveResponseTypes,
+                _ => bound[section]!.GetType().GetProperty(property)!.GetValue(bound[section]),
+            };
             var text = value switch
             {
                 null => "",

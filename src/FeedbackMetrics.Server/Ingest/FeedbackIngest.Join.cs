@@ -1,0 +1,89 @@
+using System.Text.Json;
+using FeedbackMetrics.Core;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.Payloads;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.CloudEvents;
+using FeedbackMetrics.Server.Diagnostics;
+
+namespace FeedbackMetrics.Server.Ingest;
+
+/// <summary>
+/// The two halves the late-truth join takes: a logged response (types in <c>--response_types</c>) and a truth-only
+/// feedback (<c>truth</c>, no <c>response</c>), each with its request id (<see cref="RequestIds"/>).
+/// </summary>
+public sealed partial class FeedbackIngest
+{
+    /// <summary>The KServe agent's extension of allow-listed request headers, as JSON.</summary>
+    private const string Metadata = "metadata";
+
+    private static bool IsTruthOnly(JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object
+        && body.TryGetProperty("truth", out var truth) && truth.ValueKind != JsonValueKind.Null
+        && !FeedbackPayload.HasResponse(body);
+
+    /// <summary>
+    /// A logged response, kept for the join. One this server cannot use is acknowledged and not kept (counted as
+    /// ignored, logged at debug): response logs come from every model, and a refusal would only fill the broker's
+    /// dead-letter sink — data that is not JSON, a body no decoder reads (a regression model), an over-long request id.
+    /// A malformed identity is refused as for any event.
+    /// </summary>
+    private PreparedFeedback PrepareResponse(IncomingEvent cloudEvent)
+    {
+        var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
+        if (cloudEvent.DataNotJson is { } notJson)
+        {
+            Log.ResponseNotKept(logger, cloudEvent.ToString(), notJson);
+            return new PreparedFeedback(cloudEvent, null);
+        }
+
+        if (cloudEvent.Data is not { } body)
+        {
+            Log.ResponseNotKept(logger, cloudEvent.ToString(), "it carries no data");
+            return new PreparedFeedback(cloudEvent, null);
+        }
+
+        try
+        {
+            var decoder = decoders.For(key);
+            var response = decoder.DecodeResponse(MessageReader.Read(body, "response"));
+            var requestId = RequestIds.OfResponse(cloudEvent.Attribute(IdentityExtensions.RequestId), cloudEvent.Attribute(Metadata), cloudEvent.Id);
+            var id = IdOf(cloudEvent);
+            return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, JoinPart.NoRows, NoReply)
+            {
+                Context = Context(cloudEvent, requestId),
+                Join = new ResponsePart(requestId, response, (k, rows, snapshot) => replies.Create(cloudEvent, id, rows, snapshot, decoders.For(k).IsBinary)),
+            });
+        }
+        catch (InvalidFeedbackException e)
+        {
+            Log.ResponseNotKept(logger, cloudEvent.ToString(), e.Message);
+            return new PreparedFeedback(cloudEvent, null);
+        }
+    }
+
+    /// <summary>A truth-only feedback: refused (400) without a request id or with a truth that does not decode, as any feedback.</summary>
+    private PreparedFeedback PrepareTruth(IncomingEvent cloudEvent, MetricKey key, ClassDecoder decoder, JsonElement body)
+    {
+        var requestId = RequestIds.OfTruth(cloudEvent.Attribute(IdentityExtensions.RequestId), body);
+        var payload = TruthPayload.Read(body);
+        var truth = decoder.DecodeTruth(payload.Truth);
+        var id = IdOf(cloudEvent);
+        return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, JoinPart.NoRows, NoReply)
+        {
+            Context = Context(cloudEvent, requestId),
+            Join = new TruthPart(requestId, truth, payload.Reward, (k, rows, snapshot) => replies.Create(cloudEvent, id, rows, snapshot, decoders.For(k).IsBinary)),
+        });
+    }
+
+    private EventContext Context(IncomingEvent cloudEvent, string requestId) => new(
+        time.GetUtcNow(),
+        cloudEvent.Time is { } sent && AttributeRules.TryParseTime(sent, out var at) ? at : null,
+        requestId);
+
+    private static MetricEvent NoReply(KeySnapshot snapshot) =>
+        throw new InvalidOperationException("A join half has no metric event of its own; the join builds one for the rows it counts.");
+}
