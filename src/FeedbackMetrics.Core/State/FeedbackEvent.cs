@@ -18,7 +18,7 @@ public sealed record FeedbackEvent(CloudEventId Id, MetricKey Key, DecodedFeedba
     /// Set for a logged response or a truth-only feedback: the half the join takes (<see cref="Feedback"/> is then
     /// empty, and what gets counted, if anything, is what the join gives).
     /// </summary>
-    public Join.JoinPart? Join { get; init; }
+    public JoinPart? Join { get; init; }
 }
 
 /// <summary>When an event arrived, when its sender says it happened, and the request it is about.</summary>

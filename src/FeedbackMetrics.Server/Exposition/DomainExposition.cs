@@ -1,5 +1,6 @@
 using System.Globalization;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.Statistics;
@@ -13,7 +14,7 @@ namespace FeedbackMetrics.Server.Exposition;
 /// straight from key snapshots and streamed, with no per-series objects kept between scrapes, so memory
 /// does not grow with the number of series. prometheus-net writes the rest (HTTP, process, server counters).
 /// </summary>
-public sealed class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses, AlertBoard alerts, ModelSeriesGate? gate = null)
+public sealed partial class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses, AlertBoard alerts, ModelSeriesGate? gate = null, JoinLedger? join = null)
 {
     private const string P = MetricNames.Prefix;
     private static readonly string[] Bounds = ["low", "high"];
@@ -68,6 +69,11 @@ public sealed class DomainExposition(MetricsBook book, Readiness readiness, Deco
 
         await WritePerKeyAsync(writer, ct, keys, "reward_total", "counter", "Sum of the rewards of Seldon Feedback messages (mean reward = reward_total / rewarded_events_total).", k => k.Snapshot.RewardTotal);
         await WritePerKeyAsync(writer, ct, keys, "rewarded_events_total", "counter", "Feedback events that carried a reward.", k => k.Snapshot.RewardEvents);
+
+        if (join is not null)
+        {
+            await WriteJoinAsync(writer, ct, join);
+        }
 
         Family(writer, P + "alert_firing", "gauge", "1 for each alert rule firing for a model (rule, model labels); absent when it is not.");
         foreach (var alert in alerts.Firing)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Server.Alerts;
@@ -20,7 +21,7 @@ public static class MetricsEndpoints
         app.MapGet("/v1/metrics", WriteMetricsAsync);
     }
 
-    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book, ClassDisplay display, AlertBoard alerts, IOptions<AlertOptions> alertOptions)
+    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book, ClassDisplay display, AlertBoard alerts, IOptions<AlertOptions> alertOptions, JoinLedger join)
     {
         var request = context.Request;
         var format = request.Query["format"].ToString();
@@ -30,7 +31,7 @@ public static class MetricsEndpoints
         {
             var summaries = book.ViewAll()
                 .Where(v => Matches(request, v.Snapshot.Key))
-                .Select(v => DeploymentFigures.Of(v, display))
+                .Select(v => DeploymentFigures.Of(v, display, join.Figures(JoinScope.Of(v.Snapshot.Key))))
                 .ToList();
             context.Response.ContentType = "application/json; charset=utf-8";
             var firing = string.IsNullOrEmpty(alertOptions.Value.RulesFile)

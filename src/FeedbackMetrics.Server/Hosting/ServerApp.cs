@@ -194,7 +194,8 @@ public static class ServerApp
             sp.GetRequiredService<ClassDisplay>(),
             sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.MaxExportedClasses,
             sp.GetRequiredService<AlertBoard>(),
-            sp.GetRequiredService<ModelSeriesGate>()));
+            sp.GetRequiredService<ModelSeriesGate>(),
+            sp.GetRequiredService<JoinLedger>()));
         services.AddSingleton<ModelSeriesGate>();
         services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();

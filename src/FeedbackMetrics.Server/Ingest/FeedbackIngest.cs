@@ -63,18 +63,24 @@ public sealed partial class FeedbackIngest(
 
     private PreparedFeedback Prepare(IncomingEvent cloudEvent, bool inBatch)
     {
-        if (!_feedbackTypes.Contains(cloudEvent.Type))
+        var isResponse = !_feedbackTypes.Contains(cloudEvent.Type) && _responseTypes.Contains(cloudEvent.Type);
+        if (!isResponse && !_feedbackTypes.Contains(cloudEvent.Type))
         {
-            return _responseTypes.Contains(cloudEvent.Type) ? PrepareResponse(cloudEvent) : new PreparedFeedback(cloudEvent, null);
+            return new PreparedFeedback(cloudEvent, null);
         }
 
-        if (cloudEvent.DataNotJson is { } reason)
+        if (!isResponse && cloudEvent.DataNotJson is { } reason)
         {
             throw new RequestRejectedException(415, "Unsupported media type", inBatch ? $"Event {cloudEvent}: {reason} The whole batch was refused; nothing was counted." : reason);
         }
 
         try
         {
+            if (isResponse)
+            {
+                return PrepareResponse(cloudEvent);
+            }
+
             var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
             var decoder = decoders.For(key);
             var body = cloudEvent.Data ?? throw new InvalidFeedbackException(

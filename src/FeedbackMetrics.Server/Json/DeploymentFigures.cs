@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.Statistics;
@@ -29,6 +30,24 @@ public sealed record DeploymentFigures(
     RewardFigures? Reward,
     IReadOnlyDictionary<string, FigureSet> Windows)
 {
+    /// <summary>The late-truth join of the model's namespace and deployment; absent when it has seen neither response nor truth-only feedback.</summary>
+    public JoinBody? Join { get; init; }
+
+    /// <summary>Label-delay quantiles of the model's deployment (with <see cref="Join"/>).</summary>
+    public LabelDelayBody? LabelDelaySeconds { get; init; }
+
+    /// <summary>Estimated accuracy of the deployment's pending responses (with <see cref="Join"/>).</summary>
+    public EstimatedBody? Estimated { get; init; }
+
+    /// <summary>The view's figures with the class names shown (<c>--class_names</c>), and its deployment's join figures when given.</summary>
+    public static DeploymentFigures Of(KeyView view, ClassDisplay display, JoinFigures? join) =>
+        join is null ? Of(view, display) : Of(view, display) with
+        {
+            Join = JoinBody.Of(join),
+            LabelDelaySeconds = new LabelDelayBody(join.LabelDelay.P50, join.LabelDelay.P90, join.LabelDelay.P99),
+            Estimated = new EstimatedBody(join.Estimated.Accuracy, new EstimatedBasis(join.Estimated.PendingRows, join.Estimated.CalibratedPendingRows, join.Estimated.JoinedRows)),
+        };
+
     /// <summary>The view's figures with the class names shown (<c>--class_names</c>).</summary>
     public static DeploymentFigures Of(KeyView view, ClassDisplay display)
     {

@@ -1,9 +1,8 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
-using FeedbackMetrics.Core.State;
 
-namespace FeedbackMetrics.Core.Join;
+namespace FeedbackMetrics.Core.State;
 
 /// <summary>
 /// The half of an event the join takes: a logged response or a truth-only feedback, its request id, and how to build
