@@ -1,0 +1,107 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using FeedbackMetrics.Tests.Support;
+
+namespace FeedbackMetrics.Tests.Durability;
+
+/// <summary>
+/// SIGKILL while responses and truths for the same requests are flowing, then a restart on the same state and a full
+/// redelivery of both sides: every request is joined and counted exactly once, nothing is left pending or parked.
+/// </summary>
+[Category("Crash")]
+public sealed class JoinCrashTests
+{
+    private const int Requests = 3_000;
+    private const int Clients = 6;
+
+    [TestCase(1)]
+    [TestCase(2)]
+    public async Task Killed_between_responses_and_truths_the_join_counts_each_request_once_after_redelivery(int seed)
+    {
+        var random = new Random(seed);
+        var stateDir = Path.Combine(Path.GetTempPath(), "fm-crash", Guid.NewGuid().ToString("N"));
+        var killAfter = TimeSpan.FromMilliseconds(random.Next(300, 1200));
+        var sent = 0;
+
+        await using (var server = await ServerProcess.StartAsync(stateDir))
+        {
+            using var sending = new CancellationTokenSource();
+            var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+            {
+                for (var i = c; i < Requests && !sending.IsCancellationRequested; i += Clients)
+                {
+                    try
+                    {
+                        // Odd requests: the truth comes first and is parked.
+                        foreach (var truthFirst in i % 2 == 1 ? new[] { true, false } : [false, true])
+                        {
+                            using var response = await (truthFirst ? PostTruth(server.Client, i) : PostResponse(server.Client, i));
+                        }
+
+                        Interlocked.Increment(ref sent);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return; // the server died under us
+                    }
+                }
+            })).ToList();
+
+            await Task.Delay(killAfter);
+            await server.KillAsync();
+            await sending.CancelAsync();
+            await Task.WhenAll(clients);
+        }
+
+        TestContext.Out.WriteLine($"seed {seed}: killed after {killAfter.TotalMilliseconds} ms with {sent} requests' both sides sent");
+        Assert.That(sent, Is.InRange(1, Requests - 1), "the kill came before or after all traffic; the test proved nothing");
+
+        await using (var server = await ServerProcess.StartAsync(stateDir))
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = Clients }, async (i, _) =>
+            {
+                using var truth = await PostTruth(server.Client, i);
+                using var response = await PostResponse(server.Client, i);
+                Assert.That(truth.IsSuccessStatusCode && response.IsSuccessStatusCode, Is.True, $"request {i}: {truth.StatusCode}, {response.StatusCode}");
+            });
+
+            var model = JsonNode.Parse(await server.Client.GetStringAsync("/v1/metrics?format=json"))!["deployments"]!.AsArray().Single()!;
+            Assert.Multiple(() =>
+            {
+                Assert.That(model["count"]!.GetValue<long>(), Is.EqualTo(Requests), "each request counted exactly once");
+                Assert.That(model["accuracy"]!.GetValue<double>(), Is.EqualTo(2.0 / 3).Within(1e-3));
+                Assert.That(model["join"]!["joined"]!.GetValue<long>(), Is.EqualTo(Requests));
+                Assert.That(model["join"]!["pendingResponses"]!.GetValue<long>(), Is.Zero);
+                Assert.That(model["join"]!["parkedTruths"]!.GetValue<long>(), Is.Zero);
+                Assert.That(model["join"]!["corrections"]!.GetValue<long>(), Is.Zero);
+            });
+        }
+
+        Directory.Delete(stateDir, recursive: true);
+    }
+
+    /// <summary>The model's answer to request i, as the executor logs it: the predicted class is i mod 3.</summary>
+    private static Task<HttpResponseMessage> PostResponse(HttpClient client, int i)
+    {
+        var scores = new double[3];
+        scores[i % 3] = 1;
+        return Post(client, $"response-{i}", "io.seldon.serving.inference.response", $"{{\"data\": {{\"ndarray\": [[{string.Join(", ", scores)}]]}}}}", i);
+    }
+
+    /// <summary>The truth of request i: right for two requests in three.</summary>
+    private static Task<HttpResponseMessage> PostTruth(HttpClient client, int i) =>
+        Post(client, $"truth-{i}", Support.Events.FeedbackType, $"{{\"truth\": {{\"data\": {{\"ndarray\": [[{(i % 3 == 0 ? 1 : i % 3)}]]}}}}}}", i);
+
+    private static Task<HttpResponseMessage> Post(HttpClient client, string id, string type, string body, int request)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        message.Headers.Add("ce-specversion", "1.0");
+        message.Headers.Add("ce-type", type);
+        message.Headers.Add("ce-source", "crash-test");
+        message.Headers.Add("ce-id", id);
+        message.Headers.Add("ce-namespace", "ns");
+        message.Headers.Add("ce-inferenceservicename", "model");
+        message.Headers.Add("ce-requestid", $"request-{request}");
+        return client.SendAsync(message);
+    }
+}
