@@ -11,7 +11,7 @@ public sealed record JoinLimits(TimeSpan Ttl, int MaxEntries)
     public static readonly TimeSpan DefaultTtl = TimeSpan.FromDays(7);
 
     /// <summary>The default cap on entries held.</summary>
-    public const int DefaultMaxEntries = 1_000_000;
+    public const int DefaultMaxEntries = 100_000;
 
     public static JoinLimits Default { get; } = new(DefaultTtl, DefaultMaxEntries);
 
