@@ -8,8 +8,9 @@ namespace FeedbackMetrics.Core.Join;
 /// already joined (per <see cref="CalibrationBins"/> bin of the top probability, how many rows and how many right)
 /// calibrates the top probability of each pending row; their mean is the accuracy the pending rows are expected to
 /// have. A pending row whose bin has no joined row yet is taken at its own top probability. Only rows whose score
-/// vector is a probability distribution (<see cref="ScoreRows.IsDistribution"/>) take part. Sums only, so memory is
-/// fixed. Not thread-safe: its owner locks.
+/// vector is a probability distribution (<see cref="ScoreRows.IsDistribution"/>) take part. As pending rows get their
+/// truth, what was expected of each then and whether it was right are summed (<see cref="Realize"/>): how far the
+/// estimate was off. Sums only, so memory is fixed. Not thread-safe: its owner locks.
 /// </summary>
 public sealed class AccuracyEstimator
 {
@@ -17,6 +18,44 @@ public sealed class AccuracyEstimator
     private readonly long[] _joinedCorrect = new long[CalibrationBins.Count];
     private readonly long[] _pendingRows = new long[CalibrationBins.Count];
     private readonly double[] _pendingConfidence = new double[CalibrationBins.Count];
+    private long _realizedRows;
+    private long _realizedCorrect;
+    private double _realizedExpected;
+
+    /// <summary>
+    /// A pending response got its truth: for each distribution row, what the estimate expected of it just before
+    /// (its bin's observed accuracy, or its top probability) and whether it was right. Call before <see cref="Joined"/>.
+    /// </summary>
+    public void Realize(DecodedFeedback feedback)
+    {
+        if (feedback.Scores is not { } scores)
+        {
+            return;
+        }
+
+        for (var r = 0; r < scores.Count; r++)
+        {
+            if (scores.IsDistribution(r))
+            {
+                var confidence = Max(scores.Row(r));
+                var bin = CalibrationBins.Of(confidence);
+                _realizedExpected += _joinedRows[bin] > 0 ? _joinedCorrect[bin] / (double)_joinedRows[bin] : confidence;
+                _realizedRows++;
+                _realizedCorrect += feedback.Rows[r].Truth == feedback.Rows[r].Predicted ? 1 : 0;
+            }
+        }
+    }
+
+    /// <summary>The sums of <see cref="Realize"/> (rows, expected right, right), for a store to keep.</summary>
+    public (long Rows, double Expected, long Correct) Realized() => (_realizedRows, _realizedExpected, _realizedCorrect);
+
+    /// <summary>Adds stored sums of <see cref="Realize"/> back (start-up restore).</summary>
+    public void RestoreRealized(long rows, double expected, long correct)
+    {
+        _realizedRows += rows;
+        _realizedExpected += expected;
+        _realizedCorrect += correct;
+    }
 
     /// <summary>Adds (sign +1) or takes away (−1) the distribution rows of a response still waiting for its truth.</summary>
     public void Pending(DecodedResponse response, int sign)
@@ -67,6 +106,9 @@ public sealed class AccuracyEstimator
         _joinedCorrect.CopyTo(copy._joinedCorrect, 0);
         _pendingRows.CopyTo(copy._pendingRows, 0);
         _pendingConfidence.CopyTo(copy._pendingConfidence, 0);
+        copy._realizedRows = _realizedRows;
+        copy._realizedCorrect = _realizedCorrect;
+        copy._realizedExpected = _realizedExpected;
         return copy;
     }
 
@@ -107,7 +149,11 @@ public sealed class AccuracyEstimator
             }
         }
 
-        return new EstimatedAccuracy(pending == 0 ? null : expectedCorrect / pending, pending, calibrated, joined);
+        var realized = new RealizedEstimate(
+            _realizedRows,
+            _realizedRows == 0 ? null : _realizedExpected / _realizedRows,
+            _realizedRows == 0 ? null : _realizedCorrect / (double)_realizedRows);
+        return new EstimatedAccuracy(pending == 0 ? null : expectedCorrect / pending, pending, calibrated, joined) { Realized = realized };
     }
 
     private static double Max(ReadOnlySpan<double> row)

@@ -129,6 +129,7 @@ public sealed partial class JoinLedger
                 stats.ForgottenJoins = state.ForgottenJoins;
                 stats.Delay.Restore(state.DelayCounts);
                 stats.Estimator.RestoreReliability(state.ReliabilityRows, state.ReliabilityCorrect);
+                stats.Estimator.RestoreRealized(state.RealizedRows, state.RealizedExpected, state.RealizedCorrect);
             }
 
             foreach (var record in entries.OrderBy(r => r.Sequence))
@@ -208,6 +209,7 @@ public sealed partial class JoinLedger
     private static JoinScopeState StateOf(JoinScope scope, JoinScopeStats stats)
     {
         var (rows, correct) = stats.Estimator.Reliability();
+        var (realizedRows, realizedExpected, realizedCorrect) = stats.Estimator.Realized();
         return new JoinScopeState(
             scope,
             stats.ResponsesSeen,
@@ -221,6 +223,9 @@ public sealed partial class JoinLedger
             stats.ForgottenJoins,
             stats.Delay.Counts(),
             rows,
-            correct);
+            correct,
+            realizedRows,
+            realizedExpected,
+            realizedCorrect);
     }
 }

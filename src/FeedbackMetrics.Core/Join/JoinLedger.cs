@@ -139,6 +139,7 @@ public sealed partial class JoinLedger
                 stats.Joined++;
                 stats.Delay.Add(Math.Max(0, (now - entry.ResponseArrived).TotalSeconds));
                 stats.Estimator.Pending(entry.Response, -1);
+                stats.Estimator.Realize(counted);
                 stats.Estimator.Joined(counted, +1);
                 PlaceLocked(scope, requestId, entry, now);
                 return new JoinResult(JoinAction.Joined, entry.Key, counted, FirstCountedAt: now);

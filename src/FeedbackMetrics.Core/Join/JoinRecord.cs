@@ -26,7 +26,7 @@ public sealed record JoinRecord(
 
 /// <summary>
 /// What the join keeps per namespace and deployment besides its entries, as a store keeps it: the totals since the
-/// start, the label-delay bucket counts and the reliability table of joined rows. The counts of entries held (and the
+/// start, the label-delay bucket counts, the reliability table of joined rows and the sums of how the estimate fared. The counts of entries held (and the
 /// pending rows of the estimate) are not in it: they come back with the entries.
 /// </summary>
 public sealed record JoinScopeState(
@@ -42,7 +42,10 @@ public sealed record JoinScopeState(
     long ForgottenJoins,
     IReadOnlyList<long> DelayCounts,
     IReadOnlyList<long> ReliabilityRows,
-    IReadOnlyList<long> ReliabilityCorrect);
+    IReadOnlyList<long> ReliabilityCorrect,
+    long RealizedRows,
+    double RealizedExpected,
+    long RealizedCorrect);
 
 /// <summary>What changed in the join since the last <see cref="JoinLedger.TakeChanges"/>: entries to write, entries to delete, deployments whose state to write.</summary>
 public sealed record JoinChanges(IReadOnlyList<JoinRecord> Written, IReadOnlyList<(JoinScope Scope, string RequestId)> Deleted, IReadOnlyList<JoinScopeState> Scopes)

@@ -46,6 +46,9 @@ public sealed partial class DomainExposition
 
         Write("join_estimated_accuracy_ratio", "gauge", "Accuracy the pending responses are expected to have: their top probability calibrated on the rows already joined (pending rows with probabilities only).", f => f.Estimated.Accuracy);
         Write("join_estimated_rows", "gauge", "Pending rows with a probability distribution, what the estimated accuracy rests on.", f => f.Estimated.PendingRows);
+        Write("join_estimate_realized_rows_total", "counter", "Pending rows with a probability distribution that have got their truth since the start: what the two figures below rest on.", f => f.Estimated.Realized.Rows);
+        Write("join_estimate_expected_ratio", "gauge", "Accuracy the estimate expected of the pending rows that have got their truth (just before each came).", f => f.Estimated.Realized.Expected);
+        Write("join_estimate_realized_ratio", "gauge", "Accuracy those rows turned out to have: its distance to the expected ratio is how far the estimate was off.", f => f.Estimated.Realized.Accuracy);
         await writer.FlushIfLargeAsync(ct);
 
         void Write(string family, string type, string help, Func<JoinFigures, double?> value)

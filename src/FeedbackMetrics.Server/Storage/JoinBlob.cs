@@ -163,6 +163,10 @@ internal static class JoinBlob
                     w.Write(n);
                 }
             }
+
+            w.Write(state.RealizedRows);
+            w.Write(state.RealizedExpected);
+            w.Write(state.RealizedCorrect);
         }
 
         return stream.ToArray();
@@ -189,7 +193,8 @@ internal static class JoinBlob
             return list;
         }
 
-        return new JoinScopeState(scope, n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], List(), List(), List());
+        var (delays, rows, correct) = (List(), List(), List());
+        return new JoinScopeState(scope, n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], delays, rows, correct, r.ReadInt64(), r.ReadDouble(), r.ReadInt64());
     }
 
     private static void WriteLabels(BinaryWriter w, ClassLabel[] labels)

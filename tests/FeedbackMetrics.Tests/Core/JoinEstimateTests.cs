@@ -165,6 +165,19 @@ public sealed class JoinEstimateTests
         {
             Assert.That(meanConfidence - realized, Is.GreaterThan(0.15), "the stream is overconfident, so the raw confidence would be far off");
         }
+
+        // Once the pending rows get their truth, the estimate is seen to have been close.
+        foreach (var request in pending)
+        {
+            ledger.OfferTruth(Scope, request.Id, Truth(request.Truths), null);
+        }
+
+        var fared = ledger.Figures(Scope)!.Estimated.Realized;
+        Assert.Multiple(() =>
+        {
+            Assert.That(fared.Rows, Is.EqualTo(stream.Sum(request => request.Truths.Length)), "every row that was pending with a distribution (not the raw scores, not the index)");
+            Assert.That(fared.Expected!.Value, Is.EqualTo(fared.Accuracy!.Value).Within(0.03));
+        });
     }
 
     [Test]
@@ -183,14 +196,23 @@ public sealed class JoinEstimateTests
         ledger.OfferResponse(Key, "c", Response("[[0.28, 0.72]]"));
         ledger.OfferTruth(Scope, "b", Truth(0), null);
         ledger.OfferTruth(Scope, "c", Truth(0), null);
-        Assert.That(ledger.Figures(Scope)!.Estimated, Is.EqualTo(new EstimatedAccuracy(0.5, 1, 1, 2)));
+        var estimated = ledger.Figures(Scope)!.Estimated;
+        Assert.Multiple(() =>
+        {
+            Assert.That(estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(0.5, 1, 1, 2)));
+
+            // b was expected right with its own 0.72 (no joined row yet) and was; c with b's bin's 1.0, and was not.
+            Assert.That(estimated.Realized.Rows, Is.EqualTo(2));
+            Assert.That(estimated.Realized.Expected!.Value, Is.EqualTo((0.72 + 1.0) / 2).Within(1e-12));
+            Assert.That(estimated.Realized.Accuracy, Is.EqualTo(0.5));
+        });
 
         // Relabelling c to its predicted class makes both joined rows right.
         ledger.OfferTruth(Scope, "c", Truth(1), null);
-        Assert.That(ledger.Figures(Scope)!.Estimated, Is.EqualTo(new EstimatedAccuracy(1.0, 1, 1, 2)));
+        Assert.That(ledger.Figures(Scope)!.Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(1.0, 1, 1, 2)));
 
         // Once the pending row expires nothing is pending: no estimate.
         clock.Advance(TimeSpan.FromMinutes(59));
-        Assert.That(ledger.Figures(Scope)!.Estimated, Is.EqualTo(new EstimatedAccuracy(null, 0, 0, 2)));
+        Assert.That(ledger.Figures(Scope)!.Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(null, 0, 0, 2)));
     }
 }

@@ -56,6 +56,11 @@ public sealed class JoinExpositionTests
 
             // Both joined rows sit in the (0.8, 0.9] bin with the pending one, and both are right after the relabel.
             Assert.That(model["estimated"]!["accuracy"]!.GetValue<double>(), Is.EqualTo(1.0));
+
+            // a was expected right at its own 0.9 (no joined row yet), b at a's bin's 1.0; b's truth then was wrong.
+            Assert.That(model["estimated"]!["realized"]!["rows"]!.GetValue<long>(), Is.EqualTo(2));
+            Assert.That(model["estimated"]!["realized"]!["expected"]!.GetValue<double>(), Is.EqualTo(0.95).Within(1e-12));
+            Assert.That(model["estimated"]!["realized"]!["accuracy"]!.GetValue<double>(), Is.EqualTo(0.5));
         });
     }
 
@@ -77,6 +82,8 @@ public sealed class JoinExpositionTests
             Assert.That(metrics.Value("feedback_metrics_join_label_delay_seconds", [.. deployment, ("percentile", "99")]), Is.Not.Null);
             Assert.That(metrics.Value("feedback_metrics_join_estimated_accuracy_ratio", deployment), Is.EqualTo(1.0));
             Assert.That(metrics.Value("feedback_metrics_join_estimated_rows", deployment), Is.EqualTo(1));
+            Assert.That(metrics.Value("feedback_metrics_join_estimate_realized_rows_total", deployment), Is.EqualTo(2));
+            Assert.That(metrics.Value("feedback_metrics_join_estimate_realized_ratio", deployment), Is.EqualTo(0.5));
         });
     }
 }
