@@ -109,9 +109,14 @@ public static class JoinPlanner
 /// </summary>
 public sealed record JoinStep(FeedbackEvent Event, JoinPart Part, JoinScope Scope, JoinResult Result)
 {
-    public FeedbackEvent? Admitted { get; } = Result.Action is JoinAction.Joined or JoinAction.Corrected
-        ? new FeedbackEvent(Event.Id, Result.Key!.Value, Result.Counted!, snapshot => Part.Reply(Result.Key!.Value, Result.Counted!, snapshot)) { Context = Event.Context }
-        : null;
+    public FeedbackEvent? Admitted { get; } = Result.Action switch
+    {
+        JoinAction.Joined => new FeedbackEvent(Event.Id, Result.Key!.Value, Result.Counted!, snapshot => Part.Reply(Result.Key!.Value, Result.Counted!, snapshot)) { Context = Event.Context },
+
+        // A move registers only the classes its rows name, as KeyAggregate.Relabel does, not a wider one-hot width.
+        JoinAction.Corrected => new FeedbackEvent(Event.Id, Result.Key!.Value, Result.Counted! with { ClassWidth = 0 }, snapshot => Part.Reply(Result.Key!.Value, Result.Counted!, snapshot)) { Context = Event.Context },
+        _ => null,
+    };
 
     /// <summary>True when the request answers with the metric event: a truth that joined; a response that met its parked truth sends it to the reply URL only.</summary>
     public bool RepliesToSender => Part is TruthPart && Result.Action is JoinAction.Joined or JoinAction.Corrected;

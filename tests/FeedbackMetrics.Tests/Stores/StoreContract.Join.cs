@@ -145,6 +145,32 @@ public abstract partial class StoreContract
         }
     }
 
+    [Test]
+    public async Task A_relabel_to_a_class_never_seen_adds_the_classes_it_names_and_the_same_after_a_restart()
+    {
+        var windows = new[] { WindowSpec.Parse("last_10"), WindowSpec.Parse("1h") };
+        var (store, book) = await OpenAsync(windows: windows);
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.2]]")], default);
+        await store.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
+        await store.ApplyAsync([TruthEvent("t2", "r1", 3)], default);
+        long[] moved = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0];
+        string[] classes = ["CLASS_0", "CLASS_1", "CLASS_2", "CLASS_3"]; // an index brings in the classes below it
+        Assert.Multiple(() =>
+        {
+            Assert.That(book.SnapshotAll().Single().Classes, Is.EqualTo(classes));
+            Assert.That(book.SnapshotAll().Single().Matrix, Is.EqualTo(moved));
+        });
+        await AssertWindowsHoldAsync(book, moved);
+
+        if (Durable)
+        {
+            await store.StopAsync(CancellationToken.None);
+            var (_, restored) = await OpenAsync(windows: windows);
+            Assert.That(restored.SnapshotAll().Single().Classes, Is.EqualTo(classes));
+            await AssertWindowsHoldAsync(restored, moved);
+        }
+    }
+
     /// <summary>Every window of the key holds the matrix given (rows truth, columns predicted).</summary>
     private static Task AssertWindowsHoldAsync(MetricsBook book, long[] matrix)
     {
