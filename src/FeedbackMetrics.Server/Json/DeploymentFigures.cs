@@ -45,7 +45,7 @@ public sealed record DeploymentFigures(
         {
             Join = JoinBody.Of(join),
             LabelDelaySeconds = new LabelDelayBody(join.LabelDelay.P50, join.LabelDelay.P90, join.LabelDelay.P99),
-            Estimated = new EstimatedBody(join.Estimated.Accuracy, new EstimatedBasis(join.Estimated.PendingRows, join.Estimated.CalibratedPendingRows, join.Estimated.JoinedRows), join.Estimated.Realized),
+            Estimated = new EstimatedBody(join.Estimated.Accuracy, join.Estimated.PendingRows, join.Estimated.CalibratedPendingRows, join.Estimated.JoinedRows, join.Estimated.Realized),
         };
 
     /// <summary>The view's figures with the class names shown (<c>--class_names</c>).</summary>

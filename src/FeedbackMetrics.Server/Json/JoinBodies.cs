@@ -16,9 +16,8 @@ public sealed record LabelDelayBody(double? P50, double? P90, double? P99);
 
 /// <summary>
 /// The accuracy the pending responses are expected to have (their top probability calibrated on the rows already
-/// joined), what it rests on, and how it fared on the rows whose truth has come since (rows, expected and actual accuracy).
+/// joined); <see cref="BasedOn"/> the pending rows with a probability distribution it rests on, of which
+/// <see cref="CalibratedRows"/> fell in a confidence bin the <see cref="JoinedRows"/> calibrate; and how it fared on
+/// the rows whose truth has come since (rows, expected and actual accuracy).
 /// </summary>
-public sealed record EstimatedBody(double? Accuracy, EstimatedBasis BasedOn, RealizedEstimate Realized);
-
-/// <summary>Pending rows with a probability distribution, those of them in a calibrated confidence bin, and the joined rows that calibrate.</summary>
-public sealed record EstimatedBasis(long PendingRows, long CalibratedPendingRows, long JoinedRows);
+public sealed record EstimatedBody(double? Accuracy, long BasedOn, long CalibratedRows, long JoinedRows, RealizedEstimate Realized);

@@ -51,8 +51,9 @@ public sealed class JoinExpositionTests
             Assert.That(join["corrections"]!.GetValue<long>(), Is.EqualTo(1));
             Assert.That(join["labelCoverage"]!.GetValue<double>(), Is.EqualTo(2.0 / 3));
             Assert.That(model["labelDelaySeconds"]!["p50"]!.GetValue<double>(), Is.GreaterThanOrEqualTo(0));
-            Assert.That(model["estimated"]!["basedOn"]!["pendingRows"]!.GetValue<long>(), Is.EqualTo(1));
-            Assert.That(model["estimated"]!["basedOn"]!["joinedRows"]!.GetValue<long>(), Is.EqualTo(2));
+            Assert.That(model["estimated"]!["basedOn"]!.GetValue<long>(), Is.EqualTo(1));
+            Assert.That(model["estimated"]!["calibratedRows"]!.GetValue<long>(), Is.EqualTo(1));
+            Assert.That(model["estimated"]!["joinedRows"]!.GetValue<long>(), Is.EqualTo(2));
 
             // Both joined rows sit in the (0.8, 0.9] bin with the pending one, and both are right after the relabel.
             Assert.That(model["estimated"]!["accuracy"]!.GetValue<double>(), Is.EqualTo(1.0));
