@@ -1,0 +1,36 @@
+using FeedbackMetrics.Server.Hosting;
+using FeedbackMetrics.Tests.Support;
+using Microsoft.Extensions.Options;
+
+namespace FeedbackMetrics.Tests.Server;
+
+/// <summary>The join's options: bad values stop the server at start with a message; --response_types names the types kept.</summary>
+public sealed class JoinOptionsTests
+{
+    [TestCase("--join_ttl", "00:00:00", "--join_ttl must lie between")]
+    [TestCase("--join_max_entries", "0", "--join_max_entries must lie between")]
+    public void A_bad_join_option_fails_at_start_up_with_its_name(string option, string value, string message)
+    {
+        var app = ServerApp.Build(["--http_port", "0", "--bind_address", "127.0.0.1", "--state", "memory", option, value])!;
+        var e = Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.That(e!.Message, Does.Contain(message));
+    }
+
+    [Test]
+    public async Task Response_types_name_the_events_kept_for_the_join_and_the_defaults_are_then_ignored()
+    {
+        await using var server = await RunningServer.StartAsync(["--state", "memory", "--response_types", "com.example.prediction"]);
+        var ids = new Dictionary<string, string> { ["namespace"] = "ns", ["inferenceservicename"] = "d", ["requestid"] = "r1" };
+        using var seldon = await server.PostBinaryAsync("""{"data": {"ndarray": [[0.9, 0.1]]}}""", "seldon", "io.seldon.serving.inference.response", extensions: ids);
+        using var ours = await server.PostBinaryAsync("""{"data": {"ndarray": [[0.9, 0.1]]}}""", "ours", "com.example.prediction", extensions: ids);
+        using var truth = await server.PostBinaryAsync("""{"truth": {"data": {"ndarray": [[0]]}}}""", "truth", Events.FeedbackType, extensions: ids);
+
+        var metrics = await server.PrometheusAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(metrics.Value("feedback_metrics_ignored_events_total", ("type", "io.seldon.serving.inference.response")), Is.EqualTo(1));
+            Assert.That((int)truth.StatusCode, Is.EqualTo(200), "joined to the response of the configured type");
+            Assert.That(metrics.Value("feedback_metrics_join_responses_total", ("deployment_namespace", "ns"), ("deployment_name", "d")), Is.EqualTo(1));
+        });
+    }
+}
