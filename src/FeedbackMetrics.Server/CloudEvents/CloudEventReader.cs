@@ -84,7 +84,12 @@ public sealed class CloudEventReader
             builder.Set("datacontenttype", contentType);
             if (!IsJson(mediaType))
             {
-                return new IncomingEvents([builder.Build(null, NotJson(contentType))], isBatch: false);
+                // The KServe agent labels a logged response with its request's content type (a form type after
+                // curl -d) on a JSON body: the data is kept when it parses, beside the reason, so the join can use
+                // the response; an event that is counted is still refused for its media type.
+                return TryParseJson(body) is { } labelled
+                    ? new IncomingEvents([builder.Build(labelled.RootElement, NotJson(contentType))], isBatch: false, labelled)
+                    : new IncomingEvents([builder.Build(null, NotJson(contentType))], isBatch: false);
             }
         }
 
@@ -215,6 +220,24 @@ public sealed class CloudEventReader
         }
 
         return ParseJson(body, "The body");
+    }
+
+    /// <summary>The body as JSON when it is UTF-8 JSON, else null (data whose content type says it is not JSON).</summary>
+    private static JsonDocument? TryParseJson(ReadOnlyMemory<byte> body)
+    {
+        if (body.IsEmpty || !System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static JsonDocument ParseJson(ReadOnlyMemory<byte> json, string what)

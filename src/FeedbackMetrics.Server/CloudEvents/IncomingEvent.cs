@@ -24,7 +24,11 @@ public sealed class IncomingEvent
     /// <summary>Optional attributes and extensions (<c>subject</c>, <c>dataschema</c>, <c>requestid</c>, …) by lower-case name.</summary>
     public required IReadOnlyDictionary<string, string> Attributes { get; init; }
 
-    /// <summary>The data as JSON; null when the event carries none, or data that is not JSON (see <see cref="DataNotJson"/>).</summary>
+    /// <summary>
+    /// The data as JSON; null when the event carries none, or data that is not JSON. With <see cref="DataNotJson"/> set
+    /// it may still hold the body, when a binary-mode body labelled with another media type parses as JSON (the KServe
+    /// agent's logged responses); only the join reads it then.
+    /// </summary>
     public JsonElement? Data { get; init; }
 
     /// <summary>

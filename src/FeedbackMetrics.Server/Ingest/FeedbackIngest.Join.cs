@@ -26,23 +26,19 @@ public sealed partial class FeedbackIngest
         && !FeedbackPayload.HasResponse(body);
 
     /// <summary>
-    /// A logged response, kept for the join. One this server cannot use is acknowledged and not kept (counted as
-    /// ignored, logged at debug): response logs come from every model, and a refusal would only fill the broker's
-    /// dead-letter sink — data that is not JSON, a body no decoder reads (a regression model), an over-long request id.
+    /// A logged response, kept for the join, whatever media type it is labelled with as long as its body is JSON (the
+    /// KServe agent passes on the request's, a form type after <c>curl -d</c>). One this server cannot use is
+    /// acknowledged and not kept (counted as ignored, logged at debug): response logs come from every model, and a
+    /// refusal would only fill the broker's dead-letter sink — data that is not JSON, a body no decoder reads (a
+    /// regression model), an over-long request id.
     /// A malformed identity is refused as for any event.
     /// </summary>
     private PreparedFeedback PrepareResponse(IncomingEvent cloudEvent)
     {
         var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
-        if (cloudEvent.DataNotJson is { } notJson)
-        {
-            Log.ResponseNotKept(logger, cloudEvent.ToString(), notJson);
-            return new PreparedFeedback(cloudEvent, null);
-        }
-
         if (cloudEvent.Data is not { } body)
         {
-            Log.ResponseNotKept(logger, cloudEvent.ToString(), "it carries no data");
+            Log.ResponseNotKept(logger, cloudEvent.ToString(), cloudEvent.DataNotJson ?? "it carries no data");
             return new PreparedFeedback(cloudEvent, null);
         }
 

@@ -82,6 +82,19 @@ public sealed class JoinFlowTests
     }
 
     [Test]
+    public async Task KServe_response_labelled_with_a_form_content_type_is_kept_as_its_body_is_JSON()
+    {
+        await using var server = await RunningServer.StartAsync(Memory);
+        var stored = await SendAsync(server, RealSenderFixture.Load("kserve-agent/response-v1-curl-form-content-type"));
+        var joined = await SendTruthAsync(server, "kserve-test", "sklearn-iris", """{"truth": {"predictions": [1, 0]}}""", requestId: "4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d");
+        Assert.Multiple(() =>
+        {
+            Assert.That((stored.Status, stored.Body), Is.EqualTo((202, "")));
+            Assert.That(joined.Status, Is.EqualTo(200), joined.Body);
+        });
+    }
+
+    [Test]
     public async Task KServe_open_inference_protocol_response_is_joined_by_the_ce_id_it_shares_with_its_request()
     {
         await using var server = await RunningServer.StartAsync(Memory);
