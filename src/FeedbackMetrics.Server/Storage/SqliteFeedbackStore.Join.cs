@@ -59,7 +59,7 @@ public sealed partial class SqliteFeedbackStore
             var feedback = step.Admitted.Feedback;
             group.Undo.Add(() => _book.Unapply(key, feedback, rows, keyWasNew));
             ledger.RecordCounted(step.Scope, step.Part.RequestId, rows);
-            group.Applied.Add((key, feedback, rows));
+            group.Applied.Add((step.Admitted, rows));
         }
         else if (step.Result.Action == JoinAction.Corrected)
         {
@@ -100,39 +100,26 @@ public sealed partial class SqliteFeedbackStore
 
         var statements = _statements!;
         var windows = _book.Windows.Count > 0;
-        HashSet<MetricKey>? scored = null;
-        foreach (var (key, feedback, rows) in group.Applied)
+        var applied = new List<(FeedbackEvent Event, List<CountedRow> Rows, bool KeyWasNew)>(group.Applied.Count);
+        foreach (var (item, rows) in group.Applied)
         {
-            var keyId = KeyIdFor(key, newKeyIds);
-            foreach (var row in feedback.Rows)
+            var keyId = KeyIdFor(item.Key, newKeyIds);
+            foreach (var row in item.Feedback.Rows)
             {
                 statements.AddToCell(keyId, row.Truth.DisplayName, row.Predicted.DisplayName, 1);
             }
 
-            if (feedback.Reward is { } reward)
+            if (item.Feedback.Reward is { } reward)
             {
                 statements.AddReward(keyId, reward, 1);
             }
 
-            foreach (var row in rows)
-            {
-                if (windows)
-                {
-                    statements.InsertWindowRow(keyId, row);
-                }
-
-                if (row.Row.Probability.HasValue)
-                {
-                    (scored ??= []).Add(key);
-                }
-            }
-
-            if (windows)
-            {
-                _windowKeys[keyId] = key;
-            }
+            applied.Add((item, rows, false));
         }
 
+        // Window rows and probability sums of joined rows as for any counted event (one chunk per model).
+        WriteWindowRows(statements, applied, newKeyIds);
+        HashSet<MetricKey>? scored = null;
         _joinStatements!.Transaction = transaction;
         foreach (var (key, replaced, updated, moved) in group.Moved)
         {
@@ -227,7 +214,7 @@ public sealed partial class SqliteFeedbackStore
 
         public List<JoinSavepoint> Savepoints { get; } = [];
 
-        public List<(MetricKey Key, DecodedFeedback Feedback, List<CountedRow> Rows)> Applied { get; } = [];
+        public List<(FeedbackEvent Event, List<CountedRow> Rows)> Applied { get; } = [];
 
         public List<(MetricKey Key, DecodedFeedback Replaced, DecodedFeedback Updated, List<(CountedRow Before, CountedRow After)> Moved)> Moved { get; } = [];
 

@@ -10,21 +10,23 @@ internal sealed class SqliteJoinStatements : IDisposable
     private readonly SqliteCommand _upsertEntry;
     private readonly SqliteCommand _deleteEntry;
     private readonly SqliteCommand _upsertScope;
-    private readonly SqliteCommand _updateWindowRow;
+    private readonly SqliteCommand _selectChunks;
+    private readonly SqliteCommand _updateChunk;
 
     public SqliteJoinStatements(SqliteConnection connection)
     {
         _upsertEntry = Command(connection, SqliteSql.UpsertJoinEntry, "$ns", "$dep", "$id", "$entry");
         _deleteEntry = Command(connection, SqliteSql.DeleteJoinEntry, "$ns", "$dep", "$id");
         _upsertScope = Command(connection, SqliteSql.UpsertJoinScope, "$ns", "$dep", "$state");
-        _updateWindowRow = Command(connection, SqliteSql.UpdateWindowRow, "$key", "$seq", "$truth", "$logLoss", "$brier", "$confidence", "$flags");
+        _selectChunks = Command(connection, SqliteSql.SelectWindowChunksHolding, "$key", "$seq");
+        _updateChunk = Command(connection, SqliteSql.UpdateWindowChunkRows, "$key", "$first", "$rows");
     }
 
     public SqliteTransaction? Transaction
     {
         set
         {
-            foreach (var command in new[] { _upsertEntry, _deleteEntry, _upsertScope, _updateWindowRow })
+            foreach (var command in new[] { _upsertEntry, _deleteEntry, _upsertScope, _selectChunks, _updateChunk })
             {
                 command.Transaction = value;
             }
@@ -50,18 +52,36 @@ internal sealed class SqliteJoinStatements : IDisposable
         }
     }
 
-    /// <summary>Gives a stored window row its new truth and probability terms (a relabel; a row already pruned is not there).</summary>
+    /// <summary>
+    /// Gives a stored window row its new truth and probability terms (a relabel): the chunk that holds it is read and
+    /// written back. A row already pruned is in no chunk, and nothing is written.
+    /// </summary>
     public void UpdateWindowRow(long keyId, CountedRow counted)
     {
-        var (stamp, row) = counted;
-        object logLoss = DBNull.Value, brier = DBNull.Value, confidence = DBNull.Value, flags = DBNull.Value;
-        if (row.Probability is { } scored)
+        var seq = counted.Stamp.Sequence;
+        _selectChunks.Parameters[0].Value = keyId;
+        _selectChunks.Parameters[1].Value = seq;
+        var chunks = new List<(long First, byte[] Rows)>();
+        using (var reader = _selectChunks.ExecuteReader())
         {
-            (logLoss, brier, confidence) = (scored.LogLoss, scored.Brier, scored.Confidence);
-            flags = (scored.Correct ? 1 : 0) | (scored.TopKHit ? 2 : 0) | (scored.TopK << 2);
+            while (reader.Read())
+            {
+                chunks.Add((reader.GetInt64(0), (byte[])reader.GetValue(1)));
+            }
         }
 
-        Run(_updateWindowRow, keyId, stamp.Sequence, row.Truth, logLoss, brier, confidence, flags);
+        foreach (var (first, blob) in chunks)
+        {
+            var rows = new List<CountedRow>();
+            WindowRowsBlob.Read(blob, rows);
+            var at = rows.FindIndex(r => r.Stamp.Sequence == seq);
+            if (at >= 0)
+            {
+                rows[at] = counted;
+                Run(_updateChunk, keyId, first, WindowRowsBlob.Write(rows));
+                return;
+            }
+        }
     }
 
     /// <summary>Every stored entry and deployment state (start-up).</summary>
@@ -97,7 +117,8 @@ internal sealed class SqliteJoinStatements : IDisposable
         _upsertEntry.Dispose();
         _deleteEntry.Dispose();
         _upsertScope.Dispose();
-        _updateWindowRow.Dispose();
+        _selectChunks.Dispose();
+        _updateChunk.Dispose();
     }
 
     private static void Run(SqliteCommand command, params object[] values)

@@ -89,9 +89,11 @@ internal static class SqliteSql
 
     public const string SelectWindowChunks = "SELECT key_id, rows FROM window_chunks ORDER BY key_id, first_seq";
 
-    /// <summary>A relabelled row keeps its place in the windows and gets its new truth and probability terms.</summary>
-    public const string UpdateWindowRow =
-        "UPDATE window_rows SET truth = $truth, log_loss = $logLoss, brier = $brier, confidence = $confidence, flags = $flags WHERE key_id = $key AND seq = $seq";
+    /// <summary>The window chunks of a model whose sequence range holds a row (a relabel rewrites the one that has it).</summary>
+    public const string SelectWindowChunksHolding = "SELECT first_seq, rows FROM window_chunks WHERE key_id = $key AND first_seq <= $seq AND last_seq >= $seq";
+
+    /// <summary>A relabelled row keeps its place in the windows: its chunk is written back with the row's new truth and terms.</summary>
+    public const string UpdateWindowChunkRows = "UPDATE window_chunks SET rows = $rows WHERE key_id = $key AND first_seq = $first";
 
     public const string UpsertJoinEntry =
         "INSERT INTO join_entries(namespace, deployment, request_id, entry) VALUES ($ns, $dep, $id, $entry) " +

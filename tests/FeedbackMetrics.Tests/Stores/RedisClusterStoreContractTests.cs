@@ -1,3 +1,4 @@
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Tests.Support;
@@ -12,6 +13,9 @@ public sealed class RedisClusterStoreContractTests : StoreContract
 
     protected override bool Durable => true;
 
+    /// <summary>The Redis store keeps no join yet (the server does not route response or truth-only events to it).</summary>
+    protected override bool KeepsJoin => false;
+
     [OneTimeSetUp]
     public async Task StartClusterAsync() => _cluster = await RedisCluster.StartAsync();
 
@@ -24,7 +28,7 @@ public sealed class RedisClusterStoreContractTests : StoreContract
         }
     }
 
-    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false) =>
+    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
         RedisStores.Create(book, _cluster!.Url, state, outbox);
 
     [Test]

@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Storage.Redis;
@@ -18,6 +19,9 @@ public sealed class RedisStoreContractTests : StoreContract
 
     protected override bool Durable => true;
 
+    /// <summary>The Redis store keeps no join yet (the server does not route response or truth-only events to it).</summary>
+    protected override bool KeepsJoin => false;
+
     [OneTimeSetUp]
     public async Task StartRedisAsync() => _redis = await RedisServer.StartAsync();
 
@@ -30,7 +34,7 @@ public sealed class RedisStoreContractTests : StoreContract
         }
     }
 
-    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false) =>
+    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
         RedisStores.Create(book, _redis!.Url, state, outbox);
 
     [Test]

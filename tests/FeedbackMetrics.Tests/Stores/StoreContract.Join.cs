@@ -25,12 +25,26 @@ public abstract partial class StoreContract
 
     protected FakeTimeProvider JoinClock { get; private set; } = new();
 
+    /// <summary>False for a store that keeps no join: the join cases then say so and do not run.</summary>
+    protected virtual bool KeepsJoin => true;
+
     protected JoinLedger Ledger { get; private set; } = null!;
 
     protected JoinLimits JoinLimits { get; } = new(TimeSpan.FromHours(1), 1000);
 
     [SetUp]
     public void NewJoinClock() => JoinClock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+
+    /// <summary>Opens the store for a join case; a store that keeps no join is reported as such, not silently passed.</summary>
+    private Task<(IFeedbackStore Store, MetricsBook Book)> OpenJoinAsync(bool outbox = false, IReadOnlyList<WindowSpec>? windows = null)
+    {
+        if (!KeepsJoin)
+        {
+            Assert.Ignore($"{GetType().Name}: this store keeps no join.");
+        }
+
+        return OpenAsync(outbox, windows);
+    }
 
     private static MetricEvent JoinReply(string id, MetricKey key, DecodedFeedback feedback, KeySnapshot snapshot) =>
         new(id, "src", "t", "now", [], Encoding.UTF8.GetBytes($"{{\"key\":\"{key}\",\"rows\":{feedback.Rows.Length},\"count\":{snapshot.Count}}}"));
@@ -54,7 +68,7 @@ public abstract partial class StoreContract
     [Test]
     public async Task A_response_is_kept_and_its_truth_counted_once_under_the_response_key_with_a_metric_event()
     {
-        var (store, book) = await OpenAsync();
+        var (store, book) = await OpenJoinAsync();
         var stored = await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.7, 0.2]]")], default);
         Assert.Multiple(() =>
         {
@@ -82,7 +96,7 @@ public abstract partial class StoreContract
     [Test]
     public async Task A_redelivered_response_is_a_duplicate_and_makes_no_second_pending_entry()
     {
-        var (store, _) = await OpenAsync();
+        var (store, _) = await OpenJoinAsync();
         await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.7, 0.2]]")], default);
         var again = await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.7, 0.2]]")], default);
         Assert.Multiple(() =>
@@ -97,7 +111,7 @@ public abstract partial class StoreContract
     [Test]
     public async Task A_truth_before_its_response_is_parked_then_counted_with_the_metric_event_for_the_reply_url_only()
     {
-        var (store, book) = await OpenAsync(outbox: true);
+        var (store, book) = await OpenJoinAsync(outbox: true);
         var parked = await store.ApplyAsync([TruthEvent("truth", "r1", 2)], default);
         Assert.Multiple(() =>
         {
@@ -120,7 +134,7 @@ public abstract partial class StoreContract
     public async Task A_relabel_moves_the_row_in_the_matrix_and_every_window_and_is_counted_as_a_correction()
     {
         var windows = new[] { WindowSpec.Parse("last_10"), WindowSpec.Parse("1h") };
-        var (store, book) = await OpenAsync(windows: windows);
+        var (store, book) = await OpenJoinAsync(windows: windows);
         await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1], [0.1, 0.1, 0.8]]")], default);
         await store.ApplyAsync([TruthEvent("t1", "r1", 0, 0)], default);
         var relabel = await store.ApplyAsync([TruthEvent("t2", "r1", 0, 2)], default);
@@ -139,7 +153,7 @@ public abstract partial class StoreContract
         if (Durable)
         {
             await store.StopAsync(CancellationToken.None);
-            var (_, restored) = await OpenAsync(windows: windows);
+            var (_, restored) = await OpenJoinAsync(windows: windows);
             Assert.That(restored.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 0, 0, 0, 1 }));
             await AssertWindowsHoldAsync(restored, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
         }
@@ -149,7 +163,7 @@ public abstract partial class StoreContract
     public async Task A_relabel_to_a_class_never_seen_adds_the_classes_it_names_and_the_same_after_a_restart()
     {
         var windows = new[] { WindowSpec.Parse("last_10"), WindowSpec.Parse("1h") };
-        var (store, book) = await OpenAsync(windows: windows);
+        var (store, book) = await OpenJoinAsync(windows: windows);
         await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.2]]")], default);
         await store.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
         await store.ApplyAsync([TruthEvent("t2", "r1", 3)], default);
@@ -165,7 +179,7 @@ public abstract partial class StoreContract
         if (Durable)
         {
             await store.StopAsync(CancellationToken.None);
-            var (_, restored) = await OpenAsync(windows: windows);
+            var (_, restored) = await OpenJoinAsync(windows: windows);
             Assert.That(restored.SnapshotAll().Single().Classes, Is.EqualTo(classes));
             await AssertWindowsHoldAsync(restored, moved);
         }
@@ -187,12 +201,12 @@ public abstract partial class StoreContract
     [Test]
     public async Task A_relabel_after_a_restart_moves_the_row_counted_before_it()
     {
-        var (store, _) = await OpenAsync();
+        var (store, _) = await OpenJoinAsync();
         await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1]]")], default);
         await store.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
         await store.StopAsync(CancellationToken.None);
 
-        var (restarted, book) = await OpenAsync();
+        var (restarted, book) = await OpenJoinAsync();
         var relabel = await restarted.ApplyAsync([TruthEvent("t2", "r1", 1)], default);
         if (Durable)
         {
@@ -209,7 +223,7 @@ public abstract partial class StoreContract
     [Test]
     public async Task A_row_count_mismatch_refuses_the_whole_request_and_changes_nothing()
     {
-        var (store, book) = await OpenAsync();
+        var (store, book) = await OpenJoinAsync();
         await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1], [0.1, 0.8, 0.1]]"), ResponseEvent("resp2", "r2", "[[0.8, 0.2]]")], default);
         var refusal = Assert.ThrowsAsync<InvalidFeedbackException>(async () =>
             await store.ApplyAsync([Event("full"), TruthEvent("t0", "r2", 1), TruthEvent("t1", "r1", 0)], default));
@@ -233,11 +247,11 @@ public abstract partial class StoreContract
     [Test]
     public async Task Pending_responses_and_parked_truths_survive_a_restart_in_a_durable_store()
     {
-        var (store, _) = await OpenAsync();
+        var (store, _) = await OpenJoinAsync();
         await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1]]"), TruthEvent("t2", "r2", 2)], default);
         await store.StopAsync(CancellationToken.None);
 
-        var (restarted, book) = await OpenAsync();
+        var (restarted, book) = await OpenJoinAsync();
         if (!Durable)
         {
             Assert.That(Ledger.Figures(new JoinScope("ns", "d")), Is.Null);
@@ -265,7 +279,7 @@ public abstract partial class StoreContract
     [Test]
     public async Task Resetting_a_key_forgets_its_pending_responses()
     {
-        var (store, book) = await OpenAsync();
+        var (store, book) = await OpenJoinAsync();
         await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1]]"), ResponseEvent("resp2", "r2", "[[0.8, 0.1, 0.1]]")], default);
         await store.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
         Assert.That(await store.ResetAsync([ResponseKey], default), Is.EqualTo(1));
