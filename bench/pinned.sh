@@ -7,7 +7,8 @@
 # active. Then ROUNDS rounds of SECONDS-long single-event runs, alternating ceiling / memory / sqlite / sqlite_nowin,
 # each printed;
 # then the median ratio to the ceiling, the SQLite server paced at half the ceiling's median rate (p99), and
-# 1 000-row events on SQLite (rows/s).
+# 1 000-row events on SQLite (rows/s), and the late-truth join on SQLite: logged response events (req/s, against the
+# ceiling's median), then truth-only feedback for them (truths joined per second).
 # Usage: bash bench/pinned.sh [seconds=10] [rounds=3]      SERVER_DLL=… to measure another build (e.g. an older commit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,5 +78,12 @@ echo "== sqlite paced at half the ceiling's median rate: $half req/s ($conns con
 DELAY_MS=10 taskset -c 0 wrk -t1 -c"$conns" -d"${seconds}s" --latency -s bench/feedback.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite paced target_rps=$half/"
 echo "== sqlite, 1 000-row events (bench/batch.lua), 8 connections"
 taskset -c 0 wrk -t1 -c8 -d"${seconds}s" --latency -s bench/batch.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite batched/"
+joined() { curl -s http://127.0.0.1:5203/v1/metrics | grep -E '^feedback_metrics_join_joined_total' | awk '{s += $2} END {printf "%d", s}'; }
+echo "== sqlite, late truth (bench/join.lua): Seldon response events, then truth-only feedback for the same request ids"
+run_id="join-$(date +%s)"
+KIND=response RUN_ID=$run_id taskset -c 0 wrk -t1 -c64 -d"${seconds}s" --latency -s bench/join.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite responses/"
+before=$(joined)
+KIND=truth RUN_ID=$run_id taskset -c 0 wrk -t1 -c64 -d"${seconds}s" --latency -s bench/join.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite truths/"
+echo "sqlite joined truths_per_s=$(( ($(joined) - before) / seconds ))"
 curl -s http://127.0.0.1:5203/v1/metrics | grep -E '^feedback_metrics_dedupe_horizon_seconds' || true
 ls -l "$work/state" | awk 'NR > 1 {print "   ", $5, $9}'
