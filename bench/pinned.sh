@@ -37,7 +37,9 @@ declare -A port=([ceiling]=5201 [memory]=5202 [sqlite]=5203 [sqlite_nowin]=5204)
 servers="ceiling memory sqlite sqlite_nowin"
 DOTNET_gcServer=0 taskset -c 1 dotnet "$ceiling_dll" --urls http://127.0.0.1:5201 >/dev/null 2>&1 &
 DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5202 --bind_address 127.0.0.1 --state memory >/dev/null 2>&1 &
-DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5203 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" >"$work/sqlite.log" 2>&1 &
+# --join_max_entries above what one late-truth run stores, so its truths find their responses (the default 100 000
+# would forget the first ones before their truths come).
+DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5203 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" --join_max_entries 2000000 >"$work/sqlite.log" 2>&1 &
 DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5204 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state-nowin" --windows "" >/dev/null 2>&1 &
 wait_up 5201 /nonexistent 404; wait_up 5202 /ready 200; wait_up 5203 /ready 200; wait_up 5204 /ready 200
 
