@@ -37,7 +37,13 @@ public static class MetricsEndpoints
             var firing = string.IsNullOrEmpty(alertOptions.Value.RulesFile)
                 ? null
                 : alerts.Firing.Where(a => Matches(request, a.Key)).Select(AlertView).ToList();
-            await JsonSerializer.SerializeAsync(context.Response.Body, new MetricsDocument(summaries, firing), ServerJsonContext.Default.MetricsDocument, context.RequestAborted);
+            var joins = join.FiguresAll()
+                .Where(f => Matches(request, new Core.Identity.MetricKey(f.Scope.Namespace, f.Scope.Deployment, "", "")) && request.Query["predictor"].Count == 0 && request.Query["model"].Count == 0)
+                .OrderBy(f => f.Scope.Namespace, StringComparer.Ordinal).ThenBy(f => f.Scope.Deployment, StringComparer.Ordinal)
+                .Select(DeploymentJoin.Of)
+                .ToList();
+            var document = new MetricsDocument(summaries, firing, joins.Count > 0 ? joins : null);
+            await JsonSerializer.SerializeAsync(context.Response.Body, document, ServerJsonContext.Default.MetricsDocument, context.RequestAborted);
             return;
         }
 

@@ -44,8 +44,8 @@ public sealed record DeploymentFigures(
         join is null ? Of(view, display) : Of(view, display) with
         {
             Join = JoinBody.Of(join),
-            LabelDelaySeconds = new LabelDelayBody(join.LabelDelay.P50, join.LabelDelay.P90, join.LabelDelay.P99),
-            Estimated = new EstimatedBody(join.Estimated.Accuracy, join.Estimated.PendingRows, join.Estimated.CalibratedPendingRows, join.Estimated.JoinedRows, join.Estimated.Realized),
+            LabelDelaySeconds = LabelDelayBody.Of(join),
+            Estimated = EstimatedBody.Of(join),
         };
 
     /// <summary>The view's figures with the class names shown (<c>--class_names</c>).</summary>

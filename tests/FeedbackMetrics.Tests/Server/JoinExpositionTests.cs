@@ -35,6 +35,23 @@ public sealed class JoinExpositionTests
     }
 
     [Test]
+    public async Task Responses_waiting_for_their_first_truth_show_in_the_JSON_before_any_model_has_a_row()
+    {
+        await using var server = await RunningServer.StartAsync(["--state", "memory"]);
+        var identity = new Dictionary<string, string> { ["namespace"] = "ns", ["inferenceservicename"] = "iris", ["requestid"] = "a" };
+        await Post(server, """{"data": {"ndarray": [[0.9, 0.05, 0.05]]}}""", "resp-a", Response, identity);
+        await Post(server, """{"data": {"ndarray": [[0.2, 0.7, 0.1]]}}""", "resp-b", Response, new(identity) { ["requestid"] = "b" });
+
+        var document = JsonNode.Parse(await server.MetricsJsonTextAsync())!;
+        Assert.That(document["deployments"]!.AsArray(), Is.Empty, "no row counted yet");
+        var join = document["joins"]!.AsArray().Single()!;
+        Assert.That((join["namespace"]!.GetValue<string>(), join["deployment"]!.GetValue<string>()), Is.EqualTo(("ns", "iris")));
+        Assert.That(join["join"]!["pendingResponses"]!.GetValue<long>(), Is.EqualTo(2));
+        Assert.That(join["estimated"]!["basedOn"]!.GetValue<long>(), Is.EqualTo(2));
+        Assert.That(JsonNode.Parse(await server.Client.GetStringAsync("/v1/metrics?format=json&deployment=other"))!["joins"], Is.Null, "filtered like the models");
+    }
+
+    [Test]
     public async Task The_JSON_view_gives_each_model_its_deployment_s_join_label_delay_and_estimate()
     {
         await using var server = await StartWithTrafficAsync();
