@@ -12,24 +12,9 @@ public sealed record JoinFigures(
     long PendingResponses,
     long ParkedTruths,
     long JoinedHeld,
-    long ResponsesSeen,
-    long Joined,
-    long Corrections,
-    long DuplicateResponses,
-    long ExpiredResponses,
-    long ExpiredTruths,
-    long EvictedResponses,
-    long EvictedTruths,
-    long ForgottenJoins,
+    JoinTotals Totals,
     LabelDelay LabelDelay,
-    EstimatedAccuracy Estimated)
-{
-    /// <summary>Pending responses and parked truths forgotten, by the TTL or the size cap.</summary>
-    public long Expired => ExpiredResponses + ExpiredTruths + EvictedResponses + EvictedTruths;
-
-    /// <summary>The share of responses taken that got their truth; null before the first response.</summary>
-    public double? LabelCoverage => ResponsesSeen == 0 ? null : Joined / (double)ResponsesSeen;
-}
+    EstimatedAccuracy Estimated);
 
 /// <summary>Quantiles of the label delay in seconds (null before the first join) and how many joins they rest on.</summary>
 public sealed record LabelDelay(double? P50, double? P90, double? P99, long Count);

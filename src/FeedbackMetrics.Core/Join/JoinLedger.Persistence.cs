@@ -118,15 +118,7 @@ public sealed partial class JoinLedger
             foreach (var state in scopes)
             {
                 var stats = StatsLocked(state.Scope);
-                stats.ResponsesSeen = state.ResponsesSeen;
-                stats.Joined = state.Joined;
-                stats.Corrections = state.Corrections;
-                stats.DuplicateResponses = state.DuplicateResponses;
-                stats.ExpiredResponses = state.ExpiredResponses;
-                stats.ExpiredTruths = state.ExpiredTruths;
-                stats.EvictedResponses = state.EvictedResponses;
-                stats.EvictedTruths = state.EvictedTruths;
-                stats.ForgottenJoins = state.ForgottenJoins;
+                stats.Totals = state.Totals;
                 stats.Delay.Restore(state.DelayCounts);
                 stats.Estimator.RestoreReliability(state.ReliabilityRows, state.ReliabilityCorrect);
                 stats.Estimator.RestoreRealized(state.RealizedRows, state.RealizedExpected, state.RealizedCorrect);
@@ -212,15 +204,7 @@ public sealed partial class JoinLedger
         var (realizedRows, realizedExpected, realizedCorrect) = stats.Estimator.Realized();
         return new JoinScopeState(
             scope,
-            stats.ResponsesSeen,
-            stats.Joined,
-            stats.Corrections,
-            stats.DuplicateResponses,
-            stats.ExpiredResponses,
-            stats.ExpiredTruths,
-            stats.EvictedResponses,
-            stats.EvictedTruths,
-            stats.ForgottenJoins,
+            stats.Totals,
             stats.Delay.Counts(),
             rows,
             correct,

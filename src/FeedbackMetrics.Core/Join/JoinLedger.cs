@@ -63,7 +63,7 @@ public sealed partial class JoinLedger
             {
                 entry = new JoinEntry { Key = key, Response = response, ResponseArrived = now };
                 _entries.Add((scope, requestId), entry);
-                stats.ResponsesSeen++;
+                stats.Totals.ResponsesSeen++;
                 stats.PendingResponses++;
                 stats.Estimator.Pending(response, +1);
                 PlaceLocked(scope, requestId, entry, now);
@@ -73,7 +73,7 @@ public sealed partial class JoinLedger
 
             if (entry.Response is not null)
             {
-                stats.DuplicateResponses++;
+                stats.Totals.DuplicateResponses++;
                 MarkLocked(scope);
                 return new JoinResult(JoinAction.ResponseAlreadyHeld, entry.Key);
             }
@@ -84,10 +84,10 @@ public sealed partial class JoinLedger
             entry.Response = response;
             entry.ResponseArrived = now;
             entry.CountedAt = now;
-            stats.ResponsesSeen++;
+            stats.Totals.ResponsesSeen++;
             stats.ParkedTruths--;
             stats.JoinedHeld++;
-            stats.Joined++;
+            stats.Totals.Joined++;
             stats.Delay.Add(0);
             stats.Estimator.Joined(counted, +1);
             PlaceLocked(scope, requestId, entry, now);
@@ -122,7 +122,7 @@ public sealed partial class JoinLedger
                 entry.Truth = truth;
                 entry.Reward = reward;
                 entry.TruthArrived = now;
-                stats.Corrections++;
+                stats.Totals.Corrections++;
                 PlaceLocked(scope, requestId, entry, now);
                 return new JoinResult(JoinAction.ParkedTruthReplaced);
             }
@@ -136,7 +136,7 @@ public sealed partial class JoinLedger
                 entry.CountedAt = now;
                 stats.PendingResponses--;
                 stats.JoinedHeld++;
-                stats.Joined++;
+                stats.Totals.Joined++;
                 stats.Delay.Add(Math.Max(0, (now - entry.ResponseArrived).TotalSeconds));
                 stats.Estimator.Pending(entry.Response, -1);
                 stats.Estimator.Realize(counted);
@@ -154,7 +154,7 @@ public sealed partial class JoinLedger
             entry.Truth = truth;
             entry.Reward = reward;
             entry.TruthArrived = now;
-            stats.Corrections++;
+            stats.Totals.Corrections++;
             stats.Estimator.Joined(replaced, -1);
             stats.Estimator.Joined(counted, +1);
             PlaceLocked(scope, requestId, entry, now);
@@ -300,7 +300,7 @@ public sealed partial class JoinLedger
         if (entry.IsJoined)
         {
             stats.JoinedHeld--;
-            stats.ForgottenJoins++;
+            stats.Totals.ForgottenJoins++;
         }
         else if (entry.Response is not null)
         {
@@ -308,11 +308,11 @@ public sealed partial class JoinLedger
             stats.Estimator.Pending(entry.Response, -1);
             if (evicted)
             {
-                stats.EvictedResponses++;
+                stats.Totals.EvictedResponses++;
             }
             else
             {
-                stats.ExpiredResponses++;
+                stats.Totals.ExpiredResponses++;
             }
         }
         else
@@ -320,11 +320,11 @@ public sealed partial class JoinLedger
             stats.ParkedTruths--;
             if (evicted)
             {
-                stats.EvictedTruths++;
+                stats.Totals.EvictedTruths++;
             }
             else
             {
-                stats.ExpiredTruths++;
+                stats.Totals.ExpiredTruths++;
             }
         }
     }

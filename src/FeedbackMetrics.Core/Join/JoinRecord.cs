@@ -31,15 +31,7 @@ public sealed record JoinRecord(
 /// </summary>
 public sealed record JoinScopeState(
     JoinScope Scope,
-    long ResponsesSeen,
-    long Joined,
-    long Corrections,
-    long DuplicateResponses,
-    long ExpiredResponses,
-    long ExpiredTruths,
-    long EvictedResponses,
-    long EvictedTruths,
-    long ForgottenJoins,
+    JoinTotals Totals,
     IReadOnlyList<long> DelayCounts,
     IReadOnlyList<long> ReliabilityRows,
     IReadOnlyList<long> ReliabilityCorrect,

@@ -6,15 +6,7 @@ internal sealed class JoinScopeStats
     public long PendingResponses;
     public long ParkedTruths;
     public long JoinedHeld;
-    public long ResponsesSeen;
-    public long Joined;
-    public long Corrections;
-    public long DuplicateResponses;
-    public long ExpiredResponses;
-    public long ExpiredTruths;
-    public long EvictedResponses;
-    public long EvictedTruths;
-    public long ForgottenJoins;
+    public JoinTotals Totals;
 
     public DelayHistogram Delay { get; private set; } = new();
 
@@ -34,15 +26,7 @@ internal sealed class JoinScopeStats
         PendingResponses,
         ParkedTruths,
         JoinedHeld,
-        ResponsesSeen,
-        Joined,
-        Corrections,
-        DuplicateResponses,
-        ExpiredResponses,
-        ExpiredTruths,
-        EvictedResponses,
-        EvictedTruths,
-        ForgottenJoins,
+        Totals,
         new LabelDelay(Delay.Quantile(0.5), Delay.Quantile(0.9), Delay.Quantile(0.99), Delay.Count),
         Estimator.Estimate());
 }

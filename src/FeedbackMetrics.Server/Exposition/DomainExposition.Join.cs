@@ -14,22 +14,22 @@ public sealed partial class DomainExposition
         var scopes = join.FiguresAll().Select(f => (Labels: $"deployment_namespace=\"{Escape(f.Scope.Namespace)}\",deployment_name=\"{Escape(f.Scope.Deployment)}\"", Figures: f)).ToList();
         Write("join_pending_responses", "gauge", "Logged responses waiting for their truth.", f => f.PendingResponses);
         Write("join_parked_truths", "gauge", "Truth-only feedback waiting for its response.", f => f.ParkedTruths);
-        Write("join_responses_total", "counter", "Logged responses kept for the join (a second one for a request id held is not).", f => f.ResponsesSeen);
-        Write("join_joined_total", "counter", "Requests whose response and truth met and were counted.", f => f.Joined);
-        Write("join_corrections_total", "counter", "Truths that replaced an earlier truth of the same request (relabels; the rows moved).", f => f.Corrections);
+        Write("join_responses_total", "counter", "Logged responses kept for the join (a second one for a request id held is not).", f => f.Totals.ResponsesSeen);
+        Write("join_joined_total", "counter", "Requests whose response and truth met and were counted.", f => f.Totals.Joined);
+        Write("join_corrections_total", "counter", "Truths that replaced an earlier truth of the same request (relabels; the rows moved).", f => f.Totals.Corrections);
 
         var expired = P + "join_expired_total";
         Family(writer, expired, "counter", "Pending responses (side=\"response\") and parked truths (side=\"truth\") forgotten unmatched, past --join_ttl (reason=\"ttl\") or the size cap (reason=\"cap\").");
         foreach (var (labels, f) in scopes)
         {
-            Sample(writer, expired, labels, ",side=\"response\",reason=\"ttl\"", f.ExpiredResponses);
-            Sample(writer, expired, labels, ",side=\"response\",reason=\"cap\"", f.EvictedResponses);
-            Sample(writer, expired, labels, ",side=\"truth\",reason=\"ttl\"", f.ExpiredTruths);
-            Sample(writer, expired, labels, ",side=\"truth\",reason=\"cap\"", f.EvictedTruths);
+            Sample(writer, expired, labels, ",side=\"response\",reason=\"ttl\"", f.Totals.ExpiredResponses);
+            Sample(writer, expired, labels, ",side=\"response\",reason=\"cap\"", f.Totals.EvictedResponses);
+            Sample(writer, expired, labels, ",side=\"truth\",reason=\"ttl\"", f.Totals.ExpiredTruths);
+            Sample(writer, expired, labels, ",side=\"truth\",reason=\"cap\"", f.Totals.EvictedTruths);
         }
 
         await writer.FlushIfLargeAsync(ct);
-        Write("join_label_coverage_ratio", "gauge", "Share of the responses kept that got their truth (joined / responses).", f => f.LabelCoverage);
+        Write("join_label_coverage_ratio", "gauge", "Share of the responses kept that got their truth (joined / responses).", f => f.Totals.LabelCoverage);
 
         var delay = P + "join_label_delay_seconds";
         Family(writer, delay, "gauge", "Time from a response's arrival to its truth's, by percentile (50, 90, 99; nearest rank since start, within 4.43 %; 0 when the truth came first).");

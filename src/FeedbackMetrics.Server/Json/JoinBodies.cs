@@ -8,7 +8,7 @@ namespace FeedbackMetrics.Server.Json;
 /// </summary>
 public sealed record JoinBody(long PendingResponses, long ParkedTruths, long Joined, long Expired, long Corrections, double? LabelCoverage)
 {
-    public static JoinBody Of(JoinFigures f) => new(f.PendingResponses, f.ParkedTruths, f.Joined, f.Expired, f.Corrections, f.LabelCoverage);
+    public static JoinBody Of(JoinFigures f) => new(f.PendingResponses, f.ParkedTruths, f.Totals.Joined, f.Totals.Expired, f.Totals.Corrections, f.Totals.LabelCoverage);
 }
 
 /// <summary>Quantiles of the time from a response's arrival to its truth's, in seconds (within 4.43 %).</summary>

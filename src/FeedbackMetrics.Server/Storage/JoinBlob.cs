@@ -149,8 +149,7 @@ internal static class JoinBlob
         using (var w = new BinaryWriter(stream, Encoding.UTF8))
         {
             w.Write(Version);
-            foreach (var n in (ReadOnlySpan<long>)[state.ResponsesSeen, state.Joined, state.Corrections, state.DuplicateResponses, state.ExpiredResponses,
-                         state.ExpiredTruths, state.EvictedResponses, state.EvictedTruths, state.ForgottenJoins])
+            foreach (var n in state.Totals.ToArray())
             {
                 w.Write(n);
             }
@@ -176,7 +175,7 @@ internal static class JoinBlob
     {
         using var r = new BinaryReader(new MemoryStream(blob), Encoding.UTF8);
         CheckVersion(r);
-        var n = new long[9];
+        var n = new long[JoinTotals.Length];
         for (var i = 0; i < n.Length; i++)
         {
             n[i] = r.ReadInt64();
@@ -194,7 +193,7 @@ internal static class JoinBlob
         }
 
         var (delays, rows, correct) = (List(), List(), List());
-        return new JoinScopeState(scope, n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8], delays, rows, correct, r.ReadInt64(), r.ReadDouble(), r.ReadInt64());
+        return new JoinScopeState(scope, JoinTotals.FromArray(n), delays, rows, correct, r.ReadInt64(), r.ReadDouble(), r.ReadInt64());
     }
 
     private static void WriteLabels(BinaryWriter w, ClassLabel[] labels)

@@ -40,8 +40,8 @@ public sealed class JoinLedgerTests
             Assert.That(Rows(result.Counted!), Is.EqualTo(new[] { (1, 1) }));
             Assert.That(result.Counted!.Reward, Is.EqualTo(1));
             Assert.That(figures.PendingResponses, Is.Zero);
-            Assert.That(figures.Joined, Is.EqualTo(1));
-            Assert.That(figures.LabelCoverage, Is.EqualTo(1.0));
+            Assert.That(figures.Totals.Joined, Is.EqualTo(1));
+            Assert.That(figures.Totals.LabelCoverage, Is.EqualTo(1.0));
             Assert.That(figures.LabelDelay.P50!.Value, Is.EqualTo(90).Within(4.5).Percent);
             Assert.That(figures.LabelDelay.Count, Is.EqualTo(1));
         });
@@ -77,8 +77,8 @@ public sealed class JoinLedgerTests
             Assert.That(Rows(result.Counted!), Is.EqualTo(new[] { (2, 2) }));
             Assert.That(figures.ParkedTruths, Is.Zero);
             Assert.That(figures.PendingResponses, Is.Zero);
-            Assert.That(figures.Joined, Is.EqualTo(1));
-            Assert.That(figures.ResponsesSeen, Is.EqualTo(1));
+            Assert.That(figures.Totals.Joined, Is.EqualTo(1));
+            Assert.That(figures.Totals.ResponsesSeen, Is.EqualTo(1));
             Assert.That(figures.LabelDelay.P99, Is.Zero, "the label was there before the response: no delay");
         });
     }
@@ -94,8 +94,8 @@ public sealed class JoinLedgerTests
         {
             Assert.That(second.Action, Is.EqualTo(JoinAction.ResponseAlreadyHeld));
             Assert.That(Rows(joined.Counted!), Is.EqualTo(new[] { (0, 0) }));
-            Assert.That(ledger.Figures(Scope)!.DuplicateResponses, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.ResponsesSeen, Is.EqualTo(1));
+            Assert.That(ledger.Figures(Scope)!.Totals.DuplicateResponses, Is.EqualTo(1));
+            Assert.That(ledger.Figures(Scope)!.Totals.ResponsesSeen, Is.EqualTo(1));
         });
     }
 
@@ -112,9 +112,9 @@ public sealed class JoinLedgerTests
         Assert.Multiple(() =>
         {
             Assert.That(figures.PendingResponses, Is.Zero);
-            Assert.That(figures.ExpiredResponses, Is.EqualTo(1));
-            Assert.That(figures.Expired, Is.EqualTo(1));
-            Assert.That(figures.LabelCoverage, Is.Zero);
+            Assert.That(figures.Totals.ExpiredResponses, Is.EqualTo(1));
+            Assert.That(figures.Totals.Expired, Is.EqualTo(1));
+            Assert.That(figures.Totals.LabelCoverage, Is.Zero);
             Assert.That(ledger.Count, Is.Zero);
         });
         Assert.That(ledger.OfferTruth(Scope, "r1", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked));
@@ -130,7 +130,7 @@ public sealed class JoinLedgerTests
         Assert.Multiple(() =>
         {
             Assert.That(ledger.Figures(Scope)!.ParkedTruths, Is.Zero);
-            Assert.That(ledger.Figures(Scope)!.ExpiredTruths, Is.EqualTo(1));
+            Assert.That(ledger.Figures(Scope)!.Totals.ExpiredTruths, Is.EqualTo(1));
             Assert.That(ledger.OfferResponse(Key, "r1", Response("[[0.1, 0.7, 0.2]]")).Action, Is.EqualTo(JoinAction.ResponsePending));
         });
     }
@@ -147,7 +147,7 @@ public sealed class JoinLedgerTests
         {
             Assert.That(ledger.OfferTruth(Scope, "early", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked));
             Assert.That(ledger.OfferTruth(Scope, "late", Truth(1), null).Action, Is.EqualTo(JoinAction.Joined));
-            Assert.That(ledger.Figures(Scope)!.ExpiredResponses, Is.EqualTo(1));
+            Assert.That(ledger.Figures(Scope)!.Totals.ExpiredResponses, Is.EqualTo(1));
         });
     }
 
@@ -184,11 +184,11 @@ public sealed class JoinLedgerTests
         {
             Assert.That(snapshot.Count, Is.EqualTo(2));
             Assert.That(snapshot.Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 0, 0, 0, 1 }));
-            Assert.That(figures.Corrections, Is.EqualTo(1));
-            Assert.That(figures.Joined, Is.EqualTo(1));
+            Assert.That(figures.Totals.Corrections, Is.EqualTo(1));
+            Assert.That(figures.Totals.Joined, Is.EqualTo(1));
             Assert.That(figures.LabelDelay.Count, Is.EqualTo(1), "a relabel is no second label delay");
             Assert.That(ledger.OfferTruth(Scope, "r1", Truth(0, 2), null).Action, Is.EqualTo(JoinAction.TruthUnchanged));
-            Assert.That(ledger.Figures(Scope)!.Corrections, Is.EqualTo(1));
+            Assert.That(ledger.Figures(Scope)!.Totals.Corrections, Is.EqualTo(1));
         });
 
         // Back to the first truth: the rows recorded after the first move are the ones handed back.
@@ -221,7 +221,7 @@ public sealed class JoinLedgerTests
         {
             Assert.That(Rows(joined.Counted!), Is.EqualTo(new[] { (2, 2) }));
             Assert.That(joined.Counted!.Reward, Is.EqualTo(3.5));
-            Assert.That(ledger.Figures(Scope)!.Corrections, Is.EqualTo(1));
+            Assert.That(ledger.Figures(Scope)!.Totals.Corrections, Is.EqualTo(1));
             Assert.That(ledger.Figures(Scope)!.ParkedTruths, Is.Zero);
         });
     }
@@ -238,9 +238,9 @@ public sealed class JoinLedgerTests
         Assert.Multiple(() =>
         {
             Assert.That(figures.JoinedHeld, Is.Zero);
-            Assert.That(figures.ForgottenJoins, Is.EqualTo(1));
-            Assert.That(figures.Expired, Is.Zero, "a joined request is not an unmatched side");
-            Assert.That(figures.Joined, Is.EqualTo(1));
+            Assert.That(figures.Totals.ForgottenJoins, Is.EqualTo(1));
+            Assert.That(figures.Totals.Expired, Is.Zero, "a joined request is not an unmatched side");
+            Assert.That(figures.Totals.Joined, Is.EqualTo(1));
             Assert.That(ledger.OfferTruth(Scope, "r1", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked));
         });
     }
@@ -260,11 +260,11 @@ public sealed class JoinLedgerTests
         Assert.Multiple(() =>
         {
             Assert.That(ledger.Count, Is.EqualTo(3));
-            Assert.That(figures.EvictedResponses, Is.EqualTo(1));
-            Assert.That(figures.EvictedTruths, Is.EqualTo(1));
+            Assert.That(figures.Totals.EvictedResponses, Is.EqualTo(1));
+            Assert.That(figures.Totals.EvictedTruths, Is.EqualTo(1));
             Assert.That(figures.PendingResponses, Is.EqualTo(3));
             Assert.That(figures.ParkedTruths, Is.Zero);
-            Assert.That(figures.Expired, Is.EqualTo(2));
+            Assert.That(figures.Totals.Expired, Is.EqualTo(2));
             Assert.That(ledger.OfferTruth(Scope, "r1", Truth(0), null).Action, Is.EqualTo(JoinAction.TruthParked), "r1 was the oldest");
             Assert.That(ledger.OfferTruth(Scope, "r4", Truth(0), null).Action, Is.EqualTo(JoinAction.Joined));
         });
@@ -280,7 +280,7 @@ public sealed class JoinLedgerTests
         ledger.OfferResponse(Key, "c", Response("[[0.8, 0.1, 0.1]]"));
         Assert.Multiple(() =>
         {
-            Assert.That(ledger.Figures(Scope)!.EvictedResponses, Is.EqualTo(1));
+            Assert.That(ledger.Figures(Scope)!.Totals.EvictedResponses, Is.EqualTo(1));
             Assert.That(ledger.Figures(Scope)!.JoinedHeld, Is.EqualTo(1));
             Assert.That(ledger.OfferTruth(Scope, "a", Truth(1), null).Action, Is.EqualTo(JoinAction.Corrected));
         });
@@ -297,7 +297,7 @@ public sealed class JoinLedgerTests
             Assert.That(refusal.Kind, Is.EqualTo(RejectionKind.Malformed));
             Assert.That(refusal.Message, Does.Contain("truth has 1 rows but response has 2"));
             Assert.That(ledger.Figures(Scope)!.PendingResponses, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.Joined, Is.Zero);
+            Assert.That(ledger.Figures(Scope)!.Totals.Joined, Is.Zero);
         });
         Assert.That(ledger.OfferTruth(Scope, "r1", Truth(0, 1), null).Action, Is.EqualTo(JoinAction.Joined));
 
@@ -311,8 +311,8 @@ public sealed class JoinLedgerTests
         Assert.Multiple(() =>
         {
             Assert.That(ledger.Figures(Scope)!.ParkedTruths, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.ResponsesSeen, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.Corrections, Is.Zero);
+            Assert.That(ledger.Figures(Scope)!.Totals.ResponsesSeen, Is.EqualTo(1));
+            Assert.That(ledger.Figures(Scope)!.Totals.Corrections, Is.Zero);
         });
     }
 

@@ -207,13 +207,13 @@ public sealed class JoinPersistenceTests
         var changes = restored.TakeChanges();
         Assert.Multiple(() =>
         {
-            Assert.That(figures.ExpiredResponses, Is.EqualTo(1));
+            Assert.That(figures.Totals.ExpiredResponses, Is.EqualTo(1));
             Assert.That(figures.PendingResponses, Is.Zero);
             Assert.That(figures.ParkedTruths, Is.EqualTo(1));
-            Assert.That(figures.ResponsesSeen, Is.EqualTo(1));
+            Assert.That(figures.Totals.ResponsesSeen, Is.EqualTo(1));
             Assert.That(changes.Deleted, Is.EqualTo(new[] { (JoinScope.Of(key), "old") }));
             Assert.That(changes.Written, Is.Empty);
-            Assert.That(changes.Scopes.Single().ExpiredResponses, Is.EqualTo(1));
+            Assert.That(changes.Scopes.Single().Totals.ExpiredResponses, Is.EqualTo(1));
         });
     }
 

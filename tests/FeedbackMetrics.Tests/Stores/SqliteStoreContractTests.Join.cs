@@ -49,7 +49,7 @@ public sealed partial class SqliteStoreContractTests
         Assert.Multiple(() =>
         {
             Assert.That(restored.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 0, 0, 0, 1, 0, 0, 1, 0, 0 }));
-            Assert.That((figures.Joined, figures.Corrections, figures.ParkedTruths, figures.PendingResponses), Is.EqualTo((2L, 1L, 1L, 0L)));
+            Assert.That((figures.Totals.Joined, figures.Totals.Corrections, figures.ParkedTruths, figures.PendingResponses), Is.EqualTo((2L, 1L, 1L, 0L)));
         });
     }
 }

@@ -88,7 +88,7 @@ public abstract partial class StoreContract
             Assert.That(snapshot.Key, Is.EqualTo(ResponseKey));
             Assert.That(snapshot.Count, Is.EqualTo(1));
             Assert.That(snapshot.RewardTotal, Is.EqualTo(1.5));
-            Assert.That(Figures().Joined, Is.EqualTo(1));
+            Assert.That(Figures().Totals.Joined, Is.EqualTo(1));
             Assert.That(Figures().LabelDelay.P50!.Value, Is.EqualTo(180).Within(4.5).Percent);
         });
     }
@@ -103,8 +103,8 @@ public abstract partial class StoreContract
         {
             Assert.That(again[0].Outcome, Is.EqualTo(ApplyOutcome.Duplicate));
             Assert.That(Figures().PendingResponses, Is.EqualTo(1));
-            Assert.That(Figures().ResponsesSeen, Is.EqualTo(1));
-            Assert.That(Figures().DuplicateResponses, Is.Zero);
+            Assert.That(Figures().Totals.ResponsesSeen, Is.EqualTo(1));
+            Assert.That(Figures().Totals.DuplicateResponses, Is.Zero);
         });
     }
 
@@ -146,7 +146,7 @@ public abstract partial class StoreContract
             Assert.That(relabel[0].Reply, Is.Not.Null);
             Assert.That(view.Snapshot.Count, Is.EqualTo(2));
             Assert.That(view.Snapshot.Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 0, 0, 0, 1 }));
-            Assert.That(Figures().Corrections, Is.EqualTo(1));
+            Assert.That(Figures().Totals.Corrections, Is.EqualTo(1));
         });
         await AssertWindowsHoldAsync(book, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
 
@@ -232,7 +232,7 @@ public abstract partial class StoreContract
             Assert.That(refusal!.Message, Does.Contain("truth has 1 rows but response has 2").And.Contain("t1"));
             Assert.That(Count(book), Is.Zero);
             Assert.That(Figures().PendingResponses, Is.EqualTo(2));
-            Assert.That(Figures().Joined, Is.Zero);
+            Assert.That(Figures().Totals.Joined, Is.Zero);
         });
 
         var retried = await store.ApplyAsync([Event("full"), TruthEvent("t0", "r2", 1), TruthEvent("t1", "r1", 0, 1)], default);
@@ -240,7 +240,7 @@ public abstract partial class StoreContract
         {
             Assert.That(retried.Select(r => r.Outcome), Is.All.EqualTo(ApplyOutcome.Applied));
             Assert.That(Count(book), Is.EqualTo(4));
-            Assert.That(Figures().Joined, Is.EqualTo(2));
+            Assert.That(Figures().Totals.Joined, Is.EqualTo(2));
         });
     }
 
