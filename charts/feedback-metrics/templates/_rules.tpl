@@ -9,7 +9,7 @@ groups:
   - name: feedback-metrics.recording
     rules:
       - record: feedback_metrics:accuracy:ratio
-        expr: sum by ({{ $key }}) (feedback_metrics_correct_total) / (sum by ({{ $key }}) (feedback_metrics_observations_total) > 0)
+        expr: (sum by ({{ $key }}) (feedback_metrics_correct_total) - (sum by ({{ $key }}) (feedback_metrics_relabelled_correct_total) or sum by ({{ $key }}) (feedback_metrics_correct_total) * 0)) / ((sum by ({{ $key }}) (feedback_metrics_observations_total) - (sum by ({{ $key }}) (feedback_metrics_relabelled_rows_total) or sum by ({{ $key }}) (feedback_metrics_observations_total) * 0)) > 0)
       - record: feedback_metrics:accuracy_1h:ratio
         expr: sum by ({{ $key }}) (increase(feedback_metrics_correct_total[1h])) / (sum by ({{ $key }}) (increase(feedback_metrics_observations_total[1h])) > 0)
       - record: feedback_metrics:observations:rate5m

@@ -20,17 +20,7 @@ public sealed record ExportedClasses(string[] Names, long[] Matrix, ClassFigures
             return new ExportedClasses(summary.Classes, snapshot.Matrix, summary.PerClass);
         }
 
-        var m = max + 1;
-        var matrix = new long[m * m];
-        for (var t = 0; t < n; t++)
-        {
-            var ft = Math.Min(t, max);
-            for (var p = 0; p < n; p++)
-            {
-                matrix[(ft * m) + Math.Min(p, max)] += snapshot.Matrix[(t * n) + p];
-            }
-        }
-
+        var matrix = Fold(snapshot.Matrix, n, max);
         var totals = snapshot.Totals;
         long hits = 0, predicted = 0, support = 0;
         for (var c = max; c < n; c++)
@@ -47,5 +37,30 @@ public sealed record ExportedClasses(string[] Names, long[] Matrix, ClassFigures
             [.. summary.Classes.Take(max), Other],
             matrix,
             [.. summary.PerClass.Take(max), new ClassFigures(Other, precision, recall, f1, support)]);
+    }
+
+    /// <summary>
+    /// A dense n x n matrix with classes past the first <paramref name="max"/> summed into one last row and column
+    /// (the matrix itself when there are no more than <paramref name="max"/> classes).
+    /// </summary>
+    public static long[] Fold(long[] cells, int n, int max)
+    {
+        if (n <= max)
+        {
+            return cells;
+        }
+
+        var m = max + 1;
+        var matrix = new long[m * m];
+        for (var t = 0; t < n; t++)
+        {
+            var ft = Math.Min(t, max);
+            for (var p = 0; p < n; p++)
+            {
+                matrix[(ft * m) + Math.Min(p, max)] += cells[(t * n) + p];
+            }
+        }
+
+        return matrix;
     }
 }

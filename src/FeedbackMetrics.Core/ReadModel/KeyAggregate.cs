@@ -16,6 +16,7 @@ public sealed class KeyAggregate
     private readonly Lock _lock = new();
     private readonly ClassSet _classes = new();
     private readonly ConfusionMatrix _matrix = new();
+    private ConfusionMatrix? _relabelled;
     private readonly ProbabilitySums _probabilities = new();
     private readonly WindowSet _windows;
     private long _count;
@@ -120,7 +121,12 @@ public sealed class KeyAggregate
     /// probability sums (the row is scored again against the new truth from <paramref name="scores"/>) and every
     /// window the row is still in, keeping its place. Returns the row as now counted.
     /// </summary>
-    public CountedRow Relabel(CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow, int maxClasses)
+    /// <remarks>
+    /// The cell the row leaves is counted in the relabelled matrix (<see cref="KeySnapshot.Relabelled"/>), so counters
+    /// never go down. <paramref name="takeBack"/> moves a row back to where a relabel whose commit failed took it
+    /// from, taking that count back too.
+    /// </remarks>
+    public CountedRow Relabel(CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow, int maxClasses, bool takeBack = false)
     {
         lock (_lock)
         {
@@ -131,6 +137,14 @@ public sealed class KeyAggregate
             var updated = new WindowRow(position, old.Predicted, ScoreLocked(scores, scoreRow, truth));
             _matrix.Add(old.Truth, old.Predicted, -1);
             _matrix.Add(updated.Truth, updated.Predicted, 1);
+            if (old.Truth != updated.Truth)
+            {
+                _relabelled ??= new ConfusionMatrix();
+                _relabelled.Grow(_classes.Count);
+                var left = takeBack ? updated : old;
+                _relabelled.Add(left.Truth, left.Predicted, takeBack ? -1 : 1);
+            }
+
             if (old.Probability is { } before)
             {
                 _probabilities.Remove(before);
@@ -175,6 +189,16 @@ public sealed class KeyAggregate
             {
                 _probabilities.Add(sums);
                 _topK = sums.TopK;
+            }
+
+            foreach (var (truth, predicted, count) in state.RelabelledCells)
+            {
+                var t = _classes.PositionOf(ClassLabel.OfName(truth));
+                var p = _classes.PositionOf(ClassLabel.OfName(predicted));
+                _matrix.Grow(_classes.Count);
+                _relabelled ??= new ConfusionMatrix();
+                _relabelled.Grow(_classes.Count);
+                _relabelled.Add(t, p, count);
             }
 
             foreach (var (stamp, row) in state.WindowRows)
@@ -223,8 +247,11 @@ public sealed class KeyAggregate
         }
     }
 
-    private KeySnapshot SnapshotLocked() =>
-        new(Key, [.. _classes.Names], _matrix.ToArray(), _count, _version, _rewardTotal, _rewardEvents);
+    private KeySnapshot SnapshotLocked()
+    {
+        _relabelled?.Grow(_matrix.Size);
+        return new(Key, [.. _classes.Names], _matrix.ToArray(), _count, _version, _rewardTotal, _rewardEvents, _relabelled?.ToArray());
+    }
 
     /// <summary>
     /// Scores a row whose response carried a probability distribution. A key scores every row with one k: the default

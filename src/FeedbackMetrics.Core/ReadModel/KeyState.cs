@@ -9,7 +9,11 @@ public sealed record KeyState(
     double RewardTotal = 0,
     long RewardEvents = 0,
     ProbabilitySums? Probabilities = null,
-    IReadOnlyList<CountedRow>? Rows = null)
+    IReadOnlyList<CountedRow>? Rows = null,
+    IReadOnlyList<(string Truth, string Predicted, long Count)>? Relabelled = null)
 {
+    /// <summary>Rows relabels moved out of each cell (<see cref="Metrics.KeySnapshot.Relabelled"/>).</summary>
+    public IReadOnlyList<(string Truth, string Predicted, long Count)> RelabelledCells => Relabelled ?? [];
+
     public IReadOnlyList<CountedRow> WindowRows => Rows ?? [];
 }

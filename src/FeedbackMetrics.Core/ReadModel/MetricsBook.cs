@@ -46,9 +46,9 @@ public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<Windo
     /// <see cref="KeyAggregate.Relabel"/> does: in the cumulative matrix, the probability sums and every window the
     /// row is still in. Returns the row as now counted. The key must hold the row.
     /// </summary>
-    public CountedRow Relabel(MetricKey key, CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow) =>
+    public CountedRow Relabel(MetricKey key, CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow, bool takeBack = false) =>
         _keys.TryGetValue(key, out var aggregate)
-            ? aggregate.Relabel(counted, truth, scores, scoreRow, MaxClasses)
+            ? aggregate.Relabel(counted, truth, scores, scoreRow, MaxClasses, takeBack)
             : throw new InvalidOperationException($"Relabel of a row of {key}, which holds no rows.");
 
     public bool Contains(MetricKey key) => _keys.ContainsKey(key);

@@ -30,24 +30,15 @@ public sealed partial class DomainExposition(MetricsBook book, Readiness readine
         await WriteSeldonAsync(writer, ct, keys, SeldonCounter.FalseNegative, "Seldon: false negatives (multiclass: wrong rows, by true class).");
         await WriteSeldonAsync(writer, ct, keys, SeldonCounter.TrueNegative, "Seldon: true negatives (binary only).");
 
-        await WritePerKeyAsync(writer, ct, keys, "observations_total", "counter", "Feedback rows counted (each row of a batched payload is one).", k => k.Snapshot.Count);
-        await WritePerKeyAsync(writer, ct, keys, "correct_total", "counter", "Feedback rows whose predicted class is the true class (accuracy = correct / observations, summable across replicas).", k => k.Snapshot.Totals.Correct);
-        Family(writer, P + "confusion_total", "counter", "Confusion-matrix cell: rows with this true class and this predicted class (classes past --max_exported_classes summed into \"other\").");
-        foreach (var k in keys)
-        {
-            var exported = k.All.Exported;
-            var classes = exported.Names;
-            for (var t = 0; t < classes.Length; t++)
-            {
-                for (var p = 0; p < classes.Length; p++)
-                {
-                    Sample(writer, P + "confusion_total", k.Labels, $",true_class=\"{Escape(classes[t])}\",predicted_class=\"{Escape(classes[p])}\"", exported[t, p]);
-                }
-
-                await writer.FlushIfLargeAsync(ct);
-            }
-        }
-
+        // Counters count every truth: a relabelled row stays counted under its old truth and counts again under its new
+        // one (Seldon counts every feedback it gets alike), so no counter ever goes down. The relabelled_* counters say
+        // how many rows each cell gave up: the matrix as it stands is confusion_total - relabelled_total.
+        await WritePerKeyAsync(writer, ct, keys, "observations_total", "counter", "Truths counted, one per row (each row of a batched payload is one; a relabel counts its row again under the new truth).", k => k.Counted.Count);
+        await WritePerKeyAsync(writer, ct, keys, "correct_total", "counter", "Truths counted whose predicted class was the true class (accuracy = (correct - relabelled_correct) / (observations - relabelled_rows), summable across replicas).", k => k.Counted.Totals.Correct);
+        await WriteCellsAsync(writer, ct, keys, "confusion_total", "Confusion-matrix cell: truths counted with this true class and this predicted class, relabelled rows included (classes past --max_exported_classes summed into \"other\").", k => k.Counted.Matrix, all: true);
+        await WritePerKeyAsync(writer, ct, keys, "relabelled_rows_total", "counter", "Rows a later truth of the same request moved to another cell (the join's relabels).", k => k.Counted.Count - k.Snapshot.Count);
+        await WritePerKeyAsync(writer, ct, keys, "relabelled_correct_total", "counter", "Relabelled rows that had been counted correct.", k => k.Counted.Totals.Correct - k.Snapshot.Totals.Correct);
+        await WriteCellsAsync(writer, ct, keys, "relabelled_total", "Rows a relabel moved out of this confusion-matrix cell (cells that gave up none are not written).", k => k.Snapshot.Relabelled, all: false);
         await WritePerKeyAsync(writer, ct, keys, "classes", "gauge", "Classes seen for the model (rows and columns of its confusion matrix).", k => k.Snapshot.Classes.Length);
         await WritePerWindowAsync(writer, ct, keys, "rows", "Rows the figures of a window rest on (window=\"all\": every row counted; last_N: at most N; a span: rows counted in it).", (w, _) => w.Figures.Count);
         await WritePerWindowAsync(writer, ct, keys, "accuracy_ratio", "Share of rows whose predicted class is the true class (window=\"all\": cumulative).", (w, _) => w.Figures.Accuracy);
@@ -101,7 +92,7 @@ public sealed partial class DomainExposition(MetricsBook book, Readiness readine
         Family(writer, name, "counter", help);
         foreach (var k in keys)
         {
-            var snapshot = k.Snapshot;
+            var snapshot = k.Counted;
             var key = snapshot.Key;
             var common = $"deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"," +
                 $"seldon_deployment_name=\"{Escape(key.Deployment)}\",seldon_deployment_namespace=\"{Escape(key.Namespace)}\",method=\"{Escape(method)}\"";
@@ -137,6 +128,36 @@ public sealed partial class DomainExposition(MetricsBook book, Readiness readine
             }
 
             await writer.FlushIfLargeAsync(ct);
+        }
+    }
+
+    /// <summary>A counter per confusion-matrix cell of each key, folded as the exported classes are; all cells, or only those not zero.</summary>
+    private async Task WriteCellsAsync(ChunkedTextWriter writer, CancellationToken ct, List<Key> keys, string family, string help, Func<Key, long[]?> cells, bool all)
+    {
+        var name = P + family;
+        Family(writer, name, "counter", help);
+        foreach (var k in keys)
+        {
+            if (cells(k) is not { } matrix)
+            {
+                continue;
+            }
+
+            var classes = k.All.Exported.Names;
+            var folded = ExportedClasses.Fold(matrix, k.Snapshot.Classes.Length, maxExportedClasses);
+            for (var t = 0; t < classes.Length; t++)
+            {
+                for (var p = 0; p < classes.Length; p++)
+                {
+                    var value = folded[(t * classes.Length) + p];
+                    if (all || value != 0)
+                    {
+                        Sample(writer, name, k.Labels, $",true_class=\"{Escape(classes[t])}\",predicted_class=\"{Escape(classes[p])}\"", value);
+                    }
+                }
+
+                await writer.FlushIfLargeAsync(ct);
+            }
         }
     }
 
@@ -294,6 +315,9 @@ public sealed partial class DomainExposition(MetricsBook book, Readiness readine
     private sealed record Key(KeySnapshot Snapshot, string Labels, WindowFigures[] Windows)
     {
         public WindowFigures All => Windows[0];
+
+        /// <summary>Every truth counted, relabelled rows under both truths: what the counters show (<see cref="KeySnapshot.Counted"/>).</summary>
+        public KeySnapshot Counted { get; } = Snapshot.Counted();
     }
 
     /// <summary>The figures of one window of a key: its <c>window</c> label text, exported classes and figure set.</summary>

@@ -69,7 +69,7 @@ public sealed partial class SqliteFeedbackStore
             {
                 for (var i = moved.Count - 1; i >= 0; i--)
                 {
-                    _book.Relabel(key, moved[i].After, replaced.Rows[i].Truth, replaced.Scores, i);
+                    _book.Relabel(key, moved[i].After, replaced.Rows[i].Truth, replaced.Scores, i, takeBack: true);
                 }
             });
             group.Moved.Add((key, replaced, step.Result.Counted!, moved));
@@ -128,6 +128,10 @@ public sealed partial class SqliteFeedbackStore
             {
                 statements.AddToCell(keyId, replaced.Rows[i].Truth.DisplayName, replaced.Rows[i].Predicted.DisplayName, -1);
                 statements.AddToCell(keyId, updated.Rows[i].Truth.DisplayName, updated.Rows[i].Predicted.DisplayName, 1);
+                if (replaced.Rows[i].Truth != updated.Rows[i].Truth)
+                {
+                    statements.AddRelabelled(keyId, replaced.Rows[i].Truth.DisplayName, replaced.Rows[i].Predicted.DisplayName);
+                }
                 if (windows)
                 {
                     _joinStatements.UpdateWindowRow(keyId, moved[i].After);

@@ -52,6 +52,11 @@ internal static class SqliteSql
                                   PRIMARY KEY(namespace, deployment, request_id)) WITHOUT ROWID;
         CREATE TABLE join_scopes(namespace TEXT NOT NULL, deployment TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY(namespace, deployment)) WITHOUT ROWID;
         """,
+
+        // Counters never go down: each cell also keeps how many rows a relabel moved out of it.
+        """
+        ALTER TABLE cells ADD COLUMN relabelled INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     /// <summary>WAL, and synchronous=FULL so a commit survives power loss.</summary>
@@ -70,6 +75,9 @@ internal static class SqliteSql
     public const string AddToCell =
         "INSERT INTO cells(key_id, truth, predicted, count) VALUES ($key, $truth, $predicted, $count) " +
         "ON CONFLICT(key_id, truth, predicted) DO UPDATE SET count = count + excluded.count";
+
+    /// <summary>A relabel moved one row out of the cell (which holds it, so the row exists).</summary>
+    public const string AddRelabelled = "UPDATE cells SET relabelled = relabelled + 1 WHERE key_id = $key AND truth = $truth AND predicted = $predicted";
 
     public const string AddReward = "UPDATE keys SET reward_total = reward_total + $total, reward_events = reward_events + $events WHERE id = $key";
 
@@ -119,7 +127,7 @@ internal static class SqliteSql
 
     public const string SelectClasses = "SELECT key_id, name FROM classes ORDER BY key_id, ordinal";
 
-    public const string SelectCells = "SELECT key_id, truth, predicted, count FROM cells";
+    public const string SelectCells = "SELECT key_id, truth, predicted, count, relabelled FROM cells";
 
     public const string SelectOutbox = "SELECT seq, event FROM outbox ORDER BY seq";
 

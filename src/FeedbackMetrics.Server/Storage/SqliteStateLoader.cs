@@ -39,6 +39,7 @@ internal static class SqliteStateLoader
         }
 
         var cells = keys.Keys.ToDictionary(id => id, _ => new List<(string, string, long)>());
+        var relabelled = new Dictionary<long, List<(string, string, long)>>();
         using (var command = connection.CreateCommand())
         {
             command.CommandText = SqliteSql.SelectCells;
@@ -46,13 +47,17 @@ internal static class SqliteStateLoader
             while (reader.Read())
             {
                 cells[reader.GetInt64(0)].Add((reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+                if (reader.GetInt64(4) is var moved and not 0)
+                {
+                    (relabelled.TryGetValue(reader.GetInt64(0), out var list) ? list : relabelled[reader.GetInt64(0)] = []).Add((reader.GetString(1), reader.GetString(2), moved));
+                }
             }
         }
 
         var rows = LoadWindowRows(connection, keys.Keys);
         foreach (var (id, (key, rewardTotal, rewardEvents, probabilities)) in keys)
         {
-            book.GetOrCreate(key).Restore(new KeyState(classes[id], cells[id], rewardTotal, rewardEvents, probabilities, rows[id]));
+            book.GetOrCreate(key).Restore(new KeyState(classes[id], cells[id], rewardTotal, rewardEvents, probabilities, rows[id], relabelled.GetValueOrDefault(id)));
         }
 
         return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe), LoadOutbox(connection, outboxKnown, restoreOutbox));

@@ -14,6 +14,7 @@ internal sealed class SqliteStatements : IDisposable
     private readonly SqliteCommand _insertKey;
     private readonly SqliteCommand _insertClass;
     private readonly SqliteCommand _addToCell;
+    private readonly SqliteCommand _addRelabelled;
     private readonly SqliteCommand _addReward;
     private readonly SqliteCommand _insertWindowChunk;
     private readonly SqliteCommand _setProbabilities;
@@ -30,13 +31,14 @@ internal sealed class SqliteStatements : IDisposable
         _insertKey = Command(SqliteSql.InsertKey, "$ns", "$dep", "$pred", "$model");
         _insertClass = Command(SqliteSql.InsertClass, "$key", "$ordinal", "$name");
         _addToCell = Command(SqliteSql.AddToCell, "$key", "$truth", "$predicted", "$count");
+        _addRelabelled = Command(SqliteSql.AddRelabelled, "$key", "$truth", "$predicted");
         _addReward = Command(SqliteSql.AddReward, "$key", "$total", "$events");
         _insertWindowChunk = Command(SqliteSql.InsertWindowChunk, "$key", "$first", "$last", "$at", "$count", "$rows");
         _setProbabilities = Command(SqliteSql.SetProbabilities, "$key", "$sums");
         _pruneWindowChunks = Command(SqliteSql.PruneWindowChunks, "$key", "$keepFrom", "$cutoff");
         _insertOutbox = Command(SqliteSql.InsertOutbox, "$seq", "$event");
         _deleteOutbox = Command(SqliteSql.DeleteOutbox, "$seq");
-        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addReward, _insertWindowChunk, _setProbabilities, _pruneWindowChunks, _insertOutbox, _deleteOutbox];
+        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addRelabelled, _addReward, _insertWindowChunk, _setProbabilities, _pruneWindowChunks, _insertOutbox, _deleteOutbox];
     }
 
     public SqliteConnection Connection { get; }
@@ -67,6 +69,8 @@ internal sealed class SqliteStatements : IDisposable
     public void InsertClass(long keyId, int ordinal, string name) => Run(_insertClass, keyId, ordinal, name);
 
     public void AddToCell(long keyId, string truth, string predicted, long count) => Run(_addToCell, keyId, truth, predicted, count);
+
+    public void AddRelabelled(long keyId, string truth, string predicted) => Run(_addRelabelled, keyId, truth, predicted);
 
     public void AddReward(long keyId, double total, long events) => Run(_addReward, keyId, total, events);
 

@@ -184,6 +184,9 @@ public sealed class JoinLedgerTests
         {
             Assert.That(snapshot.Count, Is.EqualTo(2));
             Assert.That(snapshot.Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 0, 0, 0, 1 }));
+            Assert.That(snapshot.Relabelled, Is.EqualTo(new long[] { 0, 0, 0, 0, 0, 1, 0, 0, 0 }), "the row left cell (1, 2); row 0 kept its truth");
+            Assert.That(snapshot.Counted().Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 1, 0, 0, 1 }), "counters keep the old truth and add the new");
+            Assert.That(snapshot.Counted().Count, Is.EqualTo(3));
             Assert.That(figures.Totals.Corrections, Is.EqualTo(1));
             Assert.That(figures.Totals.Joined, Is.EqualTo(1));
             Assert.That(figures.LabelDelay.Count, Is.EqualTo(1), "a relabel is no second label delay");
@@ -194,6 +197,11 @@ public sealed class JoinLedgerTests
         // Back to the first truth: the rows recorded after the first move are the ones handed back.
         var back = ledger.OfferTruth(Scope, "r1", Truth(0, 1), null);
         Assert.That(back.CountedRows, Is.EqualTo(moved));
+
+        // A store whose commit failed moves the rows back, taking the relabelled counts back too.
+        book.Relabel(Key, moved[1], first.Counted!.Rows[1].Truth, first.Counted.Scores, 1, takeBack: true);
+        var taken = book.SnapshotAll()[0];
+        Assert.That((taken.Matrix, taken.Relabelled), Is.EqualTo((new long[] { 1, 0, 0, 0, 0, 1, 0, 0, 0 }, new long[9])));
     }
 
     [Test]
