@@ -13,7 +13,9 @@ namespace FeedbackMetrics.Server.Alerts;
 /// <summary>
 /// Judges the alert rules every <c>--alert_interval</c>: re-reads the rules file when it changed (keeping the last
 /// good rules when it is bad), evaluates them against the read model, and reports each transition — a log line,
-/// an alert CloudEvent for <c>--reply_url</c>, and with <c>--kubernetes_events</c> a Kubernetes Event.
+/// an alert CloudEvent for <c>--reply_url</c>, and with <c>--kubernetes_events</c> a Kubernetes Event. With a
+/// shared store every replica judges (its JSON view lists the alerts firing) but only the one holding the exporter
+/// lease (<see cref="ModelSeriesGate"/>) reports, so a transition is posted once, not once per replica.
 /// </summary>
 public sealed class AlertLoop(
     IOptions<AlertOptions> options,
@@ -23,6 +25,7 @@ public sealed class AlertLoop(
     AlertEvents events,
     ClassDisplay display,
     KubernetesEventWriter kubernetes,
+    ModelSeriesGate gate,
     TimeProvider time,
     ILogger<AlertLoop> logger) : BackgroundService
 {
@@ -60,6 +63,11 @@ public sealed class AlertLoop(
         var figures = book.ViewAll().ToDictionary(v => v.Snapshot.Key, v => v.Figures());
         var transitions = _evaluator.Evaluate(board.Rules, figures, time.GetUtcNow());
         board.Publish([.. _evaluator.Firing]);
+        if (!gate.Exports)
+        {
+            return;
+        }
+
         foreach (var transition in transitions)
         {
             await ReportAsync(transition, cancellationToken);

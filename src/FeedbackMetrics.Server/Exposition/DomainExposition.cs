@@ -67,7 +67,7 @@ public sealed partial class DomainExposition(MetricsBook book, Readiness readine
         }
 
         Family(writer, P + "alert_firing", "gauge", "1 for each alert rule firing for a model (rule, model labels); absent when it is not.");
-        foreach (var alert in alerts.Firing)
+        foreach (var alert in gate?.Exports == false ? [] : alerts.Firing)
         {
             var key = alert.Key;
             Sample(writer, P + "alert_firing", $"rule=\"{Escape(alert.Rule.Name)}\",deployment_namespace=\"{Escape(key.Namespace)}\",deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"", null, 1);
