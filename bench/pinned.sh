@@ -81,9 +81,13 @@ DELAY_MS=10 taskset -c 0 wrk -t1 -c"$conns" -d"${seconds}s" --latency -s bench/f
 echo "== sqlite, 1 000-row events (bench/batch.lua), 8 connections"
 taskset -c 0 wrk -t1 -c8 -d"${seconds}s" --latency -s bench/batch.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite batched/"
 joined() { curl -s http://127.0.0.1:5203/v1/metrics | grep -E '^feedback_metrics_join_joined_total' | awk '{s += $2} END {printf "%d", s}'; }
+pending() { curl -s http://127.0.0.1:5203/v1/metrics | grep -E '^feedback_metrics_join_pending_responses' | awk '{s += $2} END {printf "%d", s}'; }
+rss_mb() { ps -o rss= -p "$(pgrep -f -- '--http_port 5203')" | awk '{printf "%d", $1 / 1024}'; }
 echo "== sqlite, late truth (bench/join.lua): Seldon response events, then truth-only feedback for the same request ids"
+echo "sqlite pending_responses=$(pending) rss_mb=$(rss_mb)"
 run_id="join-$(date +%s)"
 KIND=response RUN_ID=$run_id taskset -c 0 wrk -t1 -c64 -d"${seconds}s" --latency -s bench/join.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite responses/"
+echo "sqlite pending_responses=$(pending) rss_mb=$(rss_mb)"
 before=$(joined)
 KIND=truth RUN_ID=$run_id taskset -c 0 wrk -t1 -c64 -d"${seconds}s" --latency -s bench/join.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite truths/"
 echo "sqlite joined truths_per_s=$(( ($(joined) - before) / seconds ))"
