@@ -43,7 +43,7 @@ internal static class SeldonCommandLine
         new("kubernetes_api", "Alerts:KubernetesApi", "Kubernetes API URL for --kubernetes_events; empty: the in-cluster service account.", ""),
         new("state", "State:Mode", "Where counts are kept: sqlite (durable, exactly-once across restarts, under --state_dir), memory (lost on restart), or redis://HOST:PORT[,HOST:PORT…] (rediss:// for TLS): one state shared by several replicas, on one Redis or a Redis Cluster.", "sqlite"),
         new("state_dir", "State:Dir", "Directory of the durable state.", "./data"),
-        new("dedupe_ttl", "State:DedupeTtl", "How long the (source, id) of a counted event is remembered to swallow redeliveries (hh:mm:ss or d.hh:mm:ss).", "1.00:00:00"),
+        new("dedupe_ttl", "State:DedupeTtl", "How long the (source, id, type) of a counted event is remembered to swallow redeliveries (hh:mm:ss or d.hh:mm:ss).", "1.00:00:00"),
         new("dedupe_max_ids", "State:DedupeMaxIds", "Most event ids remembered; the oldest are forgotten first.", "1000000"),
         new("redis_user", "State:RedisUser", "Redis ACL user for --state redis://…; the default user when empty.", ""),
         new("redis_password", "State:RedisPassword", "Redis password for --state redis://…; give it through the environment (FeedbackMetrics__State__RedisPassword, e.g. from a Secret), not the command line.", ""),

@@ -123,7 +123,8 @@ public static class ServerApp
             .Validate(o => o.DedupeTtl > TimeSpan.Zero, "--dedupe_ttl must be positive.")
             .Validate(o => o.RedisRefreshInterval > TimeSpan.Zero, "--redis_refresh_interval must be positive.")
             .ValidateOnStart();
-        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section)
+            .Validate(AdminOptions.TokenFileReadable, "--admin_token_file must name a readable file holding the token.").ValidateOnStart();
         services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.Interval > TimeSpan.Zero, "--alert_interval must be positive.")
             .Validate(o => string.IsNullOrEmpty(o.KubernetesApi) || Uri.TryCreate(o.KubernetesApi, UriKind.Absolute, out _), "--kubernetes_api must be an absolute URL.")
@@ -238,10 +239,24 @@ public static class ServerApp
         }
     }
 
+    private static void ThrowIfInvalid<T>(T options)
+        where T : class
+    {
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true))
+        {
+            throw new OptionsValidationException(typeof(T).Name, typeof(T), [.. results.Select(r => r.ErrorMessage ?? "invalid")]);
+        }
+    }
+
     private static void ConfigureKestrel(WebApplicationBuilder builder)
     {
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         var limits = builder.Configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
+
+        // Kestrel is configured before the options are validated at start: check what it uses here, with the same message.
+        ThrowIfInvalid(server);
+        ThrowIfInvalid(limits);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             if (IPAddress.TryParse(server.BindAddress, out var address))

@@ -42,12 +42,18 @@ public sealed class RejectionHandler(IProblemDetailsService problems, ServerCoun
         var request = httpContext.Request;
         var source = request.Headers["ce-source"].ToString();
         var id = request.Headers["ce-id"].ToString();
+
+        // Only deliveries are events: a refused read (GET /v1/metrics?format=…) is answered alike but not counted.
+        var isEvent = HttpMethods.IsPost(request.Method);
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            counters.CountUnavailable();
             httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (isEvent)
+            {
+                counters.CountUnavailable();
+            }
         }
-        else
+        else if (isEvent)
         {
             counters.CountRejected();
             Log.EventRejected(logger, status, source.Length > 0 ? source : "-", id.Length > 0 ? id : "-", exception.Message);

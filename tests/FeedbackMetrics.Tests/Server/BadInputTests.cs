@@ -122,4 +122,15 @@ public sealed class BadInputTests
         Assert.That(existing.IsSuccessStatusCode, Is.True, "known keys keep counting");
         Assert.That((await server.PrometheusAsync()).Value("feedback_metrics_events_total", ("outcome", "rejected")), Is.EqualTo(1));
     }
+
+    [Test]
+    public async Task An_unknown_metrics_format_is_a_400_problem_and_not_counted_as_a_rejected_event()
+    {
+        await using var server = await RunningServer.StartAsync(["--state", "memory"]);
+        using var answer = await server.Client.GetAsync("/v1/metrics?format=xml");
+        Assert.That((int)answer.StatusCode, Is.EqualTo(400));
+        Assert.That(answer.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+        Assert.That(await answer.Content.ReadAsStringAsync(), Does.Contain("format=xml is not served"));
+        Assert.That((await server.PrometheusAsync()).Value("feedback_metrics_events_total", ("outcome", "rejected")), Is.Zero, "a scrape is no event");
+    }
 }

@@ -58,15 +58,21 @@ public sealed class CommandLineTests
         Assert.That(e!.Message, Does.Contain("adserver.cm_models.multiclass_numeric.MultiClassNumeric"));
     }
 
-    [Test]
-    public async Task The_real_process_exits_with_code_2_and_a_message_on_bad_options()
+    [TestCase("--storage_uri bogus --http_port 0", "--storage_uri must be one of")]
+    [TestCase("--http_port abc", "'abc' at 'FeedbackMetrics:Server:HttpPort'")]
+    [TestCase("--http_port 0 --join_ttl 7d", "'7d' at 'FeedbackMetrics:Join:Ttl'")]
+    [TestCase("--http_port 70000", "HttpPort must be between 0 and 65535")]
+    [TestCase("--http_port 0 --admin_token_file /nonexistent/token", "--admin_token_file must name a readable file")]
+    public async Task The_real_process_exits_with_code_2_and_a_message_on_bad_options(string arguments, string message)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "--storage_uri", "bogus", "--http_port", "0"]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("dotnet", [dll, "--state", "memory", .. arguments.Split(' ')]) { RedirectStandardError = true, RedirectStandardOutput = true };
         using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = await process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();
-        Assert.That(process.ExitCode, Is.EqualTo(2));
-        Assert.That(stderr, Does.Contain("--storage_uri must be one of"));
+        await stdout;
+        Assert.That(process.ExitCode, Is.EqualTo(2), stderr);
+        Assert.That(stderr, Does.Contain(message).And.StartsWith("error: "));
     }
 }
