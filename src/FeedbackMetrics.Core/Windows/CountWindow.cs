@@ -16,7 +16,6 @@ public sealed class CountWindow
     private Entry[] _ring = [];
     private long _base;
     private long _newest = long.MinValue;
-    private long _advanced;
 
     public CountWindow(int size)
     {
@@ -124,14 +123,15 @@ public sealed class CountWindow
             }
         }
 
-        _advanced += sequence - _newest;
+        var crossed = Math.DivRem(sequence, _size).Quotient != Math.DivRem(_newest, _size).Quotient;
         _newest = sequence;
 
-        // Adding and subtracting doubles leaves rounding residue; summing the ring afresh once per N rows bounds it
-        // at O(1) amortised cost.
-        if (_advanced >= _size)
+        // Adding and subtracting doubles leaves rounding residue; summing the window afresh, in sequence order, once
+        // per N rows bounds it at O(1) amortised cost. Doing so where the sequence crosses a multiple of N makes the
+        // sums depend on the rows since then only, not on all history: a window rebuilt from the stored rows since the
+        // last crossing (KeepRowsFrom) has the very doubles of the live one.
+        if (crossed)
         {
-            _advanced = 0;
             Resum();
         }
     }
@@ -157,13 +157,29 @@ public sealed class CountWindow
 
         var k = _sums.TopK;
         _sums.Clear();
-        foreach (ref readonly var entry in _ring.AsSpan())
+        for (var sequence = Math.Max(_newest - _size + 1, _base); sequence <= _newest; sequence++)
         {
-            if (entry.Occupied && entry.Scored)
+            if (TrySlot(sequence, out var slot) && _ring[slot] is { Occupied: true, Scored: true } entry)
             {
                 _sums.Add(entry.ToScoredRow(k));
             }
         }
+    }
+
+    /// <summary>
+    /// The first sequence a store must keep rows from so that count windows of these sizes come back exactly (doubles
+    /// included) when rebuilt from the stored rows: the window as it was at its last re-sum, when the newest sequence
+    /// crossed a multiple of N, and every row since (between N and 2N rows). Everything, none kept, with no count window.
+    /// </summary>
+    public static long KeepRowsFrom(IEnumerable<long> sizes, long nextSequence)
+    {
+        var keepFrom = long.MaxValue;
+        foreach (var size in sizes)
+        {
+            keepFrom = Math.Min(keepFrom, (Math.Max(nextSequence - 1, 0) / size * size) - size);
+        }
+
+        return keepFrom;
     }
 
     /// <summary>The slot of a sequence if the ring has one for it yet.</summary>
