@@ -163,7 +163,8 @@ public sealed class KeyAggregate
 
     /// <summary>
     /// Adds stored figures back (start-up restore): classes in their stored order, cells by class name, the reward
-    /// sums, the cumulative probability sums with the k they were scored with, and the rows still in a window.
+    /// sums, the cumulative probability sums with the k they were scored with, the rows still in a count window and
+    /// the time windows' bucket states (without bucket states, the rows rebuild every window).
     /// </summary>
     public void Restore(KeyState state)
     {
@@ -204,10 +205,34 @@ public sealed class KeyAggregate
             foreach (var (stamp, row) in state.WindowRows)
             {
                 _topK = row.Probability is { } scored && _topK == 0 ? scored.TopK : _topK;
-                _windows.Add(row, stamp);
+                if (state.Buckets is null)
+                {
+                    _windows.Add(row, stamp);
+                }
+                else
+                {
+                    _windows.RestoreRow(row, stamp);
+                }
             }
 
+            foreach (var (window, bucket) in state.Buckets ?? [])
+            {
+                _topK = bucket.Probabilities is { } bucketSums && _topK == 0 ? bucketSums.TopK : _topK;
+                _windows.RestoreBucket(window, bucket);
+            }
+
+            _windows.ReserveSequence(state.NextWindowSequence);
+
             _version++;
+        }
+    }
+
+    /// <summary>The states of the time windows' buckets that hold rows (a store turning stored rows into buckets writes them).</summary>
+    public List<(string Window, BucketState State)> BucketStates()
+    {
+        lock (_lock)
+        {
+            return [.. _windows.BucketStates()];
         }
     }
 

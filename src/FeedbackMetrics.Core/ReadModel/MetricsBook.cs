@@ -15,6 +15,9 @@ public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<Windo
     private readonly ConcurrentDictionary<MetricKey, KeyAggregate> _keys = new();
     private readonly Func<MetricKey, KeyAggregate> _create = key => new KeyAggregate(key, windows ?? [], time ?? TimeProvider.System);
 
+    /// <summary>The clock rows are stamped with: which time-window buckets are still in their span follows from it.</summary>
+    public TimeProvider Time { get; } = time ?? TimeProvider.System;
+
     public int MaxKeys { get; } = maxKeys;
 
     public int MaxClasses { get; } = maxClasses;

@@ -98,6 +98,22 @@ internal struct CellCounts
         }
     }
 
+    /// <summary>The non-zero cells (a bucket's state for a durable store).</summary>
+    public readonly IEnumerable<(int Truth, int Predicted, long Count)> NonZero()
+    {
+        var result = new List<(int, int, long)>();
+        for (var i = 0; i < (_counts?.Length ?? 0); i++)
+        {
+            if (_counts![i] != 0)
+            {
+                var (truth, predicted) = _stride > 0 ? (i / _stride, i % _stride) : ((int)(_keys![i] >> 32) - 1, (int)(uint)_keys[i]);
+                result.Add((truth, predicted, _counts[i]));
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Empties the counts and keeps their memory and form, for a bucket that is reused.</summary>
     public void Clear()
     {

@@ -94,6 +94,47 @@ public sealed class TimeWindow
         return true;
     }
 
+    /// <summary>
+    /// Puts back a bucket a durable store kept (start-up): it takes the slot of its index unless a newer bucket holds
+    /// that slot already. Buckets that have left the window by now are kept but not read, as if counted live.
+    /// </summary>
+    public void Restore(BucketState state)
+    {
+        _head = Math.Max(_head, state.Index);
+        var bucket = _buckets[(int)(state.Index % _buckets.Length)] ??= new TimeBucket();
+        if (bucket.Index > state.Index)
+        {
+            return;
+        }
+
+        bucket.Reset(state.Index);
+        foreach (var (truth, predicted, count) in state.Cells)
+        {
+            bucket.Cells.Add(truth, predicted, count);
+        }
+
+        bucket.Count = state.Count;
+        if (state.Probabilities is { Count: > 0 } sums)
+        {
+            (bucket.Probabilities ??= new ProbabilitySums()).Add(sums);
+        }
+    }
+
+    /// <summary>The states of the buckets still in the window that hold rows (a store turning stored rows into buckets writes them).</summary>
+    public List<BucketState> States()
+    {
+        var states = new List<BucketState>();
+        foreach (var bucket in _buckets)
+        {
+            if (bucket is { Count: > 0 } && bucket.Index > _head - _buckets.Length)
+            {
+                states.Add(BucketState.FromTotals(bucket.Index, bucket.Count, bucket.Cells.NonZero(), bucket.Probabilities));
+            }
+        }
+
+        return states;
+    }
+
     /// <summary>A copy of what the window holds at <paramref name="now"/>, over <paramref name="classes"/> classes.</summary>
     public WindowCounts Read(DateTimeOffset now, int classes)
     {

@@ -47,13 +47,56 @@ public sealed class WindowSet
         return stamp;
     }
 
-    /// <summary>Counts an observation under a stamp it already has (rebuilding from storage, or after <see cref="Remove"/>).</summary>
+    /// <summary>Counts an observation under a stamp it already has in every window (rebuilding all windows from stored rows).</summary>
     public void Add(in WindowRow row, RowStamp stamp)
     {
         NextSequence = Math.Max(NextSequence, stamp.Sequence + 1);
         for (var i = 0; i < Specs.Count; i++)
         {
             _ = _counts[i]?.Add(row, stamp.Sequence) ?? _times[i]!.Add(row, stamp.CountedAt);
+        }
+    }
+
+    /// <summary>
+    /// Counts a stored observation in the count windows only: at start-up the time windows come back from their bucket
+    /// states (<see cref="RestoreBucket"/>), which a durable store keeps instead of rows.
+    /// </summary>
+    public void RestoreRow(in WindowRow row, RowStamp stamp)
+    {
+        NextSequence = Math.Max(NextSequence, stamp.Sequence + 1);
+        for (var i = 0; i < Specs.Count; i++)
+        {
+            _ = _counts[i]?.Add(row, stamp.Sequence);
+        }
+    }
+
+    /// <summary>Puts back a stored bucket of the time window named; a window not in <c>--windows</c> any more ignores it.</summary>
+    public void RestoreBucket(string window, BucketState state)
+    {
+        for (var i = 0; i < Specs.Count; i++)
+        {
+            if (_times[i] is { } time && Specs[i].Name == window)
+            {
+                time.Restore(state);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Never hands out a sequence below <paramref name="next"/> again: with no count window no rows are stored, so the
+    /// store keeps the number, and a later relabel (which finds its row by sequence) never meets another row under it.
+    /// </summary>
+    public void ReserveSequence(long next) => NextSequence = Math.Max(NextSequence, next);
+
+    /// <summary>The states of every time window's buckets that hold rows, by window name.</summary>
+    public IEnumerable<(string Window, BucketState State)> BucketStates()
+    {
+        for (var i = 0; i < Specs.Count; i++)
+        {
+            foreach (var state in _times[i]?.States() ?? [])
+            {
+                yield return (Specs[i].Name, state);
+            }
         }
     }
 

@@ -29,6 +29,10 @@ public sealed record WindowSpec(string Name, WindowKind Kind, int Rows, TimeSpan
     /// <summary>Buckets of a time window; the span must split into whole ticks.</summary>
     public int Buckets { get; init; } = DefaultBuckets;
 
+    /// <summary>The bucket of this time window (in bucket widths since the Unix epoch) a row counted at <paramref name="countedAt"/> falls in.</summary>
+    public long BucketIndex(DateTimeOffset countedAt) =>
+        Kind == WindowKind.Time ? countedAt.UtcTicks / (Span.Ticks / Buckets) : throw new InvalidOperationException($"{Name} is not a time window.");
+
     /// <summary>Parses one window; throws <see cref="FormatException"/> saying what is wrong and what is accepted.</summary>
     public static WindowSpec Parse(string text)
     {
