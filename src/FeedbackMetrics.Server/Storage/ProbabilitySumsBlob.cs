@@ -33,14 +33,16 @@ internal static class ProbabilitySumsBlob
         return blob;
     }
 
-    public static ProbabilitySums Read(byte[] blob)
+    /// <summary>Bytes of a blob (a bucket's blob embeds one).</summary>
+    public const int Size = Length;
+
+    public static ProbabilitySums Read(ReadOnlySpan<byte> span)
     {
-        if (blob.Length != Length)
+        if (span.Length != Length)
         {
-            throw new InvalidDataException($"A probability-sums blob is {Length} bytes, not {blob.Length}.");
+            throw new InvalidDataException($"A probability-sums blob is {Length} bytes, not {span.Length}.");
         }
 
-        ReadOnlySpan<byte> span = blob;
         Span<long> count = stackalloc long[CalibrationBins.Count];
         Span<long> correct = stackalloc long[CalibrationBins.Count];
         Span<double> confidence = stackalloc double[CalibrationBins.Count];

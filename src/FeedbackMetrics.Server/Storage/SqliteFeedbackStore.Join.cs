@@ -56,6 +56,7 @@ public sealed partial class SqliteFeedbackStore
             var keyWasNew = !_book.Contains(key);
             var rows = new List<CountedRow>(step.Admitted!.Feedback.Rows.Length);
             snapshot = _book.Apply(key, step.Admitted.Feedback, rows);
+            BucketsCounted(key, rows);
             var feedback = step.Admitted.Feedback;
             group.Undo.Add(() => _book.Unapply(key, feedback, rows, keyWasNew));
             ledger.RecordCounted(step.Scope, step.Part.RequestId, rows);
@@ -64,6 +65,7 @@ public sealed partial class SqliteFeedbackStore
         else if (step.Result.Action == JoinAction.Corrected)
         {
             var moved = JoinPlanner.Relabel(ledger, _book, step);
+            BucketsMoved(key, moved);
             var replaced = step.Result.Replaced!;
             group.Undo.Add(() =>
             {
@@ -99,7 +101,7 @@ public sealed partial class SqliteFeedbackStore
         }
 
         var statements = _statements!;
-        var windows = _book.Windows.Count > 0;
+        var windows = HasCountWindows; // a relabelled row's bucket moves it through BucketsMoved
         var applied = new List<(FeedbackEvent Event, List<CountedRow> Rows, bool KeyWasNew)>(group.Applied.Count);
         foreach (var (item, rows) in group.Applied)
         {

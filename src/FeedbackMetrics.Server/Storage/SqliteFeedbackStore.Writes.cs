@@ -46,6 +46,7 @@ public sealed partial class SqliteFeedbackStore
         var outbox = new List<OutboxEntry>();
         var newKeyIds = new Dictionary<MetricKey, long>();
         var expiresAt = _dedupe.NewExpiry();
+        _bucketDeltas.Clear();
         try
         {
             foreach (var (_, item) in counted)
@@ -59,6 +60,7 @@ public sealed partial class SqliteFeedbackStore
                 var keyWasNew = !_book.Contains(item.Key);
                 var rows = new List<CountedRow>(item.Feedback.Rows.Length);
                 var snapshot = _book.Apply(item.Key, item.Feedback, rows);
+                BucketsCounted(item.Key, rows);
                 undo.Add((item, rows, keyWasNew));
                 var reply = item.Reply(snapshot);
                 results[item] = new ApplyResult(ApplyOutcome.Applied, snapshot, reply);
@@ -73,6 +75,7 @@ public sealed partial class SqliteFeedbackStore
             WriteJoin(joinGroup, transaction, newKeyIds);
             WriteCounted(_statements, counted, plan, newKeyIds, expiresAt);
             WriteWindowRows(_statements, undo, newKeyIds);
+            WriteBuckets(_statements, newKeyIds);
             foreach (var entry in outbox)
             {
                 _statements.InsertOutbox(entry.Seq, MetricEventBlob.Write(entry.Event));
@@ -239,9 +242,9 @@ public sealed partial class SqliteFeedbackStore
     }
 
     /// <summary>
-    /// Writes the rows each model counted in this group as one chunk, when windows are configured, and the cumulative
-    /// probability sums of every model that counted a scored row; the aggregates already hold this group, and only the
-    /// writer applies.
+    /// Writes the rows each model counted in this group as one chunk, when count windows are configured (time windows
+    /// keep bucket states), each model's next window sequence, and the cumulative probability sums of every model that
+    /// counted a scored row; the aggregates already hold this group, and only the writer applies.
     /// </summary>
     private void WriteWindowRows(SqliteStatements statements, List<(FeedbackEvent Event, List<CountedRow> Rows, bool KeyWasNew)> applied, Dictionary<MetricKey, long> newKeyIds)
     {
@@ -274,7 +277,12 @@ public sealed partial class SqliteFeedbackStore
             if (rows.Count > 0)
             {
                 var keyId = KeyIdFor(key, newKeyIds);
-                statements.InsertWindowChunk(keyId, rows);
+                if (HasCountWindows)
+                {
+                    statements.InsertWindowChunk(keyId, rows);
+                }
+
+                statements.SetNextWindowSeq(keyId, rows.Max(r => r.Stamp.Sequence) + 1);
                 _windowKeys[keyId] = key;
             }
         }
@@ -327,35 +335,6 @@ public sealed partial class SqliteFeedbackStore
         }
 
         return ids.Count;
-    }
-
-    /// <summary>
-    /// Deletes the window rows of the models counted since the last prune that no window can hold any more: older than
-    /// the longest time window and before the last rows of the longest count window (one indexed range per model).
-    /// </summary>
-    private void PruneWindowRowsIfDue()
-    {
-        var now = Now;
-        if (_windowKeys.Count == 0 || now - _lastWindowPrune < PruneInterval.TotalMilliseconds)
-        {
-            return;
-        }
-
-        _lastWindowPrune = now;
-        var longestRows = _book.Windows.Where(w => w.Kind == WindowKind.Count).Select(w => (long)w.Rows).DefaultIfEmpty(0).Max();
-        var longestSpan = _book.Windows.Where(w => w.Kind == WindowKind.Time).Select(w => w.Span).DefaultIfEmpty(TimeSpan.Zero).Max();
-        var cutoff = longestSpan == TimeSpan.Zero ? long.MaxValue : now - (long)longestSpan.TotalMilliseconds;
-        using var transaction = _statements!.Connection.BeginTransaction(deferred: false);
-        _statements.Transaction = transaction;
-        foreach (var (keyId, key) in _windowKeys)
-        {
-            var keepFrom = longestRows == 0 || !_book.TryGet(key, out var aggregate) ? long.MaxValue : aggregate.NextWindowSequence - longestRows;
-            _statements.PruneWindowChunks(keyId, keepFrom, cutoff);
-        }
-
-        transaction.Commit();
-        _statements.Transaction = null;
-        _windowKeys.Clear();
     }
 
     /// <summary>

@@ -195,7 +195,9 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     /// <summary>Rebuilds the read model, the remembered ids and the outbox from the file (start-up, and recovery after a writer defect).</summary>
     private void Load()
     {
-        var (keyIds, nextSeq, nextOutboxSeq) = SqliteStateLoader.Load(_connection!, _book, _dedupe, _outbox.Holds, _outbox.Restore);
+        var bucketsFromRows = SqliteStateFile.Scalar(_connection!, SqliteSql.BucketsFromRowsPending) > 0;
+        var (keyIds, nextSeq, nextOutboxSeq) = SqliteStateLoader.Load(_connection!, _book, _dedupe, _outbox.Holds, _outbox.Restore, bucketsFromRows);
+        SettleBuckets(keyIds, bucketsFromRows);
         LoadJoin();
         _keyIds = keyIds;
         foreach (var (key, id) in keyIds)

@@ -57,6 +57,16 @@ internal static class SqliteSql
         """
         ALTER TABLE cells ADD COLUMN relabelled INTEGER NOT NULL DEFAULT 0;
         """,
+
+        // Time windows are kept as their buckets' states (BucketStateBlob), not as rows: window_chunks keeps only what
+        // the count windows hold. The first start after this step turns the stored rows into buckets once (the meta
+        // mark); each model's next window sequence is kept, as with no count window no rows are.
+        """
+        CREATE TABLE window_buckets(key_id INTEGER NOT NULL, window_name TEXT NOT NULL, bucket INTEGER NOT NULL, state BLOB NOT NULL,
+                                    PRIMARY KEY(key_id, window_name, bucket)) WITHOUT ROWID;
+        ALTER TABLE keys ADD COLUMN next_window_seq INTEGER NOT NULL DEFAULT 0;
+        INSERT INTO meta(name, value) VALUES ('buckets_from_rows', 'pending') ON CONFLICT(name) DO UPDATE SET value = excluded.value;
+        """,
     ];
 
     /// <summary>WAL, and synchronous=FULL so a commit survives power loss.</summary>
@@ -86,14 +96,27 @@ internal static class SqliteSql
 
     public const string SetProbabilities = "UPDATE keys SET probabilities = $sums WHERE id = $key";
 
-    /// <summary>
-    /// Deletes a model's chunks no window can hold any more: wholly before the last rows of the longest count window, and
-    /// before its first chunk young enough for the longest time window (sequence order is time order within a model, so
-    /// that chunk bounds the range and the scan stops there).
-    /// </summary>
-    public const string PruneWindowChunks =
-        "DELETE FROM window_chunks WHERE key_id = $key AND last_seq < $keepFrom AND first_seq < " +
-        "coalesce((SELECT first_seq FROM window_chunks WHERE key_id = $key AND last_at >= $cutoff ORDER BY first_seq LIMIT 1), 9223372036854775807)";
+    /// <summary>Deletes a model's chunks no count window can hold any more: wholly before the last rows of the longest one.</summary>
+    public const string PruneWindowChunks = "DELETE FROM window_chunks WHERE key_id = $key AND last_seq < $keepFrom";
+
+    /// <summary>One bucket's stored state (a point lookup: the group merges its own rows into it).</summary>
+    public const string SelectBucket = "SELECT state FROM window_buckets WHERE key_id = $key AND window_name = $window AND bucket = $bucket";
+
+    public const string UpsertBucket =
+        "INSERT INTO window_buckets(key_id, window_name, bucket, state) VALUES ($key, $window, $bucket, $state) " +
+        "ON CONFLICT(key_id, window_name, bucket) DO UPDATE SET state = excluded.state";
+
+    /// <summary>Deletes a model's buckets of one time window that have left its span.</summary>
+    public const string PruneBuckets = "DELETE FROM window_buckets WHERE key_id = $key AND window_name = $window AND bucket <= $oldest";
+
+    public const string SetNextWindowSeq = "UPDATE keys SET next_window_seq = max(next_window_seq, $next) WHERE id = $key";
+
+    public const string SelectBuckets = "SELECT key_id, window_name, bucket, state FROM window_buckets";
+
+    /// <summary>Set by the migration to bucket states: the first start turns the stored rows into buckets, then deletes it.</summary>
+    public const string BucketsFromRowsPending = "SELECT count(*) FROM meta WHERE name = 'buckets_from_rows'";
+
+    public const string BucketsFromRowsDone = "DELETE FROM meta WHERE name = 'buckets_from_rows'";
 
     public const string SelectWindowChunks = "SELECT key_id, rows FROM window_chunks ORDER BY key_id, first_seq";
 
@@ -121,9 +144,9 @@ internal static class SqliteSql
 
     public const string DeleteOutbox = "DELETE FROM outbox WHERE seq = $seq";
 
-    public const string ResetKey = "DELETE FROM window_chunks WHERE key_id = $key; DELETE FROM cells WHERE key_id = $key; DELETE FROM classes WHERE key_id = $key; DELETE FROM keys WHERE id = $key;";
+    public const string ResetKey = "DELETE FROM window_chunks WHERE key_id = $key; DELETE FROM window_buckets WHERE key_id = $key; DELETE FROM cells WHERE key_id = $key; DELETE FROM classes WHERE key_id = $key; DELETE FROM keys WHERE id = $key;";
 
-    public const string SelectKeys = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events, probabilities FROM keys";
+    public const string SelectKeys = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events, probabilities, next_window_seq FROM keys";
 
     public const string SelectClasses = "SELECT key_id, name FROM classes ORDER BY key_id, ordinal";
 
@@ -139,6 +162,10 @@ internal static class SqliteSql
     public const string ProbeWrite = "INSERT INTO meta(name, value) VALUES ('last_open', $at) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
 
     public const string Checkpoint = "PRAGMA wal_checkpoint(TRUNCATE);";
+
+    /// <summary>Deletes the buckets of every window but the <paramref name="kept"/> named by parameters $w0, $w1, …</summary>
+    public static string DeleteBucketsOfOtherWindows(int kept) =>
+        "DELETE FROM window_buckets" + (kept == 0 ? "" : $" WHERE window_name NOT IN ({string.Join(", ", Enumerable.Range(0, kept).Select(i => $"$w{i}"))})");
 
     public static string SetSchemaVersion(long version) => $"PRAGMA user_version = {version};";
 }

@@ -2,6 +2,7 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Core.Statistics;
+using FeedbackMetrics.Core.Windows;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Server.Storage;
@@ -9,12 +10,16 @@ namespace FeedbackMetrics.Server.Storage;
 /// <summary>Rebuilds the read model and the remembered ids from the state file.</summary>
 internal static class SqliteStateLoader
 {
-    /// <summary>Fills the (emptied) book and dedupe window; returns the id of every key, the next id sequence number and the next outbox one.</summary>
-    public static (Dictionary<MetricKey, long> KeyIds, long NextSeq, long NextOutboxSeq) Load(SqliteConnection connection, MetricsBook book, DedupeWindow dedupe, Func<long, bool> outboxKnown, Action<OutboxEntry> restoreOutbox)
+    /// <summary>
+    /// Fills the (emptied) book and dedupe window; returns the id of every key, the next id sequence number and the next
+    /// outbox one. The time windows come back from their bucket states and the rows fill the count windows, unless
+    /// <paramref name="bucketsFromRows"/> (the first start after the migration to buckets): then the rows rebuild every window.
+    /// </summary>
+    public static (Dictionary<MetricKey, long> KeyIds, long NextSeq, long NextOutboxSeq) Load(SqliteConnection connection, MetricsBook book, DedupeWindow dedupe, Func<long, bool> outboxKnown, Action<OutboxEntry> restoreOutbox, bool bucketsFromRows)
     {
         book.Clear();
         dedupe.Clear();
-        var keys = new Dictionary<long, (MetricKey Key, double RewardTotal, long RewardEvents, ProbabilitySums? Probabilities)>();
+        var keys = new Dictionary<long, (MetricKey Key, double RewardTotal, long RewardEvents, ProbabilitySums? Probabilities, long NextWindowSeq)>();
         using (var command = connection.CreateCommand())
         {
             command.CommandText = SqliteSql.SelectKeys;
@@ -23,7 +28,7 @@ internal static class SqliteStateLoader
             {
                 var key = new MetricKey(reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4));
                 var probabilities = reader.IsDBNull(7) ? null : ProbabilitySumsBlob.Read((byte[])reader.GetValue(7));
-                keys[reader.GetInt64(0)] = (key, reader.GetDouble(5), reader.GetInt64(6), probabilities);
+                keys[reader.GetInt64(0)] = (key, reader.GetDouble(5), reader.GetInt64(6), probabilities, reader.GetInt64(8));
             }
         }
 
@@ -55,9 +60,10 @@ internal static class SqliteStateLoader
         }
 
         var rows = LoadWindowRows(connection, keys.Keys);
-        foreach (var (id, (key, rewardTotal, rewardEvents, probabilities)) in keys)
+        var buckets = bucketsFromRows ? null : LoadBuckets(connection, keys.Keys);
+        foreach (var (id, (key, rewardTotal, rewardEvents, probabilities, nextWindowSeq)) in keys)
         {
-            book.GetOrCreate(key).Restore(new KeyState(classes[id], cells[id], rewardTotal, rewardEvents, probabilities, rows[id], relabelled.GetValueOrDefault(id)));
+            book.GetOrCreate(key).Restore(new KeyState(classes[id], cells[id], rewardTotal, rewardEvents, probabilities, rows[id], relabelled.GetValueOrDefault(id), buckets?[id], nextWindowSeq));
         }
 
         return (keys.ToDictionary(k => k.Value.Key, k => k.Key), LoadRememberedIds(connection, dedupe), LoadOutbox(connection, outboxKnown, restoreOutbox));
@@ -79,6 +85,24 @@ internal static class SqliteStateLoader
         }
 
         return rows;
+    }
+
+    /// <summary>The time windows' bucket states, per model (see <see cref="BucketStateBlob"/>).</summary>
+    private static Dictionary<long, List<(string, BucketState)>> LoadBuckets(SqliteConnection connection, IEnumerable<long> keyIds)
+    {
+        var buckets = keyIds.ToDictionary(id => id, _ => new List<(string, BucketState)>());
+        using var command = connection.CreateCommand();
+        command.CommandText = SqliteSql.SelectBuckets;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (buckets.TryGetValue(reader.GetInt64(0), out var list))
+            {
+                list.Add((reader.GetString(1), BucketStateBlob.Read(reader.GetInt64(2), (byte[])reader.GetValue(3))));
+            }
+        }
+
+        return buckets;
     }
 
     /// <summary>Hands every metric event still waiting to the sender (those it already holds excepted); returns the next outbox sequence number.</summary>

@@ -2,6 +2,7 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Core.Statistics;
+using FeedbackMetrics.Core.Windows;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Server.Storage;
@@ -19,6 +20,10 @@ internal sealed class SqliteStatements : IDisposable
     private readonly SqliteCommand _insertWindowChunk;
     private readonly SqliteCommand _setProbabilities;
     private readonly SqliteCommand _pruneWindowChunks;
+    private readonly SqliteCommand _selectBucket;
+    private readonly SqliteCommand _upsertBucket;
+    private readonly SqliteCommand _pruneBuckets;
+    private readonly SqliteCommand _setNextWindowSeq;
     private readonly SqliteCommand _insertOutbox;
     private readonly SqliteCommand _deleteOutbox;
     private readonly SqliteCommand[] _all;
@@ -35,10 +40,14 @@ internal sealed class SqliteStatements : IDisposable
         _addReward = Command(SqliteSql.AddReward, "$key", "$total", "$events");
         _insertWindowChunk = Command(SqliteSql.InsertWindowChunk, "$key", "$first", "$last", "$at", "$count", "$rows");
         _setProbabilities = Command(SqliteSql.SetProbabilities, "$key", "$sums");
-        _pruneWindowChunks = Command(SqliteSql.PruneWindowChunks, "$key", "$keepFrom", "$cutoff");
+        _pruneWindowChunks = Command(SqliteSql.PruneWindowChunks, "$key", "$keepFrom");
+        _selectBucket = Command(SqliteSql.SelectBucket, "$key", "$window", "$bucket");
+        _upsertBucket = Command(SqliteSql.UpsertBucket, "$key", "$window", "$bucket", "$state");
+        _pruneBuckets = Command(SqliteSql.PruneBuckets, "$key", "$window", "$oldest");
+        _setNextWindowSeq = Command(SqliteSql.SetNextWindowSeq, "$key", "$next");
         _insertOutbox = Command(SqliteSql.InsertOutbox, "$seq", "$event");
         _deleteOutbox = Command(SqliteSql.DeleteOutbox, "$seq");
-        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addRelabelled, _addReward, _insertWindowChunk, _setProbabilities, _pruneWindowChunks, _insertOutbox, _deleteOutbox];
+        _all = [_rememberId, _forgetIdsThrough, _insertKey, _insertClass, _addToCell, _addRelabelled, _addReward, _insertWindowChunk, _setProbabilities, _pruneWindowChunks, _selectBucket, _upsertBucket, _pruneBuckets, _setNextWindowSeq, _insertOutbox, _deleteOutbox];
     }
 
     public SqliteConnection Connection { get; }
@@ -80,8 +89,22 @@ internal sealed class SqliteStatements : IDisposable
 
     public void SetProbabilities(long keyId, ProbabilitySums sums) => Run(_setProbabilities, keyId, ProbabilitySumsBlob.Write(sums));
 
-    /// <summary>Deletes a model's chunks wholly below <paramref name="keepFrom"/> and older than <paramref name="cutoff"/> (Unix ms).</summary>
-    public int PruneWindowChunks(long keyId, long keepFrom, long cutoff) => Run(_pruneWindowChunks, keyId, keepFrom, cutoff);
+    /// <summary>Deletes a model's chunks wholly below <paramref name="keepFrom"/>.</summary>
+    public int PruneWindowChunks(long keyId, long keepFrom) => Run(_pruneWindowChunks, keyId, keepFrom);
+
+    /// <summary>A bucket's stored state, or null when none is stored.</summary>
+    public BucketState? SelectBucket(long keyId, string window, long index)
+    {
+        Bind(_selectBucket, keyId, window, index);
+        return _selectBucket.ExecuteScalar() is byte[] blob ? BucketStateBlob.Read(index, blob) : null;
+    }
+
+    public void UpsertBucket(long keyId, string window, BucketState state) => Run(_upsertBucket, keyId, window, state.Index, BucketStateBlob.Write(state));
+
+    /// <summary>Deletes a model's buckets of one window up to and including <paramref name="oldest"/>.</summary>
+    public int PruneBuckets(long keyId, string window, long oldest) => Run(_pruneBuckets, keyId, window, oldest);
+
+    public void SetNextWindowSeq(long keyId, long next) => Run(_setNextWindowSeq, keyId, next);
 
     public void InsertOutbox(long seq, byte[] metricEvent) => Run(_insertOutbox, seq, metricEvent);
 

@@ -64,6 +64,7 @@ public sealed class CrashTests
             var restored = await CountAsync(server.Client);
             Assert.That(restored, Is.GreaterThanOrEqualTo(acknowledged.Count), "an acknowledged event was lost");
             Assert.That(restored, Is.LessThanOrEqualTo(attempted.Count), "more events were counted than were sent");
+            await AssertHourHoldsTheCountedRowsAsync(server.Client, "after the kill");
 
             await Parallel.ForEachAsync(Enumerable.Range(0, Events), new ParallelOptions { MaxDegreeOfParallelism = Clients }, async (i, _) =>
             {
@@ -72,6 +73,7 @@ public sealed class CrashTests
             });
 
             Assert.That(await CountAsync(server.Client), Is.EqualTo(Events), "after redelivery of every event, each is counted exactly once");
+            await AssertHourHoldsTheCountedRowsAsync(server.Client, "after redelivery");
         }
 
         Directory.Delete(stateDir, recursive: true);
@@ -86,6 +88,21 @@ public sealed class CrashTests
         request.Headers.Add("ce-id", $"event-{i}");
         request.Headers.Add("ce-inferenceservicename", $"model-{i % 5}");
         return client.SendAsync(request);
+    }
+
+    /// <summary>
+    /// The whole stream is within the hour, so each model's 1h window (bucket states on disk, merged in each group's
+    /// transaction) holds exactly its committed rows: the cumulative matrix, never a row of an uncommitted group more.
+    /// </summary>
+    private static async Task AssertHourHoldsTheCountedRowsAsync(HttpClient client, string when)
+    {
+        var json = JsonNode.Parse(await client.GetStringAsync("/v1/metrics?format=json"))!;
+        foreach (var d in json["deployments"]!.AsArray())
+        {
+            var hour = d!["windows"]!["1h"]!;
+            Assert.That(hour["count"]!.GetValue<long>(), Is.EqualTo(d["count"]!.GetValue<long>()), $"{when}: {d["name"]}");
+            Assert.That(hour["confusionMatrix"]!.ToJsonString(), Is.EqualTo(d["confusionMatrix"]!.ToJsonString()), $"{when}: {d["name"]}");
+        }
     }
 
     private static async Task<long> CountAsync(HttpClient client)
