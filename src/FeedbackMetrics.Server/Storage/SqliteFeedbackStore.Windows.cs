@@ -17,10 +17,13 @@ public sealed partial class SqliteFeedbackStore
     /// <summary>The bucket steps of the group being written, per model, in the order the read model took them.</summary>
     private readonly Dictionary<MetricKey, TimeBucketDelta> _bucketDeltas = [];
 
-    private bool HasTimeWindows => _book.Windows.Any(w => w.Kind == WindowKind.Time);
+    private bool? _hasTimeWindows;
+    private bool? _hasCountWindows;
+
+    private bool HasTimeWindows => _hasTimeWindows ??= _book.Windows.Any(w => w.Kind == WindowKind.Time);
 
     /// <summary>Rows are written only for count windows: time windows keep bucket states.</summary>
-    private bool HasCountWindows => _book.Windows.Any(w => w.Kind == WindowKind.Count);
+    private bool HasCountWindows => _hasCountWindows ??= _book.Windows.Any(w => w.Kind == WindowKind.Count);
 
     /// <summary>Records rows a group counted for a model (call right after the read model counted them).</summary>
     private void BucketsCounted(MetricKey key, List<CountedRow> rows)
@@ -60,7 +63,12 @@ public sealed partial class SqliteFeedbackStore
             foreach (var change in delta.Changes())
             {
                 var stored = statements.SelectBucket(keyId, change.Window.Name, change.Index);
-                statements.UpsertBucket(keyId, change.Window.Name, change.ApplyTo(stored));
+                var merged = change.ApplyTo(stored);
+                if (stored is not null || merged.Count > 0)
+                {
+                    // (A relabel of a row whose bucket was pruned finds nothing to move: no empty bucket is written.)
+                    statements.UpsertBucket(keyId, change.Window.Name, merged);
+                }
             }
 
             _windowKeys[keyId] = key;
