@@ -47,7 +47,7 @@ public sealed class WindowSet
         return stamp;
     }
 
-    /// <summary>Counts an observation under a stamp it already has in every window (rebuilding all windows from stored rows).</summary>
+    /// <summary>Counts an observation under a stamp it already has, in every window (rebuilding all windows from stored rows, or after <see cref="Remove"/>).</summary>
     public void Add(in WindowRow row, RowStamp stamp)
     {
         NextSequence = Math.Max(NextSequence, stamp.Sequence + 1);

@@ -69,6 +69,7 @@ public sealed class JoinCrashTests
             Assert.Multiple(() =>
             {
                 Assert.That(model["count"]!.GetValue<long>(), Is.EqualTo(Requests), "each request counted exactly once");
+                Assert.That(model["windows"]!["1h"]!["confusionMatrix"]!.ToJsonString(), Is.EqualTo(model["confusionMatrix"]!.ToJsonString()), "the hour's buckets hold each joined row once");
                 Assert.That(model["accuracy"]!.GetValue<double>(), Is.EqualTo(2.0 / 3).Within(1e-3));
                 Assert.That(model["join"]!["joined"]!.GetValue<long>(), Is.EqualTo(Requests));
                 Assert.That(model["join"]!["pendingResponses"]!.GetValue<long>(), Is.Zero);
