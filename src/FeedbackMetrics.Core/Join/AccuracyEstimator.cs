@@ -99,6 +99,24 @@ public sealed class AccuracyEstimator
         }
     }
 
+    /// <summary>Copies of the pending rows' sums (rows, summed top probability, per bin), for a store that keeps pending responses on disk.</summary>
+    public (long[] Rows, double[] Confidence) PendingSums() => ([.. _pendingRows], [.. _pendingConfidence]);
+
+    /// <summary>Puts stored pending sums back (start-up restore when the pending responses stay on disk).</summary>
+    public void RestorePending(IReadOnlyList<long> rows, IReadOnlyList<double> confidence)
+    {
+        if (rows.Count != CalibrationBins.Count || confidence.Count != CalibrationBins.Count)
+        {
+            throw new ArgumentException($"Pending sums have {CalibrationBins.Count} bins.", nameof(rows));
+        }
+
+        for (var b = 0; b < CalibrationBins.Count; b++)
+        {
+            _pendingRows[b] = rows[b];
+            _pendingConfidence[b] = confidence[b];
+        }
+    }
+
     public AccuracyEstimator Copy()
     {
         var copy = new AccuracyEstimator();

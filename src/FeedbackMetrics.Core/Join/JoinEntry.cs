@@ -33,6 +33,21 @@ internal sealed class JoinEntry
 
     public bool IsJoined => Response is not null && Truth is not null;
 
+    /// <summary>The entry a store kept.</summary>
+    public static JoinEntry Of(JoinRecord record) => new()
+    {
+        Key = record.Key ?? default,
+        Response = record.Response,
+        ResponseArrived = record.ResponseArrived,
+        Truth = record.Truth,
+        Reward = record.Reward,
+        TruthArrived = record.TruthArrived,
+        CountedAt = record.CountedAt,
+        Counted = record.Counted is null ? null : [.. record.Counted],
+        LastChange = record.LastChange,
+        Stamp = record.Sequence,
+    };
+
     /// <summary>A copy to put back should the change about to be made be taken back (the decoded halves are never changed in place).</summary>
     public JoinEntry Copy() => (JoinEntry)MemberwiseClone();
 }

@@ -18,22 +18,55 @@ public sealed partial class JoinLedger
         {
             var written = new List<JoinRecord>();
             var deleted = new List<(JoinScope, string)>();
-            foreach (var (scope, requestId) in _dirtyEntries)
+            var versions = new List<((JoinScope, string), long)>();
+            foreach (var id in _dirtyEntries)
             {
-                if (_entries.TryGetValue((scope, requestId), out var entry))
+                if (!_entries.TryHeld(id, out var entry, out var version))
                 {
-                    written.Add(RecordOf(scope, requestId, entry));
+                    continue; // on disk as it is: put back as it was committed
+                }
+
+                if (entry is not null)
+                {
+                    written.Add(RecordOf(id.Scope, id.RequestId, entry));
                 }
                 else
                 {
-                    deleted.Add((scope, requestId));
+                    deleted.Add(id);
                 }
+
+                versions.Add((id, version));
             }
 
             var scopes = _dirtyScopes.Select(scope => StateOf(scope, _stats[scope])).ToList();
             _dirtyEntries.Clear();
             _dirtyScopes.Clear();
-            return new JoinChanges(written, deleted, scopes);
+            return new JoinChanges(written, deleted, scopes) { Versions = versions };
+        }
+    }
+
+    /// <summary>
+    /// The store committed <paramref name="changes"/>: with entries on disk (<see cref="Restore(IJoinEntryStore, IEnumerable{JoinScopeState})"/>),
+    /// the ledger forgets the versions it handed over that did not change since, and reads them from the disk from
+    /// now on. Call it after the commit has succeeded, never before: until then a lookup must find them here.
+    /// </summary>
+    public void Committed(JoinChanges changes)
+    {
+        lock (_lock)
+        {
+            _entries.Committed(changes.Versions);
+        }
+    }
+
+    /// <summary>Versions and tombstones held in memory now (with entries on disk, what the last commits have not yet written).</summary>
+    public int HeldInMemory
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.InMemory;
+            }
         }
     }
 
@@ -68,10 +101,9 @@ public sealed partial class JoinLedger
         lock (_lock)
         {
             var scope = JoinScope.Of(key);
-            var gone = _entries.Where(pair => pair.Key.Scope == scope && pair.Value.Response is not null && pair.Value.Key == key).Select(pair => pair.Key).ToList();
-            foreach (var (_, requestId) in gone)
+            var gone = _entries.InScope(scope).Where(pair => pair.Entry.Response is not null && pair.Entry.Key == key).ToList();
+            foreach (var ((_, requestId), entry) in gone)
             {
-                var entry = _entries[(scope, requestId)];
                 SaveLocked(scope, requestId);
                 _entries.Remove((scope, requestId));
                 MarkLocked(scope, requestId);
@@ -96,7 +128,7 @@ public sealed partial class JoinLedger
     {
         lock (_lock)
         {
-            var entries = _entries.Select(pair => RecordOf(pair.Key.Scope, pair.Key.RequestId, pair.Value)).ToList();
+            var entries = _entries.All().Select(pair => RecordOf(pair.Id.Scope, pair.Id.RequestId, pair.Entry)).ToList();
             return (entries, [.. _stats.Select(pair => StateOf(pair.Key, pair.Value))]);
         }
     }
@@ -110,42 +142,17 @@ public sealed partial class JoinLedger
     {
         lock (_lock)
         {
-            _entries.Clear();
-            _stats.Clear();
-            _expiry.Clear();
-            _dirtyEntries.Clear();
-            _dirtyScopes.Clear();
-            foreach (var state in scopes)
-            {
-                var stats = StatsLocked(state.Scope);
-                stats.Totals = state.Totals;
-                stats.Delay.Restore(state.DelayCounts);
-                stats.Estimator.RestoreReliability(state.ReliabilityRows, state.ReliabilityCorrect);
-                stats.Estimator.RestoreRealized(state.RealizedRows, state.RealizedExpected, state.RealizedCorrect);
-            }
-
+            ResetLocked(null, scopes);
             foreach (var record in entries.OrderBy(r => r.Sequence))
             {
-                var entry = new JoinEntry
-                {
-                    Key = record.Key ?? default,
-                    Response = record.Response,
-                    ResponseArrived = record.ResponseArrived,
-                    Truth = record.Truth,
-                    Reward = record.Reward,
-                    TruthArrived = record.TruthArrived,
-                    CountedAt = record.CountedAt,
-                    Counted = record.Counted is null ? null : [.. record.Counted],
-                    LastChange = record.LastChange,
-                    Stamp = record.Sequence,
-                };
+                var entry = JoinEntry.Of(record);
                 _stamp = Math.Max(_stamp, record.Sequence);
-                if (!_entries.TryAdd((record.Scope, record.RequestId), entry))
+                if (_entries.TryGet((record.Scope, record.RequestId), out _))
                 {
                     throw new InvalidOperationException($"Request {record.RequestId} of {record.Scope} is stored twice.");
                 }
 
-                _expiry.Enqueue((record.Scope, record.RequestId, entry.Stamp), entry.Stamp);
+                _entries.Add((record.Scope, record.RequestId), entry);
                 var stats = StatsLocked(record.Scope);
                 if (entry.IsJoined)
                 {
@@ -164,6 +171,48 @@ public sealed partial class JoinLedger
 
             ExpireLocked(_time.GetUtcNow());
             EvictLocked();
+        }
+    }
+
+    /// <summary>
+    /// Like <see cref="Restore(IEnumerable{JoinRecord}, IEnumerable{JoinScopeState})"/>, but the entries stay on
+    /// <paramref name="disk"/>: the ledger reads them when it needs them and holds in memory only what changed since
+    /// the last commit (<see cref="Committed"/>). The counts of entries held and the pending rows of the estimate come
+    /// from each state's <see cref="JoinScopeState.Held"/>, which must be there.
+    /// </summary>
+    public void Restore(IJoinEntryStore disk, IEnumerable<JoinScopeState> scopes)
+    {
+        lock (_lock)
+        {
+            ResetLocked(disk, scopes);
+            _stamp = Math.Max(_stamp, disk.MaxSequence());
+            ExpireLocked(_time.GetUtcNow());
+            EvictLocked();
+        }
+    }
+
+    private void ResetLocked(IJoinEntryStore? disk, IEnumerable<JoinScopeState> scopes)
+    {
+        _entries.Reset(disk);
+        _stats.Clear();
+        _dirtyEntries.Clear();
+        _dirtyScopes.Clear();
+        _nextDue = DateTimeOffset.MinValue;
+        foreach (var state in scopes)
+        {
+            var stats = StatsLocked(state.Scope);
+            stats.Totals = state.Totals;
+            stats.Delay.Restore(state.DelayCounts);
+            stats.Estimator.RestoreReliability(state.ReliabilityRows, state.ReliabilityCorrect);
+            stats.Estimator.RestoreRealized(state.RealizedRows, state.RealizedExpected, state.RealizedCorrect);
+            if (disk is not null)
+            {
+                var held = state.Held ?? throw new InvalidOperationException($"The stored join state of {state.Scope} does not say what it holds.");
+                stats.PendingResponses = held.PendingResponses;
+                stats.ParkedTruths = held.ParkedTruths;
+                stats.JoinedHeld = held.JoinedHeld;
+                stats.Estimator.RestorePending(held.PendingRows, held.PendingConfidence);
+            }
         }
     }
 
@@ -202,6 +251,7 @@ public sealed partial class JoinLedger
     {
         var (rows, correct) = stats.Estimator.Reliability();
         var (realizedRows, realizedExpected, realizedCorrect) = stats.Estimator.Realized();
+        var (pendingRows, pendingConfidence) = stats.Estimator.PendingSums();
         return new JoinScopeState(
             scope,
             stats.Totals,
@@ -210,6 +260,9 @@ public sealed partial class JoinLedger
             correct,
             realizedRows,
             realizedExpected,
-            realizedCorrect);
+            realizedCorrect)
+        {
+            Held = new JoinHeld(stats.PendingResponses, stats.ParkedTruths, stats.JoinedHeld, pendingRows, pendingConfidence),
+        };
     }
 }

@@ -52,18 +52,12 @@ public sealed partial class JoinLedger
 
             foreach (var ((scope, requestId), before) in savepoint.Entries)
             {
-                if (before is null)
-                {
-                    _entries.Remove((scope, requestId));
-                }
-                else
-                {
-                    _entries[(scope, requestId)] = before;
-                    _expiry.Enqueue((scope, requestId, before.Stamp), before.Stamp);
-                }
-
+                _entries.PutBack((scope, requestId), before);
                 MarkLocked(scope, requestId);
             }
+
+            // An entry put back may be older than the one expiry was waiting for.
+            _nextDue = DateTimeOffset.MinValue;
 
             foreach (var (scope, before) in savepoint.Scopes)
             {
@@ -91,7 +85,7 @@ public sealed partial class JoinLedger
 
         if (!savepoint.Entries.ContainsKey((scope, requestId)))
         {
-            savepoint.Entries[(scope, requestId)] = _entries.TryGetValue((scope, requestId), out var entry) ? entry.Copy() : null;
+            savepoint.Entries[(scope, requestId)] = _entries.TryGet((scope, requestId), out var entry) ? entry.Copy() : null;
         }
 
         if (!savepoint.Scopes.ContainsKey(scope))

@@ -14,11 +14,16 @@ namespace FeedbackMetrics.Core.Join;
 public sealed partial class JoinLedger
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<(JoinScope Scope, string RequestId), JoinEntry> _entries = [];
+    private readonly JoinEntries _entries = new();
     private readonly Dictionary<JoinScope, JoinScopeStats> _stats = [];
-    private readonly PriorityQueue<(JoinScope Scope, string RequestId, long Stamp), long> _expiry = new();
     private readonly TimeProvider _time;
     private long _stamp;
+
+    /// <summary>
+    /// When the oldest entry falls due (a lower bound): calls before it skip expiry without looking at the entries,
+    /// so an entry on disk is read only when something may be due.
+    /// </summary>
+    private DateTimeOffset _nextDue = DateTimeOffset.MaxValue;
 
     /// <param name="trackChanges">
     /// True for a durable store: the ledger then remembers which entries and deployments changed until
@@ -41,7 +46,7 @@ public sealed partial class JoinLedger
         {
             lock (_lock)
             {
-                return _entries.Count;
+                return (int)Math.Min(_entries.Count, int.MaxValue);
             }
         }
     }
@@ -59,14 +64,13 @@ public sealed partial class JoinLedger
             var scope = JoinScope.Of(key);
             SaveLocked(scope, requestId);
             var stats = StatsLocked(scope);
-            if (!_entries.TryGetValue((scope, requestId), out var entry))
+            if (!_entries.TryGet((scope, requestId), out var entry))
             {
                 entry = new JoinEntry { Key = key, Response = response, ResponseArrived = now };
-                _entries.Add((scope, requestId), entry);
                 stats.Totals.ResponsesSeen++;
                 stats.PendingResponses++;
                 stats.Estimator.Pending(response, +1);
-                PlaceLocked(scope, requestId, entry, now);
+                PlaceLocked(scope, requestId, entry, now, added: true);
                 EvictLocked();
                 return new JoinResult(JoinAction.ResponsePending, key);
             }
@@ -107,12 +111,11 @@ public sealed partial class JoinLedger
             ExpireLocked(now);
             SaveLocked(scope, requestId);
             var stats = StatsLocked(scope);
-            if (!_entries.TryGetValue((scope, requestId), out var entry))
+            if (!_entries.TryGet((scope, requestId), out var entry))
             {
                 entry = new JoinEntry { Truth = truth, Reward = reward, TruthArrived = now };
-                _entries.Add((scope, requestId), entry);
                 stats.ParkedTruths++;
-                PlaceLocked(scope, requestId, entry, now);
+                PlaceLocked(scope, requestId, entry, now, added: true);
                 EvictLocked();
                 return new JoinResult(JoinAction.TruthParked);
             }
@@ -172,7 +175,7 @@ public sealed partial class JoinLedger
     {
         lock (_lock)
         {
-            if (!_entries.TryGetValue((scope, requestId), out var entry) || !entry.IsJoined)
+            if (!_entries.TryGet((scope, requestId), out var entry) || !entry.IsJoined)
             {
                 return false;
             }
@@ -184,6 +187,7 @@ public sealed partial class JoinLedger
 
             SaveLocked(scope, requestId);
             entry.Counted = [.. rows];
+            _entries.Put((scope, requestId), entry);
             MarkLocked(scope, requestId);
             return true;
         }
@@ -235,59 +239,59 @@ public sealed partial class JoinLedger
         return stats;
     }
 
-    /// <summary>Gives an entry that just changed a new place, last in the expiry order; its older place goes stale.</summary>
-    private void PlaceLocked(JoinScope scope, string requestId, JoinEntry entry, DateTimeOffset now)
+    /// <summary>Gives an entry that just changed (or was just <paramref name="added"/>) a new place, last in the order of last change.</summary>
+    private void PlaceLocked(JoinScope scope, string requestId, JoinEntry entry, DateTimeOffset now, bool added = false)
     {
         entry.Stamp = ++_stamp;
         entry.LastChange = now;
-        _expiry.Enqueue((scope, requestId, entry.Stamp), entry.Stamp);
-        MarkLocked(scope, requestId);
-
-        // Stale places wait until they reach the head; rebuild the queue when they outnumber the live ones.
-        if (_expiry.Count > (2 * _entries.Count) + 1024)
+        if (added)
         {
-            var live = _entries.OrderBy(pair => pair.Value.Stamp).Select(pair => (pair.Key.Scope, pair.Key.RequestId, pair.Value.Stamp)).ToList();
-            _expiry.Clear();
-            foreach (var place in live)
-            {
-                _expiry.Enqueue(place, place.Stamp);
-            }
+            _entries.Add((scope, requestId), entry);
         }
+        else
+        {
+            _entries.Put((scope, requestId), entry);
+        }
+
+        if (now + Limits.Ttl < _nextDue)
+        {
+            _nextDue = now + Limits.Ttl;
+        }
+
+        MarkLocked(scope, requestId);
     }
 
     /// <summary>
-    /// Forgets entries whose due time has come. The queue is ordered by stamp and stamps follow the clock, so due times
-    /// grow along it (should the wall clock step back, entries behind the step are forgotten late by the step, not lost).
+    /// Forgets entries whose due time has come, oldest first. Stamps follow the clock, so due times grow along the
+    /// order (should the wall clock step back, entries behind the step are forgotten late by the step, not lost).
     /// </summary>
     private void ExpireLocked(DateTimeOffset now)
     {
-        while (_expiry.TryPeek(out var head, out _))
+        if (now < _nextDue)
         {
-            if (!_entries.TryGetValue((head.Scope, head.RequestId), out var entry) || entry.Stamp != head.Stamp)
-            {
-                _expiry.Dequeue();
-                continue;
-            }
+            return;
+        }
 
+        while (_entries.TryOldest(out var id, out var entry))
+        {
             if (entry.LastChange + Limits.Ttl > now)
             {
+                _nextDue = entry.LastChange + Limits.Ttl;
                 return;
             }
 
-            _expiry.Dequeue();
-            ForgetLocked(head.Scope, head.RequestId, entry, evicted: false);
+            ForgetLocked(id.Scope, id.RequestId, entry, evicted: false);
         }
+
+        _nextDue = DateTimeOffset.MaxValue;
     }
 
     /// <summary>Forgets the oldest entries while more than the cap are held.</summary>
     private void EvictLocked()
     {
-        while (_entries.Count > Limits.MaxEntries && _expiry.TryDequeue(out var head, out _))
+        while (_entries.Count > Limits.MaxEntries && _entries.TryOldest(out var id, out var entry))
         {
-            if (_entries.TryGetValue((head.Scope, head.RequestId), out var entry) && entry.Stamp == head.Stamp)
-            {
-                ForgetLocked(head.Scope, head.RequestId, entry, evicted: true);
-            }
+            ForgetLocked(id.Scope, id.RequestId, entry, evicted: true);
         }
     }
 

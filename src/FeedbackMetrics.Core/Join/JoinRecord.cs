@@ -26,8 +26,9 @@ public sealed record JoinRecord(
 
 /// <summary>
 /// What the join keeps per namespace and deployment besides its entries, as a store keeps it: the totals since the
-/// start, the label-delay bucket counts, the reliability table of joined rows and the sums of how the estimate fared. The counts of entries held (and the
-/// pending rows of the estimate) are not in it: they come back with the entries.
+/// start, the label-delay bucket counts, the reliability table of joined rows and the sums of how the estimate fared, and
+/// (<see cref="Held"/>) the counts of entries held and the pending rows of the estimate: a ledger restored from all its
+/// entries counts those again from them, one whose entries stay on disk takes them from here.
 /// </summary>
 public sealed record JoinScopeState(
     JoinScope Scope,
@@ -37,10 +38,17 @@ public sealed record JoinScopeState(
     IReadOnlyList<long> ReliabilityCorrect,
     long RealizedRows,
     double RealizedExpected,
-    long RealizedCorrect);
+    long RealizedCorrect)
+{
+    /// <summary>What the deployment holds now (always handed over by the ledger; absent in states stored before it was kept).</summary>
+    public JoinHeld? Held { get; init; }
+}
 
 /// <summary>What changed in the join since the last <see cref="JoinLedger.TakeChanges"/>: entries to write, entries to delete, deployments whose state to write.</summary>
 public sealed record JoinChanges(IReadOnlyList<JoinRecord> Written, IReadOnlyList<(JoinScope Scope, string RequestId)> Deleted, IReadOnlyList<JoinScopeState> Scopes)
 {
     public bool IsEmpty => Written.Count == 0 && Deleted.Count == 0 && Scopes.Count == 0;
+
+    /// <summary>Which version of each entry this hands over: once committed, the ledger forgets the ones not changed since.</summary>
+    internal IReadOnlyList<((JoinScope Scope, string RequestId) Id, long Version)> Versions { get; init; } = [];
 }
