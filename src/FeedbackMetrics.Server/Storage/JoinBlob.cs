@@ -10,11 +10,13 @@ namespace FeedbackMetrics.Server.Storage;
 
 /// <summary>
 /// A join entry and a deployment's join state as little-endian blobs (<see cref="BinaryWriter"/>): a version byte, then
-/// the fields in order; a class is its index, or −1 and its name; times are UTC ticks; optional parts carry a flag.
+/// the fields in order; a class is its index, or −1 and its name; times are UTC ticks; optional parts carry a flag. A
+/// state of version 2 ends with what the deployment holds (<see cref="JoinHeld"/>); version 1 (schema 5) did not.
 /// </summary>
 internal static class JoinBlob
 {
     private const byte Version = 1;
+    private const byte StateVersion = 2;
 
     public static byte[] Write(JoinRecord record)
     {
@@ -143,12 +145,16 @@ internal static class JoinBlob
         return new JoinRecord(scope, requestId, key, response, responseArrived, truth, hasReward ? reward : null, truthArrived, countedAt, lastChange, sequence, counted);
     }
 
+    /// <summary>The sequence number of a stored entry (schema 6 copies it to a column).</summary>
+    public static long SequenceOf(byte[] blob) => ReadRecord(default, string.Empty, blob).Sequence;
+
     public static byte[] Write(JoinScopeState state)
     {
+        var held = state.Held ?? throw new ArgumentException($"The join state of {state.Scope} does not say what it holds.", nameof(state));
         using var stream = new MemoryStream();
         using (var w = new BinaryWriter(stream, Encoding.UTF8))
         {
-            w.Write(Version);
+            w.Write(StateVersion);
             foreach (var n in state.Totals.ToArray())
             {
                 w.Write(n);
@@ -166,6 +172,15 @@ internal static class JoinBlob
             w.Write(state.RealizedRows);
             w.Write(state.RealizedExpected);
             w.Write(state.RealizedCorrect);
+            w.Write(held.PendingResponses);
+            w.Write(held.ParkedTruths);
+            w.Write(held.JoinedHeld);
+            w.Write(held.PendingRows.Count);
+            for (var b = 0; b < held.PendingRows.Count; b++)
+            {
+                w.Write(held.PendingRows[b]);
+                w.Write(held.PendingConfidence[b]);
+            }
         }
 
         return stream.ToArray();
@@ -174,7 +189,12 @@ internal static class JoinBlob
     public static JoinScopeState ReadState(JoinScope scope, byte[] blob)
     {
         using var r = new BinaryReader(new MemoryStream(blob), Encoding.UTF8);
-        CheckVersion(r);
+        var version = r.ReadByte();
+        if (version is not (1 or StateVersion))
+        {
+            throw new InvalidDataException($"A join state blob of version {version}; this server reads versions 1 and {StateVersion}.");
+        }
+
         var n = new long[JoinTotals.Length];
         for (var i = 0; i < n.Length; i++)
         {
@@ -193,7 +213,22 @@ internal static class JoinBlob
         }
 
         var (delays, rows, correct) = (List(), List(), List());
-        return new JoinScopeState(scope, JoinTotals.FromArray(n), delays, rows, correct, r.ReadInt64(), r.ReadDouble(), r.ReadInt64());
+        var state = new JoinScopeState(scope, JoinTotals.FromArray(n), delays, rows, correct, r.ReadInt64(), r.ReadDouble(), r.ReadInt64());
+        if (version == 1)
+        {
+            return state; // schema 5: what it holds is counted by the migration to 6
+        }
+
+        var (pending, parked, joined) = (r.ReadInt64(), r.ReadInt64(), r.ReadInt64());
+        var pendingRows = new long[r.ReadInt32()];
+        var pendingConfidence = new double[pendingRows.Length];
+        for (var b = 0; b < pendingRows.Length; b++)
+        {
+            pendingRows[b] = r.ReadInt64();
+            pendingConfidence[b] = r.ReadDouble();
+        }
+
+        return state with { Held = new JoinHeld(pending, parked, joined, pendingRows, pendingConfidence) };
     }
 
     private static void WriteLabels(BinaryWriter w, ClassLabel[] labels)

@@ -16,6 +16,7 @@ namespace FeedbackMetrics.Server.Storage;
 public sealed partial class SqliteFeedbackStore
 {
     private readonly JoinLedger? _join;
+    private readonly SqliteJoinEntries _joinEntries;
     private SqliteJoinStatements? _joinStatements;
 
     /// <summary>Admits a request's fresh events; with join halves among them, through the ledger.</summary>
@@ -178,11 +179,11 @@ public sealed partial class SqliteFeedbackStore
     }
 
     /// <summary>Forgets the join entries of reset keys, in the reset's transaction.</summary>
-    private void ResetJoin(IEnumerable<MetricKey> keys, SqliteTransaction transaction)
+    private JoinChanges? ResetJoin(IEnumerable<MetricKey> keys, SqliteTransaction transaction)
     {
         if (_join is null)
         {
-            return;
+            return null;
         }
 
         foreach (var key in keys)
@@ -201,15 +202,28 @@ public sealed partial class SqliteFeedbackStore
             _join.Untake(changes);
             throw;
         }
+
+        return changes;
     }
 
-    /// <summary>Rebuilds the join from the file (start-up, and recovery after a writer defect).</summary>
+    /// <summary>The group's (or reset's) join changes are on disk: the ledger stops holding them in memory.</summary>
+    private void JoinCommitted(JoinChanges? changes)
+    {
+        if (changes is not null)
+        {
+            _join!.Committed(changes);
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the join from the file (start-up, and recovery after a writer defect): the deployments' states are
+    /// read, the entries stay on disk and are read by the ledger when it needs them.
+    /// </summary>
     private void LoadJoin()
     {
         if (_join is not null)
         {
-            var (entries, scopes) = SqliteJoinStatements.Load(_connection!);
-            _join.Restore(entries, scopes);
+            _join.Restore(_joinEntries, SqliteJoinStatements.LoadScopes(_connection!));
         }
     }
 

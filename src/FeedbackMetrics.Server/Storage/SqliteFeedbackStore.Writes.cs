@@ -110,6 +110,8 @@ public sealed partial class SqliteFeedbackStore
             throw;
         }
 
+        JoinCommitted(joinGroup.Written);
+
         // Committed: now, and only now, the dedupe window, the senders and the waiting requests learn of it.
         foreach (var (key, id) in newKeyIds)
         {
@@ -324,8 +326,9 @@ public sealed partial class SqliteFeedbackStore
                 command.ExecuteNonQuery();
             }
 
-            ResetJoin(ids.Select(i => i.Key), transaction);
+            var changes = ResetJoin(ids.Select(i => i.Key), transaction);
             transaction.Commit();
+            JoinCommitted(changes);
         }
 
         foreach (var (key, _) in ids)

@@ -63,6 +63,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     public SqliteFeedbackStore(MetricsBook book, DedupeWindow dedupe, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger, JoinLedger? join = null)
     {
         _join = join;
+        _joinEntries = new SqliteJoinEntries(options.Value.Dir);
         _batchSize = metrics.CreateHistogram(
             "feedback_metrics_store_commit_events",
             "Events written per SQLite transaction (group commit).",
@@ -368,6 +369,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
 
     private void Close(bool checkpoint)
     {
+        _joinEntries.Close(); // first: an idle reader is harmless, but a checkpoint need not reckon with it at all
         if (checkpoint && _connection is not null)
         {
             try

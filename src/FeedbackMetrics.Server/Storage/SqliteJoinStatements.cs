@@ -15,7 +15,7 @@ internal sealed class SqliteJoinStatements : IDisposable
 
     public SqliteJoinStatements(SqliteConnection connection)
     {
-        _upsertEntry = Command(connection, SqliteSql.UpsertJoinEntry, "$ns", "$dep", "$id", "$entry");
+        _upsertEntry = Command(connection, SqliteSql.UpsertJoinEntry, "$ns", "$dep", "$id", "$seq", "$entry");
         _deleteEntry = Command(connection, SqliteSql.DeleteJoinEntry, "$ns", "$dep", "$id");
         _upsertScope = Command(connection, SqliteSql.UpsertJoinScope, "$ns", "$dep", "$state");
         _selectChunks = Command(connection, SqliteSql.SelectWindowChunksHolding, "$key", "$seq");
@@ -38,7 +38,7 @@ internal sealed class SqliteJoinStatements : IDisposable
     {
         foreach (var record in changes.Written)
         {
-            Run(_upsertEntry, record.Scope.Namespace, record.Scope.Deployment, record.RequestId, JoinBlob.Write(record));
+            Run(_upsertEntry, record.Scope.Namespace, record.Scope.Deployment, record.RequestId, record.Sequence, JoinBlob.Write(record));
         }
 
         foreach (var (scope, requestId) in changes.Deleted)
@@ -84,32 +84,19 @@ internal sealed class SqliteJoinStatements : IDisposable
         }
     }
 
-    /// <summary>Every stored entry and deployment state (start-up).</summary>
-    public static (List<JoinRecord> Entries, List<JoinScopeState> Scopes) Load(SqliteConnection connection)
+    /// <summary>Every deployment's stored state (start-up; the entries stay on disk, <see cref="SqliteJoinEntries"/>).</summary>
+    public static List<JoinScopeState> LoadScopes(SqliteConnection connection)
     {
-        var entries = new List<JoinRecord>();
-        using (var command = connection.CreateCommand())
-        {
-            command.CommandText = SqliteSql.SelectJoinEntries;
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                entries.Add(JoinBlob.ReadRecord(new JoinScope(reader.GetString(0), reader.GetString(1)), reader.GetString(2), (byte[])reader.GetValue(3)));
-            }
-        }
-
         var scopes = new List<JoinScopeState>();
-        using (var command = connection.CreateCommand())
+        using var command = connection.CreateCommand();
+        command.CommandText = SqliteSql.SelectJoinScopes;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
         {
-            command.CommandText = SqliteSql.SelectJoinScopes;
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                scopes.Add(JoinBlob.ReadState(new JoinScope(reader.GetString(0), reader.GetString(1)), (byte[])reader.GetValue(2)));
-            }
+            scopes.Add(JoinBlob.ReadState(new JoinScope(reader.GetString(0), reader.GetString(1)), (byte[])reader.GetValue(2)));
         }
 
-        return (entries, scopes);
+        return scopes;
     }
 
     public void Dispose()

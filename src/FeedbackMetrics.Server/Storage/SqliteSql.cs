@@ -67,7 +67,19 @@ internal static class SqliteSql
         ALTER TABLE keys ADD COLUMN next_window_seq INTEGER NOT NULL DEFAULT 0;
         INSERT INTO meta(name, value) VALUES ('buckets_from_rows', 'pending') ON CONFLICT(name) DO UPDATE SET value = excluded.value;
         """,
+
+        // Join entries stay on disk, not in memory: each row carries the sequence number of its last change, indexed,
+        // so expiry and the size cap read the oldest as a range scan. What each deployment holds is kept in its state
+        // (JoinBlob version 2), counted once from the entries by SqliteJoinMigration in this step's transaction.
+        """
+        ALTER TABLE join_entries ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+        UPDATE join_entries SET seq = fm_join_seq(entry);
+        CREATE INDEX join_entries_by_seq ON join_entries(seq);
+        """,
     ];
+
+    /// <summary>The schema version whose migration also counts what each deployment's join holds (<see cref="SqliteJoinMigration"/>).</summary>
+    public const int JoinOnDiskVersion = 8;
 
     /// <summary>WAL, and synchronous=FULL so a commit survives power loss.</summary>
     public const string OpenPragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
@@ -127,8 +139,21 @@ internal static class SqliteSql
     public const string UpdateWindowChunkRows = "UPDATE window_chunks SET rows = $rows WHERE key_id = $key AND first_seq = $first";
 
     public const string UpsertJoinEntry =
-        "INSERT INTO join_entries(namespace, deployment, request_id, entry) VALUES ($ns, $dep, $id, $entry) " +
-        "ON CONFLICT(namespace, deployment, request_id) DO UPDATE SET entry = excluded.entry";
+        "INSERT INTO join_entries(namespace, deployment, request_id, seq, entry) VALUES ($ns, $dep, $id, $seq, $entry) " +
+        "ON CONFLICT(namespace, deployment, request_id) DO UPDATE SET seq = excluded.seq, entry = excluded.entry";
+
+    public const string FindJoinEntry = "SELECT entry FROM join_entries WHERE namespace = $ns AND deployment = $dep AND request_id = $id";
+
+    /// <summary>The oldest entries past a sequence number (a range of the seq index).</summary>
+    public const string JoinEntriesAfter = "SELECT namespace, deployment, request_id, entry FROM join_entries WHERE seq > $after ORDER BY seq LIMIT $limit";
+
+    public const string JoinEntriesInScope = "SELECT namespace, deployment, request_id, entry FROM join_entries WHERE namespace = $ns AND deployment = $dep";
+
+    public const string CountJoinEntries = "SELECT count(*) FROM join_entries";
+
+    public const string MaxJoinSequence = "SELECT coalesce(max(seq), 0) FROM join_entries";
+
+    public const string UpdateJoinScope = "UPDATE join_scopes SET state = $state WHERE namespace = $ns AND deployment = $dep";
 
     public const string DeleteJoinEntry = "DELETE FROM join_entries WHERE namespace = $ns AND deployment = $dep AND request_id = $id";
 

@@ -37,6 +37,7 @@ internal static class SqliteStateFile
             connection.Open();
             Execute(connection, SqliteSql.OpenPragmas);
             connection.CreateFunction("fm_event_hash", (string source, string id, string type, long high) => EventHash.Half(EventHash.Of(new CloudEventId(source, id, type)), high == 1), isDeterministic: true);
+            connection.CreateFunction("fm_join_seq", (byte[] entry) => JoinBlob.SequenceOf(entry), isDeterministic: true);
             Migrate(connection);
             return connection;
         }
@@ -87,6 +88,11 @@ internal static class SqliteStateFile
         {
             using var transaction = connection.BeginTransaction();
             Execute(connection, SqliteSql.Migrations[next - 1], transaction);
+            if (next == SqliteSql.JoinOnDiskVersion)
+            {
+                SqliteJoinMigration.CountHeld(connection, transaction);
+            }
+
             Execute(connection, SqliteSql.SetSchemaVersion(next), transaction);
             transaction.Commit();
         }
