@@ -38,7 +38,8 @@ public sealed partial class JoinLedger
                 versions.Add((id, version));
             }
 
-            var scopes = _dirtyScopes.Select(scope => StateOf(scope, _stats[scope])).ToList();
+            // A deployment a rolled-back request brought in is gone again: it was never written, there is nothing to write.
+            var scopes = _dirtyScopes.Where(_stats.ContainsKey).Select(scope => StateOf(scope, _stats[scope])).ToList();
             _dirtyEntries.Clear();
             _dirtyScopes.Clear();
             return new JoinChanges(written, deleted, scopes) { Versions = versions };
