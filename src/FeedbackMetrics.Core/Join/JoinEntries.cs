@@ -8,12 +8,15 @@ namespace FeedbackMetrics.Core.Join;
 /// forgotten entries as tombstones that hide the row still on disk — and reads the rest from the disk; a version a
 /// commit wrote and nothing changed since is forgotten here (<see cref="Committed"/>), so memory holds about one
 /// group's changes whatever the number of entries. Oldest first is a queue of the entries held here merged with a
-/// scan of the disk in sequence order. Not thread-safe: the ledger locks.
+/// scan of the disk in sequence order. Entries forgotten oldest first (expiry, the cap) leave no tombstone each: since
+/// every entry older than the one forgotten is gone already, one sequence number (<see cref="ForgottenThrough"/>) hides
+/// every row up to it, and the store deletes that range with the next commit; so even a million entries expiring at
+/// once cost no memory. Not thread-safe: the ledger locks.
 /// </summary>
 internal sealed class JoinEntries
 {
     /// <summary>Disk rows read ahead per scan step: the head is read when something is due, not on every call.</summary>
-    private const int ScanBatch = 64;
+    private const int ScanBatch = 256;
 
     private readonly Dictionary<(JoinScope Scope, string RequestId), Slot> _held = [];
     private readonly PriorityQueue<((JoinScope Scope, string RequestId) Id, long Stamp), long> _queue = new();
@@ -27,6 +30,16 @@ internal sealed class JoinEntries
     /// version held here, which the commit replaces it with. Back to 0 when a rollback puts old versions back.
     /// </summary>
     private long _cursor;
+
+    /// <summary>Disk rows up to this sequence number are forgotten (0: none), unless a version of theirs is held here.</summary>
+    private long _forgottenThrough;
+
+    /// <summary>How many entries were forgotten oldest first: a commit may stop hiding the range only when none was since it was taken.</summary>
+    private long _forgets;
+
+    public long ForgottenThrough => _forgottenThrough;
+
+    public long Forgets => _forgets;
 
     /// <summary>Entries held, here and on disk.</summary>
     public long Count => _count;
@@ -45,6 +58,7 @@ internal sealed class JoinEntries
         _disk = disk;
         _count = disk?.Count() ?? 0;
         _cursor = 0;
+        _forgottenThrough = 0;
     }
 
     public bool TryGet((JoinScope Scope, string RequestId) id, [MaybeNullWhen(false)] out JoinEntry entry)
@@ -55,7 +69,7 @@ internal sealed class JoinEntries
             return entry is not null;
         }
 
-        entry = _disk?.Find(id.Scope, id.RequestId) is { } record ? JoinEntry.Of(record) : null;
+        entry = _disk?.Find(id.Scope, id.RequestId) is { } record && record.Sequence > _forgottenThrough ? JoinEntry.Of(record) : null;
         return entry is not null;
     }
 
@@ -100,6 +114,24 @@ internal sealed class JoinEntries
         }
     }
 
+    /// <summary>
+    /// Forgets the entry <see cref="TryOldest"/> gave: with a disk, by moving <see cref="ForgottenThrough"/> up to it
+    /// (every live entry is newer), so no tombstone is held.
+    /// </summary>
+    public void ForgetOldest((JoinScope Scope, string RequestId) id, JoinEntry entry)
+    {
+        if (_disk is null)
+        {
+            Remove(id);
+            return;
+        }
+
+        _count--;
+        _forgets++;
+        _held.Remove(id);
+        _forgottenThrough = Math.Max(_forgottenThrough, entry.Stamp);
+    }
+
     /// <summary>Puts an entry back as it was before a savepoint (null: absent), in its old place in the order.</summary>
     public void PutBack((JoinScope Scope, string RequestId) id, JoinEntry? before)
     {
@@ -132,24 +164,46 @@ internal sealed class JoinEntries
         return _disk is null; // without a disk, an entry not held was forgotten
     }
 
-    /// <summary>A commit wrote these versions: with a disk, the ones not changed since are read from it from now on.</summary>
-    public void Committed(IEnumerable<((JoinScope Scope, string RequestId) Id, long Version)> versions)
+    /// <summary>
+    /// A commit wrote these versions, after deleting the forgotten range as it was when they were taken, with
+    /// <paramref name="forgets"/> entries forgotten by then: with a disk, the versions not changed since are read from
+    /// it from now on. When nothing was forgotten since, the range is gone from disk and stops hiding rows. Otherwise
+    /// it hides on, and returns the versions to write again: those of an old sequence number (put back by a rollback)
+    /// that it now hides and the next commit's range delete will take; they stay held until written after it.
+    /// </summary>
+    public List<(JoinScope Scope, string RequestId)> Committed(IEnumerable<((JoinScope Scope, string RequestId) Id, long Version)> versions, long forgets)
     {
+        var again = new List<(JoinScope, string)>();
         if (_disk is null)
         {
-            return;
+            return again;
+        }
+
+        // Equal forgotten ranges are not enough: an entry put back with an old number may be forgotten without moving it.
+        var stillHiding = forgets != _forgets;
+        if (!stillHiding)
+        {
+            _forgottenThrough = 0; // the range is deleted; a row up to it on disk now was written after the delete
         }
 
         foreach (var (id, version) in versions)
         {
             if (_held.TryGetValue(id, out var slot) && slot.Version == version)
             {
-                _held.Remove(id);
+                if (stillHiding && slot.Entry is { } live && live.Stamp <= _forgottenThrough)
+                {
+                    again.Add(id);
+                }
+                else
+                {
+                    _held.Remove(id);
+                }
             }
         }
 
         // Rows read ahead may have been deleted or rewritten by the commit.
         _scan.Clear();
+        return again;
     }
 
     /// <summary>The entry that changed longest ago (lowest sequence number), or false when none is held.</summary>
@@ -160,14 +214,14 @@ internal sealed class JoinEntries
         while (_disk is not null && PeekScan() is { } record && record.Sequence < heldStamp)
         {
             var rowId = (record.Scope, record.RequestId);
-            if (!_held.ContainsKey(rowId))
+            if (!_held.ContainsKey(rowId) && record.Sequence > _forgottenThrough)
             {
                 (id, entry) = (rowId, JoinEntry.Of(record));
                 return true;
             }
 
-            // Hidden by a tombstone or by a version held here; every version held is queued, and none is older than
-            // this row, so the hiding one is newer: the row can be passed for good.
+            // Forgotten, or hidden by a tombstone or by a version held here; every version held is queued, and none is
+            // older than this row, so the hiding one is newer: the row can be passed for good.
             _scan.Dequeue();
             _cursor = record.Sequence;
         }
@@ -181,7 +235,7 @@ internal sealed class JoinEntries
         var all = _held.Where(pair => pair.Key.Scope == scope && pair.Value.Entry is not null).Select(pair => (pair.Key, pair.Value.Entry!)).ToList();
         foreach (var record in _disk?.InScope(scope) ?? [])
         {
-            if (!_held.ContainsKey((record.Scope, record.RequestId)))
+            if (!_held.ContainsKey((record.Scope, record.RequestId)) && record.Sequence > _forgottenThrough)
             {
                 all.Add(((record.Scope, record.RequestId), JoinEntry.Of(record)));
             }
@@ -194,7 +248,7 @@ internal sealed class JoinEntries
     public List<((JoinScope Scope, string RequestId) Id, JoinEntry Entry)> All()
     {
         var all = _held.Where(pair => pair.Value.Entry is not null).Select(pair => (pair.Key, pair.Value.Entry!)).ToList();
-        for (long after = 0; _disk is not null;)
+        for (var after = _forgottenThrough; _disk is not null;)
         {
             var rows = _disk.After(after, 4096);
             if (rows.Count == 0)
@@ -237,7 +291,7 @@ internal sealed class JoinEntries
     {
         if (_scan.Count == 0)
         {
-            foreach (var record in _disk!.After(_cursor, ScanBatch))
+            foreach (var record in _disk!.After(Math.Max(_cursor, _forgottenThrough), ScanBatch))
             {
                 _scan.Enqueue(record);
             }

@@ -42,7 +42,7 @@ public sealed partial class JoinLedger
             var scopes = _dirtyScopes.Where(_stats.ContainsKey).Select(scope => StateOf(scope, _stats[scope])).ToList();
             _dirtyEntries.Clear();
             _dirtyScopes.Clear();
-            return new JoinChanges(written, deleted, scopes) { Versions = versions };
+            return new JoinChanges(written, deleted, scopes) { Versions = versions, DeleteThrough = _entries.ForgottenThrough, Forgets = _entries.Forgets };
         }
     }
 
@@ -55,7 +55,10 @@ public sealed partial class JoinLedger
     {
         lock (_lock)
         {
-            _entries.Committed(changes.Versions);
+            foreach (var (scope, requestId) in _entries.Committed(changes.Versions, changes.Forgets))
+            {
+                MarkLocked(scope, requestId);
+            }
         }
     }
 

@@ -298,7 +298,7 @@ public sealed partial class JoinLedger
     private void ForgetLocked(JoinScope scope, string requestId, JoinEntry entry, bool evicted)
     {
         SaveLocked(scope, requestId);
-        _entries.Remove((scope, requestId));
+        _entries.ForgetOldest((scope, requestId), entry);
         MarkLocked(scope, requestId);
         var stats = _stats[scope];
         if (entry.IsJoined)

@@ -47,8 +47,17 @@ public sealed record JoinScopeState(
 /// <summary>What changed in the join since the last <see cref="JoinLedger.TakeChanges"/>: entries to write, entries to delete, deployments whose state to write.</summary>
 public sealed record JoinChanges(IReadOnlyList<JoinRecord> Written, IReadOnlyList<(JoinScope Scope, string RequestId)> Deleted, IReadOnlyList<JoinScopeState> Scopes)
 {
-    public bool IsEmpty => Written.Count == 0 && Deleted.Count == 0 && Scopes.Count == 0;
+    public bool IsEmpty => Written.Count == 0 && Deleted.Count == 0 && Scopes.Count == 0 && DeleteThrough == 0;
+
+    /// <summary>
+    /// With entries on disk: delete every stored entry whose sequence number is at most this (0: none) — those expiry
+    /// and the cap forgot, oldest first — before writing <see cref="Written"/>.
+    /// </summary>
+    public long DeleteThrough { get; init; }
 
     /// <summary>Which version of each entry this hands over: once committed, the ledger forgets the ones not changed since.</summary>
     internal IReadOnlyList<((JoinScope Scope, string RequestId) Id, long Version)> Versions { get; init; } = [];
+
+    /// <summary>How many entries the ledger had forgotten oldest first when it handed these over.</summary>
+    internal long Forgets { get; init; }
 }

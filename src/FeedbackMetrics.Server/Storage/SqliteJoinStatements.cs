@@ -9,6 +9,7 @@ internal sealed class SqliteJoinStatements : IDisposable
 {
     private readonly SqliteCommand _upsertEntry;
     private readonly SqliteCommand _deleteEntry;
+    private readonly SqliteCommand _deleteEntriesThrough;
     private readonly SqliteCommand _upsertScope;
     private readonly SqliteCommand _selectChunks;
     private readonly SqliteCommand _updateChunk;
@@ -17,6 +18,7 @@ internal sealed class SqliteJoinStatements : IDisposable
     {
         _upsertEntry = Command(connection, SqliteSql.UpsertJoinEntry, "$ns", "$dep", "$id", "$seq", "$entry");
         _deleteEntry = Command(connection, SqliteSql.DeleteJoinEntry, "$ns", "$dep", "$id");
+        _deleteEntriesThrough = Command(connection, SqliteSql.DeleteJoinEntriesThrough, "$seq");
         _upsertScope = Command(connection, SqliteSql.UpsertJoinScope, "$ns", "$dep", "$state");
         _selectChunks = Command(connection, SqliteSql.SelectWindowChunksHolding, "$key", "$seq");
         _updateChunk = Command(connection, SqliteSql.UpdateWindowChunkRows, "$key", "$first", "$rows");
@@ -26,16 +28,21 @@ internal sealed class SqliteJoinStatements : IDisposable
     {
         set
         {
-            foreach (var command in new[] { _upsertEntry, _deleteEntry, _upsertScope, _selectChunks, _updateChunk })
+            foreach (var command in new[] { _upsertEntry, _deleteEntry, _deleteEntriesThrough, _upsertScope, _selectChunks, _updateChunk })
             {
                 command.Transaction = value;
             }
         }
     }
 
-    /// <summary>Writes what the join changed: entries written and forgotten, deployment states.</summary>
+    /// <summary>Writes what the join changed: the range expiry and the cap forgot, entries written and forgotten, deployment states.</summary>
     public void Write(JoinChanges changes)
     {
+        if (changes.DeleteThrough > 0)
+        {
+            Run(_deleteEntriesThrough, changes.DeleteThrough); // first: a version written below may carry an old number
+        }
+
         foreach (var record in changes.Written)
         {
             Run(_upsertEntry, record.Scope.Namespace, record.Scope.Deployment, record.RequestId, record.Sequence, JoinBlob.Write(record));
@@ -103,6 +110,7 @@ internal sealed class SqliteJoinStatements : IDisposable
     {
         _upsertEntry.Dispose();
         _deleteEntry.Dispose();
+        _deleteEntriesThrough.Dispose();
         _upsertScope.Dispose();
         _selectChunks.Dispose();
         _updateChunk.Dispose();

@@ -142,6 +142,9 @@ internal static class SqliteSql
         "INSERT INTO join_entries(namespace, deployment, request_id, seq, entry) VALUES ($ns, $dep, $id, $seq, $entry) " +
         "ON CONFLICT(namespace, deployment, request_id) DO UPDATE SET seq = excluded.seq, entry = excluded.entry";
 
+    /// <summary>Entries expiry and the size cap forgot, oldest first: one range of the seq index.</summary>
+    public const string DeleteJoinEntriesThrough = "DELETE FROM join_entries WHERE seq <= $seq";
+
     public const string FindJoinEntry = "SELECT entry FROM join_entries WHERE namespace = $ns AND deployment = $dep AND request_id = $id";
 
     /// <summary>The oldest entries past a sequence number (a range of the seq index).</summary>

@@ -75,7 +75,8 @@ public sealed class SqliteJoinMigrationTests
         expiring.Restore(entries, SqliteJoinStatements.LoadScopes(migrated));
         var figures = expiring.Figures(Scope)!;
         Assert.That((figures.PendingResponses, figures.Totals.ExpiredResponses, figures.ParkedTruths, figures.JoinedHeld), Is.EqualTo((1L, 1L, 1L, 1L)));
-        Assert.That(expiring.TakeChanges().Deleted, Is.EqualTo(new[] { (Scope, "pending-1") }));
+        var deletion = expiring.TakeChanges();
+        Assert.That((deletion.Deleted.Count, deletion.DeleteThrough), Is.EqualTo((0, changes.Written.Single(r => r.RequestId == "pending-1").Sequence)), "forgotten oldest first: one range to delete, no tombstone");
     }
 
     private static void Insert(SqliteConnection connection, string sql, params object[] values)

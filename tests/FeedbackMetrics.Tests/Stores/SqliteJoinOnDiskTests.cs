@@ -40,13 +40,16 @@ public sealed class SqliteJoinOnDiskTests
 
         public JoinLedger Ledger { get; private set; } = null!;
 
-        /// <summary>Writes what changed in one transaction; when <paramref name="fail"/>, the transaction is rolled back and the changes handed back, as the store does when a commit fails.</summary>
-        public void Commit(bool fail = false)
+        /// <summary>Writes what changed in one transaction (<paramref name="meanwhile"/> runs before it commits); when <paramref name="fail"/>, the transaction is rolled back and the changes handed back, as the store does when a commit fails.</summary>
+        public void Commit(bool fail = false, Action? meanwhile = null)
         {
             using var transaction = _writer.BeginTransaction(deferred: false);
             _statements.Transaction = transaction;
             var changes = Ledger.TakeChanges();
             _statements.Write(changes);
+
+            // Another thread may call the ledger while the commit is in flight (a scrape that expires what is due).
+            meanwhile?.Invoke();
             if (fail)
             {
                 transaction.Rollback();
@@ -158,6 +161,7 @@ public sealed class SqliteJoinOnDiskTests
     [TestCase(3, 25)]
     [TestCase(4, 25)]
     [TestCase(5, 8)]
+    [TestCase(6, 3)]
     public void Entries_on_disk_give_the_same_answers_and_figures_as_entries_in_memory(int seed, int cap)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fm-join-on-disk", Guid.NewGuid().ToString("N"));
@@ -176,11 +180,27 @@ public sealed class SqliteJoinOnDiskTests
             Assert.That(Request(disk.Ledger, disk.Clock, requestSeed, calls, refuse, request), Is.EqualTo(expected), $"request {request}");
             refused += refuse ? 1 : 0;
 
-            switch (random.Next(10))
+            void Meanwhile()
+            {
+                var step = TimeSpan.FromMinutes(random.Next(30));
+                clock.Advance(step);
+                disk.Clock.Advance(step);
+                Assert.That(disk.Ledger.FiguresAll(), Is.EqualTo(memory.FiguresAll()), $"request {request}, during the commit");
+            }
+
+            switch (random.Next(12))
             {
                 case 0:
                     disk.Commit(fail: true);
                     failed++;
+                    break;
+                case 10:
+                    disk.Commit(fail: random.Next(2) == 0, meanwhile: Meanwhile);
+                    break;
+                case 11:
+                    disk.Commit(meanwhile: Meanwhile);
+                    disk.Commit();
+                    Assert.That(disk.Ledger.HeldInMemory, Is.Zero, "after a commit memory holds no entry");
                     break;
                 case 1:
                     disk.Commit();
