@@ -9,8 +9,9 @@ public sealed partial class JoinLedger
     private JoinSavepoint? _open;
 
     /// <summary>
-    /// Starts remembering, until <see cref="End"/>, how every entry and deployment the next calls change was before
-    /// (expiries included), so <see cref="Rollback"/> can put it back. One savepoint is open at a time.
+    /// Forgets what is past the TTL, then starts remembering, until <see cref="End"/>, how every entry and deployment
+    /// the next calls change was before (expiries falling due meanwhile and evictions included), so
+    /// <see cref="Rollback"/> can put it back. One savepoint is open at a time.
     /// </summary>
     public JoinSavepoint Begin()
     {
@@ -21,6 +22,9 @@ public sealed partial class JoinLedger
                 throw new InvalidOperationException("A join savepoint is already open.");
             }
 
+            // What is due goes before the savepoint opens: taking a request back never brings back an entry past its
+            // TTL, and the savepoint does not copy every entry of a large expiry (a million when a week falls due).
+            ExpireLocked(_time.GetUtcNow());
             return _open = new JoinSavepoint();
         }
     }

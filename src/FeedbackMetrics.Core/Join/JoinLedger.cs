@@ -299,7 +299,18 @@ public sealed partial class JoinLedger
     {
         SaveLocked(scope, requestId);
         _entries.ForgetOldest((scope, requestId), entry);
-        MarkLocked(scope, requestId);
+
+        // With entries on disk the forgotten range deletes it (JoinChanges.DeleteThrough): remembering each id to
+        // delete would cost memory per entry forgotten, a million at once when a week's responses fall due.
+        if (_entries.OnDisk)
+        {
+            MarkLocked(scope);
+        }
+        else
+        {
+            MarkLocked(scope, requestId);
+        }
+
         var stats = _stats[scope];
         if (entry.IsJoined)
         {

@@ -149,7 +149,36 @@ public sealed class SqliteJoinMillionTests
             Assert.That(joined.Single().Join, Is.EqualTo(JoinAction.Joined));
             Assert.That(restartedLedger.Figures(JoinScope.Of(Key))!.PendingResponses, Is.EqualTo(Total - sample.Count - 1));
         });
+
+        // A week later every entry is due: expiry reads them oldest first, counts each, and holds no tombstone; the
+        // next commit deletes them as one range.
+        clock.Advance(JoinLimits.DefaultTtl + TimeSpan.FromMinutes(1));
+        watch.Restart();
+        var expired = restartedLedger.Figures(JoinScope.Of(Key))!;
+        var expiryTime = watch.Elapsed;
+        var heapExpired = GC.GetTotalMemory(forceFullCollection: true);
+        await restarted.ApplyAsync([ResponseEvent(Total, responses[0])], default);
+        TestContext.Progress.WriteLine(
+            $"expiring all {Total:N0} at once: {expiryTime.TotalSeconds:F1} s; managed heap then {heapExpired / 1048576.0:F1} MiB, " +
+            $"{restartedLedger.HeldInMemory} entries held in memory after the next commit");
+        Assert.Multiple(() =>
+        {
+            Assert.That(expired.Totals.ExpiredResponses, Is.EqualTo(Total - sample.Count - 1));
+            Assert.That(expired.Totals.ForgottenJoins, Is.EqualTo(sample.Count + 1));
+            Assert.That((expired.PendingResponses, expired.JoinedHeld, expired.Estimated.PendingRows), Is.EqualTo((0L, 0L, 0L)));
+            Assert.That(heapExpired - heapEarly, Is.LessThan(HeapGrowthBound), "expiring a million holds nothing per entry");
+            Assert.That(restartedLedger.Count, Is.EqualTo(1));
+            Assert.That(restartedLedger.HeldInMemory, Is.Zero);
+        });
         await restarted.DisposeAsync();
+        using (var check = new SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            check.Open();
+            using var count = check.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM join_entries";
+            Assert.That((long)count.ExecuteScalar()!, Is.EqualTo(1), "the forgotten range was deleted with the next commit");
+        }
+
         Directory.Delete(dir, recursive: true);
     }
 
