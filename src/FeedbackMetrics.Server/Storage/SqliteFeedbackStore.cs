@@ -163,6 +163,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
             await _writer;
         }
 
+        _joinEntries.Dispose(); // before the checkpoint: a late scrape must not reopen the file while it is truncated
         Close(checkpoint: true);
     }
 

@@ -16,6 +16,7 @@ internal sealed class SqliteJoinEntries(string directory) : IJoinEntryStore, IDi
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SqliteCommand> _commands = [];
     private SqliteConnection? _connection;
+    private bool _disposed;
 
     public JoinRecord? Find(JoinScope scope, string requestId) => Read(SqliteSql.FindJoinEntry, command =>
     {
@@ -50,7 +51,15 @@ internal sealed class SqliteJoinEntries(string directory) : IJoinEntryStore, IDi
         }
     }
 
-    public void Dispose() => Close();
+    /// <summary>Closes the connection for good (the store stops): the file must not be opened again behind its back.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            Drop();
+        }
+    }
 
     private static void Bind(SqliteCommand command, JoinScope scope)
     {
@@ -76,6 +85,7 @@ internal sealed class SqliteJoinEntries(string directory) : IJoinEntryStore, IDi
         {
             try
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 _connection ??= Open();
 
                 // One prepared statement per query for the connection's life: a lookup per response must not parse SQL.
