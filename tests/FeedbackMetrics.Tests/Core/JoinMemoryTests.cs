@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace FeedbackMetrics.Tests.Core;
 
-/// <summary>What a pending response costs in memory (the ledger keeps them in memory; the store keeps a copy on disk).</summary>
+/// <summary>What a pending response costs in memory when the ledger holds every entry (the memory store; with SQLite they live on disk, <see cref="Stores.SqliteJoinMillionTests"/>).</summary>
 [Category("Load")]
 public sealed class JoinMemoryTests
 {
