@@ -11,7 +11,7 @@ namespace FeedbackMetrics.Server.Storage;
 /// <summary>
 /// A join entry and a deployment's join state as little-endian blobs (<see cref="BinaryWriter"/>): a version byte, then
 /// the fields in order; a class is its index, or −1 and its name; times are UTC ticks; optional parts carry a flag. A
-/// state of version 2 ends with what the deployment holds (<see cref="JoinHeld"/>); version 1 (schemas 5 and 6) did not.
+/// state of version 2 ends with what the deployment holds (<see cref="JoinHeld"/>); version 1 (schemas 5 to 7) did not.
 /// </summary>
 internal static class JoinBlob
 {
@@ -145,7 +145,7 @@ internal static class JoinBlob
         return new JoinRecord(scope, requestId, key, response, responseArrived, truth, hasReward ? reward : null, truthArrived, countedAt, lastChange, sequence, counted);
     }
 
-    /// <summary>The sequence number of a stored entry (schema 7 copies it to a column).</summary>
+    /// <summary>The sequence number of a stored entry (schema 8 copies it to a column).</summary>
     public static long SequenceOf(byte[] blob) => ReadRecord(default, string.Empty, blob).Sequence;
 
     public static byte[] Write(JoinScopeState state)
@@ -216,7 +216,7 @@ internal static class JoinBlob
         var state = new JoinScopeState(scope, JoinTotals.FromArray(n), delays, rows, correct, r.ReadInt64(), r.ReadDouble(), r.ReadInt64());
         if (version == 1)
         {
-            return state; // schemas 5 and 6: what it holds is counted by the migration to 7
+            return state; // schemas 5 to 7: what it holds is counted by the migration to 8
         }
 
         var (pending, parked, joined) = (r.ReadInt64(), r.ReadInt64(), r.ReadInt64());

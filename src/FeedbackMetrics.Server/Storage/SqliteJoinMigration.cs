@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 namespace FeedbackMetrics.Server.Storage;
 
 /// <summary>
-/// The part of the migration to schema 7 that SQL cannot do: count, from the stored entries, what each deployment's
+/// The part of the migration to schema 8 that SQL cannot do: count, from the stored entries, what each deployment's
 /// join holds (entries of each kind, the pending rows of the estimate) and keep it in the deployment's state, so that
 /// from then on a start-up reads the states only. Entries are read one at a time, never all held.
 /// </summary>

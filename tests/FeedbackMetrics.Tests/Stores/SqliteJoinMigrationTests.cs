@@ -7,7 +7,7 @@ using static FeedbackMetrics.Tests.Core.JoinInputs;
 
 namespace FeedbackMetrics.Tests.Stores;
 
-/// <summary>A schema-5 file, whose join entries were read back whole at start-up, moves to the current schema (7), where they stay on disk.</summary>
+/// <summary>A schema-5 file, whose join entries were read back whole at start-up, moves to the current schema (8), where they stay on disk.</summary>
 public sealed class SqliteJoinMigrationTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
