@@ -13,8 +13,8 @@ public sealed class RedisClusterStoreContractTests : StoreContract
 
     protected override bool Durable => true;
 
-    /// <summary>The Redis store keeps no join yet (the server does not route response or truth-only events to it).</summary>
-    protected override bool KeepsJoin => false;
+    /// <summary>Windows are per replica on Redis, not kept in it: a restarted store starts them empty.</summary>
+    protected override bool RestoresWindows => false;
 
     [OneTimeSetUp]
     public async Task StartClusterAsync() => _cluster = await RedisCluster.StartAsync();
@@ -29,7 +29,7 @@ public sealed class RedisClusterStoreContractTests : StoreContract
     }
 
     protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
-        RedisStores.Create(book, _cluster!.Url, state, outbox);
+        RedisStores.Create(book, _cluster!.Url, state, outbox, join: join);
 
     [Test]
     public async Task Two_stores_with_different_prefixes_live_in_different_slots_and_keep_apart()

@@ -19,8 +19,8 @@ public sealed class RedisStoreContractTests : StoreContract
 
     protected override bool Durable => true;
 
-    /// <summary>The Redis store keeps no join yet (the server does not route response or truth-only events to it).</summary>
-    protected override bool KeepsJoin => false;
+    /// <summary>Windows are per replica on Redis, not kept in it: a restarted store starts them empty.</summary>
+    protected override bool RestoresWindows => false;
 
     [OneTimeSetUp]
     public async Task StartRedisAsync() => _redis = await RedisServer.StartAsync();
@@ -35,7 +35,7 @@ public sealed class RedisStoreContractTests : StoreContract
     }
 
     protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
-        RedisStores.Create(book, _redis!.Url, state, outbox);
+        RedisStores.Create(book, _redis!.Url, state, outbox, join: join);
 
     [Test]
     public async Task Redis_going_away_refuses_with_storage_unavailable_then_the_store_recovers_by_itself()

@@ -1,3 +1,4 @@
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
@@ -9,7 +10,7 @@ namespace FeedbackMetrics.Tests.Stores;
 /// <summary>Builds Redis stores for tests.</summary>
 internal static class RedisStores
 {
-    public static RedisFeedbackStore Create(MetricsBook book, string url, string prefix, bool outbox, TimeSpan? refresh = null, Action<StateOptions>? configure = null)
+    public static RedisFeedbackStore Create(MetricsBook book, string url, string prefix, bool outbox, TimeSpan? refresh = null, Action<StateOptions>? configure = null, JoinLedger? join = null)
     {
         var state = new StateOptions
         {
@@ -27,6 +28,7 @@ internal static class RedisStores
             TimeProvider.System,
             new ModelSeriesGate(),
             Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()),
-            NullLogger<RedisFeedbackStore>.Instance);
+            NullLogger<RedisFeedbackStore>.Instance,
+            join);
     }
 }

@@ -14,14 +14,19 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// </summary>
 internal sealed class RedisApplyRequest
 {
-    private RedisApplyRequest(IReadOnlyList<FeedbackEvent> events, List<Group> groups, bool[] repeated)
+    private RedisApplyRequest(IReadOnlyList<FeedbackEvent?> events, IReadOnlyList<DecodedFeedback?>? replaced, List<Group> groups, bool[] repeated)
     {
         Events = events;
+        Replaced = replaced;
         Groups = groups;
         Repeated = repeated;
     }
 
-    public IReadOnlyList<FeedbackEvent> Events { get; }
+    /// <summary>What is counted per event of the request; null for an event that counts nothing here (a join half that joined nothing).</summary>
+    public IReadOnlyList<FeedbackEvent?> Events { get; }
+
+    /// <summary>Per event, for a relabel, the rows its rows replace (their cells go down as the new ones go up).</summary>
+    public IReadOnlyList<DecodedFeedback?>? Replaced { get; }
 
     /// <summary>The models of the request, each with its events (indices into <see cref="Events"/>).</summary>
     public List<Group> Groups { get; }
@@ -29,7 +34,7 @@ internal sealed class RedisApplyRequest
     /// <summary>True for an event whose (source, id, type) came earlier in the same request.</summary>
     public bool[] Repeated { get; }
 
-    public static RedisApplyRequest Of(IReadOnlyList<FeedbackEvent> events)
+    public static RedisApplyRequest Of(IReadOnlyList<FeedbackEvent?> events, IReadOnlyList<DecodedFeedback?>? replaced = null)
     {
         var repeated = new bool[events.Count];
         var seen = new HashSet<UInt128>();
@@ -37,17 +42,22 @@ internal sealed class RedisApplyRequest
         var byKey = new Dictionary<MetricKey, Group>();
         for (var i = 0; i < events.Count; i++)
         {
-            var hash = EventHash.Of(events[i].Id);
+            if (events[i] is not { } e)
+            {
+                continue;
+            }
+
+            var hash = EventHash.Of(e.Id);
             if (!seen.Add(hash))
             {
                 repeated[i] = true;
                 continue;
             }
 
-            if (!byKey.TryGetValue(events[i].Key, out var group))
+            if (!byKey.TryGetValue(e.Key, out var group))
             {
-                group = new Group(events[i].Key, RedisKeyNames.Tag(events[i].Key));
-                byKey[events[i].Key] = group;
+                group = new Group(e.Key, RedisKeyNames.Tag(e.Key));
+                byKey[e.Key] = group;
                 groups.Add(group);
             }
 
@@ -55,7 +65,7 @@ internal sealed class RedisApplyRequest
             group.Hashes.Add(hash.ToString("x32", CultureInfo.InvariantCulture));
         }
 
-        return new RedisApplyRequest(events, groups, repeated);
+        return new RedisApplyRequest(events, replaced, groups, repeated);
     }
 
     /// <summary>
@@ -102,7 +112,7 @@ internal sealed class RedisApplyRequest
     }
 
     /// <summary>The apply script's argument for these groups, given the version of each model the caller holds.</summary>
-    public byte[] ScriptArgument(long ttlMs, int maxIds, int maxClasses, int maxKeys, IReadOnlyList<long> heldVersions)
+    public byte[] ScriptArgument(long ttlMs, int maxIds, int maxClasses, int maxKeys, IReadOnlyList<long> heldVersions, Action<Utf8JsonWriter>? join = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256 * Events.Count);
         using (var json = new Utf8JsonWriter(buffer))
@@ -122,7 +132,7 @@ internal sealed class RedisApplyRequest
                 json.WriteStartArray("ev");
                 for (var j = 0; j < group.Events.Count; j++)
                 {
-                    WriteEvent(json, group.Hashes[j], Events[group.Events[j]].Feedback);
+                    WriteEvent(json, group.Hashes[j], Events[group.Events[j]]!.Feedback, Replaced?[group.Events[j]]);
                 }
 
                 json.WriteEndArray();
@@ -130,15 +140,23 @@ internal sealed class RedisApplyRequest
             }
 
             json.WriteEndArray();
+            join?.Invoke(json);
             json.WriteEndObject();
         }
 
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteEvent(Utf8JsonWriter json, string hash, DecodedFeedback feedback)
+    private static void WriteEvent(Utf8JsonWriter json, string hash, DecodedFeedback feedback, DecodedFeedback? replaced)
     {
+        // A relabel's rows name the classes it brings first, in the order the read model registers them; the rows it
+        // replaces were counted, so their classes are known already.
         var names = ClassesOf(feedback);
+        if (replaced is not null)
+        {
+            names.AddRange(ClassesOf(replaced).Where(n => !names.Contains(n)));
+        }
+
         var index = new Dictionary<string, int>(names.Count, StringComparer.Ordinal);
         for (var i = 0; i < names.Count; i++)
         {
@@ -146,10 +164,20 @@ internal sealed class RedisApplyRequest
         }
 
         var cells = new Dictionary<(int, int), long>();
-        foreach (var row in feedback.Rows)
+        void Add(Observation row, long count)
         {
             var cell = (index[row.Truth.DisplayName], index[row.Predicted.DisplayName]);
-            cells[cell] = cells.GetValueOrDefault(cell) + 1;
+            cells[cell] = cells.GetValueOrDefault(cell) + count;
+        }
+
+        foreach (var row in feedback.Rows)
+        {
+            Add(row, 1);
+        }
+
+        foreach (var row in replaced?.Rows ?? [])
+        {
+            Add(row, -1);
         }
 
         json.WriteStartObject();
@@ -170,7 +198,7 @@ internal sealed class RedisApplyRequest
         }
 
         json.WriteEndArray();
-        if (feedback.Reward is { } reward)
+        if (feedback.Reward is { } reward && replaced is null)
         {
             json.WriteString("r", reward.ToString("R", CultureInfo.InvariantCulture));
         }

@@ -47,6 +47,8 @@ public sealed partial class RedisFeedbackStore
         }
 
         _model.RemoveAbsent(present, since);
+        await SweepJoinAsync();
+        await ReadJoinAsync();
         return (long)answer[2];
     }
 
@@ -57,7 +59,7 @@ public sealed partial class RedisFeedbackStore
         for (var i = 0; i < models.Count; i++)
         {
             var one = (RedisResult[])read[i]!;
-            _model.Sync(models[i].Key, RedisKeyState.Parse((long)one[0], (RedisResult[])one[3]!, (RedisResult[])one[4]!, (string)one[1]!, (string)one[2]!), []);
+            _model.Sync(models[i].Key, RedisKeyState.Parse((long)one[0], (RedisResult[])one[3]!, (RedisResult[])one[4]!, (string)one[1]!, (string)one[2]!, (string)one[5]!), []);
         }
     }
 

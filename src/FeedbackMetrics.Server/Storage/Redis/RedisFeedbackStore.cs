@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
@@ -18,8 +19,9 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// counted by one Lua script run over the hash slot of their models (dedupe, class cap, cells, rewards), and the
 /// request is answered only after Redis replied. The local <see cref="MetricsBook"/> holds the global figures: loaded
 /// from Redis at start-up, brought up to date by every script's answer, and refreshed every
-/// <c>--redis_refresh_interval</c> with what other replicas counted. While Redis cannot be reached the store is
-/// unavailable (503, not ready) and a refresh every interval finds out when it is back.
+/// <c>--redis_refresh_interval</c> with what other replicas counted. The late-truth join is kept in Redis too
+/// (RedisFeedbackStore.Join.cs). While Redis cannot be reached the store is unavailable (503, not ready) and a
+/// refresh every interval finds out when it is back.
 /// </summary>
 public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposable
 {
@@ -43,8 +45,12 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private bool _stopped;
     private volatile string? _unavailable = "state not loaded from Redis yet";
 
-    public RedisFeedbackStore(MetricsBook book, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, ModelSeriesGate gate, IMetricFactory metrics, ILogger<RedisFeedbackStore> logger)
+    public RedisFeedbackStore(MetricsBook book, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, ModelSeriesGate gate, IMetricFactory metrics, ILogger<RedisFeedbackStore> logger, JoinLedger? join = null)
     {
+        // The join's entries and sums live in Redis; the ledger given shows the global figures (it holds no entries)
+        // and gives the limits and the clock every decision is made with.
+        _join = join ?? new JoinLedger(JoinLimits.Default, time);
+        _joinLimits = _join.Limits;
         _gate = gate;
         _gate.Set(false);
         _exporting = metrics.CreateGauge(
@@ -56,7 +62,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         _logger = logger;
         _names = new RedisKeyNames(_options.RedisPrefix);
         _outbox = new RedisOutbox(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, _names, () => Db, time);
-        _model = new RedisReadModel(book);
+        _model = new RedisReadModel(book, _joinLimits.MaxEntries);
     }
 
     public string? Unavailable => _unavailable;
@@ -96,51 +102,17 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     public async ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken)
     {
         ThrowIfUnavailable();
+        if (events.Any(e => e.Join is not null))
+        {
+            return await ApplyJoinAsync(events);
+        }
+
         var request = RedisApplyRequest.Of(events);
         var results = new ApplyResult[events.Count];
         Array.Fill(results, ApplyResult.Duplicate);
-        if (request.Groups.Count == 0)
+        if (request.Groups.Count > 0)
         {
-            return results;
-        }
-
-        var held = request.Groups.Select(g => _model.Get(g.Key)).ToList();
-        RedisResult[] answer;
-        try
-        {
-            answer = (RedisResult[])(await Db.ScriptEvaluateAsync(
-                RedisScripts.Apply,
-                [_names.Models, _names.Ids, .. request.Groups.SelectMany(g => _names.Of(g.Tag))],
-                [request.ScriptArgument((long)_options.DedupeTtl.TotalMilliseconds, _options.DedupeMaxIds, _book.MaxClasses, _book.MaxKeys, [.. held.Select(h => h.Version)])]))!;
-        }
-        catch (Exception e) when (IsRedisFault(e))
-        {
-            throw Fail(e);
-        }
-
-        ThrowIfRefused(request, answer);
-        try
-        {
-            Interlocked.Exchange(ref _oldestIdExpiry, (long)(double)answer[0]);
-            Complete(request, held, (RedisResult[])answer[2]!, results);
-        }
-        catch (Exception e) when (IsRedisFault(e))
-        {
-            // Counted in Redis, but the answer could not be read (a defect): 503, so the broker redelivers and gets
-            // a duplicate's answer; the next refresh reads the models back.
-            throw Fail(e);
-        }
-
-        try
-        {
-            await _outbox.AddAsync([.. results.Where(r => r.Reply is not null).Select(r => r.Reply!)]);
-        }
-        catch (Exception e) when (IsRedisFault(e))
-        {
-            // The events are counted in Redis: they are answered as counted (the broker gets their metric events in
-            // the answer); only the copies for --reply_url are lost, counted as dropped.
-            RedisLog.OutboxWriteFailed(_logger, results.Count(r => r.Reply is not null), e.Message);
-            Fail(e);
+            await RunApplyAsync(request, null, results);
         }
 
         return results;
@@ -156,8 +128,11 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             {
                 var tag = RedisKeyNames.Tag(key);
                 removed += (int)await Db.ScriptEvaluateAsync(RedisScripts.Reset, [_names.Models, .. _names.Of(tag)], [tag]);
+                await ResetJoinAsync(tag);
                 await ReadModelsAsync([(key, tag)]);
             }
+
+            await ReadJoinAsync();
         }
         catch (Exception e) when (IsRedisFault(e))
         {
@@ -207,72 +182,6 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             throw new StorageUnavailableException($"Storage unavailable: {reason}.");
         }
     }
-
-    /// <summary>The script refused the request (class cap or model cap): nothing was written.</summary>
-    private void ThrowIfRefused(RedisApplyRequest request, RedisResult[] answer)
-    {
-        var why = answer[0].Resp2Type == ResultType.BulkString ? (string?)answer[0] : null;
-        if (why is not ("classes" or "models"))
-        {
-            return;
-        }
-
-        var e = request.Events[request.Groups[(int)answer[1] - 1].Events[(int)answer[2] - 1]];
-        var count = (int)answer[3];
-        throw Refused(e, request.Events.Count, why == "classes"
-            ? $"This event would bring the model to {count} classes; at most {_book.MaxClasses} are kept per model (--max_classes)."
-            : $"The server already keeps figures for {count} models; at most {_book.MaxKeys} are kept (--max_keys). Reset unused ones or raise the limit.");
-    }
-
-    /// <summary>
-    /// Reads the script's answer: per model which events were counted and the state before them (or none when the
-    /// state held was current); replays the counted events on a scratch copy of that state so each metric event
-    /// carries the figures right after its event, and brings the read model to the state after the request.
-    /// </summary>
-    private void Complete(RedisApplyRequest request, List<RedisKeyState> held, RedisResult[] answer, ApplyResult[] results)
-    {
-        for (var g = 0; g < request.Groups.Count; g++)
-        {
-            var group = request.Groups[g];
-            var reply = (RedisResult[])answer[g]!;
-            var version = (long)reply[0];
-            var applied = (string)reply[1]!;
-            var classCount = (int)reply[2];
-            var before = reply[3].IsNull ? held[g] : ParseBefore((RedisResult[])reply[3]!);
-            var scratch = before.ToAggregate(group.Key, _time);
-            var own = new List<DecodedFeedback>();
-            for (var j = 0; j < group.Events.Count; j++)
-            {
-                if (applied[j] != '1')
-                {
-                    continue;
-                }
-
-                var e = request.Events[group.Events[j]];
-                scratch.Apply(e.Feedback, _book.MaxClasses);
-                var snapshot = scratch.Snapshot();
-                results[group.Events[j]] = new ApplyResult(ApplyOutcome.Applied, snapshot, e.Reply(snapshot));
-                own.Add(e.Feedback);
-            }
-
-            var after = RedisKeyState.Of(scratch.Snapshot(), version);
-            var added = ((RedisResult[])reply[4]!).Select(r => (string)r!).ToArray();
-            if (after.Classes.Length != classCount || !after.Classes.AsSpan(before.Classes.Length).SequenceEqual(added))
-            {
-                // The replay disagrees with Redis on the classes or their order (a defect): hold nothing for this
-                // model, so the next refresh reads its whole state instead of a difference.
-                RedisLog.ReplayMismatch(_logger, group.Key.ToString(), string.Join(", ", after.Classes), classCount);
-                after = RedisKeyState.Unknown with { Version = version - 1 };
-                own.Clear();
-            }
-
-            _model.Sync(group.Key, after, own);
-        }
-    }
-
-    /// <summary>The state before the request, as the script read it (classes, cells, reward total, reward events).</summary>
-    private static RedisKeyState ParseBefore(RedisResult[] before) =>
-        RedisKeyState.Parse(0, (RedisResult[])before[0]!, (RedisResult[])before[1]!, (string)before[2]!, (string)before[3]!);
 
     private StorageUnavailableException Fail(Exception e)
     {

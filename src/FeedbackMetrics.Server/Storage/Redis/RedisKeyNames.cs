@@ -32,6 +32,32 @@ internal sealed class RedisKeyNames(string prefix)
     /// <summary>What the scripts put before a model's tag to name its keys (<c>meta</c>, <c>classes</c>, <c>cells</c>).</summary>
     public string ModelPrefix => $"{_tagged}:model:";
 
+    /// <summary>
+    /// What the join's key names start with: <c>entry:SCOPE/REQUEST</c> (one hash per entry), <c>lru</c> (entry ids by
+    /// their last change), <c>scopes</c> (every deployment's tag), <c>scope:SCOPE</c> (a deployment's sums), <c>seq</c>
+    /// (the entries' versions). The scripts build these names from it.
+    /// </summary>
+    public string JoinPrefix => $"{_tagged}:join:";
+
+    /// <summary>The entry ids by last change (Unix ms): what expiry and the cap read, oldest first.</summary>
+    public RedisKey JoinLru => $"{JoinPrefix}lru";
+
+    /// <summary>The set of every deployment's join tag.</summary>
+    public RedisKey JoinScopes => $"{JoinPrefix}scopes";
+
+    /// <summary>The tag of a deployment in the join: namespace and deployment, escaped, joined by '/'.</summary>
+    public static string Tag(Core.Join.JoinScope scope) => $"{Escape(scope.Namespace)}/{Escape(scope.Deployment)}";
+
+    /// <summary>The deployment a join tag names; null when the text is no tag this server writes.</summary>
+    public static Core.Join.JoinScope? ParseScope(string tag)
+    {
+        var parts = tag.Split('/');
+        return parts.Length == 2 ? new Core.Join.JoinScope(Unescape(parts[0]), Unescape(parts[1])) : null;
+    }
+
+    /// <summary>An entry's id (its key name after <c>entry:</c>): the deployment's tag, '/', the request id as sent.</summary>
+    public static string EntryId(Core.Join.JoinScope scope, string requestId) => $"{Tag(scope)}/{requestId}";
+
     /// <summary>The tag of a model: its four parts, escaped, joined by '/'.</summary>
     public static string Tag(MetricKey key) => $"{Escape(key.Namespace)}/{Escape(key.Deployment)}/{Escape(key.Predictor)}/{Escape(key.Model)}";
 

@@ -8,9 +8,10 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 
 /// <summary>
 /// One model's figures as Redis holds them at one version: class names in ordinal order, the dense confusion matrix
-/// (row = truth, column = predicted, row-major) and the reward sums.
+/// (row = truth, column = predicted, row-major), the reward sums, and how many times the model was reset (a state of
+/// another generation does not continue one held).
 /// </summary>
-internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matrix, double RewardTotal, long RewardEvents)
+internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matrix, double RewardTotal, long RewardEvents, long Generation = 0)
 {
     public static readonly RedisKeyState Unknown = new(-1, [], [], 0, 0);
 
@@ -44,14 +45,14 @@ internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matr
         return aggregate;
     }
 
-    public static RedisKeyState Of(KeySnapshot snapshot, long version) =>
-        new(version, snapshot.Classes, snapshot.Matrix, snapshot.RewardTotal, snapshot.RewardEvents);
+    public static RedisKeyState Of(KeySnapshot snapshot, long version, long generation) =>
+        new(version, snapshot.Classes, snapshot.Matrix, snapshot.RewardTotal, snapshot.RewardEvents, generation);
 
     /// <summary>
     /// Parses what the scripts return: classes as (name, ordinal) pairs, cells as ("t,p", count) pairs. Throws
     /// <see cref="FormatException"/> on anything this server does not write (ordinals with gaps, cells off the matrix).
     /// </summary>
-    public static RedisKeyState Parse(long version, RedisResult[] classPairs, RedisResult[] cellPairs, string rewardTotal, string rewardEvents)
+    public static RedisKeyState Parse(long version, RedisResult[] classPairs, RedisResult[] cellPairs, string rewardTotal, string rewardEvents, string generation)
     {
         var classes = new string[classPairs.Length / 2];
         for (var i = 0; i + 1 < classPairs.Length; i += 2)
@@ -86,6 +87,7 @@ internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matr
             classes,
             matrix,
             double.Parse(rewardTotal, NumberStyles.Float, CultureInfo.InvariantCulture),
-            long.Parse(rewardEvents, CultureInfo.InvariantCulture));
+            long.Parse(rewardEvents, CultureInfo.InvariantCulture),
+            long.Parse(generation, CultureInfo.InvariantCulture));
     }
 }

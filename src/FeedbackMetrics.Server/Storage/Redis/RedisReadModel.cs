@@ -1,7 +1,9 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Server.Storage.Redis;
 
@@ -9,14 +11,16 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// Keeps the local <see cref="MetricsBook"/> equal to Redis's figures. It remembers, per model, the state (and
 /// version) the book holds; a newer state from a script's answer or from a refresh is brought in as a difference:
 /// this replica's own events through <see cref="MetricsBook.Apply"/> (as any store feeds the read model), the rest —
-/// other replicas' events — added as restored counts. Class names are brought in first, in Redis's order, so every
+/// other replicas' events — added as restored counts (a relabel elsewhere lowers one cell and raises another: the
+/// cumulative matrix follows, this replica's windows never held that row). Class names are brought in first, in Redis's order, so every
 /// replica shows the classes of a model in one order. A state that is not a continuation of the one held (a reset
 /// elsewhere) replaces it. Thread-safe: one lock orders every change.
 /// </summary>
-internal sealed class RedisReadModel(MetricsBook book)
+internal sealed class RedisReadModel(MetricsBook book, int maxCounted)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<MetricKey, Entry> _models = [];
+    private readonly RedisCountedRows _counted = new(maxCounted);
     private long _touches;
 
     public int Count
@@ -60,11 +64,12 @@ internal sealed class RedisReadModel(MetricsBook book)
     }
 
     /// <summary>
-    /// Brings a model to a state Redis answered with; <paramref name="own"/> are this replica's events counted in
-    /// it since the state held (their rows go through the book's normal path). An older or equal version is ignored:
-    /// a refresh already brought in more (own events then came in as restored counts).
+    /// Brings a model to a state Redis answered with; <paramref name="own"/> are this replica's changes in it since
+    /// the state held (counted rows go through the book's normal path, relabels move rows as
+    /// <see cref="MoveOwn"/> says). An older or equal version is ignored: a refresh already brought in more (own
+    /// changes then came in as restored counts).
     /// </summary>
-    public void Sync(MetricKey key, RedisKeyState next, IReadOnlyList<DecodedFeedback> own)
+    public void Sync(MetricKey key, RedisKeyState next, IReadOnlyList<OwnChange> own)
     {
         lock (_gate)
         {
@@ -92,12 +97,23 @@ internal sealed class RedisReadModel(MetricsBook book)
 
             var aggregate = book.GetOrCreate(key);
             aggregate.Restore(new KeyState(next.Classes, []));
-            foreach (var feedback in own)
+            foreach (var change in own)
             {
-                book.Apply(key, feedback);
+                if (change.Replaced is not null)
+                {
+                    MoveOwn(key, aggregate, change);
+                    continue;
+                }
+
+                var counted = change.Request is null ? null : new List<CountedRow>(change.Rows.Rows.Length);
+                book.Apply(key, change.Rows, counted);
+                if (change.Request is { } request)
+                {
+                    _counted.Remember(request, [.. counted!]);
+                }
             }
 
-            var ownReward = own.Where(f => f.Reward is not null).Select(f => f.Reward!.Value).ToList();
+            var ownReward = own.Where(f => f.Replaced is null && f.Rows.Reward is not null).Select(f => f.Rows.Reward!.Value).ToList();
             var rewardTotal = next.RewardTotal - held.RewardTotal - ownReward.Sum();
             var rewardEvents = next.RewardEvents - held.RewardEvents - ownReward.Count;
             if (residual.Count > 0 || rewardEvents != 0)
@@ -137,6 +153,41 @@ internal sealed class RedisReadModel(MetricsBook book)
         }
     }
 
+    /// <summary>
+    /// Moves the rows of a relabel this replica made. Rows this replica counted itself (and still remembers) move in
+    /// the cumulative matrix, the probability sums and every window they are still in; rows another replica (or this
+    /// one before a restart) counted move in the cumulative matrix only: windows and probability sums are per
+    /// replica on Redis and never held them.
+    /// </summary>
+    private void MoveOwn(MetricKey key, KeyAggregate aggregate, OwnChange change)
+    {
+        var replaced = change.Replaced!;
+        var local = change.Request is { } request ? _counted.Get(request, replaced.Rows.Length) : null;
+        var classes = aggregate.ClassNames();
+        var moved = new CountedRow[replaced.Rows.Length];
+        for (var i = 0; i < moved.Length; i++)
+        {
+            var truth = change.Rows.Rows[i].Truth;
+            if (local is not null)
+            {
+                moved[i] = book.Relabel(key, local[i], truth, change.Rows.Scores, i);
+                continue;
+            }
+
+            var t = Array.IndexOf(classes, replaced.Rows[i].Truth.DisplayName);
+            var p = Array.IndexOf(classes, replaced.Rows[i].Predicted.DisplayName);
+            if (t >= 0 && p >= 0)
+            {
+                moved[i] = book.Relabel(key, new CountedRow(RedisCountedRows.Foreign, new WindowRow(t, p)), truth, null, i);
+            }
+        }
+
+        if (local is not null)
+        {
+            _counted.Remember(change.Request!.Value, moved);
+        }
+    }
+
     private Entry Touch(MetricKey key)
     {
         if (!_models.TryGetValue(key, out var entry))
@@ -150,13 +201,15 @@ internal sealed class RedisReadModel(MetricsBook book)
     }
 
     /// <summary>
-    /// The cells of <paramref name="next"/> not in <paramref name="held"/> nor in the own events, by class name; null
-    /// when <paramref name="next"/> does not continue <paramref name="held"/> (classes not a prefix, a cell went down).
+    /// The cells of <paramref name="next"/> not in <paramref name="held"/> nor in the own changes, by class name (a
+    /// relabel elsewhere lowers one cell and raises another); null when <paramref name="next"/> does not continue
+    /// <paramref name="held"/> (the model was reset since, or its classes are not a continuation).
     /// </summary>
-    private static List<(string, string, long)>? Residual(RedisKeyState held, RedisKeyState next, IReadOnlyList<DecodedFeedback> own)
+    private static List<(string, string, long)>? Residual(RedisKeyState held, RedisKeyState next, IReadOnlyList<OwnChange> own)
     {
         var heldClasses = held.Version < 0 ? [] : held.Classes;
-        if (heldClasses.Length > next.Classes.Length || !heldClasses.AsSpan().SequenceEqual(next.Classes.AsSpan(0, heldClasses.Length)))
+        if ((held.Version >= 0 && held.Generation != next.Generation)
+            || heldClasses.Length > next.Classes.Length || !heldClasses.AsSpan().SequenceEqual(next.Classes.AsSpan(0, heldClasses.Length)))
         {
             return null;
         }
@@ -178,28 +231,32 @@ internal sealed class RedisReadModel(MetricsBook book)
             }
         }
 
-        foreach (var feedback in own)
+        bool Take(Observation row, long count)
         {
-            foreach (var row in feedback.Rows)
+            if (!position.TryGetValue(row.Truth.DisplayName, out var t) || !position.TryGetValue(row.Predicted.DisplayName, out var p))
             {
-                if (!position.TryGetValue(row.Truth.DisplayName, out var t) || !position.TryGetValue(row.Predicted.DisplayName, out var p))
+                return false;
+            }
+
+            delta[(t * n) + p] -= count;
+            return true;
+        }
+
+        foreach (var change in own)
+        {
+            for (var i = 0; i < change.Rows.Rows.Length; i++)
+            {
+                if (!Take(change.Rows.Rows[i], 1) || (change.Replaced is { } replaced && !Take(replaced.Rows[i], -1)))
                 {
                     return null;
                 }
-
-                delta[(t * n) + p]--;
             }
         }
 
         var residual = new List<(string, string, long)>();
         for (var i = 0; i < delta.Length; i++)
         {
-            if (delta[i] < 0)
-            {
-                return null;
-            }
-
-            if (delta[i] > 0)
+            if (delta[i] != 0)
             {
                 residual.Add((next.Classes[i / n], next.Classes[i % n], delta[i]));
             }
@@ -215,3 +272,9 @@ internal sealed class RedisReadModel(MetricsBook book)
         public long TouchedAt { get; set; }
     }
 }
+
+/// <summary>
+/// One change this replica made to a model in a request: rows counted (of a join, with its request, so a later
+/// relabel through this replica can move them in its windows), or rows moved from <see cref="Replaced"/> to new truths.
+/// </summary>
+internal sealed record OwnChange(DecodedFeedback Rows, DecodedFeedback? Replaced = null, (JoinScope Scope, string RequestId)? Request = null);

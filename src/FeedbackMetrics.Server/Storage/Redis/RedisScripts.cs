@@ -12,22 +12,30 @@ internal static class RedisScripts
     /// Counts the events of one request. KEYS: the set of models, the remembered ids, then per model meta, classes,
     /// cells. ARGV[1]: JSON <c>{ttl, maxIds, maxClasses, maxKeys, keys: [{t, v, ev: [{h, n, c, r}]}]}</c> — per model
     /// its tag and the version the caller holds, per event its digest (hex), the class names it brings in order, its
-    /// cells as (truth index, predicted index, count) triples into those names, and its reward as text.
-    /// First everything is checked: a remembered id is a duplicate; past the class cap or the model cap the whole
+    /// cells as (truth index, predicted index, count) triples into those names (a relabel's are −1 and +1), and its
+    /// reward as text; optionally <c>j</c>, the join's part (<see cref="RedisJoinScripts.ApplyCheck"/>, its entries'
+    /// records in ARGV[2…]). First everything is checked: a remembered id is a duplicate; a join entry changed since it
+    /// was read, or a join event counted meanwhile, answers {'retry'}; past the class cap or the model cap the whole
     /// request is refused with nothing written. Then new models join the set, new classes get the next ordinals, cells
     /// are added by ordinal pair, ids are remembered until now + ttl (Redis's clock), each changed model's version goes
     /// up once, and the ids past maxIds are forgotten, soonest to expire first.
     /// Returns {oldest id expiry, ids remembered, per model {version, applied flags, class count, state before the
-    /// request or false when the caller's version was current, the classes it added in ordinal order}}; or
-    /// {'classes' | 'models', model, event, count}.
+    /// request (with its reset generation) or false when the caller's version was current, the classes it added in
+    /// ordinal order}, the touched deployments' join sums {tag, HGETALL, …}}; or {'classes' | 'models', model, event,
+    /// count}; or {'retry'}.
     /// </summary>
-    public const string Apply = """
-        #!lua
+    public const string Apply = "#!lua\n" + RedisJoinScripts.Functions + ApplyStart + RedisJoinScripts.ApplyCheck + ApplyModels + RedisJoinScripts.ApplyWrite + ApplyEnd;
+
+    private const string ApplyStart = """
         local p = cjson.decode(ARGV[1])
         local models, ids = KEYS[1], KEYS[2]
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         redis.call('ZREMRANGEBYSCORE', ids, '-inf', now)
+
+        """;
+
+    private const string ApplyModels = """
         local plans, fresh = {}, {}
         for i, k in ipairs(p.keys) do
           local count = redis.call('HLEN', KEYS[i * 3 + 1])
@@ -75,7 +83,7 @@ internal static class RedisScripts
           local version = tonumber(redis.call('HGET', meta, 'v') or '0')
           local before = false
           if version ~= k.v then
-            before = {redis.call('HGETALL', classes), redis.call('HGETALL', cells), redis.call('HGET', meta, 'rt') or '0', redis.call('HGET', meta, 're') or '0'}
+            before = {redis.call('HGETALL', classes), redis.call('HGETALL', cells), redis.call('HGET', meta, 'rt') or '0', redis.call('HGET', meta, 're') or '0', redis.call('HGET', meta, 'g') or '0'}
           end
           for _, name in ipairs(plan.added) do
             redis.call('HSET', classes, name, plan.ord[name])
@@ -102,12 +110,16 @@ internal static class RedisScripts
           end
           out[i] = {version, table.concat(flags), redis.call('HLEN', classes), before, plan.added}
         end
+
+        """;
+
+    private const string ApplyEnd = """
         local extra = redis.call('ZCARD', ids) - p.maxIds
         if extra > 0 then
           redis.call('ZPOPMIN', ids, extra)
         end
         local oldest = redis.call('ZRANGE', ids, 0, 0, 'WITHSCORES')
-        return {oldest[2] or '0', redis.call('ZCARD', ids), out}
+        return {oldest[2] or '0', redis.call('ZCARD', ids), out, joined}
         """;
 
     /// <summary>
@@ -138,7 +150,7 @@ internal static class RedisScripts
         local out = {}
         for i = 2, #KEYS, 3 do
           out[#out + 1] = {redis.call('HGET', KEYS[i], 'v') or '0', redis.call('HGET', KEYS[i], 'rt') or '0', redis.call('HGET', KEYS[i], 're') or '0',
-                           redis.call('HGETALL', KEYS[i + 1]), redis.call('HGETALL', KEYS[i + 2])}
+                           redis.call('HGETALL', KEYS[i + 1]), redis.call('HGETALL', KEYS[i + 2]), redis.call('HGET', KEYS[i], 'g') or '0'}
         end
         return out
         """;
@@ -155,6 +167,7 @@ internal static class RedisScripts
         end
         redis.call('DEL', KEYS[3], KEYS[4])
         redis.call('HDEL', KEYS[2], 'rt', 're')
+        redis.call('HINCRBY', KEYS[2], 'g', 1)
         redis.call('HINCRBY', KEYS[2], 'v', 1)
         return 1
         """;

@@ -1,0 +1,118 @@
+using System.Globalization;
+using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.State;
+using StackExchange.Redis;
+
+namespace FeedbackMetrics.Server.Storage.Redis;
+
+/// <summary>
+/// The late-truth join on Redis, shared by every replica: a request with response or truth-only events reads the
+/// entries it touches (one round trip), a scratch ledger decides on them (<see cref="RedisJoinPlan"/>), and the one
+/// apply script writes the decision only if none of those entries changed meanwhile; otherwise the request is
+/// decided again on a fresh read, a few times, then refused with 503 (the broker redelivers). Each replica's ledger
+/// shows the global figures: brought up to date by every answer and every refresh.
+/// </summary>
+public sealed partial class RedisFeedbackStore
+{
+    /// <summary>Reads and decisions per request before it is refused with 503 as contended.</summary>
+    private const int JoinAttempts = 8;
+
+    /// <summary>Entries forgotten by TTL per sweep (a sweep runs every refresh, on every replica).</summary>
+    private const int SweepChunk = 1000;
+
+    private readonly JoinLedger _join;
+    private readonly JoinLimits _joinLimits;
+    private readonly Lock _joinGate = new();
+    private readonly Dictionary<JoinScope, (long Version, JoinScopeMirror Sums)> _joinShown = [];
+
+    private async Task<ApplyResult[]> ApplyJoinAsync(IReadOnlyList<FeedbackEvent> events)
+    {
+        var seen = new HashSet<UInt128>();
+        var hashes = events.Select(e => EventHash.Of(e.Id)).Select(h => seen.Add(h) ? h.ToString("x32", CultureInfo.InvariantCulture) : null).ToArray();
+        var query = RedisJoinPlan.Query(events, [.. hashes.OfType<string>()]);
+        for (var attempt = 0; attempt < JoinAttempts; attempt++)
+        {
+            RedisResult[] read;
+            try
+            {
+                read = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisJoinScripts.Read, [_names.Ids], [_names.JoinPrefix, query]))!;
+            }
+            catch (Exception e) when (IsRedisFault(e))
+            {
+                throw Fail(e);
+            }
+
+            var plan = RedisJoinPlan.Decide(events, hashes, read, _joinLimits, _join.Clock, _book);
+            var results = new ApplyResult[events.Count];
+            Array.Fill(results, ApplyResult.Duplicate);
+            for (var i = 0; i < events.Count; i++)
+            {
+                if (plan.Steps[i] is { Admitted: null } step)
+                {
+                    results[i] = new ApplyResult(ApplyOutcome.Applied, null, null) { Join = step.Result.Action };
+                }
+            }
+
+            if (await RunApplyAsync(RedisApplyRequest.Of(plan.Counted, plan.Replaced), plan, results))
+            {
+                return results;
+            }
+        }
+
+        throw new StorageUnavailableException($"Storage unavailable: the join entries of this request kept changing under other replicas ({JoinAttempts} attempts); deliver it again.");
+    }
+
+    /// <summary>Shows the deployments' sums Redis answered with ({tag, HGETALL, …}) in this replica's ledger, newer versions only.</summary>
+    private void ShowJoin(RedisResult[] pairs, bool complete)
+    {
+        lock (_joinGate)
+        {
+            var present = new HashSet<JoinScope>();
+            for (var i = 0; i + 1 < pairs.Length; i += 2)
+            {
+                if (RedisKeyNames.ParseScope((string)pairs[i]!) is not { } scope)
+                {
+                    continue;
+                }
+
+                present.Add(scope);
+                var sums = RedisJoinSums.Parse((RedisResult[])pairs[i + 1]!);
+                if (!_joinShown.TryGetValue(scope, out var shown) || shown.Version < sums.Version)
+                {
+                    _joinShown[scope] = (sums.Version, sums.Mirror(scope));
+                }
+            }
+
+            if (complete)
+            {
+                foreach (var gone in _joinShown.Keys.Where(s => !present.Contains(s)).ToList())
+                {
+                    _joinShown.Remove(gone);
+                }
+            }
+
+            _join.Mirror([.. _joinShown.Values.Select(v => v.Sums)], complete: true);
+        }
+    }
+
+    /// <summary>Reads every deployment's join sums (start-up, every refresh, after a reset).</summary>
+    private async Task ReadJoinAsync()
+    {
+        var pairs = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisJoinScripts.Scopes, [_names.JoinScopes], [_names.JoinPrefix]))!;
+        ShowJoin(pairs, complete: true);
+    }
+
+    /// <summary>Forgets, counted, the entries past --join_ttl (by this replica's clock) and past the cap; any replica may.</summary>
+    private async Task SweepJoinAsync()
+    {
+        var now = _join.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await Db.ScriptEvaluateAsync(
+            RedisJoinScripts.Sweep,
+            [_names.JoinLru],
+            [_names.JoinPrefix, now, (long)_joinLimits.Ttl.TotalMilliseconds, _joinLimits.MaxEntries, SweepChunk]);
+    }
+
+    /// <summary>Forgets the entries whose response counts under a model being reset: its rows are gone, so nothing is left to join or move.</summary>
+    private async Task ResetJoinAsync(string modelTag) =>
+        await Db.ScriptEvaluateAsync(RedisJoinScripts.Reset, [_names.JoinLru], [_names.JoinPrefix, modelTag]);
+}

@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Core.Statistics;
+using StackExchange.Redis;
+
+namespace FeedbackMetrics.Server.Storage.Redis;
+
+/// <summary>
+/// What a request's join does on Redis, decided by the C# ledger rather than in Lua: the entries the request touches
+/// and their deployments' sums, as read (<see cref="RedisJoinScripts.Read"/>), are restored into a scratch
+/// <see cref="JoinLedger"/>, which answers the request's response and truth-only events in order (with
+/// <see cref="JoinPlanner"/>, so a refusal refuses the request whole); what it changed becomes the join part of the
+/// apply script: entries to write or delete, each checked to be unchanged since the read, and the sums' deltas.
+/// </summary>
+internal sealed class RedisJoinPlan
+{
+    private readonly List<(string Id, long Version, JoinRecord? Before)> _read = [];
+    private readonly List<byte[]> _blobs = [];
+    private readonly List<Action<Utf8JsonWriter>> _entries = [];
+    private readonly List<Action<Utf8JsonWriter>> _scopes = [];
+
+    private RedisJoinPlan(int events)
+    {
+        Counted = new FeedbackEvent?[events];
+        Replaced = new DecodedFeedback?[events];
+        Steps = new JoinStep?[events];
+        Fresh = new bool[events];
+    }
+
+    /// <summary>Per event, what the apply script counts for it (an event as is, or the rows a join counts or moves); null for none.</summary>
+    public FeedbackEvent?[] Counted { get; }
+
+    /// <summary>Per event, for a relabel, the rows it replaces.</summary>
+    public DecodedFeedback?[] Replaced { get; }
+
+    /// <summary>Per join event taken as new, the ledger's answer.</summary>
+    public JoinStep?[] Steps { get; }
+
+    /// <summary>Per event, whether it was unknown when read.</summary>
+    public bool[] Fresh { get; }
+
+    /// <summary>Digests of join events taken as new that count nothing: remembered by the apply script as they are.</summary>
+    public List<string> Remembered { get; } = [];
+
+    /// <summary>Digests of every join event taken as new (the apply script checks they still are).</summary>
+    public List<string> Checked { get; } = [];
+
+    /// <summary>The records written, for the apply script's ARGV[2…].</summary>
+    public IReadOnlyList<byte[]> Blobs => _blobs;
+
+    /// <summary>What to read for a request: digests of its events, entry ids and deployment tags of its join halves.</summary>
+    public static string Query(IReadOnlyList<FeedbackEvent> events, IReadOnlyList<string> hashes)
+    {
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            Strings(json, "h", hashes);
+            Strings(json, "e", events.Where(e => e.Join is not null).Select(e => RedisKeyNames.EntryId(JoinScope.Of(e.Key), e.Join!.RequestId)).Distinct());
+            Strings(json, "s", events.Where(e => e.Join is not null).Select(e => RedisKeyNames.Tag(JoinScope.Of(e.Key))).Distinct());
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>
+    /// Decides the request on what was read. <paramref name="hashes"/>: per event its digest, null for an event
+    /// repeated earlier in the request. Throws the ledger's refusal (nothing is written then).
+    /// </summary>
+    public static RedisJoinPlan Decide(IReadOnlyList<FeedbackEvent> events, IReadOnlyList<string?> hashes, RedisResult[] read, JoinLimits limits, TimeProvider clock, MetricsBook book)
+    {
+        var plan = new RedisJoinPlan(events.Count);
+        var flags = (string)read[0]!;
+        var next = 0;
+        for (var i = 0; i < events.Count; i++)
+        {
+            plan.Fresh[i] = hashes[i] is not null && flags[next++] == '1';
+        }
+
+        var ids = events.Where(e => e.Join is not null).Select(e => (JoinScope.Of(e.Key), e.Join!.RequestId)).Distinct().ToList();
+        var entries = (RedisResult[])read[1]!;
+        var records = new List<JoinRecord>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var entry = (RedisResult[])entries[i]!;
+            var blob = (byte[])entry[1]!;
+            var record = blob.Length == 0 ? null : JoinBlob.ReadRecord(ids[i].Item1, ids[i].RequestId, blob);
+            plan._read.Add((RedisKeyNames.EntryId(ids[i].Item1, ids[i].RequestId), long.Parse((string)entry[0]!, CultureInfo.InvariantCulture), record));
+            if (record is not null)
+            {
+                records.Add(record);
+            }
+        }
+
+        var scopes = ids.Select(id => id.Item1).Distinct().ToList();
+        var sums = (RedisResult[])read[2]!;
+        var before = scopes.Select((scope, i) => RedisJoinSums.Parse((RedisResult[])sums[i]!).State(scope)).ToDictionary(s => s.Scope);
+        var ledger = new JoinLedger(limits, clock, trackChanges: true);
+        ledger.Restore(records, before.Values);
+
+        var fresh = new List<FeedbackEvent>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (plan.Fresh[i])
+            {
+                fresh.Add(events[i]);
+            }
+        }
+
+        var steps = new Dictionary<FeedbackEvent, JoinStep>(ReferenceEqualityComparer.Instance);
+        foreach (var step in JoinPlanner.Admit(ledger, new CapacityPlan(book), fresh, events.Count).Steps)
+        {
+            steps[step.Event] = step;
+        }
+
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (!plan.Fresh[i])
+            {
+                continue;
+            }
+
+            if (events[i].Join is null)
+            {
+                plan.Counted[i] = events[i];
+                continue;
+            }
+
+            var taken = steps[events[i]];
+            plan.Steps[i] = taken;
+            plan.Checked.Add(hashes[i]!);
+            if (taken.Admitted is { } admitted)
+            {
+                plan.Counted[i] = admitted;
+                plan.Replaced[i] = taken.Result.Action == JoinAction.Corrected ? taken.Result.Replaced : null;
+            }
+            else
+            {
+                plan.Remembered.Add(hashes[i]!);
+            }
+        }
+
+        plan.Changes(ledger.TakeChanges(), before);
+        return plan;
+    }
+
+    /// <summary>The join part of the apply script's argument.</summary>
+    public void Write(Utf8JsonWriter json, string prefix, int maxEntries)
+    {
+        json.WriteStartObject("j");
+        json.WriteString("p", prefix);
+        json.WriteNumber("max", maxEntries);
+        Strings(json, "h", Checked);
+        Strings(json, "r", Remembered);
+        json.WriteStartArray("e");
+        foreach (var entry in _entries)
+        {
+            entry(json);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("s");
+        foreach (var scope in _scopes)
+        {
+            scope(json);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    /// <summary>Turns the ledger's changes into entry writes (every entry read is checked) and the sums' deltas.</summary>
+    private void Changes(JoinChanges changes, Dictionary<JoinScope, JoinScopeState> before)
+    {
+        var written = changes.Written.ToDictionary(r => RedisKeyNames.EntryId(r.Scope, r.RequestId));
+        var deleted = changes.Deleted.Select(d => RedisKeyNames.EntryId(d.Scope, d.RequestId)).ToHashSet();
+        var held = new Dictionary<JoinScope, long[]>();
+        var pendingRows = new Dictionary<JoinScope, long[]>();
+        var pendingConfidence = new Dictionary<JoinScope, double[]>();
+        void Count(JoinScope scope, JoinRecord? record, int sign)
+        {
+            if (record is null)
+            {
+                return;
+            }
+
+            (held.TryGetValue(scope, out var h) ? h : held[scope] = new long[3])[KindIndex(record)] += sign;
+            var (rows, confidence) = Pending(record);
+            var r = pendingRows.TryGetValue(scope, out var pr) ? pr : pendingRows[scope] = new long[CalibrationBins.Count];
+            var c = pendingConfidence.TryGetValue(scope, out var pc) ? pc : pendingConfidence[scope] = new double[CalibrationBins.Count];
+            for (var b = 0; b < CalibrationBins.Count; b++)
+            {
+                r[b] += sign * rows[b];
+                c[b] += sign * confidence[b];
+            }
+        }
+
+        foreach (var (id, version, old) in _read)
+        {
+            var record = written.GetValueOrDefault(id);
+            var delete = deleted.Contains(id);
+            if (record is not null || delete)
+            {
+                Count(old?.Scope ?? record!.Scope, old, -1);
+                Count(record?.Scope ?? old!.Scope, record, +1);
+            }
+
+            int? blob = null;
+            if (record is not null)
+            {
+                _blobs.Add(JoinBlob.Write(record));
+                blob = _blobs.Count + 1; // ARGV[1] is the JSON
+            }
+
+            _entries.Add(json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("k", id);
+                json.WriteNumber("v", version);
+                if (record is not null)
+                {
+                    json.WriteNumber("b", blob!.Value);
+                    json.WriteString("kind", "rtj"[KindIndex(record)].ToString());
+                    json.WriteString("s", RedisKeyNames.Tag(record.Scope));
+                    json.WriteString("m", record.Key is { } key && record.Response is not null ? RedisKeyNames.Tag(key) : "");
+                    json.WriteString("pr", PendingText(record));
+                    json.WriteNumber("t", record.LastChange.ToUnixTimeMilliseconds());
+                }
+                else if (delete)
+                {
+                    json.WriteBoolean("del", true);
+                }
+
+                json.WriteEndObject();
+            });
+        }
+
+        foreach (var after in changes.Scopes)
+        {
+            var (integers, floats) = RedisJoinSums.Delta(
+                before[after.Scope],
+                after,
+                held.GetValueOrDefault(after.Scope) ?? new long[3],
+                pendingRows.GetValueOrDefault(after.Scope) ?? new long[CalibrationBins.Count],
+                pendingConfidence.GetValueOrDefault(after.Scope) ?? new double[CalibrationBins.Count]);
+            _scopes.Add(json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("t", RedisKeyNames.Tag(after.Scope));
+                json.WriteStartArray("i");
+                foreach (var v in integers)
+                {
+                    if (v is string s)
+                    {
+                        json.WriteStringValue(s);
+                    }
+                    else
+                    {
+                        json.WriteNumberValue((long)v);
+                    }
+                }
+
+                json.WriteEndArray();
+                Strings(json, "f", floats);
+                json.WriteEndObject();
+            });
+        }
+    }
+
+    /// <summary>0 pending response, 1 parked truth, 2 joined.</summary>
+    private static int KindIndex(JoinRecord record) => record.Response is null ? 1 : record.Truth is null ? 0 : 2;
+
+    /// <summary>The pending rows of an entry per bin with the sum of their top probabilities (none unless it is a pending response).</summary>
+    private static (long[] Rows, double[] Confidence) Pending(JoinRecord record)
+    {
+        var estimator = new AccuracyEstimator();
+        if (record.Response is { } response && record.Truth is null)
+        {
+            estimator.Pending(response, +1);
+        }
+
+        return estimator.PendingSums();
+    }
+
+    /// <summary>The pending sums as the sweep reads them: "bin:rows:confidence;" per bin holding rows.</summary>
+    private static string PendingText(JoinRecord record)
+    {
+        var (rows, confidence) = Pending(record);
+        var text = new StringBuilder();
+        for (var b = 0; b < rows.Length; b++)
+        {
+            if (rows[b] > 0)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{b}:{rows[b]}:{confidence[b]:R};");
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static void Strings(Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var v in values)
+        {
+            json.WriteStringValue(v);
+        }
+
+        json.WriteEndArray();
+    }
+}
