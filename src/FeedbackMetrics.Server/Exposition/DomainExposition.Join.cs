@@ -9,9 +9,9 @@ public sealed partial class DomainExposition
     private static readonly (string Percentile, Func<LabelDelay, double?> Value)[] DelayPercentiles =
         [("50", d => d.P50), ("90", d => d.P90), ("99", d => d.P99)];
 
-    private static async Task WriteJoinAsync(ChunkedTextWriter writer, CancellationToken ct, JoinLedger join)
+    private static async Task WriteJoinAsync(ChunkedTextWriter writer, CancellationToken ct, List<JoinFigures> figures)
     {
-        var scopes = join.FiguresAll().Select(f => (Labels: $"deployment_namespace=\"{Escape(f.Scope.Namespace)}\",deployment_name=\"{Escape(f.Scope.Deployment)}\"", Figures: f)).ToList();
+        var scopes = figures.Select(f => (Labels: $"deployment_namespace=\"{Escape(f.Scope.Namespace)}\",deployment_name=\"{Escape(f.Scope.Deployment)}\"", Figures: f)).ToList();
         Write("join_pending_responses", "gauge", "Logged responses waiting for their truth.", f => f.PendingResponses);
         Write("join_parked_truths", "gauge", "Truth-only feedback waiting for its response.", f => f.ParkedTruths);
         Write("join_responses_total", "counter", "Logged responses kept for the join (a second one for a request id held is not).", f => f.Totals.ResponsesSeen);

@@ -63,7 +63,9 @@ public sealed partial class DomainExposition(MetricsBook book, Readiness readine
 
         if (join is not null)
         {
-            await WriteJoinAsync(writer, ct, join);
+            // The join's figures are per deployment and, on a shared store, global on every replica: like the model
+            // series, only the replica that exports those writes them, so a sum over replicas never multiplies them.
+            await WriteJoinAsync(writer, ct, gate?.Exports == false ? [] : join.FiguresAll());
         }
 
         Family(writer, P + "alert_firing", "gauge", "1 for each alert rule firing for a model (rule, model labels); absent when it is not.");

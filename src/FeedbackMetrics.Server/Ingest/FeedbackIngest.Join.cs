@@ -36,12 +36,6 @@ public sealed partial class FeedbackIngest
     private PreparedFeedback PrepareResponse(IncomingEvent cloudEvent)
     {
         var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
-        if (!_joinKept)
-        {
-            Log.ResponseNotKept(logger, cloudEvent.ToString(), "the Redis store keeps no join");
-            return new PreparedFeedback(cloudEvent, null);
-        }
-
         if (cloudEvent.Data is not { } body)
         {
             Log.ResponseNotKept(logger, cloudEvent.ToString(), cloudEvent.DataNotJson ?? "it carries no data");

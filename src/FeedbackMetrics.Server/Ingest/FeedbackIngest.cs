@@ -24,7 +24,6 @@ public sealed partial class FeedbackIngest(
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
     IOptions<JoinOptions> join,
-    IOptions<StateOptions> state,
     ReplyFactory replies,
     ServerCounters counters,
     TimeProvider time,
@@ -32,9 +31,6 @@ public sealed partial class FeedbackIngest(
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
     private readonly HashSet<string> _responseTypes = new(join.Value.EffectiveResponseTypes, StringComparer.Ordinal);
-
-    /// <summary>The Redis store keeps no join yet: response events are then only acknowledged, truth-only feedback refused.</summary>
-    private readonly bool _joinKept = !state.Value.IsRedis;
 
     public async Task<List<EventResult>> IngestAsync(IncomingEvents incoming)
     {
@@ -91,9 +87,7 @@ public sealed partial class FeedbackIngest(
                 RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}.");
             if (IsTruthOnly(body))
             {
-                return _joinKept
-                    ? PrepareTruth(cloudEvent, key, decoder, body)
-                    : throw new InvalidFeedbackException(RejectionKind.Malformed, "The feedback has a truth and no response; with --state redis the server keeps no logged responses to join it to (the join is kept by the sqlite and memory stores), so a feedback event must carry its response.");
+                return PrepareTruth(cloudEvent, key, decoder, body);
             }
 
             var payload = FeedbackPayload.Read(body);

@@ -1,27 +1,202 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using FeedbackMetrics.Tests.Support;
 
 namespace FeedbackMetrics.Tests.Server;
 
-/// <summary>With the Redis store the join is not kept (yet): what the server then does with the join's two halves.</summary>
+/// <summary>
+/// The late-truth join shared by replicas on Redis: three server processes on one redis-server as behind one Knative
+/// trigger; the real senders' response events reach one replica, the labeller's truths another, a relabel the third.
+/// </summary>
 [Category("Redis")]
 public sealed class JoinRedisTests
 {
+    /// <summary>The Seldon executor's logged response to request "hello" (seldon/multiclass-model, predicts class 2).</summary>
+    private static readonly RealSenderFixture SeldonResponse = RealSenderFixture.Load("seldon-executor/response-tensor-sklearnserver");
+
     [Test]
-    public async Task With_redis_a_response_event_is_only_acknowledged_and_a_truth_only_feedback_refused_with_the_reason()
+    public async Task Responses_through_one_replica_join_truths_through_another_once_and_a_relabel_through_the_third_shows_alike_on_all()
     {
         await using var redis = await RedisServer.StartAsync();
-        await using var server = await RunningServer.StartAsync(["--state", redis.Url]);
-        var ids = new Dictionary<string, string> { ["namespace"] = "ns", ["inferenceservicename"] = "d", ["requestid"] = "r1" };
-        using var response = await server.PostBinaryAsync("""{"data": {"ndarray": [[0.9, 0.1]]}}""", "resp", "io.seldon.serving.inference.response", extensions: ids);
-        using var truth = await server.PostBinaryAsync("""{"truth": {"data": {"ndarray": [[0]]}}}""", "truth", Events.FeedbackType, extensions: ids);
-        var metrics = await server.PrometheusAsync();
-        var detail = await truth.Content.ReadAsStringAsync();
-        Assert.Multiple(() =>
+        var replicas = new ServerProcess[3];
+        for (var r = 0; r < replicas.Length; r++)
         {
-            Assert.That((int)response.StatusCode, Is.EqualTo(202));
-            Assert.That(metrics.Value("feedback_metrics_ignored_events_total", ("type", "io.seldon.serving.inference.response")), Is.EqualTo(1));
-            Assert.That((int)truth.StatusCode, Is.EqualTo(400));
-            Assert.That(detail, Does.Contain("--state redis"));
-        });
+            replicas[r] = await StartReplicaAsync(redis.Url);
+        }
+
+        try
+        {
+            var (a, b, c) = (replicas[0], replicas[1], replicas[2]);
+
+            // Through A: the executor's response, the KServe agent's request (ignored) and its V1 and Open Inference Protocol responses.
+            Assert.That(await SendAsync(a, SeldonResponse), Is.EqualTo((202, "")));
+            Assert.That((await SendAsync(a, RealSenderFixture.Load("kserve-agent/request-v1-instances"))).Status, Is.EqualTo(202));
+            Assert.That(await SendAsync(a, RealSenderFixture.Load("kserve-agent/response-v1-predictions")), Is.EqualTo((202, "")));
+            Assert.That(await SendAsync(a, RealSenderFixture.Load("kserve-agent/response-open-inference-protocol")), Is.EqualTo((202, "")));
+
+            // Through B: the truths, each answered with its metric event; redelivered to B and to C, each is a duplicate.
+            var seldon = await SendTruthAsync(b, "seldon", "multiclass-model", """{"truth": {"data": {"ndarray": [[0, 0, 1]]}}}""", "hello", "label-1");
+            var v1 = await SendTruthAsync(b, "kserve-test", "sklearn-iris", """{"truth": {"predictions": [1, 0]}}""", "e2c3a9f0-7d41-4b6e-9f55-1a8c3d2b0e64", "label-2");
+            var oip = await SendTruthAsync(b, "kserve-test", "sklearn-irisv2", """
+                {"truth": {"outputs": [{"name": "label", "shape": [2], "datatype": "INT64", "data": [1, 0]}]},
+                 "meta": {"puid": "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e"}}
+                """, null, "label-3");
+            Assert.Multiple(() =>
+            {
+                Assert.That((seldon.Status, seldon.CeType), Is.EqualTo((200, "io.seldon.serving.feedback.metrics")), seldon.Body);
+                Assert.That(v1.Status, Is.EqualTo(200), v1.Body);
+                Assert.That(oip.Status, Is.EqualTo(200), oip.Body);
+            });
+            var again = await SendTruthAsync(b, "seldon", "multiclass-model", """{"truth": {"data": {"ndarray": [[0, 0, 1]]}}}""", "hello", "label-1");
+            var elsewhere = await SendTruthAsync(c, "kserve-test", "sklearn-iris", """{"truth": {"predictions": [1, 0]}}""", "e2c3a9f0-7d41-4b6e-9f55-1a8c3d2b0e64", "label-2");
+            Assert.That((again.Status, again.CeType, elsewhere.Status, elsewhere.CeType), Is.EqualTo((202, (string?)null, 202, (string?)null)), "a redelivered truth is acknowledged and counted once");
+
+            // The executor's truth-only feedback through B before its response, then the response through A: parked, then counted.
+            var parked = await SendAsync(b, RealSenderFixture.Load("seldon-executor/feedback-truth-only-elasticsearch-notebook"));
+            var headers = SeldonResponse.Headers.Select(h => h.Key switch
+            {
+                "Ce-Requestid" => KeyValuePair.Create(h.Key, "f8b21985-8687-4bb8-a94c-4fac362eb34c"),
+                "Ce-Id" => KeyValuePair.Create(h.Key, "response-of-the-parked-truth"),
+                _ => h,
+            }).ToList();
+            var joinedLate = await SendAsync(a, SeldonResponse with { Headers = headers });
+            Assert.That((parked, joinedLate), Is.EqualTo(((202, ""), (202, ""))));
+
+            // Through C: a relabel of "hello" (class 2 was right; now class 1 is the truth): the row moves, counted once.
+            var relabel = await SendTruthAsync(c, "seldon", "multiclass-model", """{"truth": {"data": {"ndarray": [[0, 1, 0]]}}}""", "hello", "label-4");
+            Assert.That(relabel.Status, Is.EqualTo(200), relabel.Body);
+
+            var views = await WaitForAgreementAsync(replicas, view => Deployment(view, "seldon", "multiclass-model")?["join"]?["corrections"]?.GetValue<long>() == 1);
+            var shown = views[0];
+            var multiclass = Deployment(shown, "seldon", "multiclass-model")!;
+            Assert.Multiple(() =>
+            {
+                Assert.That(multiclass["count"]!.GetValue<long>(), Is.EqualTo(2), "two requests joined, each once");
+                Assert.That(multiclass["accuracy"]!.GetValue<double>(), Is.EqualTo(0.5), "the relabelled one is wrong now");
+                Assert.That(multiclass["join"]!.ToJsonString(), Is.EqualTo("""{"pendingResponses":0,"parkedTruths":0,"joined":2,"expired":0,"corrections":1,"labelCoverage":1}"""));
+                Assert.That(Deployment(shown, "kserve-test", "sklearn-iris")!["count"]!.GetValue<long>(), Is.EqualTo(2));
+                Assert.That(Deployment(shown, "kserve-test", "sklearn-irisv2")!["count"]!.GetValue<long>(), Is.EqualTo(2));
+                Assert.That(shown["joins"]!.AsArray().Sum(j => j!["join"]!["joined"]!.GetValue<long>()), Is.EqualTo(4));
+            });
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                await replica.DisposeAsync();
+            }
+        }
     }
+
+    [Test]
+    public async Task Only_the_exporting_replica_writes_the_join_series_so_their_sum_over_replicas_is_the_true_count()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var replicas = new ServerProcess[2];
+        for (var r = 0; r < replicas.Length; r++)
+        {
+            replicas[r] = await StartReplicaAsync(redis.Url);
+        }
+
+        try
+        {
+            Assert.That(await SendAsync(replicas[0], SeldonResponse), Is.EqualTo((202, "")));
+            Assert.That((await SendTruthAsync(replicas[1], "seldon", "multiclass-model", """{"truth": {"data": {"ndarray": [[0, 0, 1]]}}}""", "hello", "label-1")).Status, Is.EqualTo(200));
+            double joined = 0, responses = 0;
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                var scrapes = new List<PrometheusText>();
+                foreach (var replica in replicas)
+                {
+                    scrapes.Add(PrometheusText.Parse(await replica.Client.GetStringAsync("/v1/metrics")));
+                }
+
+                joined = scrapes.SelectMany(s => s.Samples).Where(s => s.Name == "feedback_metrics_join_joined_total").Sum(s => s.Value);
+                responses = scrapes.SelectMany(s => s.Samples).Where(s => s.Name == "feedback_metrics_join_responses_total").Sum(s => s.Value);
+                if (joined == 1 && responses == 1)
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.That((joined, responses), Is.EqualTo((1.0, 1.0)), "summed over both replicas' scrapes, the join series count once");
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                await replica.DisposeAsync();
+            }
+        }
+    }
+
+    internal static Task<ServerProcess> StartReplicaAsync(string url) =>
+        ServerProcess.StartAsync(Path.Combine(Path.GetTempPath(), "fm-replica-unused"), ["--state", url, "--redis_prefix", "join-replicas", "--redis_refresh_interval", "00:00:00.200"]);
+
+    internal static async Task<(int Status, string Body)> SendAsync(ServerProcess server, RealSenderFixture fixture)
+    {
+        using var request = fixture.ToRequest();
+        using var response = await server.Client.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A truth-only feedback as a labelling job sends it: binary mode, its own id, the model's deployment.</summary>
+    internal static async Task<(int Status, string Body, string? CeType)> SendTruthAsync(ServerProcess server, string ns, string deployment, string body, string? requestId, string id)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("ce-specversion", "1.0");
+        request.Headers.Add("ce-type", "io.seldon.serving.feedback");
+        request.Headers.Add("ce-source", "labeller");
+        request.Headers.Add("ce-id", id);
+        request.Headers.Add("ce-namespace", ns);
+        request.Headers.Add("ce-inferenceservicename", deployment);
+        if (requestId is not null)
+        {
+            request.Headers.Add("ce-requestid", requestId);
+        }
+
+        using var response = await server.Client.SendAsync(request);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.TryGetValues("ce-type", out var t) ? t.Single() : null);
+    }
+
+    internal static JsonNode? Deployment(JsonNode view, string ns, string deployment) =>
+        view["deployments"]!.AsArray().SingleOrDefault(d => d!["namespace"]!.GetValue<string>() == ns && d["deployment"]!.GetValue<string>() == deployment);
+
+    /// <summary>
+    /// Waits until every replica's JSON view shows the same figures (models, their matrices, and every deployment's
+    /// join, label delay and estimate) and the first passes the check; returns the views.
+    /// </summary>
+    internal static async Task<List<JsonNode>> WaitForAgreementAsync(ServerProcess[] replicas, Func<JsonNode, bool> done)
+    {
+        List<JsonNode> views = [];
+        List<string> shown = [];
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            views = [];
+            foreach (var replica in replicas)
+            {
+                views.Add(JsonNode.Parse(await replica.Client.GetStringAsync("/v1/metrics?format=json"))!);
+            }
+
+            shown = [.. views.Select(Shown)];
+            if (shown.Distinct().Count() == 1 && done(views[0]))
+            {
+                return views;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.That(shown.Distinct().ToList(), Has.Count.EqualTo(1), "the replicas' JSON views disagree");
+        Assert.That(done(views[0]), Is.True, "the views never showed what was sent");
+        return views;
+    }
+
+    /// <summary>What every replica must show alike: each model's identity, count, matrix and join figures, and the top-level joins.</summary>
+    private static string Shown(JsonNode view) =>
+        string.Join('\n', view["deployments"]!.AsArray().Select(d =>
+            $"{d!["namespace"]}/{d["deployment"]}/{d["predictor"]}/{d["model"]} {d["classes"]!.ToJsonString()} {d["count"]} {d["confusionMatrix"]!.ToJsonString()} {d["join"]?.ToJsonString()} {d["labelDelaySeconds"]?.ToJsonString()} {d["estimated"]?.ToJsonString()}"))
+        + "\n" + view["joins"]?.ToJsonString();
 }
