@@ -79,6 +79,23 @@ public sealed class JoinRedisTests
                 Assert.That(Deployment(shown, "kserve-test", "sklearn-irisv2")!["count"]!.GetValue<long>(), Is.EqualTo(2));
                 Assert.That(shown["joins"]!.AsArray().Sum(j => j!["join"]!["joined"]!.GetValue<long>()), Is.EqualTo(4));
             });
+
+            // Whichever replica exports, the relabel counts its row again and says so: no counter went down.
+            var (rows, relabelled) = (0.0, 0.0);
+            for (var attempt = 0; attempt < 100 && (rows, relabelled) != (3, 1); attempt++)
+            {
+                var samples = new List<PrometheusText.Sample>();
+                foreach (var replica in replicas)
+                {
+                    samples.AddRange(PrometheusText.Parse(await replica.Client.GetStringAsync("/v1/metrics")).Samples.Where(x => x.Labels.GetValueOrDefault("deployment_name") == "multiclass-model"));
+                }
+
+                rows = samples.Where(x => x.Name == "feedback_metrics_observations_total").Sum(x => x.Value);
+                relabelled = samples.Where(x => x.Name == "feedback_metrics_relabelled_rows_total").Sum(x => x.Value);
+                await Task.Delay(100);
+            }
+
+            Assert.That((rows, relabelled), Is.EqualTo((3.0, 1.0)), "summed over the replicas: two rows counted, one counted again under its new truth");
         }
         finally
         {

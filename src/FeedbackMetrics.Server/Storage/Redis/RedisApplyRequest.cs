@@ -198,6 +198,23 @@ internal sealed class RedisApplyRequest
         }
 
         json.WriteEndArray();
+        if (replaced is not null)
+        {
+            // The cell each row whose truth changed leaves: counted apart so that no counter goes down.
+            json.WriteStartArray("m");
+            for (var i = 0; i < replaced.Rows.Length; i++)
+            {
+                if (replaced.Rows[i].Truth.DisplayName != feedback.Rows[i].Truth.DisplayName)
+                {
+                    json.WriteNumberValue(index[replaced.Rows[i].Truth.DisplayName]);
+                    json.WriteNumberValue(index[replaced.Rows[i].Predicted.DisplayName]);
+                    json.WriteNumberValue(1);
+                }
+            }
+
+            json.WriteEndArray();
+        }
+
         if (feedback.Reward is { } reward && replaced is null)
         {
             json.WriteString("r", reward.ToString("R", CultureInfo.InvariantCulture));

@@ -8,10 +8,11 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 
 /// <summary>
 /// One model's figures as Redis holds them at one version: class names in ordinal order, the dense confusion matrix
-/// (row = truth, column = predicted, row-major), the reward sums, and how many times the model was reset (a state of
-/// another generation does not continue one held).
+/// (row = truth, column = predicted, row-major), the reward sums, how many times the model was reset (a state of
+/// another generation does not continue one held), and the rows relabels moved out of each cell (same layout; null
+/// when none did), kept in the cells hash as fields "rT,P".
 /// </summary>
-internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matrix, double RewardTotal, long RewardEvents, long Generation = 0)
+internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matrix, double RewardTotal, long RewardEvents, long Generation = 0, long[]? Relabelled = null)
 {
     public static readonly RedisKeyState Unknown = new(-1, [], [], 0, 0);
 
@@ -20,22 +21,28 @@ internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matr
     public long this[int truth, int predicted] => Matrix[(truth * Classes.Length) + predicted];
 
     /// <summary>Non-zero cells by class name, as <see cref="KeyState"/> holds them.</summary>
-    public IEnumerable<(string Truth, string Predicted, long Count)> Cells()
+    public IEnumerable<(string Truth, string Predicted, long Count)> Cells() => CellsOf(Classes, Matrix);
+
+    /// <summary>Non-zero cells of a dense matrix over <paramref name="classes"/>, by class name.</summary>
+    public static IEnumerable<(string Truth, string Predicted, long Count)> CellsOf(string[] classes, long[]? matrix)
     {
-        for (var t = 0; t < Classes.Length; t++)
+        if (matrix is null)
         {
-            for (var p = 0; p < Classes.Length; p++)
+            yield break;
+        }
+
+        var n = classes.Length;
+        for (var i = 0; i < Math.Min(matrix.Length, n * n); i++)
+        {
+            if (matrix[i] != 0)
             {
-                if (this[t, p] != 0)
-                {
-                    yield return (Classes[t], Classes[p], this[t, p]);
-                }
+                yield return (classes[i / n], classes[i % n], matrix[i]);
             }
         }
     }
 
     /// <summary>These figures as the read model restores them.</summary>
-    public KeyState ToKeyState() => new(Classes, [.. Cells()], RewardTotal, RewardEvents);
+    public KeyState ToKeyState() => new(Classes, [.. Cells()], RewardTotal, RewardEvents, Relabelled: [.. CellsOf(Classes, Relabelled)]);
 
     /// <summary>A scratch aggregate holding these figures, to apply events to and take snapshots from.</summary>
     public KeyAggregate ToAggregate(MetricKey key, TimeProvider time)
@@ -46,7 +53,7 @@ internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matr
     }
 
     public static RedisKeyState Of(KeySnapshot snapshot, long version, long generation) =>
-        new(version, snapshot.Classes, snapshot.Matrix, snapshot.RewardTotal, snapshot.RewardEvents, generation);
+        new(version, snapshot.Classes, snapshot.Matrix, snapshot.RewardTotal, snapshot.RewardEvents, generation, snapshot.Relabelled);
 
     /// <summary>
     /// Parses what the scripts return: classes as (name, ordinal) pairs, cells as ("t,p", count) pairs. Throws
@@ -68,18 +75,20 @@ internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matr
 
         var n = classes.Length;
         var matrix = new long[n * n];
+        long[]? relabelled = null;
         for (var i = 0; i + 1 < cellPairs.Length; i += 2)
         {
             var cell = (string)cellPairs[i]!;
+            var moved = cell.StartsWith('r');
             var comma = cell.IndexOf(',', StringComparison.Ordinal);
-            var t = int.Parse(cell.AsSpan(0, comma), CultureInfo.InvariantCulture);
+            var t = int.Parse(cell.AsSpan(moved ? 1 : 0, comma - (moved ? 1 : 0)), CultureInfo.InvariantCulture);
             var p = int.Parse(cell.AsSpan(comma + 1), CultureInfo.InvariantCulture);
             if ((uint)t >= (uint)n || (uint)p >= (uint)n)
             {
                 throw new FormatException($"cell {cell} outside a matrix of {n} classes");
             }
 
-            matrix[(t * n) + p] = (long)cellPairs[i + 1];
+            (moved ? relabelled ??= new long[n * n] : matrix)[(t * n) + p] = (long)cellPairs[i + 1];
         }
 
         return new RedisKeyState(
@@ -88,6 +97,7 @@ internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matr
             matrix,
             double.Parse(rewardTotal, NumberStyles.Float, CultureInfo.InvariantCulture),
             long.Parse(rewardEvents, CultureInfo.InvariantCulture),
-            long.Parse(generation, CultureInfo.InvariantCulture));
+            long.Parse(generation, CultureInfo.InvariantCulture),
+            relabelled);
     }
 }

@@ -116,11 +116,51 @@ internal sealed class RedisReadModel(MetricsBook book, int maxCounted)
             var ownReward = own.Where(f => f.Replaced is null && f.Rows.Reward is not null).Select(f => f.Rows.Reward!.Value).ToList();
             var rewardTotal = next.RewardTotal - held.RewardTotal - ownReward.Sum();
             var rewardEvents = next.RewardEvents - held.RewardEvents - ownReward.Count;
-            if (residual.Count > 0 || rewardEvents != 0)
+            var relabelled = RelabelledResidual(held, next, own);
+            if (residual.Count > 0 || rewardEvents != 0 || relabelled.Count > 0)
             {
-                aggregate.Restore(new KeyState(next.Classes, residual, rewardTotal, rewardEvents));
+                aggregate.Restore(new KeyState(next.Classes, residual, rewardTotal, rewardEvents, Relabelled: relabelled));
             }
         }
+    }
+
+    /// <summary>
+    /// The rows relabels elsewhere moved out of each cell: those of <paramref name="next"/> not in
+    /// <paramref name="held"/> nor moved by this replica's own relabels (the book counted those as it moved them).
+    /// </summary>
+    private static List<(string, string, long)> RelabelledResidual(RedisKeyState held, RedisKeyState next, IReadOnlyList<OwnChange> own)
+    {
+        var n = next.Classes.Length;
+        var delta = next.Relabelled is null ? new long[n * n] : (long[])next.Relabelled.Clone();
+        var m = held.Version < 0 ? 0 : held.Classes.Length;
+        if (held.Relabelled is { } before)
+        {
+            for (var i = 0; i < Math.Min(before.Length, m * m); i++)
+            {
+                delta[((i / m) * n) + (i % m)] -= before[i];
+            }
+        }
+
+        var position = new Dictionary<string, int>(n, StringComparer.Ordinal);
+        for (var i = 0; i < n; i++)
+        {
+            position[next.Classes[i]] = i;
+        }
+
+        foreach (var change in own)
+        {
+            for (var i = 0; i < (change.Replaced?.Rows.Length ?? 0); i++)
+            {
+                var old = change.Replaced!.Rows[i];
+                if (old.Truth.DisplayName != change.Rows.Rows[i].Truth.DisplayName
+                    && position.TryGetValue(old.Truth.DisplayName, out var t) && position.TryGetValue(old.Predicted.DisplayName, out var p))
+                {
+                    delta[(t * n) + p]--;
+                }
+            }
+        }
+
+        return [.. RedisKeyState.CellsOf(next.Classes, delta)];
     }
 
     /// <summary>Forgets every model (the state in Redis was lost and a new one began).</summary>

@@ -12,7 +12,8 @@ internal static class RedisScripts
     /// Counts the events of one request. KEYS: the set of models, the remembered ids, then per model meta, classes,
     /// cells. ARGV[1]: JSON <c>{ttl, maxIds, maxClasses, maxKeys, keys: [{t, v, ev: [{h, n, c, r}]}]}</c> — per model
     /// its tag and the version the caller holds, per event its digest (hex), the class names it brings in order, its
-    /// cells as (truth index, predicted index, count) triples into those names (a relabel's are −1 and +1), and its
+    /// cells as (truth index, predicted index, count) triples into those names (a relabel's are −1 and +1, and its
+    /// <c>m</c> the cells its rows left, kept as "rT,P" fields so counters never go down), and its
     /// reward as text; optionally <c>j</c>, the join's part (<see cref="RedisJoinScripts.ApplyCheck"/>, its entries'
     /// records in ARGV[2…]). First everything is checked: a remembered id is a duplicate; a join entry changed since it
     /// was read, or a join event counted meanwhile, answers {'retry'}; past the class cap or the model cap the whole
@@ -96,6 +97,9 @@ internal static class RedisScripts
               redis.call('ZADD', ids, now + p.ttl, e.h)
               for x = 1, #e.c, 3 do
                 redis.call('HINCRBY', cells, plan.ord[e.n[e.c[x] + 1]] .. ',' .. plan.ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
+              end
+              for x = 1, #(e.m or {}), 3 do
+                redis.call('HINCRBY', cells, 'r' .. plan.ord[e.n[e.m[x] + 1]] .. ',' .. plan.ord[e.n[e.m[x + 1] + 1]], e.m[x + 2])
               end
               if e.r then
                 redis.call('HINCRBYFLOAT', meta, 'rt', e.r)
