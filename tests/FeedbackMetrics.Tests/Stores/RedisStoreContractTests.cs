@@ -182,4 +182,79 @@ public sealed class RedisStoreContractTests : StoreContract
 
         Assert.That((holder.Outbox.Depth, other.Outbox.Depth), Is.EqualTo((1, 0)), "the holder kept its entry fresh; nobody took it over");
     }
+
+    [Test]
+    public async Task Entries_past_the_join_ttl_are_forgotten_by_the_sweep_counted_and_a_pending_response_leaves_the_estimate()
+    {
+        var (store, _) = await OpenAsync();
+        var scope = new JoinScope("ns", "d");
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.7, 0.2]]"), TruthEvent("t2", "r2", 1)], default);
+        Assert.That((Ledger.Figures(scope)!.PendingResponses, Ledger.Figures(scope)!.ParkedTruths, Ledger.Figures(scope)!.Estimated.PendingRows), Is.EqualTo((1L, 1L, 1L)));
+
+        JoinClock.Advance(JoinLimits.Ttl);
+        for (var i = 0; i < 100 && Ledger.Figures(scope)!.Totals.Expired < 2; i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var figures = Ledger.Figures(scope)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That((figures.Totals.ExpiredResponses, figures.Totals.ExpiredTruths), Is.EqualTo((1L, 1L)), "forgotten by a replica's sweep, counted");
+            Assert.That((figures.PendingResponses, figures.ParkedTruths), Is.EqualTo((0L, 0L)));
+            Assert.That((figures.Estimated.PendingRows, figures.Estimated.Accuracy), Is.EqualTo((0L, (double?)null)), "the expired response's row left the estimate");
+        });
+        var late = await store.ApplyAsync([TruthEvent("t1", "r1", 1)], default);
+        Assert.That(late[0].Join, Is.EqualTo(JoinAction.TruthParked), "a truth after its response expired is parked as new");
+    }
+
+    [Test]
+    public async Task Past_the_cap_the_entries_changed_longest_ago_are_forgotten_first_and_counted()
+    {
+        var book = new MetricsBook(MaxKeys, MaxClasses);
+        var ledger = new JoinLedger(new JoinLimits(TimeSpan.FromHours(1), 2), JoinClock);
+        await using var store = RedisStores.Create(book, _redis!.Url, State, outbox: false, join: ledger);
+        await store.InitializeAsync(default);
+        foreach (var r in new[] { "r1", "r2", "r3" })
+        {
+            await store.ApplyAsync([ResponseEvent("resp-" + r, r, "[[0.8, 0.2]]")], default);
+            JoinClock.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var figures = ledger.Figures(new JoinScope("ns", "d"))!;
+        Assert.That((figures.PendingResponses, figures.Totals.EvictedResponses), Is.EqualTo((2L, 1L)));
+        var first = await store.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
+        var last = await store.ApplyAsync([TruthEvent("t3", "r3", 0)], default);
+        Assert.That((first[0].Join, last[0].Join), Is.EqualTo((JoinAction.TruthParked, JoinAction.Joined)), "r1 went first; r3 was kept");
+    }
+
+    [Test]
+    public async Task Two_stores_taking_each_request_s_response_and_truth_at_once_join_every_request_once()
+    {
+        var (first, firstBook) = await OpenAsync();
+        var firstLedger = Ledger;
+        var (second, secondBook) = await OpenAsync();
+        const int Requests = 100;
+        await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
+        {
+            var r = $"r{i}";
+            await Task.WhenAll(
+                first.ApplyAsync([ResponseEvent("resp-" + r, r, "[[0.8, 0.2]]")], default).AsTask(),
+                second.ApplyAsync([TruthEvent("t-" + r, r, i % 2)], default).AsTask());
+        });
+
+        for (var i = 0; i < 100 && (Count(firstBook), Count(secondBook)) != (Requests, Requests); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        var scope = new JoinScope("ns", "d");
+        Assert.Multiple(() =>
+        {
+            Assert.That((Count(firstBook), Count(secondBook)), Is.EqualTo((Requests, Requests)), "each request counted once, on both");
+            Assert.That(firstLedger.Figures(scope)!.Totals.Joined, Is.EqualTo(Requests));
+            Assert.That(Ledger.Figures(scope)!.Totals.Joined, Is.EqualTo(Requests));
+            Assert.That((Ledger.Figures(scope)!.PendingResponses, Ledger.Figures(scope)!.ParkedTruths), Is.EqualTo((0L, 0L)));
+        });
+    }
 }
