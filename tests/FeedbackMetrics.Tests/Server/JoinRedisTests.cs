@@ -119,7 +119,8 @@ public sealed class JoinRedisTests
         try
         {
             Assert.That(await SendAsync(replicas[0], SeldonResponse), Is.EqualTo((202, "")));
-            Assert.That((await SendTruthAsync(replicas[1], "seldon", "multiclass-model", """{"truth": {"data": {"ndarray": [[0, 0, 1]]}}}""", "hello", "label-1")).Status, Is.EqualTo(200));
+            var truth = await SendTruthAsync(replicas[1], "seldon", "multiclass-model", """{"truth": {"data": {"ndarray": [[0, 0, 1]]}}}""", "hello", "label-1");
+            Assert.That(truth.Status, Is.EqualTo(200), truth.Body);
             double joined = 0, responses = 0;
             for (var attempt = 0; attempt < 100; attempt++)
             {

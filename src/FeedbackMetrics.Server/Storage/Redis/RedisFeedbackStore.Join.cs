@@ -102,14 +102,28 @@ public sealed partial class RedisFeedbackStore
         ShowJoin(pairs, complete: true);
     }
 
-    /// <summary>Forgets, counted, the entries past --join_ttl (by this replica's clock) and past the cap; any replica may.</summary>
+    /// <summary>
+    /// Forgets, counted, the entries past --join_ttl (by this replica's clock) and past the cap (any replica may), then
+    /// shows every deployment's sums: the join's part of a refresh, one round trip.
+    /// </summary>
     private async Task SweepJoinAsync()
     {
         var now = _join.Clock.GetUtcNow().ToUnixTimeMilliseconds();
-        await Db.ScriptEvaluateAsync(
+        var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(
             RedisJoinScripts.Sweep,
-            [_names.JoinLru],
-            [_names.JoinPrefix, now, (long)_joinLimits.Ttl.TotalMilliseconds, _joinLimits.MaxEntries, SweepChunk]);
+            [_names.JoinLru, _names.JoinScopes],
+            [_names.JoinPrefix, now, (long)_joinLimits.Ttl.TotalMilliseconds, _joinLimits.MaxEntries, SweepChunk]))!;
+        ShowJoin((RedisResult[])answer[1]!, complete: true);
+    }
+
+    /// <summary>Forgets the sums shown (Redis lost its state: versions start again from nothing).</summary>
+    private void ForgetJoinShown()
+    {
+        lock (_joinGate)
+        {
+            _joinShown.Clear();
+            _join.Mirror([], complete: true);
+        }
     }
 
     /// <summary>Forgets the entries whose response counts under a model being reset: its rows are gone, so nothing is left to join or move.</summary>

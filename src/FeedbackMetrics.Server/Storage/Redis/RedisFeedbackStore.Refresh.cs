@@ -20,6 +20,7 @@ public sealed partial class RedisFeedbackStore
             // replica holds belongs to the old one. Forget it and load the new one whole.
             RedisLog.StateLost(_logger, _epoch, epoch);
             _model.Clear();
+            ForgetJoinShown();
         }
 
         _epoch = epoch;
@@ -48,7 +49,6 @@ public sealed partial class RedisFeedbackStore
 
         _model.RemoveAbsent(present, since);
         await SweepJoinAsync();
-        await ReadJoinAsync();
         return (long)answer[2];
     }
 

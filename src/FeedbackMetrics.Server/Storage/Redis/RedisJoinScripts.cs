@@ -160,16 +160,23 @@ internal static class RedisJoinScripts
 
     /// <summary>
     /// Forgets, counted, the entries whose last change is --join_ttl ago or more, then the oldest past the cap; any
-    /// replica may run it at any time (each entry is forgotten once: the first run deletes it). KEYS[1]: the entry ids
-    /// by last change. ARGV: the join prefix, now (Unix ms, the replica's clock), the TTL (ms), the cap, the most to
-    /// forget by TTL in one run. Returns how many were forgotten.
+    /// replica may run it at any time (each entry is forgotten once: the first run deletes it); then reads every
+    /// deployment's sums, so a refresh costs one round trip for the join. KEYS: the entry ids by last change, the set
+    /// of deployments. ARGV: the join prefix, now (Unix ms, the replica's clock), the TTL (ms), the cap, the most to
+    /// forget by TTL in one run. Returns {how many were forgotten, {tag, HGETALL, …}}.
     /// </summary>
     public const string Sweep = "#!lua\n" + Functions + """
         local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[3]), 'LIMIT', 0, tonumber(ARGV[5]))
         for _, id in ipairs(due) do
           forget(ARGV[1], id, 'ttl')
         end
-        return #due + evict(ARGV[1], tonumber(ARGV[4]))
+        local n = #due + evict(ARGV[1], tonumber(ARGV[4]))
+        local out = {}
+        for _, tag in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+          out[#out + 1] = tag
+          out[#out + 1] = redis.call('HGETALL', ARGV[1] .. 'scope:' .. tag)
+        end
+        return {n, out}
         """;
 
     /// <summary>Every deployment's sums. KEYS[1]: the set of deployments; ARGV[1]: the join prefix. Returns {tag, HGETALL, …}.</summary>
