@@ -1,0 +1,62 @@
+using System.Globalization;
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
+using static FeedbackMetrics.Tests.Core.JoinInputs;
+
+namespace FeedbackMetrics.Tests.Stores;
+
+/// <summary>What a pending response costs in Redis's memory with --state redis (the replicas hold none).</summary>
+[Category("Load")]
+[Category("Redis")]
+public sealed class RedisJoinMemoryTests
+{
+    /// <summary>
+    /// A bound on one pending response of one row with a 3-class probability vector and a 36-character request id;
+    /// README states the figure measured here.
+    /// </summary>
+    private const int BytesPerPendingResponse = 1300;
+
+    [Test]
+    public async Task A_pending_response_costs_redis_at_most_the_documented_bytes()
+    {
+        const int Count = 20_000;
+        const int PerRequest = 200;
+        await using var redis = await RedisServer.StartAsync();
+        var ledger = new JoinLedger(new JoinLimits(JoinLimits.DefaultTtl, Count), new FakeTimeProvider());
+        await using var store = RedisStores.Create(new MetricsBook(10, 10), redis.Url, "memory", outbox: false, join: ledger);
+        await store.InitializeAsync(default);
+        var key = new MetricKey("seldon", "iris", "default", "classifier");
+        var random = new Random(3);
+
+        var before = UsedMemory(redis);
+        for (var i = 0; i < Count; i += PerRequest)
+        {
+            var events = Enumerable.Range(i, PerRequest).Select(n =>
+            {
+                var p = new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() };
+                var sum = p.Sum();
+                var id = $"response-{n}";
+                return new FeedbackEvent(new CloudEventId("s", id, "io.seldon.serving.inference.response"), key, JoinPart.NoRows, _ => throw new InvalidOperationException())
+                {
+                    Join = new ResponsePart(Guid.NewGuid().ToString(), Response([[.. p.Select(v => v / sum)]]), (_, _, _) => throw new InvalidOperationException()),
+                };
+            }).ToList();
+            await store.ApplyAsync(events, default);
+        }
+
+        var perResponse = (UsedMemory(redis) - before) / (double)Count;
+        TestContext.Out.WriteLine($"{perResponse:F0} bytes of Redis memory per pending response ({Count} held, its remembered event id included)");
+        Assert.Multiple(() =>
+        {
+            Assert.That(ledger.Figures(JoinScope.Of(key))!.PendingResponses, Is.EqualTo(Count));
+            Assert.That(perResponse, Is.LessThanOrEqualTo(BytesPerPendingResponse));
+        });
+    }
+
+    private static long UsedMemory(RedisServer redis) =>
+        long.Parse(redis.Cli("INFO", "memory").Split('\n').Single(l => l.StartsWith("used_memory:", StringComparison.Ordinal))["used_memory:".Length..].Trim(), CultureInfo.InvariantCulture);
+}
