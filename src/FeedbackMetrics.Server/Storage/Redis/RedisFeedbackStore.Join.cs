@@ -53,12 +53,13 @@ public sealed partial class RedisFeedbackStore
                 }
             }
 
-            if (await RunApplyAsync(RedisApplyRequest.Of(plan.Counted, plan.Replaced), plan, results))
+            if (!plan.Writes || await RunApplyAsync(RedisApplyRequest.Of(plan.Counted, plan.Replaced), plan, results))
             {
                 return results;
             }
         }
 
+        RedisLog.JoinContended(_logger, events.Count, JoinAttempts);
         throw new StorageUnavailableException($"Storage unavailable: the join entries of this request kept changing under other replicas ({JoinAttempts} attempts); deliver it again.");
     }
 

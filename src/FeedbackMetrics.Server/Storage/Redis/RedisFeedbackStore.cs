@@ -219,5 +219,9 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         [LoggerMessage(EventId = 42, EventName = "RedisStateLost", Level = LogLevel.Error,
             Message = "The Redis state changed from epoch {Old} to {New}: Redis lost its data (restarted without persistence, or replaced); the figures are loaded again from what it holds now")]
         public static partial void StateLost(ILogger logger, string old, string @new);
+
+        [LoggerMessage(EventId = 43, EventName = "RedisJoinContended", Level = LogLevel.Warning,
+            Message = "A request of {Count} event(s) was refused with 503: the join entries it touches changed under other replicas at each of {Attempts} attempts; the broker delivers it again")]
+        public static partial void JoinContended(ILogger logger, int count, int attempts);
     }
 }

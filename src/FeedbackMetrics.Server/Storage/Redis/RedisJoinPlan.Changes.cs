@@ -41,6 +41,7 @@ internal sealed partial class RedisJoinPlan
             var delete = deleted.Contains(id);
             if (record is not null || delete)
             {
+                _changed++;
                 Count(old?.Scope ?? record!.Scope, old, -1);
                 Count(record?.Scope ?? old!.Scope, record, +1);
             }

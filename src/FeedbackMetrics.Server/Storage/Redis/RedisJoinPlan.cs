@@ -23,6 +23,7 @@ internal sealed partial class RedisJoinPlan
     private readonly List<byte[]> _blobs = [];
     private readonly List<Action<Utf8JsonWriter>> _entries = [];
     private readonly List<Action<Utf8JsonWriter>> _scopes = [];
+    private int _changed;
 
     private RedisJoinPlan(int events)
     {
@@ -52,6 +53,12 @@ internal sealed partial class RedisJoinPlan
 
     /// <summary>The records written, for the apply script's ARGV[2…].</summary>
     public IReadOnlyList<byte[]> Blobs => _blobs;
+
+    /// <summary>
+    /// False when the request changes nothing (every event redelivered, or a truth the same as the one joined): it
+    /// is answered from the read alone, one round trip.
+    /// </summary>
+    public bool Writes => _changed > 0 || _scopes.Count > 0 || Remembered.Count > 0 || Counted.Any(c => c is not null);
 
     /// <summary>What to read for a request: digests of its events, entry ids and deployment tags of its join halves.</summary>
     public static string Query(IReadOnlyList<FeedbackEvent> events, IReadOnlyList<string> hashes)
