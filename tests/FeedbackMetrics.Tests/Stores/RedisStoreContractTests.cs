@@ -243,12 +243,13 @@ public sealed class RedisStoreContractTests : StoreContract
                 second.ApplyAsync([TruthEvent("t-" + r, r, i % 2)], default).AsTask());
         });
 
-        for (var i = 0; i < 100 && (Count(firstBook), Count(secondBook)) != (Requests, Requests); i++)
+        // A refresh reads the models, then the join's sums: wait for both on both stores.
+        var scope = new JoinScope("ns", "d");
+        for (var i = 0; i < 100 && (Count(firstBook), Count(secondBook), firstLedger.Figures(scope)?.Totals.Joined, Ledger.Figures(scope)?.Totals.Joined) != (Requests, Requests, Requests, Requests); i++)
         {
             await Task.Delay(50);
         }
 
-        var scope = new JoinScope("ns", "d");
         Assert.Multiple(() =>
         {
             Assert.That((Count(firstBook), Count(secondBook)), Is.EqualTo((Requests, Requests)), "each request counted once, on both");

@@ -46,7 +46,7 @@ public sealed partial class RedisFeedbackStore
             outbox = Complete(request, held, (RedisResult[])answer[2]!, results, plan);
             if (plan is not null)
             {
-                ShowJoin((RedisResult[])answer[3]!, complete: false);
+                ShowJoin((RedisResult[])answer[3]!, completeSince: null);
             }
         }
         catch (Exception e) when (IsRedisFault(e))

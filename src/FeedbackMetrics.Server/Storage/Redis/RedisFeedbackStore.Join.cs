@@ -23,7 +23,8 @@ public sealed partial class RedisFeedbackStore
     private readonly JoinLedger _join;
     private readonly JoinLimits _joinLimits;
     private readonly Lock _joinGate = new();
-    private readonly Dictionary<JoinScope, (long Version, JoinScopeMirror Sums)> _joinShown = [];
+    private readonly Dictionary<JoinScope, (long Version, JoinScopeMirror Sums, long TouchedAt)> _joinShown = [];
+    private long _joinTouches;
 
     private async Task<ApplyResult[]> ApplyJoinAsync(IReadOnlyList<FeedbackEvent> events)
     {
@@ -63,8 +64,12 @@ public sealed partial class RedisFeedbackStore
         throw new StorageUnavailableException($"Storage unavailable: the join entries of this request kept changing under other replicas ({JoinAttempts} attempts); deliver it again.");
     }
 
-    /// <summary>Shows the deployments' sums Redis answered with ({tag, HGETALL, …}) in this replica's ledger, newer versions only.</summary>
-    private void ShowJoin(RedisResult[] pairs, bool complete)
+    /// <summary>
+    /// Shows the deployments' sums Redis answered with ({tag, HGETALL, …}) in this replica's ledger, newer versions
+    /// only. With <paramref name="completeSince"/> the answer lists every deployment there is, as read after that
+    /// touch: any other not touched since is gone (one a request created meanwhile is kept).
+    /// </summary>
+    private void ShowJoin(RedisResult[] pairs, long? completeSince)
     {
         lock (_joinGate)
         {
@@ -80,13 +85,13 @@ public sealed partial class RedisFeedbackStore
                 var sums = RedisJoinSums.Parse((RedisResult[])pairs[i + 1]!);
                 if (!_joinShown.TryGetValue(scope, out var shown) || shown.Version < sums.Version)
                 {
-                    _joinShown[scope] = (sums.Version, sums.Mirror(scope));
+                    _joinShown[scope] = (sums.Version, sums.Mirror(scope), ++_joinTouches);
                 }
             }
 
-            if (complete)
+            if (completeSince is { } since)
             {
-                foreach (var gone in _joinShown.Keys.Where(s => !present.Contains(s)).ToList())
+                foreach (var gone in _joinShown.Where(s => !present.Contains(s.Key) && s.Value.TouchedAt <= since).Select(s => s.Key).ToList())
                 {
                     _joinShown.Remove(gone);
                 }
@@ -96,11 +101,20 @@ public sealed partial class RedisFeedbackStore
         }
     }
 
-    /// <summary>Reads every deployment's join sums (start-up, every refresh, after a reset).</summary>
+    /// <summary>Reads every deployment's join sums (after a reset).</summary>
     private async Task ReadJoinAsync()
     {
+        var since = JoinTouches();
         var pairs = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisJoinScripts.Scopes, [_names.JoinScopes], [_names.JoinPrefix]))!;
-        ShowJoin(pairs, complete: true);
+        ShowJoin(pairs, since);
+    }
+
+    private long JoinTouches()
+    {
+        lock (_joinGate)
+        {
+            return _joinTouches;
+        }
     }
 
     /// <summary>
@@ -110,11 +124,12 @@ public sealed partial class RedisFeedbackStore
     private async Task SweepJoinAsync()
     {
         var now = _join.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var since = JoinTouches();
         var answer = (RedisResult[])(await Db.ScriptEvaluateAsync(
             RedisJoinScripts.Sweep,
             [_names.JoinLru, _names.JoinScopes],
             [_names.JoinPrefix, now, (long)_joinLimits.Ttl.TotalMilliseconds, _joinLimits.MaxEntries, SweepChunk]))!;
-        ShowJoin((RedisResult[])answer[1]!, complete: true);
+        ShowJoin((RedisResult[])answer[1]!, since);
     }
 
     /// <summary>Forgets the sums shown (Redis lost its state: versions start again from nothing).</summary>
