@@ -11,28 +11,29 @@ public sealed partial class JoinLedger
     public TimeProvider Clock => _time;
 
     /// <summary>
-    /// Replaces the figures of the deployments given with the sums given; with <paramref name="complete"/> the list is
-    /// every deployment there is, and any other is dropped. Entries held are not touched (a mirroring ledger holds none).
+    /// Replaces the figures of the deployments given with the states given, each with what it holds
+    /// (<see cref="JoinScopeState.Held"/>, required); with <paramref name="complete"/> the list is every deployment
+    /// there is, and any other is dropped. Entries are not touched (a mirroring ledger holds none).
     /// </summary>
-    public void Mirror(IEnumerable<JoinScopeMirror> scopes, bool complete)
+    public void Mirror(IEnumerable<JoinScopeState> scopes, bool complete)
     {
         lock (_lock)
         {
             var seen = new HashSet<JoinScope>();
-            foreach (var mirror in scopes)
+            foreach (var state in scopes)
             {
-                var state = mirror.State;
+                var held = state.Held ?? throw new ArgumentException($"The join state of {state.Scope} does not say what it holds.", nameof(scopes));
                 var stats = new JoinScopeStats
                 {
-                    PendingResponses = mirror.PendingResponses,
-                    ParkedTruths = mirror.ParkedTruths,
-                    JoinedHeld = mirror.JoinedHeld,
+                    PendingResponses = held.PendingResponses,
+                    ParkedTruths = held.ParkedTruths,
+                    JoinedHeld = held.JoinedHeld,
                     Totals = state.Totals,
                 };
                 stats.Delay.Restore(state.DelayCounts);
                 stats.Estimator.RestoreReliability(state.ReliabilityRows, state.ReliabilityCorrect);
                 stats.Estimator.RestoreRealized(state.RealizedRows, state.RealizedExpected, state.RealizedCorrect);
-                stats.Estimator.RestorePending(mirror.PendingRows, mirror.PendingConfidence);
+                stats.Estimator.RestorePending(held.PendingRows, held.PendingConfidence);
                 _stats[state.Scope] = stats;
                 seen.Add(state.Scope);
             }
@@ -47,15 +48,3 @@ public sealed partial class JoinLedger
         }
     }
 }
-
-/// <summary>
-/// One deployment's join figures as a shared store keeps them: its state (<see cref="JoinScopeState"/>), the entries
-/// held per kind, and the pending rows per calibration bin with the sum of their top probabilities.
-/// </summary>
-public sealed record JoinScopeMirror(
-    JoinScopeState State,
-    long PendingResponses,
-    long ParkedTruths,
-    long JoinedHeld,
-    IReadOnlyList<long> PendingRows,
-    IReadOnlyList<double> PendingConfidence);

@@ -23,7 +23,7 @@ public sealed partial class RedisFeedbackStore
     private readonly JoinLedger _join;
     private readonly JoinLimits _joinLimits;
     private readonly Lock _joinGate = new();
-    private readonly Dictionary<JoinScope, (long Version, JoinScopeMirror Sums, long TouchedAt)> _joinShown = [];
+    private readonly Dictionary<JoinScope, (long Version, JoinScopeState Sums, long TouchedAt)> _joinShown = [];
     private long _joinTouches;
 
     private async Task<ApplyResult[]> ApplyJoinAsync(IReadOnlyList<FeedbackEvent> events)

@@ -44,14 +44,14 @@ internal sealed class RedisJoinSums
         Double("ze"),
         Long("zc"));
 
-    /// <summary>Everything a replica's ledger shows of the deployment.</summary>
-    public JoinScopeMirror Mirror(JoinScope scope)
+    /// <summary>Everything a replica's ledger shows of the deployment: its state with what it holds.</summary>
+    public JoinScopeState Mirror(JoinScope scope)
     {
         var rows = Enumerable.Range(0, CalibrationBins.Count).Select(b => Long($"pn{b}")).ToArray();
 
         // Confidence sums drift by rounding as rows come and go; a bin with no pending row holds none.
         var confidence = Enumerable.Range(0, CalibrationBins.Count).Select(b => rows[b] > 0 ? Double($"pc{b}") : 0).ToArray();
-        return new JoinScopeMirror(State(scope), Long("hr"), Long("ht"), Long("hj"), rows, confidence);
+        return State(scope) with { Held = new JoinHeld(Long("hr"), Long("ht"), Long("hj"), rows, confidence) };
     }
 
     /// <summary>
