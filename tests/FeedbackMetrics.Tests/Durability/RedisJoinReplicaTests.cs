@@ -8,7 +8,8 @@ namespace FeedbackMetrics.Tests.Durability;
 /// The join shared by replicas on Redis survives a replica's death: one replica takes half of the requests' first
 /// sides and is SIGKILLed mid-stream (deliveries it did not acknowledge go, as a broker retries them, to the others),
 /// the second sides come through the survivors, then both sides of every request are delivered again, each pair
-/// at the same time to two replicas. Every request is joined and counted exactly once and every replica shows it.
+/// at the same time to two replicas, on one Redis and on a three-node Redis Cluster. Every request is joined and
+/// counted exactly once and every replica shows it.
 /// </summary>
 [Category("Redis")]
 public sealed class RedisJoinReplicaTests
@@ -16,14 +17,17 @@ public sealed class RedisJoinReplicaTests
     private const int Requests = 600;
     private const int Clients = 6;
 
-    [Test]
-    public async Task A_replica_killed_between_responses_and_truths_loses_nothing_and_every_request_joins_once()
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task A_replica_killed_between_responses_and_truths_loses_nothing_and_every_request_joins_once(bool cluster)
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var single = cluster ? null : await RedisServer.StartAsync();
+        await using var nodes = cluster ? await RedisCluster.StartAsync() : null;
+        var url = single?.Url ?? nodes!.Url;
         var replicas = new ServerProcess[3];
         for (var r = 0; r < replicas.Length; r++)
         {
-            replicas[r] = await JoinReplicas.StartReplicaAsync(redis.Url);
+            replicas[r] = await JoinReplicas.StartReplicaAsync(url);
         }
 
         try
@@ -52,7 +56,7 @@ public sealed class RedisJoinReplicaTests
 
             // Replica 0 back; every side delivered again, each request's two at once through two replicas.
             await replicas[0].DisposeAsync();
-            replicas[0] = await JoinReplicas.StartReplicaAsync(redis.Url);
+            replicas[0] = await JoinReplicas.StartReplicaAsync(url);
             await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = Clients }, async (i, _) =>
                 await Task.WhenAll(DeliverAsync(replicas, Truth, i, first: i % 3), DeliverAsync(replicas, Response, i, first: (i + 1) % 3)));
 
