@@ -5,6 +5,8 @@
 # Redis commands the replicas sent per counted event (INFO commandstats over the measured runs).
 # This machine has two cores: every server runs on core 1 and Redis and wrk share core 0, so the figures say what the
 # shared store costs per event, not how far replicas on their own machines scale.
+# Then the late-truth join on the three replicas (bench/join.lua): Seldon response events spread over them, then the
+# truth-only feedback for each replica's responses sent to the next replica, so every join crosses replicas.
 # Usage: bash bench/replicas.sh [seconds=10] [rounds=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -89,3 +91,28 @@ echo "== redis commands during the measured runs ($counted events counted by the
 redis-cli -p 6391 --no-raw info commandstats | tr -d '\r' | grep '^cmdstat_' | sed -E 's/^cmdstat_([a-z|]+):calls=([0-9]+).*/\1 \2/' \
   | awk -v e="$counted" '{t += $2; if ($1 ~ /^(evalsha|eval|fcall)$/) s += $2; printf "  %-18s %10d calls\n", $1, $2}
       END {printf "script calls (round trips) per counted event: %.2f; commands Redis ran per counted event, inside scripts included: %.2f\n", s / e, t / e}'
+
+# The join across replicas: responses logged through each replica, their truths through the next one.
+joined() { # summed over the replicas: only the one holding the exporter lease writes the join series
+  for p in 5311 5312 5313; do curl -s "http://127.0.0.1:$p/v1/metrics"; done | grep -E '^feedback_metrics_join_joined_total' | awk '{s += $2} END {printf "%d", s}'
+}
+join_load() { # KIND
+  local outs=() i=0 ports=(5311 5312 5313)
+  for p in "${ports[@]}"; do
+    local target=$p
+    [ "$1" = truth ] && target=${ports[$(( (i + 1) % 3 ))]}
+    outs+=("$work/join-$p")
+    KIND=$1 RUN_ID="$run_id-$p" taskset -c 0 wrk -t1 -c21 -d"${seconds}s" --latency -s bench/join.lua "http://127.0.0.1:$target/" >"$work/join-$p" &
+    i=$((i + 1))
+  done
+  wait $(jobs -p | tail -n 3)
+  cat "${outs[@]}" | grep RESULT | sed -E 's/.*rps=([0-9]+).*/\1/' | awk -v k="$1" '{s += $1} END {printf "redis_3 join %s rps=%d\n", k, s}'
+}
+echo "== late truth on 3 replicas (bench/join.lua): responses through each replica, truths through the next"
+run_id="join-$(date +%s)"
+join_load response
+before=$(joined)
+join_load truth
+sleep 2 # the exporting replica's join figures follow its refresh
+echo "redis_3 joined truths_per_s=$(( ($(joined) - before) / seconds )) (feedback_metrics_join_joined_total summed over the replicas)"
+
