@@ -49,6 +49,8 @@ internal static class SeldonCommandLine
         new("redis_password", "State:RedisPassword", "Redis password for --state redis://…; give it through the environment (FeedbackMetrics__State__RedisPassword, e.g. from a Secret), not the command line.", ""),
         new("redis_ca_file", "State:RedisCaFile", "PEM file of the CA that a rediss:// server's certificate chains to (a private CA); empty: the system's trusted roots.", ""),
         new("redis_prefix", "State:RedisPrefix", "Start of every Redis key this server writes; servers with the same prefix share one state.", "feedback-metrics"),
+        new("redis_wait_replicas", "State:RedisWaitReplicas", "Redis replicas that must hold a request's writes before it is acknowledged (WAIT), so an acknowledged event survives a failover; 0: the primary's append-only file.", "0"),
+        new("redis_wait_timeout", "State:RedisWaitTimeout", "How long a request waits for --redis_wait_replicas before it is answered 503 (hh:mm:ss.fff).", "00:00:01"),
         new("redis_refresh_interval", "State:RedisRefreshInterval", "How often figures counted by other replicas are read back from Redis (hh:mm:ss.fff): the most a replica's view lags.", "00:00:01"),
         new("max_keys", "Limits:MaxKeys", "Most (namespace, deployment, predictor, model) keys kept; events for new keys past it are refused (422).", "10000"),
         new("max_classes", "Limits:MaxClasses", "Most classes per key; events naming more are refused (422).", "1000"),

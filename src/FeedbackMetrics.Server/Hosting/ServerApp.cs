@@ -122,6 +122,7 @@ public static class ServerApp
         services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations()
             .Validate(o => o.DedupeTtl > TimeSpan.Zero, "--dedupe_ttl must be positive.")
             .Validate(o => o.RedisRefreshInterval > TimeSpan.Zero, "--redis_refresh_interval must be positive.")
+            .Validate(o => o.RedisWaitTimeout > TimeSpan.Zero && o.RedisWaitTimeout <= TimeSpan.FromMinutes(1), "--redis_wait_timeout must lie between 00:00:00.001 and 00:01:00.")
             .ValidateOnStart();
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section)
             .Validate(AdminOptions.TokenFileReadable, "--admin_token_file must name a readable file holding the token.").ValidateOnStart();

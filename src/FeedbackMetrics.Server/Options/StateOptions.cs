@@ -33,6 +33,16 @@ public sealed class StateOptions
     [RegularExpression("^[A-Za-z0-9_.:-]+$", ErrorMessage = "--redis_prefix may hold letters, digits and _ . : - only.")]
     public string RedisPrefix { get; set; } = "feedback-metrics";
 
+    /// <summary>
+    /// Redis replicas that must hold a request's writes before it is acknowledged (WAIT), so that an acknowledged event
+    /// survives a failover; 0 acknowledges once the primary has it (and its append-only file, with appendfsync always).
+    /// </summary>
+    [Range(0, 16)]
+    public int RedisWaitReplicas { get; set; }
+
+    /// <summary>How long a request waits for <see cref="RedisWaitReplicas"/> before it is answered 503.</summary>
+    public TimeSpan RedisWaitTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the figures other replicas counted are read back from Redis.</summary>
     public TimeSpan RedisRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -15,10 +15,12 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly bool _cluster;
     private readonly string? _password;
     private readonly RedisTls? _tls;
+    private readonly int? _replicaOf;
     private Process? _process;
 
-    private RedisServer(int port, string dir, bool cluster, string? password, RedisTls? tls)
+    private RedisServer(int port, string dir, bool cluster, string? password, RedisTls? tls, int? replicaOf)
     {
+        _replicaOf = replicaOf;
         Port = port;
         _dir = dir;
         _cluster = cluster;
@@ -31,12 +33,15 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>What <c>--state</c> takes to use this server.</summary>
     public string Url => $"{(_tls is null ? "redis" : "rediss")}://127.0.0.1:{Port}";
 
-    /// <summary>Starts a server; with a password it requires one, with TLS files it speaks TLS only.</summary>
-    public static async Task<RedisServer> StartAsync(bool cluster = false, string? password = null, RedisTls? tls = null)
+    /// <summary>
+    /// Starts a server; with a password it requires one, with TLS files it speaks TLS only; with
+    /// <paramref name="replicaOf"/> it is a replica of the server on that port.
+    /// </summary>
+    public static async Task<RedisServer> StartAsync(bool cluster = false, string? password = null, RedisTls? tls = null, int? replicaOf = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fm-redis-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
-        var server = new RedisServer(FreePort(cluster), dir, cluster, password, tls);
+        var server = new RedisServer(FreePort(cluster), dir, cluster, password, tls, replicaOf);
         await server.StartAgainAsync();
         return server;
     }
@@ -53,6 +58,7 @@ public sealed class RedisServer : IAsyncDisposable
             "--bind", "127.0.0.1", "--dir", _dir,
             "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--logfile", Path.Combine(_dir, "redis.log"),
             .. _cluster ? (string[])["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] : [],
+            .. _replicaOf is { } primary ? (string[])["--replicaof", "127.0.0.1", primary.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [],
         ];
         foreach (var arg in args)
         {

@@ -102,19 +102,24 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     public async ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken)
     {
         ThrowIfUnavailable();
+        ApplyResult[] results;
         if (events.Any(e => e.Join is not null))
         {
-            return await ApplyJoinAsync(events);
+            results = await ApplyJoinAsync(events);
         }
-
-        var request = RedisApplyRequest.Of(events);
-        var results = new ApplyResult[events.Count];
-        Array.Fill(results, ApplyResult.Duplicate);
-        if (request.Groups.Count > 0)
+        else
         {
-            await RunApplyAsync(request, null, results);
+            var request = RedisApplyRequest.Of(events);
+            results = new ApplyResult[events.Count];
+            Array.Fill(results, ApplyResult.Duplicate);
+            if (request.Groups.Count > 0)
+            {
+                await RunApplyAsync(request, null, results);
+            }
         }
 
+        // Duplicates too: their first delivery may have been refused for want of replicas.
+        await WaitForReplicasAsync();
         return results;
     }
 
