@@ -114,9 +114,19 @@ public sealed record JoinStep(FeedbackEvent Event, JoinPart Part, JoinScope Scop
         JoinAction.Joined => new FeedbackEvent(Event.Id, Result.Key!.Value, Result.Counted!, snapshot => Part.Reply(Result.Key!.Value, Result.Counted!, snapshot)) { Context = Event.Context },
 
         // A move registers only the classes its rows name, as KeyAggregate.Relabel does, not a wider one-hot width.
-        JoinAction.Corrected => new FeedbackEvent(Event.Id, Result.Key!.Value, Result.Counted! with { ClassWidth = 0 }, snapshot => Part.Reply(Result.Key!.Value, Result.Counted!, snapshot)) { Context = Event.Context },
+        // Its metric event reports the rows whose truth changed: those are what the counters count again.
+        JoinAction.Corrected => new FeedbackEvent(Event.Id, Result.Key!.Value, Result.Counted! with { ClassWidth = 0 }, snapshot => Part.Reply(Result.Key!.Value, RelabelledRows(Result), snapshot)) { Context = Event.Context },
         _ => null,
     };
+
+    /// <summary>The rows of a correction whose truth changed (row i of the new truth against row i of the one it replaced).</summary>
+    private static Decoding.DecodedFeedback RelabelledRows(JoinResult result)
+    {
+        var counted = result.Counted!;
+        var replaced = result.Replaced!;
+        var rows = counted.Rows.Where((row, i) => row.Truth != replaced.Rows[i].Truth).ToArray();
+        return counted with { Rows = rows, Scores = null };
+    }
 
     /// <summary>True when the request answers with the metric event: a truth that joined; a response that met its parked truth sends it to the reply URL only.</summary>
     public bool RepliesToSender => Part is TruthPart && Result.Action is JoinAction.Joined or JoinAction.Corrected;

@@ -76,6 +76,33 @@ public sealed class RelabelCounterTests
         Assert.That(await CountersAsync(restarted), Is.EquivalentTo(before), "the relabelled counts are kept on disk");
     }
 
+    [Test]
+    public async Task A_relabel_s_metric_event_reports_only_the_rows_whose_truth_changed_so_replies_add_up_to_the_counters()
+    {
+        await using var server = await RunningServer.StartAsync(["--state", "memory"]);
+        await PostAsync(server, """{"data": {"ndarray": [[0.9, 0.05, 0.05], [0.05, 0.9, 0.05]]}}""", "resp", Response, "r");
+        var replies = new List<JsonNode>();
+        foreach (var (id, truth) in new[] { ("t1", "[[0], [0]]"), ("t2", "[[0], [1]]") })
+        {
+            using var answer = await server.PostBinaryAsync("{\"truth\": {\"data\": {\"ndarray\": " + truth + "}}}", id, Events.FeedbackType, extensions: new Dictionary<string, string>(Identity) { ["requestid"] = "r" });
+            Assert.That((int)answer.StatusCode, Is.EqualTo(200));
+            replies.Add(JsonNode.Parse(await answer.Content.ReadAsStringAsync())!);
+        }
+
+        Assert.That(replies[1]["rows"]!.GetValue<int>(), Is.EqualTo(1), "only row 1 got a new truth");
+        var summed = replies.SelectMany(r => r["metrics"]!.AsArray())
+            .GroupBy(m => (m!["key"]!.GetValue<string>(), m["tags"]!["class"]!.GetValue<string>()))
+            .ToDictionary(g => g.Key, g => g.Sum(m => m!["value"]!.GetValue<double>()));
+        var metrics = await server.PrometheusAsync();
+        foreach (var ((key, cls), value) in summed)
+        {
+            Assert.That(metrics.Value(key + "_total", [("model_name", "clf"), ("class", cls)]), Is.EqualTo(value), $"{key} {cls}: the replies add up to the counter");
+        }
+
+        Assert.That(summed[("seldon_metric_true_positive", "CLASS_1")], Is.EqualTo(1));
+        Assert.That(summed.ContainsKey(("seldon_metric_true_positive", "CLASS_0")) && summed[("seldon_metric_true_positive", "CLASS_0")] == 1, Is.True, "row 0 counted once, by the first truth");
+    }
+
     private static async Task PostAsync(RunningServer server, string body, string id, string type, string requestId)
     {
         using var answer = await server.PostBinaryAsync(body, id, type, extensions: new Dictionary<string, string>(Identity) { ["requestid"] = requestId });
