@@ -106,7 +106,8 @@ join_load() { # KIND
     i=$((i + 1))
   done
   wait $(jobs -p | tail -n 3)
-  cat "${outs[@]}" | grep RESULT | sed -E 's/.*rps=([0-9]+).*/\1/' | awk -v k="$1" '{s += $1} END {printf "redis_3 join %s rps=%d\n", k, s}'
+  cat "${outs[@]}" | grep RESULT | sed -E 's/.*rps=([0-9]+).*errors=([0-9]+) requests=([0-9]+).*/\1 \2 \3/' \
+    | awk -v k="$1" '{s += $1; e += $2; n += $3} END {printf "redis_3 join %s rps=%d requests=%d not_2xx_or_failed=%d\n", k, s, n, e}'
 }
 echo "== late truth on 3 replicas (bench/join.lua): responses through each replica, truths through the next"
 run_id="join-$(date +%s)"
