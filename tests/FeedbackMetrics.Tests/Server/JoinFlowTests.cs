@@ -20,23 +20,8 @@ public sealed class JoinFlowTests
     }
 
     /// <summary>A truth-only feedback as a labelling job sends it later: binary mode, its own id, the model's identity.</summary>
-    private static async Task<(int Status, string Body, string? CeType)> SendTruthAsync(RunningServer server, string ns, string deployment, string body, string? requestId = null, string id = "label-1")
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Add("ce-specversion", "1.0");
-        request.Headers.Add("ce-type", "io.seldon.serving.feedback");
-        request.Headers.Add("ce-source", "labeller");
-        request.Headers.Add("ce-id", id);
-        request.Headers.Add("ce-namespace", ns);
-        request.Headers.Add("ce-inferenceservicename", deployment);
-        if (requestId is not null)
-        {
-            request.Headers.Add("ce-requestid", requestId);
-        }
-
-        using var response = await server.Client.SendAsync(request);
-        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.TryGetValues("ce-type", out var t) ? t.Single() : null);
-    }
+    private static Task<(int Status, string Body, string? CeType)> SendTruthAsync(RunningServer server, string ns, string deployment, string body, string? requestId = null, string id = "label-1") =>
+        JoinReplicas.SendTruthAsync(server.Client, ns, deployment, body, requestId, id);
 
     private static async Task<JsonNode?> DeploymentAsync(RunningServer server, string ns, string deployment)
     {

@@ -17,7 +17,11 @@ public static class JoinReplicas
     }
 
     /// <summary>A truth-only feedback as a labelling job sends it: binary mode, its own id, the model's deployment.</summary>
-    public static async Task<(int Status, string Body, string? CeType)> SendTruthAsync(ServerProcess server, string ns, string deployment, string body, string? requestId, string id)
+    public static Task<(int Status, string Body, string? CeType)> SendTruthAsync(ServerProcess server, string ns, string deployment, string body, string? requestId, string id) =>
+        SendTruthAsync(server.Client, ns, deployment, body, requestId, id);
+
+    /// <summary>The same through any client of a server (an in-process one included).</summary>
+    public static async Task<(int Status, string Body, string? CeType)> SendTruthAsync(HttpClient client, string ns, string deployment, string body, string? requestId, string id)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add("ce-specversion", "1.0");
@@ -31,7 +35,7 @@ public static class JoinReplicas
             request.Headers.Add("ce-requestid", requestId);
         }
 
-        using var response = await server.Client.SendAsync(request);
+        using var response = await client.SendAsync(request);
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.TryGetValues("ce-type", out var t) ? t.Single() : null);
     }
 

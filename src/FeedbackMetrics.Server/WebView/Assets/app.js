@@ -120,8 +120,9 @@ async function refresh() {
     state.error = { text: `Cannot reach the server (${e.message}). Showing the last figures; retrying.` };
   } finally {
     inflight = false;
-    render();
+    // The next refresh is booked before drawing, so a figure the page fails to draw cannot stop the refreshes.
     schedule();
+    render();
   }
 }
 
