@@ -51,11 +51,12 @@ public readonly record struct ScoredRow(double LogLoss, double Brier, double Con
 
     /// <summary>
     /// Scores a row of a decoded event when it can be: its response vector is a probability distribution (non-negative,
-    /// summing to 1 within 1e-6) and its truth is a class index. Other rows still count for the class figures.
+    /// summing to 1 within 1e-6) over at least two classes, and its truth is a class index. Other rows still count for the
+    /// class figures.
     /// </summary>
     public static bool TryScore(ScoreRows? scores, int row, ClassLabel truth, int k, out ScoredRow scored)
     {
-        if (scores is null || truth.Name is not null || truth.Index < 0 || row >= scores.Count || !scores.IsDistribution(row))
+        if (scores is null || scores.Width < 2 || truth.Name is not null || truth.Index < 0 || row >= scores.Count || !scores.IsDistribution(row))
         {
             scored = default;
             return false;

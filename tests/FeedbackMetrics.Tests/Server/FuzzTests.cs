@@ -84,6 +84,19 @@ public sealed class FuzzTests
         Assert.That((await server.Client.GetAsync("/healthz")).StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
+    [TestCase("""{"truth":1,"response":[true]}""")]
+    [TestCase("""{"truth":{"data":{"ndarray":[[0]]}},"response":{"data":{"ndarray":[[1.0]]}}}""")]
+    public async Task A_one_column_response_is_counted_without_probability_figures(string body)
+    {
+        // Found by the fuzz test above: a one-column vector summing to 1 was taken for a probability distribution,
+        // which the scoring refuses, and the writer failed (503) instead of counting the row.
+        await using var server = await RunningServer.StartAsync();
+        using var answer = await server.PostBinaryAsync(body, "one-column");
+        Assert.That(answer.StatusCode, Is.EqualTo(HttpStatusCode.OK), await answer.Content.ReadAsStringAsync());
+        Assert.That(await CountAsync(server), Is.EqualTo(1));
+        Assert.That((await server.MetricsJsonAsync())["deployments"]![0]!["probabilistic"], Is.Null);
+    }
+
     /// <summary>The rows the domain would count, or null when it refuses the body: the oracle, independent of HTTP.</summary>
     private static long? RowsIfValid(ClassDecoder decoder, byte[] body)
     {
