@@ -81,28 +81,7 @@ public sealed class JoinCrashTests
         Directory.Delete(stateDir, recursive: true);
     }
 
-    /// <summary>The model's answer to request i, as the executor logs it: the predicted class is i mod 3.</summary>
-    private static Task<HttpResponseMessage> PostResponse(HttpClient client, int i)
-    {
-        var scores = new double[3];
-        scores[i % 3] = 1;
-        return Post(client, $"response-{i}", "io.seldon.serving.inference.response", $"{{\"data\": {{\"ndarray\": [[{string.Join(", ", scores)}]]}}}}", i);
-    }
+    private static Task<HttpResponseMessage> PostResponse(HttpClient client, int i) => JoinStream.Response(client, i, "crash-test");
 
-    /// <summary>The truth of request i: right for two requests in three.</summary>
-    private static Task<HttpResponseMessage> PostTruth(HttpClient client, int i) =>
-        Post(client, $"truth-{i}", Support.Events.FeedbackType, $"{{\"truth\": {{\"data\": {{\"ndarray\": [[{(i % 3 == 0 ? 1 : i % 3)}]]}}}}}}", i);
-
-    private static Task<HttpResponseMessage> Post(HttpClient client, string id, string type, string body, int request)
-    {
-        var message = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        message.Headers.Add("ce-specversion", "1.0");
-        message.Headers.Add("ce-type", type);
-        message.Headers.Add("ce-source", "crash-test");
-        message.Headers.Add("ce-id", id);
-        message.Headers.Add("ce-namespace", "ns");
-        message.Headers.Add("ce-inferenceservicename", "model");
-        message.Headers.Add("ce-requestid", $"request-{request}");
-        return client.SendAsync(message);
-    }
+    private static Task<HttpResponseMessage> PostTruth(HttpClient client, int i) => JoinStream.Truth(client, i, "crash-test");
 }
