@@ -18,7 +18,8 @@ public sealed class KeyAggregate
     private readonly ConfusionMatrix _matrix = new();
     private ConfusionMatrix? _relabelled;
     private readonly ProbabilitySums _probabilities = new();
-    private readonly WindowSet _windows;
+    private readonly TimeProvider _time;
+    private WindowSet _windows;
     private long _count;
     private long _version;
     private double _rewardTotal;
@@ -28,6 +29,7 @@ public sealed class KeyAggregate
     public KeyAggregate(MetricKey key, IReadOnlyList<WindowSpec> windows, TimeProvider time)
     {
         Key = key;
+        _time = time;
         _windows = new WindowSet(windows, time);
     }
 
@@ -227,6 +229,50 @@ public sealed class KeyAggregate
         }
     }
 
+    /// <summary>The k this key scores top-k hits with; 0 until a row was scored.</summary>
+    public int TopK
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _topK;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces the windows and the cumulative probability sums with what a shared store holds (every replica then
+    /// shows the same figures): the rows still in a count window, the time windows' bucket states, the sequence the
+    /// next row gets. The cumulative matrix, classes and rewards stay as they are.
+    /// </summary>
+    public void ReplaceWindows(ProbabilitySums? probabilities, IReadOnlyList<CountedRow> rows, IReadOnlyList<(string Window, BucketState State)> buckets, long nextSequence)
+    {
+        lock (_lock)
+        {
+            _probabilities.Clear();
+            if (probabilities is { Count: > 0 })
+            {
+                _probabilities.Add(probabilities);
+                _topK = probabilities.TopK;
+            }
+
+            _windows = new WindowSet(_windows.Specs, _time);
+            foreach (var (stamp, row) in rows)
+            {
+                _windows.RestoreRow(row, stamp);
+            }
+
+            foreach (var (window, bucket) in buckets)
+            {
+                _windows.RestoreBucket(window, bucket);
+            }
+
+            _windows.ReserveSequence(nextSequence);
+            _version++;
+        }
+    }
+
     /// <summary>The states of the time windows' buckets that hold rows (a store turning stored rows into buckets writes them).</summary>
     public List<(string Window, BucketState State)> BucketStates()
     {
@@ -289,7 +335,7 @@ public sealed class KeyAggregate
             return null;
         }
 
-        var k = _topK == 0 ? TopK.DefaultFor(scores.Width) : _topK;
+        var k = _topK == 0 ? Statistics.TopK.DefaultFor(scores.Width) : _topK;
         if (!ScoredRow.TryScore(scores, row, truth, k, out var scored))
         {
             return null;

@@ -71,6 +71,13 @@ public sealed class RedisJoinReplicaTests
                 Assert.That(model["join"]!["parkedTruths"]!.GetValue<long>(), Is.Zero);
                 Assert.That(model["join"]!["corrections"]!.GetValue<long>(), Is.Zero);
                 Assert.That(model["join"]!["labelCoverage"]!.GetValue<double>(), Is.EqualTo(1));
+
+                // Windows and probability sums are shared: every replica's hold every joined row, once.
+                Assert.That(model["windows"]!["1h"]!["count"]!.GetValue<long>(), Is.EqualTo(Requests));
+                Assert.That(model["windows"]!["1h"]!["accuracy"]!.GetValue<double>(), Is.EqualTo(2.0 / 3).Within(1e-3));
+                Assert.That(model["windows"]!["last_100"]!["count"]!.GetValue<long>(), Is.EqualTo(100));
+                Assert.That(model["probabilistic"]!["count"]!.GetValue<long>(), Is.EqualTo(Requests));
+                Assert.That(model["windows"]!["1h"]!["probabilistic"]!["count"]!.GetValue<long>(), Is.EqualTo(Requests));
             });
         }
         finally

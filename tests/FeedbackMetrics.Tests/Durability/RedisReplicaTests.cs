@@ -258,13 +258,22 @@ public sealed class RedisReplicaTests
         return total;
     }
 
-    /// <summary>Every model's identity, classes, count and confusion matrix, as one text; the total count.</summary>
+    /// <summary>
+    /// Every model's identity, classes, count, confusion matrix, probabilistic figures and windows (the windows and
+    /// probability sums are shared in Redis too), as one text; the total count. A model's time window (1h) must hold
+    /// every row it counted, and its count window the last 100.
+    /// </summary>
     private static string Figures(JsonNode json, out long total)
     {
         var deployments = json["deployments"]!.AsArray();
         total = deployments.Sum(d => d!["count"]!.GetValue<long>());
+        var windowsHoldEveryRow = deployments.All(d =>
+            d!["windows"]!["1h"]!["count"]!.GetValue<long>() == d["count"]!.GetValue<long>()
+            && d["windows"]!["last_100"]!["count"]!.GetValue<long>() == Math.Min(100, d["count"]!.GetValue<long>())
+            && d["probabilistic"]!["count"]!.GetValue<long>() == d["count"]!.GetValue<long>());
         return string.Join('\n', deployments.Select(d =>
-            $"{d!["namespace"]}/{d["deployment"]}/{d["predictor"]}/{d["model"]} {d["classes"]!.ToJsonString()} {d["count"]} {d["confusionMatrix"]!.ToJsonString()}"));
+            $"{d!["namespace"]}/{d["deployment"]}/{d["predictor"]}/{d["model"]} {d["classes"]!.ToJsonString()} {d["count"]} {d["confusionMatrix"]!.ToJsonString()} {d["probabilistic"]!.ToJsonString()} {d["windows"]!.ToJsonString()}"))
+            + (windowsHoldEveryRow ? string.Empty : "\nwindows or probability sums short of the rows counted");
     }
 
     private static Task<HttpResponseMessage> Post(HttpClient client, int i)

@@ -74,6 +74,10 @@ public sealed class JoinRedisTests
             {
                 Assert.That(multiclass["count"]!.GetValue<long>(), Is.EqualTo(2), "two requests joined, each once");
                 Assert.That(multiclass["accuracy"]!.GetValue<double>(), Is.EqualTo(0.5), "the relabelled one is wrong now");
+
+                // The row moved in the shared windows too, though replica C never counted it.
+                Assert.That(multiclass["windows"]!["1h"]!["confusionMatrix"]!.ToJsonString(), Is.EqualTo(multiclass["confusionMatrix"]!.ToJsonString()));
+                Assert.That(multiclass["windows"]!["last_100"]!["accuracy"]!.GetValue<double>(), Is.EqualTo(0.5));
                 Assert.That(multiclass["join"]!.ToJsonString(), Is.EqualTo("""{"pendingResponses":0,"parkedTruths":0,"joined":2,"expired":0,"corrections":1,"labelCoverage":1}"""));
                 Assert.That(Deployment(shown, "kserve-test", "sklearn-iris")!["count"]!.GetValue<long>(), Is.EqualTo(2));
                 Assert.That(Deployment(shown, "kserve-test", "sklearn-irisv2")!["count"]!.GetValue<long>(), Is.EqualTo(2));

@@ -13,9 +13,6 @@ public sealed class RedisClusterStoreContractTests : StoreContract
 
     protected override bool Durable => true;
 
-    /// <summary>Windows are per replica on Redis, not kept in it: a restarted store starts them empty.</summary>
-    protected override bool RestoresWindows => false;
-
     [OneTimeSetUp]
     public async Task StartClusterAsync() => _cluster = await RedisCluster.StartAsync();
 

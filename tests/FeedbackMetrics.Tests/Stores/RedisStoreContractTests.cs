@@ -1,8 +1,11 @@
+using System.Text;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Core.Statistics;
+using FeedbackMetrics.Core.Windows;
 using FeedbackMetrics.Server.Storage.Redis;
 using FeedbackMetrics.Tests.Support;
 
@@ -18,9 +21,6 @@ public sealed class RedisStoreContractTests : StoreContract
     private RedisServer? _redis;
 
     protected override bool Durable => true;
-
-    /// <summary>Windows are per replica on Redis, not kept in it: a restarted store starts them empty.</summary>
-    protected override bool RestoresWindows => false;
 
     [OneTimeSetUp]
     public async Task StartRedisAsync() => _redis = await RedisServer.StartAsync();
@@ -126,6 +126,63 @@ public sealed class RedisStoreContractTests : StoreContract
         Assert.That(Count(firstBook), Is.EqualTo(3), "the first store read back what the second counted");
         Assert.That(a, Is.EqualTo(b), "both show the same classes in the same order and the same cells");
     }
+
+    [Test]
+    public async Task Two_stores_show_the_windows_and_probabilistic_figures_of_every_row_as_one_read_model_counting_them_all()
+    {
+        WindowSpec[] windows = [WindowSpec.Parse("last_5"), WindowSpec.Parse("1h"), WindowSpec.Parse("5m")];
+        var (first, firstBook) = await OpenAsync(windows: windows);
+        var (second, secondBook) = await OpenAsync(windows: windows);
+        var reference = new MetricsBook(MaxKeys, MaxClasses, windows, JoinClock);
+        var random = new Random(7);
+        for (var i = 0; i < 40; i++)
+        {
+            var e = ScoredEvent($"scored-{i}", random);
+            reference.Apply(e.Key, e.Feedback);
+            var result = await (i % 2 == 0 ? first : second).ApplyAsync([e], default);
+            Assert.That(result[0].Outcome, Is.EqualTo(ApplyOutcome.Applied));
+        }
+
+        var expected = Shown(reference);
+        for (var i = 0; i < 100 && (Shown(firstBook) != expected || Shown(secondBook) != expected); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.That(Shown(firstBook), Is.EqualTo(expected), "the first store, which counted half the rows");
+        Assert.That(Shown(secondBook), Is.EqualTo(expected), "the second store, which counted the other half");
+        Assert.That(expected, Does.Contain("last_5 5 "), "the count window holds its last 5 rows, not all 40");
+
+        // A restarted store reads the same back.
+        await first.StopAsync(CancellationToken.None);
+        await second.StopAsync(CancellationToken.None);
+        var (_, restored) = await OpenAsync(windows: windows);
+        Assert.That(Shown(restored), Is.EqualTo(expected));
+    }
+
+    /// <summary>A feedback event whose response carried a probability vector over three classes (prediction: its top class).</summary>
+    private static FeedbackEvent ScoredEvent(string id, Random random)
+    {
+        var p = new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() };
+        var sum = p.Sum();
+        p = [p[0] / sum, p[1] / sum, 1 - (p[0] / sum) - (p[1] / sum)];
+        var predicted = Array.IndexOf(p, p.Max());
+        var truth = random.Next(3);
+        var feedback = new DecodedFeedback([new Observation(ClassLabel.OfIndex(truth), ClassLabel.OfIndex(predicted))], 3, Scores: new ScoreRows(p, 3));
+        return new FeedbackEvent(new CloudEventId("s", id, "io.seldon.serving.feedback"), new MetricKey("ns", "scored", "p", "m"), feedback, s => new MetricEvent(id, "src", "t", "now", [], [.. Encoding.UTF8.GetBytes("{}")]));
+    }
+
+    /// <summary>Each model's cumulative and window figures as text: counts, matrices, probabilistic figures to 9 decimals.</summary>
+    private static string Shown(MetricsBook book) => string.Join('\n', book.ViewAll().OrderBy(v => v.Snapshot.Key.ToString()).Select(view =>
+    {
+        var figures = view.Figures();
+        return string.Join(" | ", new[] { ("all", figures.All) }.Concat(figures.Windows.Select(w => (w.Key, w.Value))).Select(f =>
+            $"{f.Item1} {f.Item2.Count} {string.Join(",", f.Item2.ConfusionMatrix.SelectMany(r => r))} {Probabilistic(f.Item2.Probabilistic)}"));
+    }));
+
+    private static string Probabilistic(ProbabilisticFigures? p) => p is null ? "-" : string.Create(
+        System.Globalization.CultureInfo.InvariantCulture,
+        $"{p.Count} {p.LogLoss:F9} {p.Brier:F9} {p.Ece:F9} {p.TopK.K}:{p.TopK.Accuracy:F9} {string.Join(";", p.Calibration.Select(b => $"{b.Count}:{b.Confidence:F9}:{b.Accuracy:F9}"))}");
 
     [Test]
     public async Task A_replica_loading_from_redis_gets_every_model_s_classes_in_the_order_the_counting_replica_shows()

@@ -28,12 +28,6 @@ public abstract partial class StoreContract
     /// <summary>False for a store that keeps no join: the join cases then say so and do not run.</summary>
     protected virtual bool KeepsJoin => true;
 
-    /// <summary>
-    /// False for a durable store whose windows start empty after a restart (Redis: windows are per replica); its
-    /// cumulative figures are still checked after the restart.
-    /// </summary>
-    protected virtual bool RestoresWindows => Durable;
-
     protected JoinLedger Ledger { get; private set; } = null!;
 
     protected JoinLimits JoinLimits { get; } = new(TimeSpan.FromHours(1), 1000);
@@ -161,10 +155,7 @@ public abstract partial class StoreContract
             await store.StopAsync(CancellationToken.None);
             var (_, restored) = await OpenJoinAsync(windows: windows);
             Assert.That(restored.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 0, 0, 0, 1 }));
-            if (RestoresWindows)
-            {
-                await AssertWindowsHoldAsync(restored, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
-            }
+            await AssertWindowsHoldAsync(restored, [1, 0, 0, 0, 0, 0, 0, 0, 1]);
         }
     }
 
@@ -190,10 +181,7 @@ public abstract partial class StoreContract
             await store.StopAsync(CancellationToken.None);
             var (_, restored) = await OpenJoinAsync(windows: windows);
             Assert.That(restored.SnapshotAll().Single().Classes, Is.EqualTo(classes));
-            if (RestoresWindows)
-            {
-                await AssertWindowsHoldAsync(restored, moved);
-            }
+            await AssertWindowsHoldAsync(restored, moved);
         }
     }
 

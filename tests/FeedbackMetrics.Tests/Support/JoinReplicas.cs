@@ -72,9 +72,12 @@ public static class JoinReplicas
         return views;
     }
 
-    /// <summary>What every replica must show alike: each model's identity, count, matrix and join figures, and the top-level joins.</summary>
+    /// <summary>
+    /// What every replica must show alike: each model's identity, count, matrix, probabilistic figures, windows and join
+    /// figures, and the top-level joins.
+    /// </summary>
     private static string Shown(JsonNode view) =>
         string.Join('\n', view["deployments"]!.AsArray().Select(d =>
-            $"{d!["namespace"]}/{d["deployment"]}/{d["predictor"]}/{d["model"]} {d["classes"]!.ToJsonString()} {d["count"]} {d["confusionMatrix"]!.ToJsonString()} {d["join"]?.ToJsonString()} {d["labelDelaySeconds"]?.ToJsonString()} {d["estimated"]?.ToJsonString()}"))
+            $"{d!["namespace"]}/{d["deployment"]}/{d["predictor"]}/{d["model"]} {d["classes"]!.ToJsonString()} {d["count"]} {d["confusionMatrix"]!.ToJsonString()} {d["probabilistic"]?.ToJsonString()} {d["windows"]?.ToJsonString()} {d["join"]?.ToJsonString()} {d["labelDelaySeconds"]?.ToJsonString()} {d["estimated"]?.ToJsonString()}"))
         + "\n" + view["joins"]?.ToJsonString();
 }

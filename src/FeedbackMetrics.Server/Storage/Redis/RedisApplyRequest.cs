@@ -14,10 +14,11 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// </summary>
 internal sealed class RedisApplyRequest
 {
-    private RedisApplyRequest(IReadOnlyList<FeedbackEvent?> events, IReadOnlyList<DecodedFeedback?>? replaced, List<Group> groups, bool[] repeated)
+    private RedisApplyRequest(IReadOnlyList<FeedbackEvent?> events, IReadOnlyList<DecodedFeedback?>? replaced, IReadOnlyList<string?>? entryIds, List<Group> groups, bool[] repeated)
     {
         Events = events;
         Replaced = replaced;
+        EntryIds = entryIds;
         Groups = groups;
         Repeated = repeated;
     }
@@ -28,13 +29,16 @@ internal sealed class RedisApplyRequest
     /// <summary>Per event, for a relabel, the rows its rows replace (their cells go down as the new ones go up).</summary>
     public IReadOnlyList<DecodedFeedback?>? Replaced { get; }
 
+    /// <summary>Per event of a join, the id of its join entry (where the apply script notes where its rows were counted).</summary>
+    public IReadOnlyList<string?>? EntryIds { get; }
+
     /// <summary>The models of the request, each with its events (indices into <see cref="Events"/>).</summary>
     public List<Group> Groups { get; }
 
     /// <summary>True for an event whose (source, id, type) came earlier in the same request.</summary>
     public bool[] Repeated { get; }
 
-    public static RedisApplyRequest Of(IReadOnlyList<FeedbackEvent?> events, IReadOnlyList<DecodedFeedback?>? replaced = null)
+    public static RedisApplyRequest Of(IReadOnlyList<FeedbackEvent?> events, IReadOnlyList<DecodedFeedback?>? replaced = null, IReadOnlyList<string?>? entryIds = null)
     {
         var repeated = new bool[events.Count];
         var seen = new HashSet<UInt128>();
@@ -65,7 +69,7 @@ internal sealed class RedisApplyRequest
             group.Hashes.Add(hash.ToString("x32", CultureInfo.InvariantCulture));
         }
 
-        return new RedisApplyRequest(events, replaced, groups, repeated);
+        return new RedisApplyRequest(events, replaced, entryIds, groups, repeated);
     }
 
     /// <summary>
@@ -111,17 +115,21 @@ internal sealed class RedisApplyRequest
         return names;
     }
 
-    /// <summary>The apply script's argument for these groups, given the version of each model the caller holds.</summary>
-    public byte[] ScriptArgument(long ttlMs, int maxIds, int maxClasses, int maxKeys, IReadOnlyList<long> heldVersions, Action<Utf8JsonWriter>? join = null)
+    /// <summary>
+    /// The apply script's argument for these groups, given the version of each model the caller holds, the figures
+    /// shared besides the cells and now, and per model the k its rows are scored with (0: not chosen yet).
+    /// </summary>
+    public byte[] ScriptArgument(ApplyLimits limits, IReadOnlyList<long> heldVersions, RedisSharedFigures shared, DateTimeOffset now, Func<MetricKey, int> topK, Action<Utf8JsonWriter>? join = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256 * Events.Count);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteNumber("ttl", ttlMs);
-            json.WriteNumber("maxIds", maxIds);
-            json.WriteNumber("maxClasses", maxClasses);
-            json.WriteNumber("maxKeys", maxKeys);
+            json.WriteNumber("ttl", limits.TtlMs);
+            json.WriteNumber("maxIds", limits.MaxIds);
+            json.WriteNumber("maxClasses", limits.MaxClasses);
+            json.WriteNumber("maxKeys", limits.MaxKeys);
+            shared.WriteHeader(json, now);
             json.WriteStartArray("keys");
             for (var g = 0; g < Groups.Count; g++)
             {
@@ -130,9 +138,11 @@ internal sealed class RedisApplyRequest
                 json.WriteString("t", group.Tag);
                 json.WriteNumber("v", heldVersions[g]);
                 json.WriteStartArray("ev");
+                var k = topK(group.Key);
                 for (var j = 0; j < group.Events.Count; j++)
                 {
-                    WriteEvent(json, group.Hashes[j], Events[group.Events[j]]!.Feedback, Replaced?[group.Events[j]]);
+                    var index = group.Events[j];
+                    WriteEvent(json, group.Hashes[j], Events[index]!.Feedback, Replaced?[index], EntryIds?[index], k);
                 }
 
                 json.WriteEndArray();
@@ -147,7 +157,7 @@ internal sealed class RedisApplyRequest
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static void WriteEvent(Utf8JsonWriter json, string hash, DecodedFeedback feedback, DecodedFeedback? replaced)
+    private static void WriteEvent(Utf8JsonWriter json, string hash, DecodedFeedback feedback, DecodedFeedback? replaced, string? entryId, int topK)
     {
         // A relabel's rows name the classes it brings first, in the order the read model registers them; the rows it
         // replaces were counted, so their classes are known already.
@@ -220,8 +230,17 @@ internal sealed class RedisApplyRequest
             json.WriteString("r", reward.ToString("R", CultureInfo.InvariantCulture));
         }
 
+        if (entryId is not null)
+        {
+            json.WriteString("j", entryId);
+        }
+
+        RedisSharedFigures.WriteEvent(json, feedback, replaced, index, topK);
         json.WriteEndObject();
     }
+
+    /// <summary>The limits the apply script checks: id TTL (ms) and cap, classes per model, models.</summary>
+    internal readonly record struct ApplyLimits(long TtlMs, int MaxIds, int MaxClasses, int MaxKeys);
 
     /// <summary>One model's part of a request.</summary>
     internal sealed class Group(MetricKey key, string tag)

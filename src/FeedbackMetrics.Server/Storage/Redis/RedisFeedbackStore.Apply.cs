@@ -19,7 +19,8 @@ public sealed partial class RedisFeedbackStore
     {
         var held = request.Groups.Select(g => _model.Get(g.Key)).ToList();
         Action<Utf8JsonWriter>? join = plan is null ? null : json => plan.Write(json, _names.JoinPrefix, _joinLimits.MaxEntries);
-        var argument = request.ScriptArgument((long)_options.DedupeTtl.TotalMilliseconds, _options.DedupeMaxIds, _book.MaxClasses, _book.MaxKeys, [.. held.Select(h => h.Version)], join);
+        var limits = new RedisApplyRequest.ApplyLimits((long)_options.DedupeTtl.TotalMilliseconds, _options.DedupeMaxIds, _book.MaxClasses, _book.MaxKeys);
+        var argument = request.ScriptArgument(limits, [.. held.Select(h => h.Version)], _shared, _book.Time.GetUtcNow(), TopKOf, join);
         RedisResult[] answer;
         try
         {
@@ -68,8 +69,40 @@ public sealed partial class RedisFeedbackStore
             Fail(e);
         }
 
+        await ReadRelabelledAsync(request);
         return true;
     }
+
+    /// <summary>
+    /// Reads back the shared figures of the models a relabel of the request moved rows in: the script moved them in
+    /// the windows and sums where they were counted, which this replica's windows may never have held. One more round
+    /// trip, for relabels only; should it fail, the next refresh reads them.
+    /// </summary>
+    private async Task ReadRelabelledAsync(RedisApplyRequest request)
+    {
+        if (request.Replaced is not { } replaced)
+        {
+            return;
+        }
+
+        var moved = request.Groups.Where(g => g.Events.Any(i => replaced[i] is not null)).Select(g => (g.Key, g.Tag)).ToList();
+        if (moved.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await ReadModelsAsync(moved);
+        }
+        catch (Exception e) when (IsRedisFault(e))
+        {
+            MarkUnavailable(Reason(e));
+        }
+    }
+
+    /// <summary>The k a model's rows are scored with: the one its probability sums hold, else 0 (the first vector's width chooses).</summary>
+    private int TopKOf(Core.Identity.MetricKey key) => _book.TryGet(key, out var aggregate) ? aggregate.TopK : 0;
 
     /// <summary>The script refused the request (class cap or model cap): nothing was written.</summary>
     private void ThrowIfRefused(RedisApplyRequest request, RedisResult[] answer)
@@ -117,16 +150,15 @@ public sealed partial class RedisFeedbackStore
                 var index = group.Events[j];
                 var e = request.Events[index]!;
                 var step = plan?.Steps[index];
-                var joinRequest = step is null ? ((Core.Join.JoinScope, string)?)null : (step.Scope, step.Part.RequestId);
                 if (request.Replaced?[index] is { } replaced)
                 {
                     Move(scratch, e.Feedback, replaced);
-                    own.Add(new OwnChange(e.Feedback, replaced, joinRequest));
+                    own.Add(new OwnChange(e.Feedback, replaced));
                 }
                 else
                 {
                     scratch.Apply(e.Feedback, _book.MaxClasses);
-                    own.Add(new OwnChange(e.Feedback, null, joinRequest));
+                    own.Add(new OwnChange(e.Feedback));
                 }
 
                 var snapshot = scratch.Snapshot();
@@ -164,7 +196,7 @@ public sealed partial class RedisFeedbackStore
             var p = Array.IndexOf(classes, replaced.Rows[i].Predicted.DisplayName);
             if (t >= 0 && p >= 0)
             {
-                scratch.Relabel(new CountedRow(RedisCountedRows.Foreign, new WindowRow(t, p)), rows.Rows[i].Truth, null, i, _book.MaxClasses);
+                scratch.Relabel(new CountedRow(RedisReadModel.Nowhere, new WindowRow(t, p)), rows.Rows[i].Truth, null, i, _book.MaxClasses);
             }
         }
     }

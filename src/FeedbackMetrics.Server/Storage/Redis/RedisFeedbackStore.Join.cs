@@ -54,7 +54,7 @@ public sealed partial class RedisFeedbackStore
                 }
             }
 
-            if (!plan.Writes || await RunApplyAsync(RedisApplyRequest.Of(plan.Counted, plan.Replaced), plan, results))
+            if (!plan.Writes || await RunApplyAsync(RedisApplyRequest.Of(plan.Counted, plan.Replaced, plan.EntryIds()), plan, results))
             {
                 return results;
             }

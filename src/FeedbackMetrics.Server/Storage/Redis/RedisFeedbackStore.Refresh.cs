@@ -7,7 +7,11 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// <summary>What runs beside the requests: reading back what other replicas counted, and the exporter lease.</summary>
 public sealed partial class RedisFeedbackStore
 {
-    /// <summary>Reads every model changed since the read model last saw it, and forgets those reset; returns how many ids are remembered.</summary>
+    /// <summary>
+    /// Reads every model changed since the read model last read its shared figures (any change, this replica's too:
+    /// windows and probability sums are then Redis's, the same on every replica), and forgets those reset; returns how
+    /// many ids are remembered.
+    /// </summary>
     private async Task<long> RefreshAsync()
     {
         var since = _model.Touches;
@@ -36,7 +40,7 @@ public sealed partial class RedisFeedbackStore
             }
 
             present.Add(key);
-            if ((long)versions[i + 1] != _model.VersionOf(key))
+            if ((long)versions[i + 1] != _model.SharedVersionOf(key))
             {
                 changed.Add((key, tag));
             }
@@ -55,11 +59,15 @@ public sealed partial class RedisFeedbackStore
     /// <summary>Reads some models' whole state and brings the read model to it.</summary>
     private async Task ReadModelsAsync(IReadOnlyList<(MetricKey Key, string Tag)> models)
     {
-        var read = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Read, [_names.Models, .. models.SelectMany(m => _names.Of(m.Tag))]))!;
+        var read = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Read, [_names.Models, .. models.SelectMany(m => _names.Of(m.Tag))], [_shared.ReadArgument(_book.Time.GetUtcNow())]))!;
         for (var i = 0; i < models.Count; i++)
         {
             var one = (RedisResult[])read[i]!;
-            _model.Sync(models[i].Key, RedisKeyState.Parse((long)one[0], (RedisResult[])one[3]!, (RedisResult[])one[4]!, (string)one[1]!, (string)one[2]!, (string)one[5]!), []);
+            var state = RedisKeyState.Parse((long)one[0], (RedisResult[])one[3]!, (RedisResult[])one[4]!, (string)one[1]!, (string)one[2]!, (string)one[5]!) with
+            {
+                Shared = RedisSharedFigures.Parse((RedisResult[])one[6]!, (RedisResult[])one[7]!, (string)one[8]!, (RedisResult[])one[9]!),
+            };
+            _model.Sync(models[i].Key, state, []);
         }
     }
 

@@ -37,6 +37,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private readonly ModelSeriesGate _gate;
     private readonly Gauge _exporting;
     private readonly RedisReadModel _model;
+    private readonly RedisSharedFigures _shared;
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
     private Task _refresher = Task.CompletedTask;
@@ -62,7 +63,8 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         _logger = logger;
         _names = new RedisKeyNames(_options.RedisPrefix);
         _outbox = new RedisOutbox(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, _names, () => Db, time);
-        _model = new RedisReadModel(book, _joinLimits.MaxEntries);
+        _model = new RedisReadModel(book);
+        _shared = new RedisSharedFigures(book.Windows);
     }
 
     public string? Unavailable => _unavailable;

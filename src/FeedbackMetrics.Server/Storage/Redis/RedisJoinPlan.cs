@@ -42,6 +42,9 @@ internal sealed partial class RedisJoinPlan
     /// <summary>Per join event taken as new, the ledger's answer.</summary>
     public JoinStep?[] Steps { get; }
 
+    /// <summary>Per event, the id of the join entry it changes (null for an event that is no join half).</summary>
+    public string?[] EntryIds() => [.. Steps.Select(s => s is null ? null : RedisKeyNames.EntryId(s.Scope, s.Part.RequestId))];
+
     /// <summary>Per event, whether it was unknown when read.</summary>
     public bool[] Fresh { get; }
 

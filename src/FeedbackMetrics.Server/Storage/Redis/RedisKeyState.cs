@@ -16,6 +16,9 @@ internal sealed record RedisKeyState(long Version, string[] Classes, long[] Matr
 {
     public static readonly RedisKeyState Unknown = new(-1, [], [], 0, 0);
 
+    /// <summary>The windows and probability sums, when read with the state (a refresh reads them; a script's answer does not).</summary>
+    public RedisShared? Shared { get; init; }
+
     public bool IsEmpty => Classes.Length == 0;
 
     public long this[int truth, int predicted] => Matrix[(truth * Classes.Length) + predicted];

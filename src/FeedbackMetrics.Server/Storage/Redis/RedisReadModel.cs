@@ -11,16 +11,16 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// Keeps the local <see cref="MetricsBook"/> equal to Redis's figures. It remembers, per model, the state (and
 /// version) the book holds; a newer state from a script's answer or from a refresh is brought in as a difference:
 /// this replica's own events through <see cref="MetricsBook.Apply"/> (as any store feeds the read model), the rest —
-/// other replicas' events — added as restored counts (a relabel elsewhere lowers one cell and raises another: the
-/// cumulative matrix follows, this replica's windows never held that row). Class names are brought in first, in Redis's order, so every
-/// replica shows the classes of a model in one order. A state that is not a continuation of the one held (a reset
-/// elsewhere) replaces it. Thread-safe: one lock orders every change.
+/// other replicas' events — added as restored counts (a relabel elsewhere lowers one cell and raises another). Class
+/// names are brought in first, in Redis's order, so every replica shows the classes of a model in one order. A state
+/// that is not a continuation of the one held (a reset elsewhere) replaces it. The windows and probability sums are
+/// replaced whole by the shared ones each time a refresh reads them (<see cref="RedisShared"/>); between refreshes a
+/// replica's own rows show in them at once. Thread-safe: one lock orders every change.
 /// </summary>
-internal sealed partial class RedisReadModel(MetricsBook book, int maxCounted)
+internal sealed partial class RedisReadModel(MetricsBook book)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<MetricKey, Entry> _models = [];
-    private readonly RedisCountedRows _counted = new(maxCounted);
     private long _touches;
 
     public int Count
@@ -55,19 +55,20 @@ internal sealed partial class RedisReadModel(MetricsBook book, int maxCounted)
         }
     }
 
-    public long VersionOf(MetricKey key)
+    /// <summary>The version whose shared figures (windows, probability sums) the book shows; −1 when none was read.</summary>
+    public long SharedVersionOf(MetricKey key)
     {
         lock (_gate)
         {
-            return _models.TryGetValue(key, out var m) ? m.State.Version : -1;
+            return _models.TryGetValue(key, out var m) ? m.SharedVersion : -1;
         }
     }
 
     /// <summary>
     /// Brings a model to a state Redis answered with; <paramref name="own"/> are this replica's changes in it since
-    /// the state held (counted rows go through the book's normal path, relabels move rows as
-    /// <see cref="MoveOwn"/> says). An older or equal version is ignored: a refresh already brought in more (own
-    /// changes then came in as restored counts).
+    /// the state held (counted rows go through the book's normal path; relabels move the cumulative cells). An older
+    /// version is ignored: a refresh already brought in more (own changes then came in as restored counts). A state
+    /// read with its shared figures puts them in place of the book's windows and probability sums.
     /// </summary>
     public void Sync(MetricKey key, RedisKeyState next, IReadOnlyList<OwnChange> own)
     {
@@ -75,51 +76,27 @@ internal sealed partial class RedisReadModel(MetricsBook book, int maxCounted)
         {
             var entry = Touch(key);
             var held = entry.State;
-            if (held.Version >= next.Version)
+            if (held.Version > next.Version || (held.Version == next.Version && next.Shared is null))
             {
                 return;
             }
 
-            entry.State = next;
-            if (next.IsEmpty)
+            if (held.Version < next.Version)
             {
-                book.Remove(key);
-                return;
-            }
-
-            if (Residual(held, next, own) is not { } residual)
-            {
-                // Not a continuation of what the book holds (reset and counted again elsewhere): replace it.
-                book.Remove(key);
-                book.GetOrCreate(key).Restore(next.ToKeyState());
-                return;
-            }
-
-            var aggregate = book.GetOrCreate(key);
-            aggregate.Restore(new KeyState(next.Classes, []));
-            foreach (var change in own)
-            {
-                if (change.Replaced is not null)
+                entry.State = next with { Shared = null };
+                if (next.IsEmpty)
                 {
-                    MoveOwn(key, aggregate, change);
-                    continue;
+                    book.Remove(key);
+                    return;
                 }
 
-                var counted = change.Request is null ? null : new List<CountedRow>(change.Rows.Rows.Length);
-                book.Apply(key, change.Rows, counted);
-                if (change.Request is { } request)
-                {
-                    _counted.Remember(request, [.. counted!]);
-                }
+                Advance(key, held, next, own);
             }
 
-            var ownReward = own.Where(f => f.Replaced is null && f.Rows.Reward is not null).Select(f => f.Rows.Reward!.Value).ToList();
-            var rewardTotal = next.RewardTotal - held.RewardTotal - ownReward.Sum();
-            var rewardEvents = next.RewardEvents - held.RewardEvents - ownReward.Count;
-            var relabelled = RelabelledResidual(held, next, own);
-            if (residual.Count > 0 || rewardEvents != 0 || relabelled.Count > 0)
+            if (next.Shared is { } shared && book.TryGet(key, out var aggregate))
             {
-                aggregate.Restore(new KeyState(next.Classes, residual, rewardTotal, rewardEvents, Relabelled: relabelled));
+                aggregate.ReplaceWindows(shared.Probabilities, shared.Rows, shared.Buckets, shared.NextSequence);
+                entry.SharedVersion = next.Version;
             }
         }
     }
@@ -154,40 +131,62 @@ internal sealed partial class RedisReadModel(MetricsBook book, int maxCounted)
         }
     }
 
+    /// <summary>Brings the book's cumulative figures from the state held to the next one.</summary>
+    private void Advance(MetricKey key, RedisKeyState held, RedisKeyState next, IReadOnlyList<OwnChange> own)
+    {
+        if (Residual(held, next, own) is not { } residual)
+        {
+            // Not a continuation of what the book holds (reset and counted again elsewhere): replace it.
+            book.Remove(key);
+            book.GetOrCreate(key).Restore(next.ToKeyState());
+            return;
+        }
+
+        var aggregate = book.GetOrCreate(key);
+        aggregate.Restore(new KeyState(next.Classes, []));
+        foreach (var change in own)
+        {
+            if (change.Replaced is null)
+            {
+                book.Apply(key, change.Rows);
+            }
+            else
+            {
+                MoveOwn(key, aggregate, change);
+            }
+        }
+
+        var ownReward = own.Where(f => f.Replaced is null && f.Rows.Reward is not null).Select(f => f.Rows.Reward!.Value).ToList();
+        var rewardTotal = next.RewardTotal - held.RewardTotal - ownReward.Sum();
+        var rewardEvents = next.RewardEvents - held.RewardEvents - ownReward.Count;
+        var relabelled = RelabelledResidual(held, next, own);
+        if (residual.Count > 0 || rewardEvents != 0 || relabelled.Count > 0)
+        {
+            aggregate.Restore(new KeyState(next.Classes, residual, rewardTotal, rewardEvents, Relabelled: relabelled));
+        }
+    }
+
     /// <summary>
-    /// Moves the rows of a relabel this replica made. Rows this replica counted itself (and still remembers) move in
-    /// the cumulative matrix, the probability sums and every window they are still in; rows another replica (or this
-    /// one before a restart) counted move in the cumulative matrix only: windows and probability sums are per
-    /// replica on Redis and never held them.
+    /// Moves the rows of a relabel this replica made in the cumulative matrix. The windows and probability sums it
+    /// moved are Redis's (the apply script moved them where the rows were counted); the next refresh reads them.
     /// </summary>
     private void MoveOwn(MetricKey key, KeyAggregate aggregate, OwnChange change)
     {
         var replaced = change.Replaced!;
-        var local = change.Request is { } request ? _counted.Get(request, replaced.Rows.Length) : null;
         var classes = aggregate.ClassNames();
-        var moved = new CountedRow[replaced.Rows.Length];
-        for (var i = 0; i < moved.Length; i++)
+        for (var i = 0; i < replaced.Rows.Length; i++)
         {
-            var truth = change.Rows.Rows[i].Truth;
-            if (local is not null)
-            {
-                moved[i] = book.Relabel(key, local[i], truth, change.Rows.Scores, i);
-                continue;
-            }
-
             var t = Array.IndexOf(classes, replaced.Rows[i].Truth.DisplayName);
             var p = Array.IndexOf(classes, replaced.Rows[i].Predicted.DisplayName);
             if (t >= 0 && p >= 0)
             {
-                moved[i] = book.Relabel(key, new CountedRow(RedisCountedRows.Foreign, new WindowRow(t, p)), truth, null, i);
+                book.Relabel(key, new CountedRow(Nowhere, new WindowRow(t, p)), change.Rows.Rows[i].Truth, null, i);
             }
         }
-
-        if (local is not null)
-        {
-            _counted.Remember(change.Request!.Value, moved);
-        }
     }
+
+    /// <summary>A place in no window: what a relabel moves a row with when only its cumulative cells move here.</summary>
+    internal static readonly RowStamp Nowhere = new(long.MinValue, DateTimeOffset.MinValue);
 
     private Entry Touch(MetricKey key)
     {
@@ -205,12 +204,11 @@ internal sealed partial class RedisReadModel(MetricsBook book, int maxCounted)
     {
         public RedisKeyState State { get; set; } = RedisKeyState.Unknown;
 
+        public long SharedVersion { get; set; } = -1;
+
         public long TouchedAt { get; set; }
     }
 }
 
-/// <summary>
-/// One change this replica made to a model in a request: rows counted (of a join, with its request, so a later
-/// relabel through this replica can move them in its windows), or rows moved from <see cref="Replaced"/> to new truths.
-/// </summary>
-internal sealed record OwnChange(DecodedFeedback Rows, DecodedFeedback? Replaced = null, (JoinScope Scope, string RequestId)? Request = null);
+/// <summary>One change this replica made to a model in a request: rows counted, or rows moved from <see cref="Replaced"/> to new truths.</summary>
+internal sealed record OwnChange(DecodedFeedback Rows, DecodedFeedback? Replaced = null);

@@ -10,22 +10,119 @@ internal static class RedisScripts
 {
     /// <summary>
     /// Counts the events of one request. KEYS: the set of models, the remembered ids, then per model meta, classes,
-    /// cells. ARGV[1]: JSON <c>{ttl, maxIds, maxClasses, maxKeys, keys: [{t, v, ev: [{h, n, c, r}]}]}</c> — per model
-    /// its tag and the version the caller holds, per event its digest (hex), the class names it brings in order, its
-    /// cells as (truth index, predicted index, count) triples into those names (a relabel's are −1 and +1, and its
-    /// <c>m</c> the cells its rows left, kept as "rT,P" fields so counters never go down), and its
-    /// reward as text; optionally <c>j</c>, the join's part (<see cref="RedisJoinScripts.ApplyCheck"/>, its entries'
+    /// cells. ARGV[1]: JSON <c>{ttl, maxIds, maxClasses, maxKeys, w, keys: [{t, v, ev: [{h, n, c, r, j, cr, k, pi, pf}]}]}</c>
+    /// — the windows of the request (<see cref="RedisSharedFigures.WriteHeader"/>), per model its tag and the version
+    /// the caller holds, per event its digest (hex), the class names it brings in order, its cells as (truth index,
+    /// predicted index, count) triples into those names (a relabel's are −1 and +1, and its <c>m</c> the cells its rows
+    /// left, kept as "rT,P" fields so counters never go down), its reward as text, its join entry's id, and its rows
+    /// and sums for the shared figures (<see cref="RedisSharedFigures.WriteEvent"/>); optionally <c>j</c>, the join's part (<see cref="RedisJoinScripts.ApplyCheck"/>, its entries'
     /// records in ARGV[2…]). First everything is checked: a remembered id is a duplicate; a join entry changed since it
     /// was read, or a join event counted meanwhile, answers {'retry'}; past the class cap or the model cap the whole
     /// request is refused with nothing written. Then new models join the set, new classes get the next ordinals, cells
-    /// are added by ordinal pair, ids are remembered until now + ttl (Redis's clock), each changed model's version goes
+    /// are added by ordinal pair, the shared figures follow (<see cref="SharedFunctions"/>), ids are remembered until
+    /// now + ttl (Redis's clock), each changed model's version goes
     /// up once, and the ids past maxIds are forgotten, soonest to expire first.
     /// Returns {oldest id expiry, ids remembered, per model {version, applied flags, class count, state before the
     /// request (with its reset generation) or false when the caller's version was current, the classes it added in
     /// ordinal order}, the touched deployments' join sums {tag, HGETALL, …}}; or {'classes' | 'models', model, event,
     /// count}; or {'retry'}.
     /// </summary>
-    public const string Apply = "#!lua\n" + RedisJoinScripts.Functions + ApplyStart + RedisJoinScripts.ApplyCheck + ApplyModels + RedisJoinScripts.ApplyWrite + ApplyEnd;
+    public const string Apply = "#!lua\n" + RedisJoinScripts.Functions + SharedFunctions + ApplyStart + RedisJoinScripts.ApplyCheck + ApplyModels + RedisJoinScripts.ApplyWrite + ApplyEnd;
+
+    /// <summary>
+    /// Lua functions of the shared figures (<see cref="RedisSharedFigures"/>, whose remarks name the keys):
+    /// <c>shared(w, base, meta, e, ord, entry)</c> counts an applied event's rows in the model's probability sums, its
+    /// time windows' buckets of now and its list of latest rows, and notes where they went in the join entry; a relabel
+    /// (<c>e.m</c>) moves its rows where that note says, in each bucket and list slot still kept, and moves the sums.
+    /// A row scored with another k than the model's adds no sums. A bucket's first rows list it and delete the buckets
+    /// that have left its window.
+    /// </summary>
+    public const string SharedFunctions = """
+        local function sums(key, e)
+          for x = 1, #e.pi, 2 do
+            redis.call('HINCRBY', key, e.pi[x], e.pi[x + 1])
+          end
+          for x = 1, #e.pf, 2 do
+            redis.call('HINCRBYFLOAT', key, e.pf[x], e.pf[x + 1])
+          end
+        end
+        local function bucket(key, e, ord, rows)
+          local fresh = rows > 0 and redis.call('HINCRBY', key, 'n', rows) == rows
+          for x = 1, #e.c, 3 do
+            redis.call('HINCRBY', key, ord[e.n[e.c[x] + 1]] .. ',' .. ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
+          end
+          if e.pi then
+            sums(key, e)
+          end
+          return fresh
+        end
+        local function row(e, ord, x, seq, scored)
+          return string.format('%d|%d,%d|%s', seq, ord[e.n[e.cr[x] + 1]], ord[e.n[e.cr[x + 1] + 1]], scored and e.cr[x + 2] or '')
+        end
+        local function shared(w, base, meta, e, ord, entry)
+          if e.pi then
+            local prob = base .. 'prob'
+            redis.call('HSETNX', prob, 'k', e.k)
+            if tonumber(redis.call('HGET', prob, 'k')) == e.k then
+              sums(prob, e)
+            else
+              e.pi = nil
+            end
+          end
+          if not w then
+            return
+          end
+          local n = #e.cr / 3
+          if e.m then
+            local at = entry and redis.call('HGET', entry, 'w')
+            if not at then
+              return
+            end
+            for name, index in string.gmatch(at, ';([^=;]+)=(%d+)') do
+              local key = base .. 'tw:' .. name .. ':' .. index
+              if redis.call('EXISTS', key) == 1 then
+                bucket(key, e, ord, 0)
+              end
+            end
+            local head = w.c > 0 and redis.call('LINDEX', base .. 'rows', 0)
+            if head then
+              local seq = tonumber(string.match(at, '^(%d+)'))
+              local first, len = tonumber(string.match(head, '^(%d+)')), redis.call('LLEN', base .. 'rows')
+              for r = 0, n - 1 do
+                if seq + r >= first and seq + r < first + len then
+                  redis.call('LSET', base .. 'rows', seq + r - first, row(e, ord, r * 3 + 1, seq + r, e.pi))
+                end
+              end
+            end
+            return
+          end
+          local seq = redis.call('HINCRBY', meta, 's', n) - n
+          local at = tostring(seq)
+          for _, t in ipairs(w.t) do
+            local index = base .. 'tw:' .. t.n
+            if bucket(index .. ':' .. t.i, e, ord, n) then
+              -- A new bucket: listed, and the buckets that have left the window deleted.
+              redis.call('ZADD', index, t.i, t.i)
+              redis.call('SADD', base .. 'tws', t.n)
+              for _, old in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', t.i - t.b)) do
+                redis.call('DEL', index .. ':' .. old)
+              end
+              redis.call('ZREMRANGEBYSCORE', index, '-inf', t.i - t.b)
+            end
+            at = at .. ';' .. t.n .. '=' .. t.i
+          end
+          if w.c > 0 then
+            for r = 0, n - 1 do
+              redis.call('RPUSH', base .. 'rows', row(e, ord, r * 3 + 1, seq + r, e.pi))
+            end
+            redis.call('LTRIM', base .. 'rows', -w.c, -1)
+          end
+          if entry then
+            redis.call('HSET', entry, 'w', at)
+          end
+        end
+
+        """;
 
     private const string ApplyStart = """
         local p = cjson.decode(ARGV[1])
@@ -80,6 +177,7 @@ internal static class RedisScripts
         local out = {}
         for i, k in ipairs(p.keys) do
           local meta, classes, cells = KEYS[i * 3], KEYS[i * 3 + 1], KEYS[i * 3 + 2]
+          local base = string.sub(meta, 1, -5)
           local plan = plans[i]
           local version = tonumber(redis.call('HGET', meta, 'v') or '0')
           local before = false
@@ -105,6 +203,7 @@ internal static class RedisScripts
                 redis.call('HINCRBYFLOAT', meta, 'rt', e.r)
                 redis.call('HINCRBY', meta, 're', 1)
               end
+              shared(p.w, base, meta, e, plan.ord, e.j and (p.j.p .. 'entry:' .. e.j))
             else
               flags[j] = '0'
             end
@@ -146,30 +245,51 @@ internal static class RedisScripts
 
     /// <summary>
     /// The whole state of some models, read atomically. KEYS: the set of models (it routes the call), then per model
-    /// meta, classes, cells. Returns per model {version, reward total, reward events, classes (name, ordinal, …),
-    /// cells ("t,p", count, …)}.
+    /// meta, classes, cells. ARGV[1]: JSON [{n: time window, lo: its oldest bucket index now}]. Returns per model
+    /// {version, reward total, reward events, classes (name, ordinal, …), cells ("t,p", count, …), reset generation,
+    /// probability sums (HGETALL), latest rows, next row sequence, per time window {name, {index, HGETALL, …}}}.
     /// </summary>
     public const string Read = """
         #!lua flags=no-writes
+        local q = cjson.decode(ARGV[1])
         local out = {}
         for i = 2, #KEYS, 3 do
+          local base = string.sub(KEYS[i], 1, -5)
+          local windows = {}
+          for _, w in ipairs(q) do
+            local buckets = {}
+            for _, index in ipairs(redis.call('ZRANGEBYSCORE', base .. 'tw:' .. w.n, w.lo, '+inf')) do
+              buckets[#buckets + 1] = index
+              buckets[#buckets + 1] = redis.call('HGETALL', base .. 'tw:' .. w.n .. ':' .. index)
+            end
+            windows[#windows + 1] = w.n
+            windows[#windows + 1] = buckets
+          end
           out[#out + 1] = {redis.call('HGET', KEYS[i], 'v') or '0', redis.call('HGET', KEYS[i], 'rt') or '0', redis.call('HGET', KEYS[i], 're') or '0',
-                           redis.call('HGETALL', KEYS[i + 1]), redis.call('HGETALL', KEYS[i + 2]), redis.call('HGET', KEYS[i], 'g') or '0'}
+                           redis.call('HGETALL', KEYS[i + 1]), redis.call('HGETALL', KEYS[i + 2]), redis.call('HGET', KEYS[i], 'g') or '0',
+                           redis.call('HGETALL', base .. 'prob'), redis.call('LRANGE', base .. 'rows', 0, -1), redis.call('HGET', KEYS[i], 's') or '0', windows}
         end
         return out
         """;
 
     /// <summary>
-    /// Forgets a model: out of the set of models, its classes, cells and rewards deleted, its version raised so every
-    /// replica sees the change; the remembered ids stay (a redelivery is still a duplicate). KEYS: the set of models,
-    /// meta, classes, cells. ARGV[1]: the tag. Returns 1 when the model had figures, else 0 (and changes nothing).
+    /// Forgets a model: out of the set of models, its classes, cells, rewards and shared figures (probability sums,
+    /// windows) deleted, its version raised so every replica sees the change; the remembered ids stay (a redelivery is
+    /// still a duplicate). KEYS: the set of models, meta, classes, cells. ARGV[1]: the tag. Returns 1 when the model had figures, else 0 (and changes nothing).
     /// </summary>
     public const string Reset = """
         #!lua
         if redis.call('SREM', KEYS[1], ARGV[1]) == 0 and redis.call('EXISTS', KEYS[3], KEYS[4]) == 0 then
           return 0
         end
-        redis.call('DEL', KEYS[3], KEYS[4])
+        local base = string.sub(KEYS[2], 1, -5)
+        for _, name in ipairs(redis.call('SMEMBERS', base .. 'tws')) do
+          for _, index in ipairs(redis.call('ZRANGE', base .. 'tw:' .. name, 0, -1)) do
+            redis.call('DEL', base .. 'tw:' .. name .. ':' .. index)
+          end
+          redis.call('DEL', base .. 'tw:' .. name)
+        end
+        redis.call('DEL', KEYS[3], KEYS[4], base .. 'tws', base .. 'prob', base .. 'rows')
         redis.call('HDEL', KEYS[2], 'rt', 're')
         redis.call('HINCRBY', KEYS[2], 'g', 1)
         redis.call('HINCRBY', KEYS[2], 'v', 1)
