@@ -248,6 +248,38 @@ public sealed class RedisStoreContractTests : StoreContract
     }
 
     [Test]
+    public async Task Two_replicas_counting_one_model_at_once_write_each_metric_event_with_its_count_and_the_figures_right_after_it()
+    {
+        var (first, _) = await OpenAsync(outbox: true);
+        var (second, _) = await OpenAsync(outbox: true);
+        const int Events = 60;
+        var answers = await Task.WhenAll(Enumerable.Range(0, Events).Select(i => Task.Run(async () =>
+            (await (i % 2 == 0 ? first : second).ApplyAsync([Event($"e{i}")], default))[0])));
+        var redelivered = await first.ApplyAsync([Event("e0"), Event("e1"), Event("e2")], default);
+
+        Assert.That(redelivered.Select(r => r.Outcome), Is.All.EqualTo(ApplyOutcome.Duplicate));
+        Assert.That(answers.Select(a => CountIn(a.Reply!)).Order(), Is.EqualTo(Enumerable.Range(1, Events)), "each answer carries the figures right after its event, whichever replica counted the one before");
+        Assert.That(_redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim(), Is.EqualTo(Events.ToString(System.Globalization.CultureInfo.InvariantCulture)), "one outbox entry per counted event, none for the duplicates");
+
+        var queued = new List<int>();
+        foreach (var store in new[] { first, second })
+        {
+            while (store.Outbox.Depth > 0)
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                var entry = await store.Outbox.TakeAsync(timeout.Token);
+                queued.Add(CountIn(entry!.Event));
+                store.Outbox.Delivered(entry);
+            }
+        }
+
+        Assert.That(queued.Order(), Is.EqualTo(Enumerable.Range(1, Events)), "the outbox holds the very metric events the answers carried");
+    }
+
+    private static int CountIn(MetricEvent metricEvent) =>
+        System.Text.Json.JsonDocument.Parse(metricEvent.Body).RootElement.GetProperty("count").GetInt32();
+
+    [Test]
     public async Task A_live_replica_keeps_the_metric_events_it_holds_however_long_their_delivery_takes()
     {
         var (holder, _) = await OpenAsync(outbox: true);

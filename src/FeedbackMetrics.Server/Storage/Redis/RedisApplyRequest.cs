@@ -21,6 +21,7 @@ internal sealed class RedisApplyRequest
         EntryIds = entryIds;
         Groups = groups;
         Repeated = repeated;
+        ExpectedFlags = [.. groups.Select(g => new string('1', g.Events.Count))];
     }
 
     /// <summary>What is counted per event of the request; null for an event that counts nothing here (a join half that joined nothing).</summary>
@@ -34,6 +35,12 @@ internal sealed class RedisApplyRequest
 
     /// <summary>The models of the request, each with its events (indices into <see cref="Events"/>).</summary>
     public List<Group> Groups { get; }
+
+    /// <summary>
+    /// Per model, which of its events ('1') the caller expects the script to find new (all at first; what a stale
+    /// answer said after one): with an outbox, the metric events written are worked out from it.
+    /// </summary>
+    public string[] ExpectedFlags { get; }
 
     /// <summary>True for an event whose (source, id, type) came earlier in the same request.</summary>
     public bool[] Repeated { get; }
@@ -119,7 +126,7 @@ internal sealed class RedisApplyRequest
     /// The apply script's argument for these groups, given the version of each model the caller holds, the figures
     /// shared besides the cells and now, and per model the k its rows are scored with (0: not chosen yet).
     /// </summary>
-    public byte[] ScriptArgument(ApplyLimits limits, IReadOnlyList<long> heldVersions, RedisSharedFigures shared, DateTimeOffset now, Func<MetricKey, int> topK, Action<Utf8JsonWriter>? join = null)
+    public byte[] ScriptArgument(ApplyLimits limits, IReadOnlyList<long> heldVersions, RedisSharedFigures shared, DateTimeOffset now, Func<MetricKey, int> topK, Action<Utf8JsonWriter>? join = null, OutboxPart? outbox = null)
     {
         var buffer = new ArrayBufferWriter<byte>(256 * Events.Count);
         using (var json = new Utf8JsonWriter(buffer))
@@ -151,6 +158,24 @@ internal sealed class RedisApplyRequest
 
             json.WriteEndArray();
             join?.Invoke(json);
+            if (outbox is { } o)
+            {
+                json.WriteStartObject("o");
+                json.WriteString("s", o.Stream);
+                json.WriteString("g", o.Group);
+                json.WriteString("c", o.Consumer);
+                json.WriteNumber("a", o.FirstArgument);
+                json.WriteNumber("n", o.Count);
+                json.WriteStartArray("f");
+                foreach (var flags in ExpectedFlags)
+                {
+                    json.WriteStringValue(flags);
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
         }
 
@@ -238,6 +263,12 @@ internal sealed class RedisApplyRequest
         RedisSharedFigures.WriteEvent(json, feedback, replaced, index, topK);
         json.WriteEndObject();
     }
+
+    /// <summary>
+    /// The outbox part of the apply script's argument: the stream, its consumer group and this replica's consumer, and
+    /// where in ARGV the <paramref name="Count"/> metric events to write start.
+    /// </summary>
+    internal readonly record struct OutboxPart(string Stream, string Group, string Consumer, int FirstArgument, int Count);
 
     /// <summary>The limits the apply script checks: id TTL (ms) and cap, classes per model, models.</summary>
     internal readonly record struct ApplyLimits(long TtlMs, int MaxIds, int MaxClasses, int MaxKeys);

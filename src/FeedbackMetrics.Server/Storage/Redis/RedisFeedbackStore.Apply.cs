@@ -1,5 +1,7 @@
 using System.Text.Json;
+using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Core.Windows;
@@ -12,65 +14,140 @@ public sealed partial class RedisFeedbackStore
 {
     /// <summary>
     /// Runs the apply script for a request (with its join part, when it has one) and completes it: results, read model,
-    /// join figures, outbox. Returns false, having changed nothing, when the script asks for the join to be decided
-    /// again (an entry read changed meanwhile).
+    /// join figures, outbox. Returns false, having changed nothing, when the script asks for the request to be decided
+    /// again: a join entry read changed meanwhile, or (with an outbox) the state the metric events were worked out
+    /// from was not Redis's.
     /// </summary>
+    /// <remarks>
+    /// With <c>--reply_url</c> the metric events are written by the apply script itself, in the same atomic step as the
+    /// counts, so no counted event's metric event is lost: they are worked out beforehand from the state this replica
+    /// holds, and the script writes nothing when that state, or which events are new, is not what Redis holds; it
+    /// answers with Redis's, and the request is worked out again from it. Requests for one model then go one at a time
+    /// per replica, so only another replica's counting makes one stale.
+    /// </remarks>
     private async Task<bool> RunApplyAsync(RedisApplyRequest request, RedisJoinPlan? plan, ApplyResult[] results)
     {
+        if (!_outbox.Enabled)
+        {
+            return await RunApplyOnceAsync(request, plan, results);
+        }
+
+        // One request at a time per model on this replica: each then works its metric events out from the state the
+        // one before it left, instead of making the others stale.
+        var gates = request.Groups.Select(g => g.Tag).Distinct().Order(StringComparer.Ordinal).Select(t => _modelGates.GetOrAdd(t, _ => new SemaphoreSlim(1, 1))).ToList();
+        var entered = 0;
+        try
+        {
+            foreach (var gate in gates)
+            {
+                await gate.WaitAsync();
+                entered++;
+            }
+
+            return await RunApplyOnceAsync(request, plan, results);
+        }
+        finally
+        {
+            foreach (var gate in gates.Take(entered))
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    private async Task<bool> RunApplyOnceAsync(RedisApplyRequest request, RedisJoinPlan? plan, ApplyResult[] results)
+    {
         var held = request.Groups.Select(g => _model.Get(g.Key)).ToList();
+        var blobs = plan?.Blobs ?? [];
+        List<MetricEvent>? speculated = null;
+        List<MetricEvent> written = [];
+        RedisApplyRequest.OutboxPart? outbox = null;
+        if (_outbox.Enabled)
+        {
+            speculated = Speculate(request, held);
+            written = _outbox.Reserve(speculated ?? []);
+            outbox = new RedisApplyRequest.OutboxPart((string)_names.Outbox!, RedisOutbox.Group, _outbox.Consumer, 2 + blobs.Count, written.Count);
+        }
+
         Action<Utf8JsonWriter>? join = plan is null ? null : json => plan.Write(json, _names.JoinPrefix, _joinLimits.MaxEntries);
         var limits = new RedisApplyRequest.ApplyLimits((long)_options.DedupeTtl.TotalMilliseconds, _options.DedupeMaxIds, _book.MaxClasses, _book.MaxKeys);
-        var argument = request.ScriptArgument(limits, [.. held.Select(h => h.Version)], _shared, _book.Time.GetUtcNow(), TopKOf, join);
+        var argument = request.ScriptArgument(limits, [.. held.Select(h => h.Version)], _shared, _book.Time.GetUtcNow(), TopKOf, join, outbox);
         RedisResult[] answer;
         try
         {
             answer = (RedisResult[])(await Db.ScriptEvaluateAsync(
                 RedisScripts.Apply,
                 [_names.Models, _names.Ids, .. request.Groups.SelectMany(g => _names.Of(g.Tag))],
-                [argument, .. (plan?.Blobs ?? []).Select(b => (RedisValue)b)]))!;
+                [argument, .. blobs.Select(b => (RedisValue)b), .. written.Select(e => (RedisValue)MetricEventBlob.Write(e))]))!;
         }
         catch (Exception e) when (IsRedisFault(e))
         {
+            _outbox.Release(written.Count);
             throw Fail(e);
         }
 
-        if (answer[0].Resp2Type == ResultType.BulkString && (string?)answer[0] == "retry")
+        // A counted request's answer starts with the oldest id's expiry (a number as text), a refused one with a word.
+        var refusal = answer[0].Resp2Type == ResultType.BulkString && (string?)answer[0] is "retry" or "stale" or "classes" or "models" ? (string)answer[0]! : null;
+        if (refusal is not null)
         {
+            _outbox.Release(written.Count);
+            if (refusal == "stale")
+            {
+                TakeStale(request, (RedisResult[])answer[1]!);
+            }
+
+            ThrowIfRefused(request, refusal, answer);
             return false;
         }
 
-        ThrowIfRefused(request, answer);
-        List<MetricEvent> outbox;
         try
         {
             Interlocked.Exchange(ref _oldestIdExpiry, (long)(double)answer[0]);
-            outbox = Complete(request, held, (RedisResult[])answer[2]!, results, plan);
+            Complete(request, held, (RedisResult[])answer[2]!, results, plan, speculated);
             if (plan is not null)
             {
                 ShowJoin((RedisResult[])answer[3]!, completeSince: null);
             }
+
+            _outbox.Accept(written, (RedisResult[])answer[4]!);
         }
         catch (Exception e) when (IsRedisFault(e))
         {
             // Counted in Redis, but the answer could not be read (a defect): 503, so the broker redelivers and gets
-            // a duplicate's answer; the next refresh reads the models back.
+            // a duplicate's answer; the next refresh reads the models back, and the metric events written are taken
+            // over from the outbox by a replica once they have waited for it long enough.
             throw Fail(e);
-        }
-
-        try
-        {
-            await _outbox.AddAsync([.. outbox]);
-        }
-        catch (Exception e) when (IsRedisFault(e))
-        {
-            // The events are counted in Redis: they are answered as counted (the broker gets their metric events in
-            // the answer); only the copies for --reply_url are lost, counted as dropped.
-            RedisLog.OutboxWriteFailed(_logger, outbox.Count, e.Message);
-            Fail(e);
         }
 
         await ReadRelabelledAsync(request);
         return true;
+    }
+
+    /// <summary>
+    /// The metric events the request's events give when the script finds the state this replica holds and the events
+    /// new as expected; null when replaying refuses them (past the class cap: the script refuses them too).
+    /// </summary>
+    private List<MetricEvent>? Speculate(RedisApplyRequest request, List<RedisKeyState> held)
+    {
+        try
+        {
+            return [.. request.Groups.SelectMany((_, g) => Replay(request, g, held[g], request.ExpectedFlags[g]).Counted.Select(c => c.MetricEvent))];
+        }
+        catch (InvalidFeedbackException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A stale answer: brings the read model to the states Redis holds and expects the events Redis found new.</summary>
+    private void TakeStale(RedisApplyRequest request, RedisResult[] states)
+    {
+        for (var g = 0; g < request.Groups.Count; g++)
+        {
+            var state = (RedisResult[])states[g]!;
+            request.ExpectedFlags[g] = (string)state[1]!;
+            _model.Sync(request.Groups[g].Key, RedisKeyState.Parse((long)state[0], (RedisResult[])state[2]!, (RedisResult[])state[3]!, (string)state[4]!, (string)state[5]!, (string)state[6]!), []);
+        }
     }
 
     /// <summary>
@@ -105,17 +182,16 @@ public sealed partial class RedisFeedbackStore
     private int TopKOf(Core.Identity.MetricKey key) => _book.TryGet(key, out var aggregate) ? aggregate.TopK : 0;
 
     /// <summary>The script refused the request (class cap or model cap): nothing was written.</summary>
-    private void ThrowIfRefused(RedisApplyRequest request, RedisResult[] answer)
+    private void ThrowIfRefused(RedisApplyRequest request, string refusal, RedisResult[] answer)
     {
-        var why = answer[0].Resp2Type == ResultType.BulkString ? (string?)answer[0] : null;
-        if (why is not ("classes" or "models"))
+        if (refusal is not ("classes" or "models"))
         {
             return;
         }
 
         var e = request.Events[request.Groups[(int)answer[1] - 1].Events[(int)answer[2] - 1]]!;
         var count = (int)answer[3];
-        throw Refused(e, request.Events.Count, why == "classes"
+        throw Refused(e, request.Events.Count, refusal == "classes"
             ? $"This event would bring the model to {count} classes; at most {_book.MaxClasses} are kept per model (--max_classes)."
             : $"The server already keeps figures for {count} models; at most {_book.MaxKeys} are kept (--max_keys). Reset unused ones or raise the limit.");
     }
@@ -123,53 +199,31 @@ public sealed partial class RedisFeedbackStore
     /// <summary>
     /// Reads the script's answer: per model which events were counted and the state before them (or none when the
     /// state held was current); replays the counted events (and relabels) on a scratch copy of that state so each
-    /// metric event carries the figures right after its event, and brings the read model to the state after the
-    /// request. Returns the metric events for the outbox: every counted event's, a join's too when its sender gets
-    /// an empty answer (a response that met its parked truth).
+    /// metric event carries the figures right after its event (or takes the ones <paramref name="speculated"/>, which
+    /// the script wrote to the outbox), and brings the read model to the state after the request.
     /// </summary>
-    private List<MetricEvent> Complete(RedisApplyRequest request, List<RedisKeyState> held, RedisResult[] answer, ApplyResult[] results, RedisJoinPlan? plan)
+    private void Complete(RedisApplyRequest request, List<RedisKeyState> held, RedisResult[] answer, ApplyResult[] results, RedisJoinPlan? plan, List<MetricEvent>? speculated)
     {
-        var outbox = new List<MetricEvent>();
+        var taken = 0;
         for (var g = 0; g < request.Groups.Count; g++)
         {
             var group = request.Groups[g];
             var reply = (RedisResult[])answer[g]!;
             var version = (long)reply[0];
-            var applied = (string)reply[1]!;
             var classCount = (int)reply[2];
             var before = reply[3].IsNull ? held[g] : ParseBefore((RedisResult[])reply[3]!);
-            var scratch = before.ToAggregate(group.Key, _time);
-            var own = new List<OwnChange>();
-            for (var j = 0; j < group.Events.Count; j++)
+            var replayed = Replay(request, g, before, (string)reply[1]!);
+            foreach (var (index, snapshot, replayedEvent) in replayed.Counted)
             {
-                if (applied[j] != '1')
-                {
-                    continue;
-                }
-
-                var index = group.Events[j];
-                var e = request.Events[index]!;
+                var metricEvent = speculated is null ? replayedEvent : speculated[taken++];
                 var step = plan?.Steps[index];
-                if (request.Replaced?[index] is { } replaced)
-                {
-                    Move(scratch, e.Feedback, replaced);
-                    own.Add(new OwnChange(e.Feedback, replaced));
-                }
-                else
-                {
-                    scratch.Apply(e.Feedback, _book.MaxClasses);
-                    own.Add(new OwnChange(e.Feedback));
-                }
-
-                var snapshot = scratch.Snapshot();
-                var metricEvent = e.Reply(snapshot);
                 results[index] = step is null
                     ? new ApplyResult(ApplyOutcome.Applied, snapshot, metricEvent)
                     : new ApplyResult(ApplyOutcome.Applied, snapshot, step.RepliesToSender ? metricEvent : null) { Join = step.Result.Action };
-                outbox.Add(metricEvent);
             }
 
-            var after = RedisKeyState.Of(scratch.Snapshot(), version, before.Generation);
+            var after = RedisKeyState.Of(replayed.After, version, before.Generation);
+            var own = replayed.Own;
             var added = ((RedisResult[])reply[4]!).Select(r => (string)r!).ToArray();
             if (after.Classes.Length != classCount || !after.Classes.AsSpan(Math.Min(before.Classes.Length, after.Classes.Length)).SequenceEqual(added))
             {
@@ -177,13 +231,48 @@ public sealed partial class RedisFeedbackStore
                 // model, so the next refresh reads its whole state instead of a difference.
                 RedisLog.ReplayMismatch(_logger, group.Key.ToString(), string.Join(", ", after.Classes), classCount);
                 after = RedisKeyState.Unknown with { Version = version - 1 };
-                own.Clear();
+                own = [];
             }
 
             _model.Sync(group.Key, after, own);
         }
+    }
 
-        return outbox;
+    /// <summary>
+    /// Replays a model's events counted (<paramref name="applied"/>: '1' per event counted) on a scratch copy of a
+    /// state: per counted event its snapshot and metric event, the state after them, and this replica's changes.
+    /// </summary>
+    private Replayed Replay(RedisApplyRequest request, int g, RedisKeyState before, string applied)
+    {
+        var group = request.Groups[g];
+        var scratch = before.ToAggregate(group.Key, _time);
+        var own = new List<OwnChange>();
+        var counted = new List<(int, KeySnapshot, MetricEvent)>();
+        for (var j = 0; j < group.Events.Count; j++)
+        {
+            if (applied[j] != '1')
+            {
+                continue;
+            }
+
+            var index = group.Events[j];
+            var e = request.Events[index]!;
+            if (request.Replaced?[index] is { } replaced)
+            {
+                Move(scratch, e.Feedback, replaced);
+                own.Add(new OwnChange(e.Feedback, replaced));
+            }
+            else
+            {
+                scratch.Apply(e.Feedback, _book.MaxClasses);
+                own.Add(new OwnChange(e.Feedback));
+            }
+
+            var snapshot = scratch.Snapshot();
+            counted.Add((index, snapshot, e.Reply(snapshot)));
+        }
+
+        return new Replayed(scratch.Snapshot(), own, counted);
     }
 
     /// <summary>Moves a relabel's rows on a scratch aggregate (no windows): cell by cell, from the replaced rows to the new.</summary>
@@ -204,4 +293,7 @@ public sealed partial class RedisFeedbackStore
     /// <summary>The state before the request, as the script read it (classes, cells, reward total, reward events, generation).</summary>
     private static RedisKeyState ParseBefore(RedisResult[] before) =>
         RedisKeyState.Parse(0, (RedisResult[])before[0]!, (RedisResult[])before[1]!, (string)before[2]!, (string)before[3]!, (string)before[4]!);
+
+    /// <summary>What replaying a model's counted events gives: the state after them, this replica's changes, and per counted event (its index in the request) its snapshot and metric event.</summary>
+    private sealed record Replayed(KeySnapshot After, List<OwnChange> Own, List<(int Index, KeySnapshot Snapshot, MetricEvent MetricEvent)> Counted);
 }

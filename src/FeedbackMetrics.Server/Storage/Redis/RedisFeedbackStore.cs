@@ -25,6 +25,12 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// </summary>
 public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposable
 {
+    /// <summary>
+    /// Runs of the apply script per request before it is refused with 503, when with an outbox each run found the
+    /// models changed since this replica last saw them (another replica counted meanwhile).
+    /// </summary>
+    private const int StaleAttempts = 16;
+
     /// <summary>Models read back per script call (a refresh after a long outage reads them in several calls).</summary>
     private const int ReadChunk = 256;
 
@@ -38,6 +44,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private readonly Gauge _exporting;
     private readonly RedisReadModel _model;
     private readonly RedisSharedFigures _shared;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _modelGates = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
     private Task _refresher = Task.CompletedTask;
@@ -114,9 +121,13 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             var request = RedisApplyRequest.Of(events);
             results = new ApplyResult[events.Count];
             Array.Fill(results, ApplyResult.Duplicate);
-            if (request.Groups.Count > 0)
+            for (var attempt = 1; request.Groups.Count > 0 && !await RunApplyAsync(request, null, results); attempt++)
             {
-                await RunApplyAsync(request, null, results);
+                if (attempt == StaleAttempts)
+                {
+                    RedisLog.StaleContended(_logger, events.Count, StaleAttempts);
+                    throw new StorageUnavailableException($"Storage unavailable: the models of this request kept changing under other replicas ({StaleAttempts} attempts); deliver it again.");
+                }
             }
         }
 
@@ -219,9 +230,9 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
             Message = "Model {Model}: replaying a request gave the classes {Replayed}, not the {Stored} classes Redis holds in its order; its figures are read again from Redis")]
         public static partial void ReplayMismatch(ILogger logger, string model, string replayed, int stored);
 
-        [LoggerMessage(EventId = 41, EventName = "RedisOutboxWriteFailed", Level = LogLevel.Warning,
-            Message = "{Count} event(s) were counted but their metric events could not be written to the Redis outbox and will not reach --reply_url: {Reason}")]
-        public static partial void OutboxWriteFailed(ILogger logger, int count, string reason);
+        [LoggerMessage(EventId = 41, EventName = "RedisStaleContended", Level = LogLevel.Warning,
+            Message = "A request of {Count} event(s) was refused with 503: its models changed under other replicas before each of {Attempts} runs of the apply script, which writes their metric events with them; the broker delivers it again")]
+        public static partial void StaleContended(ILogger logger, int count, int attempts);
 
         [LoggerMessage(EventId = 42, EventName = "RedisStateLost", Level = LogLevel.Error,
             Message = "The Redis state changed from epoch {Old} to {New}: Redis lost its data (restarted without persistence, or replaced); the figures are loaded again from what it holds now")]

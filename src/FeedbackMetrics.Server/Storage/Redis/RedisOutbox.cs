@@ -5,10 +5,11 @@ using StackExchange.Redis;
 namespace FeedbackMetrics.Server.Storage.Redis;
 
 /// <summary>
-/// The shared outbox of metric events on Redis: a stream read through one consumer group. A replica writes the
-/// metric events of a request and takes them for itself in one script (<see cref="RedisScripts.OutboxAdd"/>) before
-/// the request is answered, sends them from its in-memory queue, and acknowledges and deletes each once delivered.
-/// Entries a replica has held unacknowledged for <see cref="ClaimAfter"/> (it died) are taken over by a live replica;
+/// The shared outbox of metric events on Redis: a stream read through one consumer group. The apply script that
+/// counts a request's events writes their metric events and takes them for this replica in the same atomic step
+/// (<see cref="RedisScripts.Apply"/>), before the request is answered, so no counted event's metric event can be
+/// lost between two steps. The replica sends them from its in-memory queue and acknowledges and deletes each once
+/// delivered. Entries a replica has held unacknowledged for <see cref="ClaimAfter"/> (it died) are taken over by a live replica;
 /// a live replica keeps its own entries fresh so they are not. Delivery is at least once: an entry taken over from a
 /// replica that was only slow is sent twice.
 /// </summary>
@@ -23,7 +24,6 @@ internal sealed class RedisOutbox : IOutbox
     private readonly ConcurrentDictionary<long, (RedisValue Id, long TakenAt)> _held = new();
     private readonly ConcurrentQueue<RedisValue> _done = new();
     private long _seq;
-    private long _lost;
     private bool _groupReady;
 
     public RedisOutbox(bool enabled, int capacity, RedisKeyNames names, Func<IDatabase> db, TimeProvider time)
@@ -44,7 +44,7 @@ internal sealed class RedisOutbox : IOutbox
 
     public int Depth => _queue.Depth;
 
-    public long Dropped => _queue.Dropped + Interlocked.Read(ref _lost);
+    public long Dropped => _queue.Dropped;
 
     public bool Post(MetricEvent metricEvent) => _queue.Post(metricEvent);
 
@@ -57,48 +57,32 @@ internal sealed class RedisOutbox : IOutbox
     public void Close() => _queue.Close();
 
     /// <summary>
-    /// Writes the metric events of counted events and queues them for sending. The counts are already in Redis; when
-    /// this write fails the metric events are lost (counted as dropped) and the failure is rethrown.
+    /// Takes places in the queue for the metric events a request's apply script is to write; returns the ones that
+    /// got a place (the rest are counted as dropped). Each place is given back by <see cref="Accept"/> or <see cref="Release"/>.
     /// </summary>
-    public async Task AddAsync(IReadOnlyList<MetricEvent> events)
+    public List<MetricEvent> Reserve(IReadOnlyList<MetricEvent> events) =>
+        Enabled ? [.. events.Where(_ => _queue.TryReserve())] : [];
+
+    /// <summary>Gives back the places of metric events the apply script did not write (it found the request stale, or failed).</summary>
+    public void Release(int count)
     {
-        if (!Enabled || events.Count == 0)
+        for (var i = 0; i < count; i++)
         {
-            return;
+            _queue.Release();
         }
+    }
 
-        var kept = events.Where(_ => _queue.TryReserve()).ToList();
-        if (kept.Count == 0)
-        {
-            return;
-        }
-
-        RedisResult[] taken;
-        try
-        {
-            await EnsureGroupAsync();
-            taken = (RedisResult[])(await _db().ScriptEvaluateAsync(
-                RedisScripts.OutboxAdd,
-                [_names.Outbox],
-                [Group, Consumer, .. kept.Select(e => (RedisValue)MetricEventBlob.Write(e))]))!;
-        }
-        catch (Exception e)
-        {
-            foreach (var _ in kept)
-            {
-                _queue.Release();
-            }
-
-            Interlocked.Add(ref _lost, kept.Count);
-            ForgetGroupIfGone(e);
-            throw;
-        }
-
-        // Our own entries come back first, in order, as the reserved places; older ones nobody had taken follow.
+    /// <summary>
+    /// Queues for sending what the apply script wrote and took for this replica: <paramref name="taken"/> holds {id,
+    /// event} pairs, first one per reserved event, in order (event left out: it is <paramref name="written"/>), then
+    /// any older entry no replica had taken yet.
+    /// </summary>
+    public void Accept(IReadOnlyList<MetricEvent> written, RedisResult[] taken)
+    {
         for (var i = 0; i + 1 < taken.Length; i += 2)
         {
-            var own = i / 2 < kept.Count;
-            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), own ? kept[i / 2] : MetricEventBlob.Read((byte[])taken[i + 1]!));
+            var own = i / 2 < written.Count;
+            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), own ? written[i / 2] : MetricEventBlob.Read((byte[])taken[i + 1]!));
             _held[entry.Seq] = ((RedisValue)taken[i], Now);
             if (own)
             {

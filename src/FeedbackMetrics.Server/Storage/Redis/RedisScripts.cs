@@ -164,6 +164,27 @@ internal static class RedisScripts
           end
           plans[i] = {ord = ord, added = added, applied = applied}
         end
+        if p.o then
+          local stale = false
+          for i, k in ipairs(p.keys) do
+            local flags = {}
+            for j = 1, #k.ev do
+              flags[j] = plans[i].applied[j] and '1' or '0'
+            end
+            plans[i].flags = table.concat(flags)
+            stale = stale or plans[i].flags ~= p.o.f[i] or tonumber(redis.call('HGET', KEYS[i * 3], 'v') or '0') ~= k.v
+          end
+          if stale then
+            local states = {}
+            for i, k in ipairs(p.keys) do
+              local meta = KEYS[i * 3]
+              states[i] = {redis.call('HGET', meta, 'v') or '0', plans[i].flags, redis.call('HGETALL', KEYS[i * 3 + 1]), redis.call('HGETALL', KEYS[i * 3 + 2]),
+                           redis.call('HGET', meta, 'rt') or '0', redis.call('HGET', meta, 're') or '0', redis.call('HGET', meta, 'g') or '0'}
+            end
+            return {'stale', states}
+          end
+          redis.pcall('XGROUP', 'CREATE', p.o.s, p.o.g, '0', 'MKSTREAM')
+        end
         if #fresh > 0 then
           local have = redis.call('SCARD', models)
           if have + #fresh > p.maxKeys then
@@ -222,7 +243,24 @@ internal static class RedisScripts
           redis.call('ZPOPMIN', ids, extra)
         end
         local oldest = redis.call('ZRANGE', ids, 0, 0, 'WITHSCORES')
-        return {oldest[2] or '0', redis.call('ZCARD', ids), out, joined}
+        local taken = {}
+        if p.o then
+          local mine = {}
+          for x = p.o.a, p.o.a + p.o.n - 1 do
+            local id = redis.call('XADD', p.o.s, '*', 'e', ARGV[x])
+            mine[id] = true
+            taken[#taken + 1] = id
+            taken[#taken + 1] = ''
+          end
+          local read = redis.call('XREADGROUP', 'GROUP', p.o.g, p.o.c, 'COUNT', p.o.n + 1000, 'STREAMS', p.o.s, '>')
+          for _, entry in ipairs(read and read[1][2] or {}) do
+            if not mine[entry[1]] then
+              taken[#taken + 1] = entry[1]
+              taken[#taken + 1] = entry[2][2]
+            end
+          end
+        end
+        return {oldest[2] or '0', redis.call('ZCARD', ids), out, joined, taken}
         """;
 
     /// <summary>
@@ -294,33 +332,6 @@ internal static class RedisScripts
         redis.call('HINCRBY', KEYS[2], 'g', 1)
         redis.call('HINCRBY', KEYS[2], 'v', 1)
         return 1
-        """;
-
-    /// <summary>
-    /// Puts metric events in the shared outbox (a stream with one consumer group) and takes them for this replica in
-    /// the same step, so no other replica sends them while this one lives. KEYS[1]: the stream. ARGV: the group, this
-    /// replica's consumer name, then the metric events. Returns {id, event} of every entry taken: first the new ones, in
-    /// order (event left out: the caller has it), then any older one no replica had taken yet.
-    /// </summary>
-    public const string OutboxAdd = """
-        #!lua
-        local out, mine = {}, {}
-        for i = 3, #ARGV do
-          local id = redis.call('XADD', KEYS[1], '*', 'e', ARGV[i])
-          mine[id] = true
-          out[#out + 1] = id
-          out[#out + 1] = ''
-        end
-        local read = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', #ARGV + 1000, 'STREAMS', KEYS[1], '>')
-        if read then
-          for _, entry in ipairs(read[1][2]) do
-            if not mine[entry[1]] then
-              out[#out + 1] = entry[1]
-              out[#out + 1] = entry[2][2]
-            end
-          end
-        end
-        return out
         """;
 
     /// <summary>A delivered metric event leaves the outbox: acknowledged and deleted. KEYS[1]: the stream; ARGV: the group, the entry ids.</summary>
