@@ -223,6 +223,7 @@ public sealed partial class SqliteFeedbackStore
     {
         if (_join is not null)
         {
+            _joinEntries.ForgetFilter(); // built again from what the file holds now
             _join.Restore(_joinEntries, SqliteJoinStatements.LoadScopes(_connection!));
         }
     }

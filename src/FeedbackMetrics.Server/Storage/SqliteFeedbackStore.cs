@@ -63,7 +63,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     public SqliteFeedbackStore(MetricsBook book, DedupeWindow dedupe, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger, JoinLedger? join = null)
     {
         _join = join;
-        _joinEntries = new SqliteJoinEntries(options.Value.Dir);
+        _joinEntries = new SqliteJoinEntries(options.Value.Dir, join is null ? 0 : Math.Max(join.Limits.MaxEntries, 1024));
         _batchSize = metrics.CreateHistogram(
             "feedback_metrics_store_commit_events",
             "Events written per SQLite transaction (group commit).",
@@ -191,7 +191,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         CheckDirectoryWritable();
         _connection = SqliteStateFile.Open(_options.Dir);
         _statements = new SqliteStatements(_connection);
-        _joinStatements = new SqliteJoinStatements(_connection);
+        _joinStatements = new SqliteJoinStatements(_connection, _joinEntries);
     }
 
     /// <summary>Rebuilds the read model, the remembered ids and the outbox from the file (start-up, and recovery after a writer defect).</summary>

@@ -10,20 +10,142 @@ namespace FeedbackMetrics.Server.Storage;
 /// writer thread. In WAL mode this connection sees the last commit and never the writer's open transaction; what is
 /// not committed yet the ledger holds itself. Each read is its own statement, so no snapshot stays open to hold back
 /// checkpoints. A failed read closes the connection; the next one reopens it.
+/// <para>
+/// A Bloom filter of the ids on disk (<see cref="JoinIdFilter"/>) answers most lookups of an id that is not there — every
+/// new response's — without reading. It must hold every id on disk: the writer adds each row it writes
+/// (<see cref="Writing"/>) before the commit, and a filter is built by scanning the rows that were on disk when it was
+/// started (<see cref="AdvanceFilter"/>, a chunk per group) while also taking every row written meanwhile; only a
+/// complete one is asked. Ids of rows deleted since stay in it (a lookup more, never a wrong answer) until it is full
+/// and a new one replaces it.
+/// </para>
 /// </summary>
-internal sealed class SqliteJoinEntries(string directory) : IJoinEntryStore, IDisposable
+/// <param name="directory">The state directory.</param>
+/// <param name="filterCapacity">Ids the filter is sized for (the join's cap on entries); 0: no filter, every lookup reads.</param>
+/// <param name="filterChunk">Rows a build step reads: a few milliseconds at most, so a build does not stall a commit.</param>
+internal sealed class SqliteJoinEntries(string directory, int filterCapacity, int filterChunk = 2048) : IJoinEntryStore, IDisposable
 {
+    private int _filterCapacity = filterCapacity;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SqliteCommand> _commands = [];
     private SqliteConnection? _connection;
     private bool _disposed;
 
-    public JoinRecord? Find(JoinScope scope, string requestId) => Read(SqliteSql.FindJoinEntry, command =>
+    /// <summary>Holds every id on disk; null until the first build is complete (then every lookup reads).</summary>
+    private JoinIdFilter? _filter;
+
+    /// <summary>The filter being built: every id written since it was started, and those scanned through <see cref="_scannedThrough"/>.</summary>
+    private JoinIdFilter? _building;
+    private long _scannedThrough;
+    private long _scanTo;
+
+    /// <summary>Lookups the filter answered without reading.</summary>
+    public long Skipped { get; private set; }
+
+    public JoinRecord? Find(JoinScope scope, string requestId)
     {
-        Bind(command, scope);
-        command.Parameters.AddWithValue("$id", requestId);
-        return command.ExecuteScalar() is byte[] blob ? JoinBlob.ReadRecord(scope, requestId, blob) : null;
-    });
+        lock (_lock)
+        {
+            if (_filter is { } filter && !filter.MayContain(JoinIdFilter.HashOf(scope, requestId)))
+            {
+                Skipped++;
+                return null;
+            }
+
+            return Read(SqliteSql.FindJoinEntry, command =>
+            {
+                Bind(command, scope);
+                command.Parameters.AddWithValue("$id", requestId);
+                return command.ExecuteScalar() is byte[] blob ? JoinBlob.ReadRecord(scope, requestId, blob) : null;
+            });
+        }
+    }
+
+    /// <summary>The writer is about to write this row (in a transaction not yet committed): its id goes into the filters first.</summary>
+    public void Writing(JoinScope scope, string requestId)
+    {
+        lock (_lock)
+        {
+            if (_filter is null && _building is null)
+            {
+                return;
+            }
+
+            var hash = JoinIdFilter.HashOf(scope, requestId);
+            _filter?.Add(hash);
+            _building?.Add(hash);
+        }
+    }
+
+    /// <summary>
+    /// One step of building a filter, from the writer between its transactions (none open, so every row written so far
+    /// is committed and seen here): starts a build when there is no filter or it is full, then reads the next chunk of
+    /// the rows that were on disk when the build started, in sequence order; once through them, the new filter is used.
+    /// Rows rewritten during the build carry a new sequence number, but were added as they were written; rows put back
+    /// with an old one too.
+    /// </summary>
+    public void AdvanceFilter()
+    {
+        lock (_lock)
+        {
+            if (_building is null)
+            {
+                if (_filter is { Full: false } || _filterCapacity == 0)
+                {
+                    return;
+                }
+
+                _building = new JoinIdFilter(_filterCapacity);
+                _scanTo = MaxSequence();
+                _scannedThrough = long.MinValue;
+            }
+
+            var (rows, first, last) = Read(SqliteSql.JoinIdsBetween, command =>
+            {
+                command.Parameters.AddWithValue("$after", _scannedThrough);
+                command.Parameters.AddWithValue("$through", _scanTo);
+                command.Parameters.AddWithValue("$limit", filterChunk);
+                var (count, low, high) = (0, 0L, 0L);
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                {
+                    _building.Add(JoinIdFilter.HashOf(new JoinScope(reader.GetString(0), reader.GetString(1)), reader.GetString(2)));
+                    high = reader.GetInt64(3);
+                    low = count++ == 0 ? high : low;
+                }
+
+                return (count, low, high);
+            });
+
+            if (rows < filterChunk)
+            {
+                _filter = _building;
+                _building = null;
+            }
+            else if (first == last)
+            {
+                // A whole chunk of one sequence number: the scan cannot page on; lookups read, as before there was a filter.
+                _filter = null;
+                _building = null;
+                _filterCapacity = 0;
+            }
+            else
+            {
+                // The next chunk starts at the last number again: should numbers repeat, a row sharing it is not passed over.
+                _scannedThrough = last - 1;
+            }
+        }
+    }
+
+    /// <summary>Drops the filters (the file was loaded again): lookups read until a new one is built.</summary>
+    public void ForgetFilter()
+    {
+        lock (_lock)
+        {
+            _filter = null;
+            _building = null;
+        }
+    }
 
     public IReadOnlyList<JoinRecord> After(long afterSequence, int limit) => Read(SqliteSql.JoinEntriesAfter, command =>
     {

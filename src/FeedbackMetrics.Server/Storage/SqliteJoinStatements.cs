@@ -13,9 +13,12 @@ internal sealed class SqliteJoinStatements : IDisposable
     private readonly SqliteCommand _upsertScope;
     private readonly SqliteCommand _selectChunks;
     private readonly SqliteCommand _updateChunk;
+    private readonly SqliteJoinEntries _entries;
 
-    public SqliteJoinStatements(SqliteConnection connection)
+    /// <param name="entries">The reader of the entries, whose filter learns of every row written here.</param>
+    public SqliteJoinStatements(SqliteConnection connection, SqliteJoinEntries entries)
     {
+        _entries = entries;
         _upsertEntry = Command(connection, SqliteSql.UpsertJoinEntry, "$ns", "$dep", "$id", "$seq", "$entry");
         _deleteEntry = Command(connection, SqliteSql.DeleteJoinEntry, "$ns", "$dep", "$id");
         _deleteEntriesThrough = Command(connection, SqliteSql.DeleteJoinEntriesThrough, "$seq");
@@ -45,6 +48,7 @@ internal sealed class SqliteJoinStatements : IDisposable
 
         foreach (var record in changes.Written)
         {
+            _entries.Writing(record.Scope, record.RequestId); // before the row: the filter must never lack an id on disk
             Run(_upsertEntry, record.Scope.Namespace, record.Scope.Deployment, record.RequestId, record.Sequence, JoinBlob.Write(record));
         }
 

@@ -150,6 +150,10 @@ internal static class SqliteSql
     /// <summary>The oldest entries past a sequence number (a range of the seq index).</summary>
     public const string JoinEntriesAfter = "SELECT namespace, deployment, request_id, entry FROM join_entries WHERE seq > $after ORDER BY seq LIMIT $limit";
 
+    /// <summary>The ids of entries in a range of sequence numbers, lowest first: the seq index holds them (the table has no rowid), no row is read.</summary>
+    public const string JoinIdsBetween =
+        "SELECT namespace, deployment, request_id, seq FROM join_entries WHERE seq > $after AND seq <= $through ORDER BY seq LIMIT $limit";
+
     public const string JoinEntriesInScope = "SELECT namespace, deployment, request_id, entry FROM join_entries WHERE namespace = $ns AND deployment = $dep";
 
     public const string CountJoinEntries = "SELECT count(*) FROM join_entries";

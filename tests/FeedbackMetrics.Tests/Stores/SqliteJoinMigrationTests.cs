@@ -58,7 +58,7 @@ public sealed class SqliteJoinMigrationTests
         }
 
         using var migrated = SqliteStateFile.Open(dir);
-        using var entries = new SqliteJoinEntries(dir);
+        using var entries = new SqliteJoinEntries(dir, filterCapacity: 0);
         var ledger = new JoinLedger(reference.Limits, new FakeTimeProvider(clock.GetUtcNow()), trackChanges: true);
         ledger.Restore(entries, SqliteJoinStatements.LoadScopes(migrated));
         Assert.Multiple(() =>

@@ -26,17 +26,24 @@ public sealed class SqliteJoinOnDiskTests
     {
         private readonly string _dir;
         private readonly int _cap;
+        private readonly int _filterCapacity;
         private SqliteConnection _writer = null!;
         private SqliteJoinStatements _statements = null!;
         private SqliteJoinEntries _entries = null!;
 
-        public OnDisk(string dir, FakeTimeProvider clock, int cap)
+        /// <param name="filterCapacity">Ids the entries' filter is sized for: small, so that it fills and is built again, in chunks of three rows, many times over.</param>
+        public OnDisk(string dir, FakeTimeProvider clock, int cap, int filterCapacity)
         {
-            (_dir, _cap, Clock) = (dir, cap, clock);
+            (_dir, _cap, _filterCapacity, Clock) = (dir, cap, filterCapacity, clock);
             Open();
         }
 
         public FakeTimeProvider Clock { get; }
+
+        /// <summary>Lookups the filter answered "absent" without reading, over all openings.</summary>
+        public long Skipped => _skippedBefore + _entries.Skipped;
+
+        private long _skippedBefore;
 
         public JoinLedger Ledger { get; private set; } = null!;
 
@@ -54,11 +61,13 @@ public sealed class SqliteJoinOnDiskTests
             {
                 transaction.Rollback();
                 Ledger.Untake(changes);
+                _entries.AdvanceFilter();
                 return;
             }
 
             transaction.Commit();
             Ledger.Committed(changes);
+            _entries.AdvanceFilter(); // as the store does before each group: no transaction is open
         }
 
         /// <summary>A restart: a new ledger from the file alone.</summary>
@@ -70,6 +79,7 @@ public sealed class SqliteJoinOnDiskTests
 
         public void Dispose()
         {
+            _skippedBefore += _entries.Skipped;
             _statements.Dispose();
             _entries.Dispose();
             _writer.Dispose();
@@ -78,10 +88,11 @@ public sealed class SqliteJoinOnDiskTests
         private void Open()
         {
             _writer = SqliteStateFile.Open(_dir);
-            _statements = new SqliteJoinStatements(_writer);
-            _entries = new SqliteJoinEntries(_dir);
+            _entries = new SqliteJoinEntries(_dir, _filterCapacity, filterChunk: 3);
+            _statements = new SqliteJoinStatements(_writer, _entries);
             Ledger = new JoinLedger(new JoinLimits(Ttl, _cap), Clock, trackChanges: true);
             Ledger.Restore(_entries, SqliteJoinStatements.LoadScopes(_writer));
+            _entries.AdvanceFilter();
         }
     }
 
@@ -156,16 +167,19 @@ public sealed class SqliteJoinOnDiskTests
             $"{string.Join(",", r.Truth?.Rows.Select(c => c.Index) ?? [])} {r.Reward} {r.TruthArrived:O} {r.CountedAt:O} {r.LastChange:O} " +
             $"{string.Join(",", r.Counted?.Select(c => c.Stamp.Sequence) ?? [])}").Order()];
 
-    [TestCase(1, 1000)]
-    [TestCase(2, 1000)]
-    [TestCase(3, 25)]
-    [TestCase(4, 25)]
-    [TestCase(5, 8)]
-    [TestCase(6, 3)]
-    public void Entries_on_disk_give_the_same_answers_and_figures_as_entries_in_memory(int seed, int cap)
+    // The filter of ids on disk: none (every lookup reads), too small to answer "absent" often, or roomy; each is
+    // built again whenever it fills, a chunk of three rows per commit, while entries are written, forgotten and put back.
+    [TestCase(1, 1000, 0)]
+    [TestCase(2, 1000, 1000)]
+    [TestCase(3, 25, 40)]
+    [TestCase(4, 25, 8)]
+    [TestCase(5, 8, 200)]
+    [TestCase(6, 3, 16)]
+    [TestCase(7, 1000, 64)]
+    public void Entries_on_disk_give_the_same_answers_and_figures_as_entries_in_memory(int seed, int cap, int filterCapacity)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fm-join-on-disk", Guid.NewGuid().ToString("N"));
-        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), cap);
+        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), cap, filterCapacity);
         var clock = new FakeTimeProvider(Start);
         var memory = new JoinLedger(new JoinLimits(Ttl, cap), clock, trackChanges: true);
         var random = new Random(seed);
@@ -227,11 +241,13 @@ public sealed class SqliteJoinOnDiskTests
         TestContext.Progress.WriteLine(
             $"seed {seed} cap {cap}: {restarts} restarts, {failed} failed commits, {refused} refused; " +
             $"expired {totals.Sum(t => t.ExpiredResponses + t.ExpiredTruths)}, evicted {totals.Sum(t => t.EvictedResponses + t.EvictedTruths)}, " +
-            $"forgotten joins {totals.Sum(t => t.ForgottenJoins)}, corrections {totals.Sum(t => t.Corrections)}");
+            $"forgotten joins {totals.Sum(t => t.ForgottenJoins)}, corrections {totals.Sum(t => t.Corrections)}; " +
+            $"{disk.Skipped} lookups answered by the filter");
         Assert.Multiple(() =>
         {
             Assert.That(totals.Sum(t => t.ExpiredResponses + t.ExpiredTruths), Is.GreaterThan(0), "the TTL forgot entries");
             Assert.That(totals.Sum(t => t.Corrections), Is.GreaterThan(0));
+            Assert.That(disk.Skipped, filterCapacity == 0 ? Is.Zero : Is.GreaterThan(0), "the filter answered lookups (or there was none)");
             if (cap < 100)
             {
                 Assert.That(totals.Sum(t => t.EvictedResponses + t.EvictedTruths + t.ForgottenJoins), Is.GreaterThan(0), "the cap forgot entries");

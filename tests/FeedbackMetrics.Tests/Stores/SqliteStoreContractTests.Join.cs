@@ -52,4 +52,57 @@ public sealed partial class SqliteStoreContractTests
             Assert.That((figures.Totals.Joined, figures.Totals.Corrections, figures.ParkedTruths, figures.PendingResponses), Is.EqualTo((2L, 1L, 1L, 0L)));
         });
     }
+
+    /// <summary>
+    /// The filter of ids on disk may skip a lookup only for an id that is certainly absent: a response for a request id
+    /// held is answered as held (under another event id, as when the remembered ids have forgotten the first delivery),
+    /// after the filter filled and was built again, after a restart (built from the file) and after the entry expired.
+    /// </summary>
+    [Test]
+    public async Task A_second_response_is_never_kept_twice_whatever_the_filter_of_ids_on_disk_has_seen()
+    {
+        const int Responses = 1500; // past the cap (1 000) and past what the filter is sized for (1 024): it is built again
+        var (store, _) = await OpenAsync();
+        for (var first = 0; first < Responses; first += 100)
+        {
+            var stored = await store.ApplyAsync([.. Enumerable.Range(first, 100).Select(i => ResponseEvent($"resp-{i}", $"r{i}", "[[0.8, 0.1, 0.1]]"))], default);
+            Assert.That(stored.Select(r => r.Join), Is.All.EqualTo(JoinAction.ResponsePending));
+        }
+
+        var held = Enumerable.Range(Responses - JoinLimits.MaxEntries, JoinLimits.MaxEntries).ToList();
+        for (var round = 0; round < 3; round++)
+        {
+            // Each round is a group of its own; the filter's build advances a step before each.
+            var again = await store.ApplyAsync([.. held.Where(i => i % 3 == round).Select(i => ResponseEvent($"again-{round}-{i}", $"r{i}", "[[0.1, 0.8, 0.1]]"))], default);
+            Assert.That(again.Select(r => r.Join), Is.All.EqualTo(JoinAction.ResponseAlreadyHeld), $"round {round}");
+        }
+
+        Assert.That(Ledger.Figures(new JoinScope("ns", "d"))!.PendingResponses, Is.EqualTo(JoinLimits.MaxEntries));
+        await store.StopAsync(CancellationToken.None);
+
+        (store, var book) = await OpenAsync();
+        for (var round = 0; round < 2; round++)
+        {
+            var again = await store.ApplyAsync([ResponseEvent($"restarted-{round}-a", $"r{held[round]}", "[[0.1, 0.8, 0.1]]"), ResponseEvent($"restarted-{round}-b", $"r{held[^(round + 1)]}", "[[0.1, 0.8, 0.1]]")], default);
+            Assert.That(again.Select(r => r.Join), Is.All.EqualTo(JoinAction.ResponseAlreadyHeld), $"after the restart, round {round}");
+        }
+
+        var joined = await store.ApplyAsync([TruthEvent("truth", $"r{held[7]}", 0)], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(joined.Single().Join, Is.EqualTo(JoinAction.Joined));
+            Assert.That(book.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 0, 0, 0, 0 }), "counted with the first response's prediction");
+        });
+
+        // Expired: the request id is free again, and a second response after the new one is held once more.
+        JoinClock.Advance(JoinLimits.Ttl + TimeSpan.FromMinutes(1));
+        var afresh = await store.ApplyAsync([ResponseEvent("afresh", $"r{held[9]}", "[[0.1, 0.8, 0.1]]")], default);
+        var afreshAgain = await store.ApplyAsync([ResponseEvent("afresh-again", $"r{held[9]}", "[[0.1, 0.1, 0.8]]")], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(afresh.Single().Join, Is.EqualTo(JoinAction.ResponsePending));
+            Assert.That(afreshAgain.Single().Join, Is.EqualTo(JoinAction.ResponseAlreadyHeld));
+            Assert.That(Ledger.Figures(new JoinScope("ns", "d"))!.PendingResponses, Is.EqualTo(1));
+        });
+    }
 }
