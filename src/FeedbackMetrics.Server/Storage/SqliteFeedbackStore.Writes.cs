@@ -32,12 +32,20 @@ public sealed partial class SqliteFeedbackStore
         var counted = new List<(UInt128 Hash, FeedbackEvent Event)>();
         var inGroup = new HashSet<UInt128>();
         var joinGroup = new JoinGroup();
-        for (var i = 0; i < batch.Count; i++)
+        _joinEntries.BeginBatch(); // the join's lookups while planning share one read of the last commit
+        try
         {
-            if (batch[i] is ApplyRequest request)
+            for (var i = 0; i < batch.Count; i++)
             {
-                outcomes[i] = Plan(request, plan, counted, inGroup, joinGroup);
+                if (batch[i] is ApplyRequest request)
+                {
+                    outcomes[i] = Plan(request, plan, counted, inGroup, joinGroup);
+                }
             }
+        }
+        finally
+        {
+            _joinEntries.EndBatch();
         }
 
         var delivered = new List<long>();

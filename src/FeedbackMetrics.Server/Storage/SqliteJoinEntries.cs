@@ -39,6 +39,10 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
     private long _scannedThrough;
     private long _scanTo;
 
+    /// <summary>Reads share one read transaction until <see cref="EndBatch"/>; <see cref="_batchOpen"/>: it has begun.</summary>
+    private bool _batch;
+    private bool _batchOpen;
+
     /// <summary>Lookups the filter answered without reading.</summary>
     public long Skipped { get; private set; }
 
@@ -137,6 +141,40 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         }
     }
 
+    /// <summary>
+    /// From the writer, while it plans a group and commits nothing: the reads until <see cref="EndBatch"/> share one read
+    /// transaction, so each lookup does not take and release the file's locks again. It sees the last commit, as each
+    /// read on its own would, because no commit can come before <see cref="EndBatch"/>.
+    /// </summary>
+    public void BeginBatch()
+    {
+        lock (_lock)
+        {
+            _batch = true;
+        }
+    }
+
+    /// <summary>Ends the shared read transaction, before the writer commits: later reads must see that commit.</summary>
+    public void EndBatch()
+    {
+        lock (_lock)
+        {
+            _batch = false;
+            if (_batchOpen)
+            {
+                _batchOpen = false;
+                try
+                {
+                    Execute("COMMIT");
+                }
+                catch (SqliteException)
+                {
+                    Drop(); // closing the connection ends the transaction as well
+                }
+            }
+        }
+    }
+
     /// <summary>Drops the filters (the file was loaded again): lookups read until a new one is built.</summary>
     public void ForgetFilter()
     {
@@ -209,6 +247,11 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 _connection ??= Open();
+                if (_batch && !_batchOpen)
+                {
+                    Execute("BEGIN");
+                    _batchOpen = true;
+                }
 
                 // One prepared statement per query for the connection's life: a lookup per response must not parse SQL.
                 if (!_commands.TryGetValue(sql, out var command))
@@ -229,8 +272,21 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         }
     }
 
+    private void Execute(string sql)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection!.CreateCommand();
+            command.CommandText = sql;
+            _commands[sql] = command;
+        }
+
+        command.ExecuteNonQuery();
+    }
+
     private void Drop()
     {
+        _batchOpen = false;
         foreach (var command in _commands.Values)
         {
             command.Dispose();

@@ -50,6 +50,7 @@ public sealed class SqliteJoinOnDiskTests
         /// <summary>Writes what changed in one transaction (<paramref name="meanwhile"/> runs before it commits); when <paramref name="fail"/>, the transaction is rolled back and the changes handed back, as the store does when a commit fails.</summary>
         public void Commit(bool fail = false, Action? meanwhile = null)
         {
+            _entries.EndBatch(); // as the store does: the shared read ends before anything is committed
             using var transaction = _writer.BeginTransaction(deferred: false);
             _statements.Transaction = transaction;
             var changes = Ledger.TakeChanges();
@@ -69,6 +70,9 @@ public sealed class SqliteJoinOnDiskTests
             Ledger.Committed(changes);
             _entries.AdvanceFilter(); // as the store does before each group: no transaction is open
         }
+
+        /// <summary>The reads from now until the next commit share one read transaction, as while the store plans a group.</summary>
+        public void BeginBatch() => _entries.BeginBatch();
 
         /// <summary>A restart: a new ledger from the file alone.</summary>
         public void Reopen()
@@ -191,6 +195,11 @@ public sealed class SqliteJoinOnDiskTests
             disk.Clock.Advance(advance);
             var (requestSeed, calls, refuse) = (random.Next(), 1 + random.Next(4), random.Next(8) == 0);
             var expected = Request(memory, clock, requestSeed, calls, refuse, request);
+            if (request % 3 != 0)
+            {
+                disk.BeginBatch(); // most requests are planned inside a shared read, some not
+            }
+
             Assert.That(Request(disk.Ledger, disk.Clock, requestSeed, calls, refuse, request), Is.EqualTo(expected), $"request {request}");
             refused += refuse ? 1 : 0;
 
