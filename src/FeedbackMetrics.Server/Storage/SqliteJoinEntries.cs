@@ -59,7 +59,7 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
             return Read(SqliteSql.FindJoinEntry, command =>
             {
                 Bind(command, scope);
-                command.Parameters.AddWithValue("$id", requestId);
+                Set(command, "$id", requestId);
                 return command.ExecuteScalar() is byte[] blob ? JoinBlob.ReadRecord(scope, requestId, blob) : null;
             });
         }
@@ -106,9 +106,9 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
 
             var (rows, first, last) = Read(SqliteSql.JoinIdsBetween, command =>
             {
-                command.Parameters.AddWithValue("$after", _scannedThrough);
-                command.Parameters.AddWithValue("$through", _scanTo);
-                command.Parameters.AddWithValue("$limit", filterChunk);
+                Set(command, "$after", _scannedThrough);
+                Set(command, "$through", _scanTo);
+                Set(command, "$limit", filterChunk);
                 var (count, low, high) = (0, 0L, 0L);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
@@ -187,8 +187,8 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
 
     public IReadOnlyList<JoinRecord> After(long afterSequence, int limit) => Read(SqliteSql.JoinEntriesAfter, command =>
     {
-        command.Parameters.AddWithValue("$after", afterSequence);
-        command.Parameters.AddWithValue("$limit", limit);
+        Set(command, "$after", afterSequence);
+        Set(command, "$limit", limit);
         return Records(command);
     });
 
@@ -218,13 +218,29 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         {
             _disposed = true;
             Drop();
+            _filter = null; // a stopped store that is still referenced holds no filter
+            _building = null;
+        }
+    }
+
+    /// <summary>Gives a prepared statement's parameter its value, made the first time: a lookup per truth allocates no parameter.</summary>
+    private static void Set(SqliteCommand command, string name, object value)
+    {
+        var at = command.Parameters.IndexOf(name);
+        if (at < 0)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        else
+        {
+            command.Parameters[at].Value = value;
         }
     }
 
     private static void Bind(SqliteCommand command, JoinScope scope)
     {
-        command.Parameters.AddWithValue("$ns", scope.Namespace);
-        command.Parameters.AddWithValue("$dep", scope.Deployment);
+        Set(command, "$ns", scope.Namespace);
+        Set(command, "$dep", scope.Deployment);
     }
 
     private static List<JoinRecord> Records(SqliteCommand command)
@@ -261,7 +277,6 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
                     _commands[sql] = command;
                 }
 
-                command.Parameters.Clear();
                 return read(command);
             }
             catch (SqliteException)
