@@ -8,8 +8,9 @@ namespace FeedbackMetrics.Server.Storage;
 /// connection of their own: the ledger asks from whichever thread calls it (the writer while it plans a group, a
 /// scrape or the JSON view when expiry is due), always under its lock, and the writer's connection belongs to the
 /// writer thread. In WAL mode this connection sees the last commit and never the writer's open transaction; what is
-/// not committed yet the ledger holds itself. Each read is its own statement, so no snapshot stays open to hold back
-/// checkpoints. A failed read closes the connection; the next one reopens it.
+/// not committed yet the ledger holds itself. Each read is its own statement, or, while the writer plans a group, the
+/// group's reads share one read transaction (<see cref="BeginBatch"/>), so no snapshot stays open long enough to hold
+/// back checkpoints. A failed read closes the connection; the next one reopens it.
 /// <para>
 /// A Bloom filter of the ids on disk (<see cref="JoinIdFilter"/>) answers most lookups of an id that is not there — every
 /// new response's — without reading. It must hold every id on disk: the writer adds each row it writes
