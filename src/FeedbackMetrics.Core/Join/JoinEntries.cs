@@ -21,6 +21,9 @@ internal sealed class JoinEntries
     private readonly Dictionary<(JoinScope Scope, string RequestId), Slot> _held = [];
     private readonly PriorityQueue<((JoinScope Scope, string RequestId) Id, long Stamp), long> _queue = new();
     private readonly Queue<JoinRecord> _scan = new();
+
+    /// <summary>The sequence number of the last row read ahead into <see cref="_scan"/>.</summary>
+    private long _scanTail;
     private IJoinEntryStore? _disk;
     private long _count;
     private long _version;
@@ -181,11 +184,15 @@ internal sealed class JoinEntries
 
         // Equal forgotten ranges are not enough: an entry put back with an old number may be forgotten without moving it.
         var stillHiding = forgets != _forgets;
+        var deletedThrough = stillHiding ? 0 : _forgottenThrough;
         if (!stillHiding)
         {
             _forgottenThrough = 0; // the range is deleted; a row up to it on disk now was written after the delete
         }
 
+        var scanTail = _scan.Count == 0 ? long.MinValue : _scanTail;
+        var rereadScan = false;
+        HashSet<(JoinScope, string)>? released = null;
         foreach (var (id, version) in versions)
         {
             if (_held.TryGetValue(id, out var slot) && slot.Version == version)
@@ -197,13 +204,44 @@ internal sealed class JoinEntries
                 else
                 {
                     _held.Remove(id);
+                    if (scanTail != long.MinValue)
+                    {
+                        (released ??= []).Add(id);
+                        rereadScan |= slot.Entry is { } written && written.Stamp <= scanTail;
+                    }
                 }
             }
         }
 
-        // Rows read ahead may have been deleted or rewritten by the commit.
-        _scan.Clear();
+        KeepScan(deletedThrough, released, rereadScan);
         return again;
+    }
+
+    /// <summary>
+    /// Keeps the rows read ahead across a commit, which at the cap would otherwise read them again after every group.
+    /// A commit writes rows newer than any read ahead and deletes or rewrites some: the rows read ahead that it deleted
+    /// (the forgotten range, the entries released from memory) are dropped. Only a row written with an old number (a
+    /// version put back by a rollback) can land among them: then they are read again.
+    /// </summary>
+    private void KeepScan(long deletedThrough, HashSet<(JoinScope, string)>? released, bool reread)
+    {
+        if (_scan.Count == 0 || (deletedThrough == 0 && released is null))
+        {
+            return;
+        }
+
+        if (reread)
+        {
+            _scan.Clear();
+            return;
+        }
+
+        var kept = _scan.Where(r => r.Sequence > deletedThrough && released?.Contains((r.Scope, r.RequestId)) != true).ToList();
+        _scan.Clear();
+        foreach (var record in kept)
+        {
+            _scan.Enqueue(record);
+        }
     }
 
     /// <summary>The entry that changed longest ago (lowest sequence number), or false when none is held.</summary>
@@ -294,6 +332,7 @@ internal sealed class JoinEntries
             foreach (var record in _disk!.After(Math.Max(_cursor, _forgottenThrough), ScanBatch))
             {
                 _scan.Enqueue(record);
+                _scanTail = record.Sequence;
             }
         }
 

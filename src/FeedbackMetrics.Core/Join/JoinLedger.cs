@@ -31,15 +31,21 @@ public sealed partial class JoinLedger
     /// True for a durable store: the ledger then remembers which entries and deployments changed until
     /// <see cref="TakeChanges"/> hands them over.
     /// </param>
-    public JoinLedger(JoinLimits limits, TimeProvider time, bool trackChanges = false)
+    /// <param name="forgetChunk">Entries one call forgets at most while holding the lock (tests make it small).</param>
+    public JoinLedger(JoinLimits limits, TimeProvider time, bool trackChanges = false, int forgetChunk = DefaultForgetChunk)
     {
         limits.Validate();
+        ArgumentOutOfRangeException.ThrowIfLessThan(forgetChunk, 1);
         Limits = limits;
         _time = time;
         _tracking = trackChanges;
+        ForgetChunk = forgetChunk;
     }
 
     public JoinLimits Limits { get; }
+
+    /// <summary>Entries one call forgets at most while holding the lock; <see cref="Expire"/> and the figures go on a chunk at a time.</summary>
+    public int ForgetChunk { get; }
 
     /// <summary>Entries held now, all deployments together (what the size cap bounds).</summary>
     public int Count
@@ -66,7 +72,7 @@ public sealed partial class JoinLedger
             var scope = JoinScope.Of(key);
             SaveLocked(scope, requestId);
             var stats = StatsLocked(scope);
-            if (!_entries.TryGet((scope, requestId), out var entry))
+            if (!TryGetLiveLocked(scope, requestId, now, out var entry))
             {
                 entry = new JoinEntry { Key = key, Response = response, ResponseArrived = now };
                 stats.Totals.ResponsesSeen++;
@@ -113,7 +119,7 @@ public sealed partial class JoinLedger
             ExpireLocked(now);
             SaveLocked(scope, requestId);
             var stats = StatsLocked(scope);
-            if (!_entries.TryGet((scope, requestId), out var entry))
+            if (!TryGetLiveLocked(scope, requestId, now, out var entry))
             {
                 entry = new JoinEntry { Truth = truth, Reward = reward, TruthArrived = now };
                 stats.ParkedTruths++;
@@ -198,9 +204,9 @@ public sealed partial class JoinLedger
     /// <summary>The figures of one deployment (after forgetting what is past the TTL), or null when it has none.</summary>
     public JoinFigures? Figures(JoinScope scope)
     {
+        Expire();
         lock (_lock)
         {
-            ExpireLocked(_time.GetUtcNow());
             return _stats.TryGetValue(scope, out var stats) ? stats.Figures(scope) : null;
         }
     }
@@ -208,9 +214,9 @@ public sealed partial class JoinLedger
     /// <summary>The figures of every deployment the join has seen, ordered by namespace then deployment.</summary>
     public List<JoinFigures> FiguresAll()
     {
+        Expire();
         lock (_lock)
         {
-            ExpireLocked(_time.GetUtcNow());
             var all = _stats.Select(pair => pair.Value.Figures(pair.Key)).ToList();
             all.Sort(static (a, b) =>
             {
@@ -219,6 +225,24 @@ public sealed partial class JoinLedger
             });
             return all;
         }
+    }
+
+    /// <summary>The entry held for a request id, unless there is none or it is past its TTL (then forgotten now, counted).</summary>
+    private bool TryGetLiveLocked(JoinScope scope, string requestId, DateTimeOffset now, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out JoinEntry entry)
+    {
+        if (!_entries.TryGet((scope, requestId), out entry))
+        {
+            return false;
+        }
+
+        if (!DueLocked(entry, now))
+        {
+            return true;
+        }
+
+        ForgetDueLocked(scope, requestId, entry);
+        entry = null;
+        return false;
     }
 
     private JoinScopeStats StatsLocked(JoinScope scope)

@@ -136,6 +136,67 @@ public sealed class JoinLedgerTests
     }
 
     [Test]
+    public void A_large_expiry_is_forgotten_a_chunk_per_call_and_an_entry_past_its_ttl_is_never_joined_before_its_turn()
+    {
+        var ledger = new JoinLedger(new JoinLimits(Ttl, 10_000), _clock, forgetChunk: 100);
+        for (var i = 0; i < 1000; i++)
+        {
+            ledger.OfferResponse(Key, $"r{i}", Response("[[0.1, 0.7, 0.2]]"));
+        }
+
+        _clock.Advance(Ttl);
+
+        // The call forgets the oldest 100; r999 is past its TTL too, so its truth is parked as new, not joined.
+        var late = ledger.OfferTruth(Scope, "r999", Truth(1), null);
+        Assert.Multiple(() =>
+        {
+            Assert.That(late.Action, Is.EqualTo(JoinAction.TruthParked));
+            Assert.That(ledger.Count, Is.EqualTo(1000 - 100 - 1 + 1), "a chunk forgotten, then r999 found due, then the parked truth");
+        });
+
+        // A response for an id expiry has not reached is new as well, not a second response.
+        Assert.That(ledger.OfferResponse(Key, "r500", Response("[[0.1, 0.7, 0.2]]")).Action, Is.EqualTo(JoinAction.ResponsePending));
+
+        // The figures forget everything due, a chunk at a time; each entry is counted once.
+        var figures = ledger.Figures(Scope)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(figures.Totals.ExpiredResponses, Is.EqualTo(1000));
+            Assert.That(figures.Totals.DuplicateResponses, Is.Zero);
+            Assert.That(figures.PendingResponses, Is.EqualTo(1), "r500's new response");
+            Assert.That(figures.ParkedTruths, Is.EqualTo(1), "r999's truth");
+            Assert.That(figures.Estimated.PendingRows, Is.EqualTo(1));
+            Assert.That(ledger.Count, Is.EqualTo(2));
+        });
+    }
+
+    [Test]
+    public void Entries_over_a_lowered_cap_are_evicted_a_chunk_per_call_and_all_by_the_figures()
+    {
+        var ledger = new JoinLedger(new JoinLimits(Ttl, 1000), _clock, trackChanges: true, forgetChunk: 100);
+        for (var i = 0; i < 1000; i++)
+        {
+            ledger.OfferResponse(Key, $"r{i}", Response("[[0.1, 0.7, 0.2]]"));
+        }
+
+        var restored = new JoinLedger(new JoinLimits(Ttl, 300), _clock, trackChanges: true, forgetChunk: 100);
+        var (entries, scopes) = ledger.Export();
+        restored.Restore(entries, scopes);
+        Assert.That(restored.Count, Is.EqualTo(900), "the restore evicts one chunk");
+        restored.OfferResponse(Key, "new", Response("[[0.1, 0.7, 0.2]]"));
+        Assert.That(restored.Count, Is.EqualTo(801), "a call adds one and evicts a chunk");
+        var figures = restored.Figures(Scope)!;
+        Assert.Multiple(() =>
+        {
+            Assert.That(restored.Count, Is.EqualTo(300));
+            Assert.That(figures.PendingResponses, Is.EqualTo(300));
+            Assert.That(figures.Totals.EvictedResponses, Is.EqualTo(701));
+            Assert.That(restored.OfferTruth(Scope, "r701", Truth(1), null).Action, Is.EqualTo(JoinAction.Joined), "the newest stay");
+            Assert.That(restored.OfferTruth(Scope, "r700", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked), "the oldest went");
+        });
+    }
+
+    [Test]
     public void The_ttl_runs_from_each_entry_s_last_change()
     {
         var ledger = Ledger();

@@ -27,14 +27,15 @@ public sealed class SqliteJoinOnDiskTests
         private readonly string _dir;
         private readonly int _cap;
         private readonly int _filterCapacity;
+        private readonly int _forgetChunk;
         private SqliteConnection _writer = null!;
         private SqliteJoinStatements _statements = null!;
         private SqliteJoinEntries _entries = null!;
 
         /// <param name="filterCapacity">Ids the entries' filter is sized for: small, so that it fills and is built again, in chunks of three rows, many times over.</param>
-        public OnDisk(string dir, FakeTimeProvider clock, int cap, int filterCapacity)
+        public OnDisk(string dir, FakeTimeProvider clock, int cap, int filterCapacity, int forgetChunk)
         {
-            (_dir, _cap, _filterCapacity, Clock) = (dir, cap, filterCapacity, clock);
+            (_dir, _cap, _filterCapacity, _forgetChunk, Clock) = (dir, cap, filterCapacity, forgetChunk, clock);
             Open();
         }
 
@@ -94,7 +95,7 @@ public sealed class SqliteJoinOnDiskTests
             _writer = SqliteStateFile.Open(_dir);
             _entries = new SqliteJoinEntries(_dir, _filterCapacity, filterChunk: 3);
             _statements = new SqliteJoinStatements(_writer, _entries);
-            Ledger = new JoinLedger(new JoinLimits(Ttl, _cap), Clock, trackChanges: true);
+            Ledger = new JoinLedger(new JoinLimits(Ttl, _cap), Clock, trackChanges: true, _forgetChunk);
             Ledger.Restore(_entries, SqliteJoinStatements.LoadScopes(_writer));
             _entries.AdvanceFilter();
         }
@@ -173,19 +174,23 @@ public sealed class SqliteJoinOnDiskTests
 
     // The filter of ids on disk: none (every lookup reads), too small to answer "absent" often, or roomy; each is
     // built again whenever it fills, a chunk of three rows per commit, while entries are written, forgotten and put back.
-    [TestCase(1, 1000, 0)]
-    [TestCase(2, 1000, 1000)]
-    [TestCase(3, 25, 40)]
-    [TestCase(4, 25, 8)]
-    [TestCase(5, 8, 200)]
-    [TestCase(6, 3, 16)]
-    [TestCase(7, 1000, 64)]
-    public void Entries_on_disk_give_the_same_answers_and_figures_as_entries_in_memory(int seed, int cap, int filterCapacity)
+    // Expiry and the cap forget a chunk per call: the default, or so few that most large expiries are left half done
+    // between calls, and calls meet entries past their TTL that expiry has not reached yet.
+    [TestCase(1, 1000, 0, JoinLedger.DefaultForgetChunk)]
+    [TestCase(2, 1000, 1000, JoinLedger.DefaultForgetChunk)]
+    [TestCase(3, 25, 40, JoinLedger.DefaultForgetChunk)]
+    [TestCase(4, 25, 8, 2)]
+    [TestCase(5, 8, 200, JoinLedger.DefaultForgetChunk)]
+    [TestCase(6, 3, 16, JoinLedger.DefaultForgetChunk)]
+    [TestCase(7, 1000, 64, JoinLedger.DefaultForgetChunk)]
+    [TestCase(8, 1000, 64, 1)]
+    [TestCase(9, 8, 0, 2)]
+    public void Entries_on_disk_give_the_same_answers_and_figures_as_entries_in_memory(int seed, int cap, int filterCapacity, int forgetChunk)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fm-join-on-disk", Guid.NewGuid().ToString("N"));
-        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), cap, filterCapacity);
+        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), cap, filterCapacity, forgetChunk);
         var clock = new FakeTimeProvider(Start);
-        var memory = new JoinLedger(new JoinLimits(Ttl, cap), clock, trackChanges: true);
+        var memory = new JoinLedger(new JoinLimits(Ttl, cap), clock, trackChanges: true, forgetChunk);
         var random = new Random(seed);
         var (restarts, failed, refused) = (0, 0, 0);
         for (var request = 0; request < 1500; request++)
