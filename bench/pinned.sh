@@ -8,7 +8,8 @@
 # each printed;
 # then the median ratio to the ceiling, the SQLite server paced at half the ceiling's median rate (p99), and
 # 1 000-row events on SQLite (rows/s), and the late-truth join on SQLite: logged response events (req/s, against the
-# ceiling's median), then truth-only feedback for them (truths joined per second).
+# ceiling's median) with a million pending responses held already (the join's cap, so each new one evicts the
+# oldest), then truth-only feedback for them (truths joined per second).
 # Usage: bash bench/pinned.sh [seconds=10] [rounds=3]      SERVER_DLL=… to measure another build (e.g. an older commit)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +38,10 @@ declare -A port=([ceiling]=5201 [memory]=5202 [sqlite]=5203 [sqlite_nowin]=5204)
 servers="ceiling memory sqlite sqlite_nowin"
 DOTNET_gcServer=0 taskset -c 1 dotnet "$ceiling_dll" --urls http://127.0.0.1:5201 >/dev/null 2>&1 &
 DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5202 --bind_address 127.0.0.1 --state memory >/dev/null 2>&1 &
-# --join_max_entries above what one late-truth run stores, so its truths find their responses (the default 100 000
-# would forget the first ones before their truths come).
-DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5203 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" --join_max_entries 2000000 >"$work/sqlite.log" 2>&1 &
+# --join_max_entries of a million, filled with pending responses before the late-truth run (JOIN_PREFILL), so each new
+# response evicts the oldest as on a busy server; a run stores fewer than that, so its truths find their responses.
+join_cap="${JOIN_PREFILL:-1000000}"
+DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5203 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" --join_max_entries "$join_cap" >"$work/sqlite.log" 2>&1 &
 DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5204 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state-nowin" --windows "" >/dev/null 2>&1 &
 wait_up 5201 /nonexistent 404; wait_up 5202 /ready 200; wait_up 5203 /ready 200; wait_up 5204 /ready 200
 
@@ -85,6 +87,8 @@ pending() { curl -s http://127.0.0.1:5203/v1/metrics | grep -E '^feedback_metric
 rss_mb() { ps -o rss= -p "$(pgrep -f -- '--http_port 5203')" | awk '{printf "%d", $1 / 1024}'; }
 echo "== sqlite, late truth (bench/join.lua): Seldon response events, then truth-only feedback for the same request ids"
 echo "sqlite pending_responses=$(pending) rss_mb=$(rss_mb)"
+KIND=response python3 bench/prefill.py http://127.0.0.1:5203/ "$join_cap"
+echo "sqlite pending_responses=$(pending) rss_mb=$(rss_mb) (at --join_max_entries: each new response evicts the oldest)"
 run_id="join-$(date +%s)"
 KIND=response RUN_ID=$run_id taskset -c 0 wrk -t1 -c64 -d"${seconds}s" --latency -s bench/join.lua "http://127.0.0.1:5203/" | grep RESULT | sed "s/^RESULT/sqlite responses/"
 echo "sqlite pending_responses=$(pending) rss_mb=$(rss_mb)"

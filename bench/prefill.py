@@ -1,26 +1,42 @@
 """Brings a server to its steady state before a benchmark: posts EVENTS distinct single-row feedback events in
-CloudEvents batch mode (1 000 per request), so its remembered ids reach --dedupe_max_ids and forgetting is active.
-Usage: python3 bench/prefill.py URL EVENTS [KEYS=1]   (KEYS distinct models, events spread evenly over them)"""
+CloudEvents batch mode (1 000 per request), so its remembered ids reach --dedupe_max_ids and forgetting is active;
+with KIND=response, Seldon response events with distinct request ids instead (those of bench/join.lua), so the join's
+pending responses reach --join_max_entries and every new one evicts the oldest.
+Usage: [KIND=response] python3 bench/prefill.py URL EVENTS [KEYS=1]   (KEYS distinct models, events spread evenly)"""
 import http.client
 import json
+import os
 import sys
 import time
 import urllib.parse
 
 url, total = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
 keys = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+responses = os.environ.get("KIND") == "response"
 data = {"response": {"data": {"ndarray": [[0.0007, 0.0037, 0.9956]]}}, "truth": {"data": {"ndarray": [[0, 0, 1]]}}}
+response = {"data": {"names": ["t:0", "t:1", "t:2"], "ndarray": [[0.0007, 0.0037, 0.9956]]}, "meta": {}}
 run = str(time.time_ns())
+
+
+def event(n):
+    model = "bench" if keys == 1 else f"bench-{n % keys}"
+    if responses:
+        return {"specversion": "1.0", "type": "io.seldon.serving.inference.response", "source": "http://:8000/",
+                "id": f"prefill-{run}-{n}", "requestid": f"prefill-{run}-{n}", "namespace": "bench",
+                "inferenceservicename": model, "datacontenttype": "application/json", "data": response}
+    return {"specversion": "1.0", "type": "io.seldon.serving.feedback", "source": "prefill", "id": f"{run}-{n}",
+            "inferenceservicename": model, "datacontenttype": "application/json", "data": data}
+
+
 connection = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
 started, sent = time.time(), 0
 while sent < total:
     n = min(1000, total - sent)
-    batch = [{"specversion": "1.0", "type": "io.seldon.serving.feedback", "source": "prefill", "id": f"{run}-{sent + i}",
-              "inferenceservicename": "bench" if keys == 1 else f"bench-{(sent + i) % keys}", "datacontenttype": "application/json", "data": data} for i in range(n)]
+    batch = [event(sent + i) for i in range(n)]
     connection.request("POST", "/", body=json.dumps(batch), headers={"Content-Type": "application/cloudevents-batch+json"})
-    response = connection.getresponse()
-    response.read()
-    if response.status != 200:
-        sys.exit(f"prefill: HTTP {response.status} after {sent} events")
+    answer = connection.getresponse()
+    body = answer.read()
+    if answer.status not in (200, 202):
+        sys.exit(f"prefill: HTTP {answer.status} after {sent} events: {body[:300]!r}")
     sent += n
-print(f"prefill: {sent} events in {time.time() - started:.0f} s")
+print(f"prefill: {sent} {'response' if responses else 'feedback'} events in {time.time() - started:.0f} s")
