@@ -211,6 +211,7 @@ public sealed partial class SqliteFeedbackStore
     {
         if (changes is not null)
         {
+            _joinEntries.Committed(changes.DeleteThrough);
             _join!.Committed(changes);
         }
     }

@@ -12,12 +12,15 @@ namespace FeedbackMetrics.Server.Storage;
 /// group's reads share one read transaction (<see cref="BeginBatch"/>), so no snapshot stays open long enough to hold
 /// back checkpoints. A failed read closes the connection; the next one reopens it.
 /// <para>
-/// A Bloom filter of the ids on disk (<see cref="JoinIdFilter"/>) answers most lookups of an id that is not there — every
-/// new response's — without reading. It must hold every id on disk: the writer adds each row it writes
-/// (<see cref="Writing"/>) before the commit, and a filter is built by scanning the rows that were on disk when it was
-/// started (<see cref="AdvanceFilter"/>, a chunk per group) while also taking every row written meanwhile; only a
-/// complete one is asked. Ids of rows deleted since stay in it (a lookup more, never a wrong answer) until it is full
-/// and a new one replaces it.
+/// Bloom filters of the ids on disk (<see cref="JoinIdFilter"/>) answer most lookups of an id that is not there — every
+/// new response's — without reading. Together they must hold every id on disk: the writer adds each row it writes
+/// (<see cref="Writing"/>) before the commit. The first filter is built by scanning the rows that were on disk when it
+/// was started (<see cref="AdvanceFilter"/>, a chunk per group) while also taking every row written meanwhile; only a
+/// complete one is asked. A filter cannot forget, and at the cap every new response evicts the oldest, so the ids
+/// written go into generations: when the newest is full (half the cap) a new one starts, and a generation is dropped
+/// once a committed range delete has taken every row written while it was the newest (<see cref="Committed"/>). A
+/// lookup asks every live generation. Should ids of rows deleted one by one (corrections, resets) keep too many
+/// generations alive, the filters are built again by a scan.
 /// </para>
 /// </summary>
 /// <param name="directory">The state directory.</param>
@@ -32,13 +35,19 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
     private SqliteConnection? _connection;
     private bool _disposed;
 
-    /// <summary>Holds every id on disk; null until the first build is complete (then every lookup reads).</summary>
-    private JoinIdFilter? _filter;
+    /// <summary>Generations beyond which the filters are built again by a scan instead of growing another.</summary>
+    private const int MaxGenerations = 6;
+
+    /// <summary>Together hold every id on disk, oldest first, the last one taking the ids written; empty until the first build is complete (then every lookup reads).</summary>
+    private readonly List<Generation> _generations = [];
 
     /// <summary>The filter being built: every id written since it was started, and those scanned through <see cref="_scannedThrough"/>.</summary>
-    private JoinIdFilter? _building;
+    private Generation? _building;
     private long _scannedThrough;
     private long _scanTo;
+
+    /// <summary>Commits whose join changes completed (<see cref="Committed"/>): a generation closed after the n-th is dropped only by a later one's delete.</summary>
+    private long _commits;
 
     /// <summary>Reads share one read transaction until <see cref="EndBatch"/>; <see cref="_batchOpen"/>: it has begun.</summary>
     private bool _batch;
@@ -47,11 +56,26 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
     /// <summary>Lookups the filter answered without reading.</summary>
     public long Skipped { get; private set; }
 
+    /// <summary>Filters built by a scan of the rows on disk (the first, and any after too many generations).</summary>
+    public long Builds { get; private set; }
+
+    /// <summary>Generations of filters held now.</summary>
+    public int Generations
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _generations.Count;
+            }
+        }
+    }
+
     public JoinRecord? Find(JoinScope scope, string requestId)
     {
         lock (_lock)
         {
-            if (_filter is { } filter && !filter.MayContain(JoinIdFilter.HashOf(scope, requestId)))
+            if (_generations.Count > 0 && !MayContain(JoinIdFilter.HashOf(scope, requestId)))
             {
                 Skipped++;
                 return null;
@@ -67,27 +91,48 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
     }
 
     /// <summary>The writer is about to write this row (in a transaction not yet committed): its id goes into the filters first.</summary>
-    public void Writing(JoinScope scope, string requestId)
+    public void Writing(JoinScope scope, string requestId, long sequence)
     {
         lock (_lock)
         {
-            if (_filter is null && _building is null)
+            if (_generations.Count == 0 && _building is null)
             {
                 return;
             }
 
             var hash = JoinIdFilter.HashOf(scope, requestId);
-            _filter?.Add(hash);
-            _building?.Add(hash);
+            if (_generations.Count > 0)
+            {
+                _generations[^1].Add(hash, sequence);
+            }
+
+            _building?.Add(hash, sequence);
         }
     }
 
     /// <summary>
-    /// One step of building a filter, from the writer between its transactions (none open, so every row written so far
-    /// is committed and seen here): starts a build when there is no filter or it is full, then reads the next chunk of
-    /// the rows that were on disk when the build started, in sequence order; once through them, the new filter is used.
-    /// Rows rewritten during the build carry a new sequence number, but were added as they were written; rows put back
-    /// with an old one too.
+    /// A commit with the join's changes succeeded, its range delete having taken every row up to
+    /// <paramref name="deletedThrough"/> (0: none): the generations closed before it began whose rows all lie in that
+    /// range are dropped. Rows the commit wrote after its delete went into the newest generation, which stays.
+    /// </summary>
+    public void Committed(long deletedThrough)
+    {
+        lock (_lock)
+        {
+            _commits++;
+            while (_generations.Count > 1 && _generations[0].ClosedAfter < _commits && _generations[0].MaxSequence <= deletedThrough)
+            {
+                _generations.RemoveAt(0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One step of keeping the filters, from the writer between its transactions (none open, so every row written so
+    /// far is committed and seen here): starts a new generation when the newest is full, or a build by a scan when
+    /// there is no filter or too many generations; a build reads the next chunk of the rows that were on disk when it
+    /// started, in sequence order, and once through them replaces every generation. Rows rewritten during the build
+    /// carry a new sequence number, but were added as they were written; rows put back with an old one too.
     /// </summary>
     public void AdvanceFilter()
     {
@@ -95,16 +140,25 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         {
             if (_building is null)
             {
-                if (_filter is { Full: false } || _filterCapacity == 0)
+                if (_filterCapacity == 0 || (_generations.Count > 0 && !_generations[^1].Filter.Full))
                 {
                     return;
                 }
 
-                _building = new JoinIdFilter(_filterCapacity);
+                if (_generations.Count is > 0 and < MaxGenerations)
+                {
+                    _generations[^1].ClosedAfter = _commits;
+                    _generations.Add(new Generation(new JoinIdFilter(Math.Max(1, _filterCapacity / 2))));
+                    return;
+                }
+
+                Builds++;
                 _scanTo = MaxSequence();
+                _building = new Generation(new JoinIdFilter(_filterCapacity)) { MaxSequence = _scanTo };
                 _scannedThrough = long.MinValue;
             }
 
+            var building = _building;
             var (rows, first, last) = Read(SqliteSql.JoinIdsBetween, command =>
             {
                 Set(command, "$after", _scannedThrough);
@@ -114,8 +168,8 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    _building.Add(JoinIdFilter.HashOf(new JoinScope(reader.GetString(0), reader.GetString(1)), reader.GetString(2)));
                     high = reader.GetInt64(3);
+                    building.Add(JoinIdFilter.HashOf(new JoinScope(reader.GetString(0), reader.GetString(1)), reader.GetString(2)), high);
                     low = count++ == 0 ? high : low;
                 }
 
@@ -124,13 +178,14 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
 
             if (rows < filterChunk)
             {
-                _filter = _building;
+                _generations.Clear();
+                _generations.Add(building);
                 _building = null;
             }
             else if (first == last)
             {
                 // A whole chunk of one sequence number: the scan cannot page on; lookups read, as before there was a filter.
-                _filter = null;
+                _generations.Clear();
                 _building = null;
                 _filterCapacity = 0;
             }
@@ -181,7 +236,7 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
     {
         lock (_lock)
         {
-            _filter = null;
+            _generations.Clear();
             _building = null;
         }
     }
@@ -219,7 +274,7 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         {
             _disposed = true;
             Drop();
-            _filter = null; // a stopped store that is still referenced holds no filter
+            _generations.Clear(); // a stopped store that is still referenced holds no filter
             _building = null;
         }
     }
@@ -313,7 +368,38 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         _connection = null;
     }
 
+    private bool MayContain(UInt128 hash)
+    {
+        foreach (var generation in _generations)
+        {
+            if (generation.Filter.MayContain(hash))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A filter of the ids written while it was the newest (or scanned into it), the highest sequence number among them, and when it stopped taking ids.</summary>
+    private sealed class Generation(JoinIdFilter filter)
+    {
+        public JoinIdFilter Filter { get; } = filter;
+
+        public long MaxSequence { get; set; } = long.MinValue;
+
+        /// <summary>How many commits had completed when a newer generation took over (long.MaxValue while it is the newest).</summary>
+        public long ClosedAfter { get; set; } = long.MaxValue;
+
+        public void Add(UInt128 hash, long sequence)
+        {
+            Filter.Add(hash);
+            MaxSequence = Math.Max(MaxSequence, sequence);
+        }
+    }
+
     private SqliteConnection Open()
+
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {

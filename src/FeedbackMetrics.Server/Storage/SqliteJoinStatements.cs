@@ -48,7 +48,7 @@ internal sealed class SqliteJoinStatements : IDisposable
 
         foreach (var record in changes.Written)
         {
-            _entries.Writing(record.Scope, record.RequestId); // before the row: the filter must never lack an id on disk
+            _entries.Writing(record.Scope, record.RequestId, record.Sequence); // before the row: the filter must never lack an id on disk
             Run(_upsertEntry, record.Scope.Namespace, record.Scope.Deployment, record.RequestId, record.Sequence, JoinBlob.Write(record));
         }
 

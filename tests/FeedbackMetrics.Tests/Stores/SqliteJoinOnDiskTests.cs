@@ -44,6 +44,8 @@ public sealed class SqliteJoinOnDiskTests
         /// <summary>Lookups the filter answered "absent" without reading, over all openings.</summary>
         public long Skipped => _skippedBefore + _entries.Skipped;
 
+        public SqliteJoinEntries Entries => _entries;
+
         private long _skippedBefore;
 
         public JoinLedger Ledger { get; private set; } = null!;
@@ -68,6 +70,7 @@ public sealed class SqliteJoinOnDiskTests
             }
 
             transaction.Commit();
+            _entries.Committed(changes.DeleteThrough);
             Ledger.Committed(changes);
             _entries.AdvanceFilter(); // as the store does before each group: no transaction is open
         }
@@ -266,6 +269,39 @@ public sealed class SqliteJoinOnDiskTests
             {
                 Assert.That(totals.Sum(t => t.EvictedResponses + t.EvictedTruths + t.ForgottenJoins), Is.GreaterThan(0), "the cap forgot entries");
             }
+        });
+    }
+
+    [Test]
+    public void At_the_cap_the_filter_forgets_evicted_ids_by_generations_without_scanning_the_disk_again()
+    {
+        const int Cap = 200;
+        var dir = Path.Combine(Path.GetTempPath(), "fm-join-on-disk", Guid.NewGuid().ToString("N"));
+        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), Cap, filterCapacity: Cap, JoinLedger.DefaultForgetChunk);
+        var key = Keys[0];
+        var most = 0;
+        for (var i = 0; i < 20 * Cap; i++)
+        {
+            disk.BeginBatch();
+            Assert.That(disk.Ledger.OfferResponse(key, $"r{i}", Response("[[0.2, 0.3, 0.5]]")).Action, Is.EqualTo(JoinAction.ResponsePending));
+            if (i % 7 == 0)
+            {
+                // Now and then a second response for a held id (one of the last Cap): the filter must still say "perhaps".
+                Assert.That(disk.Ledger.OfferResponse(key, $"r{i - (i % Cap)}", Response("[[0.2, 0.3, 0.5]]")).Action, Is.EqualTo(JoinAction.ResponseAlreadyHeld));
+            }
+
+            disk.Commit();
+            most = Math.Max(most, disk.Entries.Generations);
+        }
+
+        var evicted = disk.Ledger.Figures(JoinScope.Of(key))!.Totals.EvictedResponses;
+        TestContext.Progress.WriteLine($"{20 * Cap} responses at a cap of {Cap}: {evicted} evicted, at most {most} generations, {disk.Entries.Builds} scans, {disk.Skipped} lookups skipped");
+        Assert.Multiple(() =>
+        {
+            Assert.That(evicted, Is.EqualTo((20 * Cap) - Cap));
+            Assert.That(disk.Entries.Builds, Is.EqualTo(1), "only the first filter is built by a scan");
+            Assert.That(most, Is.InRange(2, 4), "generations come and go: the ids of evicted rows are forgotten with theirs");
+            Assert.That(disk.Skipped, Is.GreaterThanOrEqualTo((20 * Cap) - (2 * Cap)), "new ids are answered without reading");
         });
     }
 }
