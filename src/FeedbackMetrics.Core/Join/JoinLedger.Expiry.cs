@@ -110,7 +110,7 @@ public sealed partial class JoinLedger
 
     private void ForgetLocked(JoinScope scope, string requestId, JoinEntry entry, bool evicted, bool oldest = true)
     {
-        SaveLocked(scope, requestId);
+        SaveLocked(scope, requestId, entry);
         if (oldest)
         {
             _entries.ForgetOldest((scope, requestId), entry);

@@ -80,7 +80,12 @@ public sealed partial class JoinLedger
     }
 
     /// <summary>Remembers, the first time in the open savepoint, how an entry and its deployment were.</summary>
-    private void SaveLocked(JoinScope scope, string requestId)
+    private void SaveLocked(JoinScope scope, string requestId) => SaveLocked(scope, requestId, null, known: false);
+
+    /// <summary>Remembers an entry the caller holds already (<paramref name="current"/>, as the ledger has it now): no second lookup, which with a disk would be a read.</summary>
+    private void SaveLocked(JoinScope scope, string requestId, JoinEntry current) => SaveLocked(scope, requestId, current, known: true);
+
+    private void SaveLocked(JoinScope scope, string requestId, JoinEntry? current, bool known)
     {
         if (_open is not { } savepoint)
         {
@@ -89,7 +94,12 @@ public sealed partial class JoinLedger
 
         if (!savepoint.Entries.ContainsKey((scope, requestId)))
         {
-            savepoint.Entries[(scope, requestId)] = _entries.TryGet((scope, requestId), out var entry) ? entry.Copy() : null;
+            if (!known)
+            {
+                _entries.TryGet((scope, requestId), out current);
+            }
+
+            savepoint.Entries[(scope, requestId)] = current?.Copy();
         }
 
         if (!savepoint.Scopes.ContainsKey(scope))
