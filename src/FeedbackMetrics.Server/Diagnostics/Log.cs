@@ -76,4 +76,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 18, EventName = "ResponseNotKept", Level = LogLevel.Debug,
         Message = "Response event {Event} acknowledged and not kept for the join: {Reason}")]
     public static partial void ResponseNotKept(ILogger logger, string @event, string reason);
+
+    [LoggerMessage(EventId = 19, EventName = "ResponseNotKeptFirst", Level = LogLevel.Warning,
+        Message = "Response events of {Namespace}/{Deployment} are acknowledged and not kept for the join: {Event}: {Reason} (further ones of this deployment are logged at debug and counted in feedback_metrics_ignored_events_total)")]
+    public static partial void ResponseNotKeptFirst(ILogger logger, string @namespace, string deployment, string @event, string reason);
 }

@@ -20,6 +20,11 @@ public sealed partial class FeedbackIngest
     /// <summary>The KServe agent's extension of allow-listed request headers, as JSON.</summary>
     private const string Metadata = "metadata";
 
+    /// <summary>Deployments warned of at most: their names come from senders.</summary>
+    private const int MaxWarnedScopes = 10_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<JoinScope, byte> _warnedScopes = new();
+
     private static bool IsTruthOnly(JsonElement body) =>
         body.ValueKind == JsonValueKind.Object
         && body.TryGetProperty("truth", out var truth) && truth.ValueKind != JsonValueKind.Null
@@ -28,7 +33,8 @@ public sealed partial class FeedbackIngest
     /// <summary>
     /// A logged response, kept for the join, whatever media type it is labelled with as long as its body is JSON (the
     /// KServe agent passes on the request's, a form type after <c>curl -d</c>). One this server cannot use is
-    /// acknowledged and not kept (counted as ignored, logged at debug): response logs come from every model, and a
+    /// acknowledged and not kept (counted as ignored; logged as a warning the first time for a deployment, then at
+    /// debug, so a deployment whose every response is dropped shows in the log once): response logs come from every model, and a
     /// refusal would only fill the broker's dead-letter sink — data that is not JSON, a body no decoder reads (a
     /// regression model), an over-long request id.
     /// A malformed identity is refused as for any event.
@@ -38,7 +44,7 @@ public sealed partial class FeedbackIngest
         var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
         if (cloudEvent.Data is not { } body)
         {
-            Log.ResponseNotKept(logger, cloudEvent.ToString(), cloudEvent.DataNotJson ?? "it carries no data");
+            NotKept(cloudEvent, key, cloudEvent.DataNotJson ?? "it carries no data");
             return new PreparedFeedback(cloudEvent, null);
         }
 
@@ -56,8 +62,22 @@ public sealed partial class FeedbackIngest
         }
         catch (InvalidFeedbackException e)
         {
-            Log.ResponseNotKept(logger, cloudEvent.ToString(), e.Message);
+            NotKept(cloudEvent, key, e.Message);
             return new PreparedFeedback(cloudEvent, null);
+        }
+    }
+
+    /// <summary>Logs a response not kept: a warning for the first of its deployment (while fewer than <see cref="MaxWarnedScopes"/> were warned of), else at debug.</summary>
+    private void NotKept(IncomingEvent cloudEvent, MetricKey key, string reason)
+    {
+        var scope = JoinScope.Of(key);
+        if (_warnedScopes.Count < MaxWarnedScopes && _warnedScopes.TryAdd(scope, 0))
+        {
+            Log.ResponseNotKeptFirst(logger, scope.Namespace, scope.Deployment, cloudEvent.ToString(), reason);
+        }
+        else
+        {
+            Log.ResponseNotKept(logger, cloudEvent.ToString(), reason);
         }
     }
 

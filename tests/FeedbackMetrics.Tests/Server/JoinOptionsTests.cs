@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using FeedbackMetrics.Server.Hosting;
 using FeedbackMetrics.Tests.Support;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FeedbackMetrics.Tests.Server;
@@ -32,5 +34,56 @@ public sealed class JoinOptionsTests
             Assert.That((int)truth.StatusCode, Is.EqualTo(200), "joined to the response of the configured type");
             Assert.That(metrics.Value("feedback_metrics_join_responses_total", ("deployment_namespace", "ns"), ("deployment_name", "d")), Is.EqualTo(1));
         });
+    }
+
+    [Test]
+    public async Task Responses_a_deployment_s_decoder_cannot_read_are_warned_of_once_per_deployment_and_counted_as_ignored()
+    {
+        // The Seldon executor's logged response of a binary model (one "proba" column), under the one-hot decoder of
+        // README's command: acknowledged, not kept. A deployment all of whose responses are dropped shows in the log.
+        var log = new CollectingLoggerProvider();
+        await using var server = await RunningServer.StartAsync(
+            ["--state", "memory", "--storage_uri", "adserver.cm_models.multiclass_one_hot.MulticlassOneHot"],
+            builder => builder.Logging.AddProvider(log));
+        var fixture = RealSenderFixture.Load("seldon-executor/response-ndarray-payload-logging-capture");
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = fixture.ToRequest();
+            request.Headers.Remove("Ce-Id");
+            request.Headers.Add("Ce-Id", $"logged-{i}");
+            using var answer = await server.Client.SendAsync(request);
+            Assert.That((int)answer.StatusCode, Is.EqualTo(202));
+        }
+
+        var warnings = log.Lines.Where(l => l.Level == LogLevel.Warning && l.Text.Contains("not kept for the join")).ToList();
+        var metrics = await server.PrometheusAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(warnings, Has.Count.EqualTo(1), "one warning for the deployment, not one per event");
+            Assert.That(warnings.Single().Text, Does.Contain("seldon/model-logs"));
+            Assert.That(metrics.Value("feedback_metrics_ignored_events_total", ("type", "io.seldon.serving.inference.response")), Is.EqualTo(3));
+        });
+    }
+
+    /// <summary>Keeps every log line written, with its level.</summary>
+    private sealed class CollectingLoggerProvider : ILoggerProvider
+    {
+        public ConcurrentQueue<(LogLevel Level, string Text)> Lines { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => new Collector(Lines);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Collector(ConcurrentQueue<(LogLevel, string)> lines) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue((logLevel, formatter(state, exception)));
+        }
     }
 }
