@@ -179,6 +179,9 @@ public sealed class KeyAggregate
                 _classes.PositionOf(ClassLabel.OfName(name));
             }
 
+            // Classes without cells yet (a replica taking Redis's classes before its counts): the matrix still covers
+            // every class, or a view read in between would pair two classes with a one-class matrix.
+            _matrix.Grow(_classes.Count);
             foreach (var (truth, predicted, count) in state.Cells)
             {
                 var t = _classes.PositionOf(ClassLabel.OfName(truth));

@@ -2,6 +2,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Tests.Core;
 
@@ -14,6 +15,24 @@ public sealed class MetricsCalculatorTests
         var book = new MetricsBook(10, 100);
         var feedback = new DecodedFeedback([.. rows.Select(r => new Observation(ClassLabel.OfIndex(r.Truth), ClassLabel.OfIndex(r.Predicted)))], width);
         return MetricsCalculator.Summarize(book.Apply(Key, feedback));
+    }
+
+    [Test]
+    public void A_key_restored_with_a_class_not_yet_counted_gives_figures_over_every_class()
+    {
+        // A Redis replica takes Redis's classes first and the counts after: a view read in between must be whole.
+        var book = new MetricsBook(10, 100, WindowSpec.ParseList("last_100,1h"));
+        book.Apply(Key, new DecodedFeedback([new Observation(ClassLabel.OfName("a"), ClassLabel.OfName("a"))], 0));
+        book.GetOrCreate(Key).Restore(new KeyState(["a", "b"], []));
+
+        var view = book.ViewAll().Single();
+        var figures = view.Figures();
+        Assert.Multiple(() =>
+        {
+            Assert.That(view.Snapshot.Classes, Is.EqualTo(new[] { "a", "b" }));
+            Assert.That(view.Snapshot.Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0 }));
+            Assert.That(figures.Windows["last_100"].Count, Is.EqualTo(1));
+        });
     }
 
     [Test]
