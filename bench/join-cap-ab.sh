@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-10}"
 rounds="${2:-3}"
 cap="${3:-200000}"
-old_dll="${OLD_DLL:?OLD_DLL: the other build's FeedbackMetrics.Server.dll}"
+old_dll="${OLD_DLL:?set OLD_DLL to the FeedbackMetrics.Server.dll of the other build}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 dotnet build src/FeedbackMetrics.Server -c Release -nologo -v quiet >/dev/null
 new_dll=src/FeedbackMetrics.Server/bin/Release/net10.0/FeedbackMetrics.Server.dll
@@ -36,5 +36,6 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 for name in old new; do
-  echo "$name $(curl -s "http://127.0.0.1:${port[$name]}/v1/metrics" | grep -E '^feedback_metrics_join_(pending_responses|expired_total.*reason="cap")' | grep -v 'side="truth"' | awk '{printf "%s ", $2}') (pending, evicted by the cap)"
+  figures=$(curl -s "http://127.0.0.1:${port[$name]}/v1/metrics" | grep -E '^feedback_metrics_join_(pending_responses|expired_total)' | grep -v 'side="truth"' | grep -v 'reason="ttl"' | awk '{printf "%s ", $2}')
+  echo "$name pending and evicted by the cap: $figures"
 done
