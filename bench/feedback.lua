@@ -34,7 +34,9 @@ function request()
   return wrk.format("POST", "/", headers, body)
 end
 
-run_id = tostring(os.time()) .. tostring(math.random(1000000))
+-- RUN_ID names this wrk process's events: wrk processes started in the same second would otherwise send the same
+-- ids (wrk's math.random is not seeded), and every process but the first would send duplicates.
+run_id = os.getenv("RUN_ID") or (tostring(os.time()) .. tostring(math.random(1000000)))
 
 function done(summary, latency, requests)
   local errors = summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout

@@ -43,7 +43,7 @@ load() {
   local n=$# conns=$((64 / $#)) outs=()
   for p in "$@"; do
     outs+=("$work/wrk-$p")
-    taskset -c 0 wrk -t1 -c"$conns" -d"${seconds}s" --latency -s bench/feedback.lua "http://127.0.0.1:$p/" >"$work/wrk-$p" &
+    RUN_ID="$name-$p-$(date +%s%N)" taskset -c 0 wrk -t1 -c"$conns" -d"${seconds}s" --latency -s bench/feedback.lua "http://127.0.0.1:$p/" >"$work/wrk-$p" &
   done
   wait $(jobs -p | tail -n "$n")
   cat "${outs[@]}" | grep RESULT | sed -E 's/.*rps=([0-9]+).*/\1/' | awk -v n="$name" '{s += $1} END {printf "%s rps=%d\n", n, s}'
