@@ -107,6 +107,34 @@ public abstract partial class StoreContract
     }
 
     [Test]
+    public async Task Of_requests_that_arrive_together_only_the_one_past_a_limit_is_refused_and_each_counted_event_replies_with_its_own_figures()
+    {
+        var (store, book) = await OpenAsync();
+        await store.ApplyAsync([Event("first", truth: MaxClasses - 1)], default);
+        const int Requests = 40;
+        const int PastTheCap = Requests / 2;
+
+        // Each request holds one new event and a repeat of it; the one at PastTheCap brings a class past the cap.
+        var answers = await Task.WhenAll(Enumerable.Range(0, Requests).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                return await store.ApplyAsync([Event($"e{i}", truth: i == PastTheCap ? MaxClasses : i % 2), Event($"e{i}")], default);
+            }
+            catch (InvalidFeedbackException)
+            {
+                return null;
+            }
+        })));
+
+        Assert.That(Enumerable.Range(0, Requests).Where(i => answers[i] is null), Is.EqualTo(new[] { PastTheCap }), "only the request past the cap is refused");
+        Assert.That(answers.Where(a => a is not null).Select(a => string.Join(",", a!.Select(r => r.Outcome))).Distinct(), Is.EqualTo(new[] { "Applied,Duplicate" }));
+        Assert.That(Count(book), Is.EqualTo(Requests));
+        var counts = answers.Where(a => a is not null).Select(a => Encoding.UTF8.GetString(a![0].Reply!.Body)).Order(StringComparer.Ordinal).ToList();
+        Assert.That(counts, Is.EquivalentTo(Enumerable.Range(2, Requests - 1).Select(n => $"{{\"count\":{n}}}")), "each reply carries the figures right after its own event");
+    }
+
+    [Test]
     public async Task Classes_past_the_cap_are_refused()
     {
         var (store, book) = await OpenAsync();

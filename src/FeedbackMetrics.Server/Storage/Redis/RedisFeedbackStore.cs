@@ -34,6 +34,12 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     /// <summary>Models read back per script call (a refresh after a long outage reads them in several calls).</summary>
     private const int ReadChunk = 256;
 
+    /// <summary>
+    /// Events per script call when waiting requests are combined: large enough that a busy replica sends a few
+    /// calls per millisecond, small enough that one call holds Redis (which runs a script alone) for about a millisecond.
+    /// </summary>
+    private const int CombinedEvents = 256;
+
     private readonly MetricsBook _book;
     private readonly StateOptions _options;
     private readonly TimeProvider _time;
@@ -44,6 +50,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private readonly Gauge _exporting;
     private readonly RedisReadModel _model;
     private readonly RedisSharedFigures _shared;
+    private readonly RedisApplyQueue _plain;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _modelGates = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
@@ -72,6 +79,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         _outbox = new RedisOutbox(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, _names, () => Db, time);
         _model = new RedisReadModel(book);
         _shared = new RedisSharedFigures(book.Windows);
+        _plain = new RedisApplyQueue(ApplyPlainAsync, CombinedEvents);
     }
 
     public string? Unavailable => _unavailable;
@@ -111,28 +119,28 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     public async ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken)
     {
         ThrowIfUnavailable();
-        ApplyResult[] results;
-        if (events.Any(e => e.Join is not null))
-        {
-            results = await ApplyJoinAsync(events);
-        }
-        else
-        {
-            var request = RedisApplyRequest.Of(events);
-            results = new ApplyResult[events.Count];
-            Array.Fill(results, ApplyResult.Duplicate);
-            for (var attempt = 1; request.Groups.Count > 0 && !await RunApplyAsync(request, null, results); attempt++)
-            {
-                if (attempt == StaleAttempts)
-                {
-                    RedisLog.StaleContended(_logger, events.Count, StaleAttempts);
-                    throw new StorageUnavailableException($"Storage unavailable: the models of this request kept changing under other replicas ({StaleAttempts} attempts); deliver it again.");
-                }
-            }
-        }
+        var results = events.Any(e => e.Join is not null) ? await ApplyJoinAsync(events) : await _plain.ApplyAsync(events);
 
         // Duplicates too: their first delivery may have been refused for want of replicas.
         await WaitForReplicasAsync();
+        return results;
+    }
+
+    /// <summary>Counts plain events (requests combined by <see cref="_plain"/>) in one run of the apply script, run again while it finds the state stale.</summary>
+    private async Task<ApplyResult[]> ApplyPlainAsync(IReadOnlyList<FeedbackEvent> events)
+    {
+        var request = RedisApplyRequest.Of(events);
+        var results = new ApplyResult[events.Count];
+        Array.Fill(results, ApplyResult.Duplicate);
+        for (var attempt = 1; request.Groups.Count > 0 && !await RunApplyAsync(request, null, results); attempt++)
+        {
+            if (attempt == StaleAttempts)
+            {
+                RedisLog.StaleContended(_logger, events.Count, StaleAttempts);
+                throw new StorageUnavailableException($"Storage unavailable: the models of this request kept changing under other replicas ({StaleAttempts} attempts); deliver it again.");
+            }
+        }
+
         return results;
     }
 

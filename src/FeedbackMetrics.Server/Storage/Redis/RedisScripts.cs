@@ -30,41 +30,99 @@ internal static class RedisScripts
     public const string Apply = "#!lua\n" + RedisJoinScripts.Functions + SharedFunctions + ApplyStart + RedisJoinScripts.ApplyCheck + ApplyModels + RedisJoinScripts.ApplyWrite + ApplyEnd;
 
     /// <summary>
-    /// Lua functions of the shared figures (<see cref="RedisSharedFigures"/>, whose remarks name the keys):
-    /// <c>shared(w, base, meta, e, ord, entry)</c> counts an applied event's rows in the model's probability sums, its
-    /// time windows' buckets of now and its list of latest rows, and notes where they went in the join entry; a relabel
-    /// (<c>e.m</c>) moves its rows where that note says, in each bucket and list slot still kept, and moves the sums.
-    /// A row scored with another k than the model's adds no sums. A bucket's first rows list it and delete the buckets
-    /// that have left its window.
+    /// Lua functions of the shared figures (<see cref="RedisSharedFigures"/>, whose remarks name the keys). A call's
+    /// increments are summed per key and field in an adder (<c>adder()</c>: <c>i</c> integer and <c>f</c> double
+    /// increments, <c>b</c> the time windows' buckets of now that get rows, <c>r</c> rows to push) and written once by
+    /// <c>flush(a, base, meta, w)</c>: a request of many events costs a few commands per key, not per event.
+    /// <c>shared(a, w, base, meta, e, ord, entry)</c> counts an applied event's rows in the model's probability sums,
+    /// its time windows' buckets of now and its list of latest rows, and notes where they went in the join entry; a
+    /// relabel (<c>e.m</c>) moves its rows where that note says, in each bucket and list slot still kept, and moves the
+    /// sums (the adder is flushed before, so the list holds every row counted). A row scored with another k than the
+    /// model's adds no sums. A bucket's first rows list it and delete the buckets that have left its window.
     /// </summary>
     public const string SharedFunctions = """
-        local function sums(key, e)
+        local function adder()
+          return {i = {}, f = {}, b = {}, r = {}}
+        end
+        local function add(a, key, field, delta)
+          local t = a.i[key]
+          if not t then
+            t = {}
+            a.i[key] = t
+          end
+          t[field] = (t[field] or 0) + delta
+        end
+        local function addf(a, key, field, delta)
+          local t = a.f[key]
+          if not t then
+            t = {}
+            a.f[key] = t
+          end
+          t[field] = (t[field] or 0) + tonumber(delta)
+        end
+        local function sums(a, key, e)
           for x = 1, #e.pi, 2 do
-            redis.call('HINCRBY', key, e.pi[x], e.pi[x + 1])
+            add(a, key, e.pi[x], e.pi[x + 1])
           end
           for x = 1, #e.pf, 2 do
-            redis.call('HINCRBYFLOAT', key, e.pf[x], e.pf[x + 1])
+            addf(a, key, e.pf[x], e.pf[x + 1])
           end
         end
-        local function bucket(key, e, ord, rows)
-          local fresh = rows > 0 and redis.call('HINCRBY', key, 'n', rows) == rows
+        local function bucket(a, key, e, ord)
           for x = 1, #e.c, 3 do
-            redis.call('HINCRBY', key, ord[e.n[e.c[x] + 1]] .. ',' .. ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
+            add(a, key, ord[e.n[e.c[x] + 1]] .. ',' .. ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
           end
           if e.pi then
-            sums(key, e)
+            sums(a, key, e)
           end
-          return fresh
         end
         local function row(e, ord, x, seq, scored)
           return string.format('%d|%d,%d|%s', seq, ord[e.n[e.cr[x] + 1]], ord[e.n[e.cr[x + 1] + 1]], scored and e.cr[x + 2] or '')
         end
-        local function shared(w, base, meta, e, ord, entry)
+        local function flush(a, base, meta, w)
+          for key, t in pairs(a.b) do
+            -- A bucket's first rows list it and delete the buckets that have left the window.
+            if redis.call('HINCRBY', key, 'n', t.rows) == t.rows then
+              local index = base .. 'tw:' .. t.n
+              redis.call('ZADD', index, t.i, t.i)
+              redis.call('SADD', base .. 'tws', t.n)
+              for _, old in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', t.i - t.b)) do
+                redis.call('DEL', index .. ':' .. old)
+              end
+              redis.call('ZREMRANGEBYSCORE', index, '-inf', t.i - t.b)
+            end
+          end
+          for key, t in pairs(a.i) do
+            for field, delta in pairs(t) do
+              if delta ~= 0 then
+                redis.call('HINCRBY', key, field, string.format('%d', delta))
+              end
+            end
+          end
+          for key, t in pairs(a.f) do
+            for field, delta in pairs(t) do
+              redis.call('HINCRBYFLOAT', key, field, string.format('%.17g', delta))
+            end
+          end
+          for x = 1, #a.r, 1000 do
+            redis.call('RPUSH', base .. 'rows', unpack(a.r, x, math.min(x + 999, #a.r)))
+          end
+          if #a.r > 0 then
+            redis.call('LTRIM', base .. 'rows', -w.c, -1)
+          end
+          if a.s then
+            redis.call('HSET', meta, 's', a.s)
+          end
+          a.i, a.f, a.b, a.r = {}, {}, {}, {}
+        end
+        local function shared(a, w, base, meta, e, ord, entry)
           if e.pi then
-            local prob = base .. 'prob'
-            redis.call('HSETNX', prob, 'k', e.k)
-            if tonumber(redis.call('HGET', prob, 'k')) == e.k then
-              sums(prob, e)
+            if not a.k then
+              redis.call('HSETNX', base .. 'prob', 'k', e.k)
+              a.k = tonumber(redis.call('HGET', base .. 'prob', 'k'))
+            end
+            if a.k == e.k then
+              sums(a, base .. 'prob', e)
             else
               e.pi = nil
             end
@@ -74,6 +132,7 @@ internal static class RedisScripts
           end
           local n = #e.cr / 3
           if e.m then
+            flush(a, base, meta, w)
             local at = entry and redis.call('HGET', entry, 'w')
             if not at then
               return
@@ -81,7 +140,7 @@ internal static class RedisScripts
             for name, index in string.gmatch(at, ';([^=;]+)=(%d+)') do
               local key = base .. 'tw:' .. name .. ':' .. index
               if redis.call('EXISTS', key) == 1 then
-                bucket(key, e, ord, 0)
+                bucket(a, key, e, ord)
               end
             end
             local head = w.c > 0 and redis.call('LINDEX', base .. 'rows', 0)
@@ -94,28 +153,29 @@ internal static class RedisScripts
                 end
               end
             end
+            flush(a, base, meta, w)
             return
           end
-          local seq = redis.call('HINCRBY', meta, 's', n) - n
+          local seq = a.s or tonumber(redis.call('HGET', meta, 's') or '0')
+          a.s = seq + n
           local at = tostring(seq)
           for _, t in ipairs(w.t) do
-            local index = base .. 'tw:' .. t.n
-            if bucket(index .. ':' .. t.i, e, ord, n) then
-              -- A new bucket: listed, and the buckets that have left the window deleted.
-              redis.call('ZADD', index, t.i, t.i)
-              redis.call('SADD', base .. 'tws', t.n)
-              for _, old in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', t.i - t.b)) do
-                redis.call('DEL', index .. ':' .. old)
+            local key = base .. 'tw:' .. t.n .. ':' .. t.i
+            if n > 0 then
+              local b = a.b[key]
+              if not b then
+                b = {n = t.n, i = t.i, b = t.b, rows = 0}
+                a.b[key] = b
               end
-              redis.call('ZREMRANGEBYSCORE', index, '-inf', t.i - t.b)
+              b.rows = b.rows + n
             end
+            bucket(a, key, e, ord)
             at = at .. ';' .. t.n .. '=' .. t.i
           end
           if w.c > 0 then
             for r = 0, n - 1 do
-              redis.call('RPUSH', base .. 'rows', row(e, ord, r * 3 + 1, seq + r, e.pi))
+              a.r[#a.r + 1] = row(e, ord, r * 3 + 1, seq + r, e.pi)
             end
-            redis.call('LTRIM', base .. 'rows', -w.c, -1)
           end
           if entry then
             redis.call('HSET', entry, 'w', at)
@@ -195,7 +255,7 @@ internal static class RedisScripts
             redis.call('SADD', models, p.keys[f[1]].t)
           end
         end
-        local out = {}
+        local out, added_ids = {}, {}
         for i, k in ipairs(p.keys) do
           local meta, classes, cells = KEYS[i * 3], KEYS[i * 3 + 1], KEYS[i * 3 + 2]
           local base = string.sub(meta, 1, -5)
@@ -209,26 +269,29 @@ internal static class RedisScripts
             redis.call('HSET', classes, name, plan.ord[name])
           end
           local flags, any = {}, false
+          local a = adder()
           for j, e in ipairs(k.ev) do
             if plan.applied[j] then
               any = true
               flags[j] = '1'
-              redis.call('ZADD', ids, now + p.ttl, e.h)
+              added_ids[#added_ids + 1] = now + p.ttl
+              added_ids[#added_ids + 1] = e.h
               for x = 1, #e.c, 3 do
-                redis.call('HINCRBY', cells, plan.ord[e.n[e.c[x] + 1]] .. ',' .. plan.ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
+                add(a, cells, plan.ord[e.n[e.c[x] + 1]] .. ',' .. plan.ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
               end
               for x = 1, #(e.m or {}), 3 do
-                redis.call('HINCRBY', cells, 'r' .. plan.ord[e.n[e.m[x] + 1]] .. ',' .. plan.ord[e.n[e.m[x + 1] + 1]], e.m[x + 2])
+                add(a, cells, 'r' .. plan.ord[e.n[e.m[x] + 1]] .. ',' .. plan.ord[e.n[e.m[x + 1] + 1]], e.m[x + 2])
               end
               if e.r then
-                redis.call('HINCRBYFLOAT', meta, 'rt', e.r)
-                redis.call('HINCRBY', meta, 're', 1)
+                addf(a, meta, 'rt', e.r)
+                add(a, meta, 're', 1)
               end
-              shared(p.w, base, meta, e, plan.ord, e.j and (p.j.p .. 'entry:' .. e.j))
+              shared(a, p.w, base, meta, e, plan.ord, e.j and (p.j.p .. 'entry:' .. e.j))
             else
               flags[j] = '0'
             end
           end
+          flush(a, base, meta, p.w)
           if any then
             version = redis.call('HINCRBY', meta, 'v', 1)
           end
@@ -238,6 +301,9 @@ internal static class RedisScripts
         """;
 
     private const string ApplyEnd = """
+        for x = 1, #added_ids, 1000 do
+          redis.call('ZADD', ids, unpack(added_ids, x, math.min(x + 999, #added_ids)))
+        end
         local extra = redis.call('ZCARD', ids) - p.maxIds
         if extra > 0 then
           redis.call('ZPOPMIN', ids, extra)
