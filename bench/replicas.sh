@@ -117,3 +117,36 @@ join_load truth
 sleep 2 # the exporting replica's join figures follow its refresh
 echo "redis_3 joined truths_per_s=$(( ($(joined) - before) / seconds )) (feedback_metrics_join_joined_total summed over the replicas)"
 
+
+# With --reply_url every counted event's metric event is written in the same script as its counts, worked out
+# beforehand from the state the replica holds; a call that finds the model moved by another replica is answered with
+# Redis's state and sent again (at most 16 times, then 503). Three replicas on one model, their own key prefix,
+# a sink that answers 202 to every metric event.
+echo "== 3 replicas with --reply_url (one model; metric events posted to a local sink)"
+python3 -c '
+import http.server, socketserver, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("content-length", 0))); self.send_response(202); self.send_header("content-length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+class S(socketserver.ThreadingMixIn, http.server.HTTPServer): daemon_threads = True
+S(("127.0.0.1", 5320), H).serve_forever()' &
+for p in 5321 5322 5323; do
+  DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port "$p" --bind_address 127.0.0.1 --state redis://127.0.0.1:6391 \
+    --redis_prefix bench-reply --reply_url http://127.0.0.1:5320/ >"$work/reply-$p.log" 2>&1 &
+done
+for p in 5321 5322 5323; do wait_up "$p"; done
+seconds_saved=$seconds; seconds=20; load warm-up 5321 5322 5323 >/dev/null; seconds=$seconds_saved
+refused() {
+  for p in 5321 5322 5323; do curl -s "http://127.0.0.1:$p/v1/metrics"; done \
+    | grep -E '^feedback_metrics_events_total\{outcome="(accepted|unavailable)"\}' | awk '{print $2}' | paste -sd' '
+}
+redis-cli -p 6391 config resetstat >/dev/null
+before_reply=$(refused)
+line=$(load reply_3 5321 5322 5323)
+after_reply=$(refused)
+calls=$(redis-cli -p 6391 info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed -E 's/.*calls=([0-9]+).*/\1/')
+echo "$before_reply|$after_reply|$calls|$line" | awk -F'|' '{
+  split($1, b, " "); split($2, a, " "); acc = 0; una = 0
+  for (i = 1; i <= 6; i += 2) { acc += a[i] - b[i]; una += a[i + 1] - b[i + 1] }
+  printf "%s counted=%d refused_503=%d script_calls_per_counted_event=%.2f\n", $4, acc, una, $3 / acc }'

@@ -166,6 +166,7 @@ internal sealed class RedisApplyRequest
                 json.WriteString("c", o.Consumer);
                 json.WriteNumber("a", o.FirstArgument);
                 json.WriteNumber("n", o.Count);
+                json.WriteNumber("t", o.TurnMs);
                 json.WriteStartArray("f");
                 foreach (var flags in ExpectedFlags)
                 {
@@ -266,9 +267,10 @@ internal sealed class RedisApplyRequest
 
     /// <summary>
     /// The outbox part of the apply script's argument: the stream, its consumer group and this replica's consumer, and
-    /// where in ARGV the <paramref name="Count"/> metric events to write start.
+    /// where in ARGV the <paramref name="Count"/> metric events to write start, and how long a stale answer gives the
+    /// caller the model's turn (ms).
     /// </summary>
-    internal readonly record struct OutboxPart(string Stream, string Group, string Consumer, int FirstArgument, int Count);
+    internal readonly record struct OutboxPart(string Stream, string Group, string Consumer, int FirstArgument, int Count, long TurnMs);
 
     /// <summary>The limits the apply script checks: id TTL (ms) and cap, classes per model, models.</summary>
     internal readonly record struct ApplyLimits(long TtlMs, int MaxIds, int MaxClasses, int MaxKeys);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
@@ -29,7 +30,7 @@ public sealed partial class RedisFeedbackStore
     {
         if (!_outbox.Enabled)
         {
-            return await RunApplyOnceAsync(request, plan, results);
+            return await RunApplyOnceAsync(request, plan, results) == Run.Counted;
         }
 
         // One request at a time per model on this replica: each then works its metric events out from the state the
@@ -44,7 +45,23 @@ public sealed partial class RedisFeedbackStore
                 entered++;
             }
 
-            return await RunApplyOnceAsync(request, plan, results);
+            // Another replica's turn on a model (it was answered stale and sends its call again): wait for its call.
+            var waitingSince = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                var run = await RunApplyOnceAsync(request, plan, results);
+                if (run != Run.Wait)
+                {
+                    return run == Run.Counted;
+                }
+
+                if (Stopwatch.GetElapsedTime(waitingSince) > TurnWait)
+                {
+                    throw new StorageUnavailableException($"Storage unavailable: other replicas held the turn on this request's models for {TurnWait.TotalSeconds:0} s; deliver it again.");
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(1));
+            }
         }
         finally
         {
@@ -55,7 +72,15 @@ public sealed partial class RedisFeedbackStore
         }
     }
 
-    private async Task<bool> RunApplyOnceAsync(RedisApplyRequest request, RedisJoinPlan? plan, ApplyResult[] results)
+    /// <summary>What one run of the apply script did: counted the request, asked for it to be decided again, or found another replica's turn.</summary>
+    private enum Run
+    {
+        Counted,
+        Again,
+        Wait,
+    }
+
+    private async Task<Run> RunApplyOnceAsync(RedisApplyRequest request, RedisJoinPlan? plan, ApplyResult[] results)
     {
         var held = request.Groups.Select(g => _model.Get(g.Key)).ToList();
         var blobs = plan?.Blobs ?? [];
@@ -66,7 +91,7 @@ public sealed partial class RedisFeedbackStore
         {
             speculated = Speculate(request, held);
             written = _outbox.Reserve(speculated ?? []);
-            outbox = new RedisApplyRequest.OutboxPart((string)_names.Outbox!, RedisOutbox.Group, _outbox.Consumer, 2 + blobs.Count, written.Count);
+            outbox = new RedisApplyRequest.OutboxPart((string)_names.Outbox!, RedisOutbox.Group, _outbox.Consumer, 2 + blobs.Count, written.Count, (long)TurnLength.TotalMilliseconds);
         }
 
         Action<Utf8JsonWriter>? join = plan is null ? null : json => plan.Write(json, _names.JoinPrefix, _joinLimits.MaxEntries);
@@ -87,7 +112,7 @@ public sealed partial class RedisFeedbackStore
         }
 
         // A counted request's answer starts with the oldest id's expiry (a number as text), a refused one with a word.
-        var refusal = answer[0].Resp2Type == ResultType.BulkString && (string?)answer[0] is "retry" or "stale" or "classes" or "models" ? (string)answer[0]! : null;
+        var refusal = answer[0].Resp2Type == ResultType.BulkString && (string?)answer[0] is "retry" or "stale" or "wait" or "classes" or "models" ? (string)answer[0]! : null;
         if (refusal is not null)
         {
             _outbox.Release(written.Count);
@@ -97,7 +122,7 @@ public sealed partial class RedisFeedbackStore
             }
 
             ThrowIfRefused(request, refusal, answer);
-            return false;
+            return refusal == "wait" ? Run.Wait : Run.Again;
         }
 
         try
@@ -120,7 +145,7 @@ public sealed partial class RedisFeedbackStore
         }
 
         await ReadRelabelledAsync(request);
-        return true;
+        return Run.Counted;
     }
 
     /// <summary>

@@ -31,6 +31,15 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     /// </summary>
     private const int StaleAttempts = 16;
 
+    /// <summary>
+    /// With an outbox, how long a stale answer gives the replica a model's turn: other replicas' calls for the model
+    /// wait meanwhile, so its next call (a round trip and the replay of its request) finds the model unchanged.
+    /// </summary>
+    private static readonly TimeSpan TurnLength = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a request waits for other replicas' turns on its models before it is answered 503.</summary>
+    private static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(5);
+
     /// <summary>Models read back per script call (a refresh after a long outage reads them in several calls).</summary>
     private const int ReadChunk = 256;
 

@@ -25,7 +25,13 @@ internal static class RedisScripts
     /// Returns {oldest id expiry, ids remembered, per model {version, applied flags, class count, state before the
     /// request (with its reset generation) or false when the caller's version was current, the classes it added in
     /// ordinal order}, the touched deployments' join sums {tag, HGETALL, …}}; or {'classes' | 'models', model, event,
-    /// count}; or {'retry'}.
+    /// count}; or {'retry'}. With <c>o</c>, the outbox (stream, group, consumer <c>c</c>, the events' first ARGV and
+    /// number, <c>f</c> which events the caller expects new, <c>t</c> a turn in ms): the metric events written were
+    /// worked out from the state the caller holds, so a model whose version or new events differ answers {'stale',
+    /// per model state} and gives the caller the model's turn for t ms (in <c>…:turn</c>), during which another
+    /// replica's call with an outbox answers {'wait'} and writes nothing; the caller's next call then finds the model
+    /// as it was told, counts, and ends its turn. Without turns, replicas writing one model at once make each other
+    /// stale over and over.
     /// </summary>
     public const string Apply = "#!lua\n" + RedisJoinScripts.Functions + SharedFunctions + ApplyStart + RedisJoinScripts.ApplyCheck + ApplyModels + RedisJoinScripts.ApplyWrite + ApplyEnd;
 
@@ -227,6 +233,10 @@ internal static class RedisScripts
         if p.o then
           local stale = false
           for i, k in ipairs(p.keys) do
+            local turn = redis.call('GET', string.sub(KEYS[i * 3], 1, -5) .. 'turn')
+            if turn and turn ~= p.o.c then
+              return {'wait'}
+            end
             local flags = {}
             for j = 1, #k.ev do
               flags[j] = plans[i].applied[j] and '1' or '0'
@@ -238,10 +248,16 @@ internal static class RedisScripts
             local states = {}
             for i, k in ipairs(p.keys) do
               local meta = KEYS[i * 3]
+              redis.call('SET', string.sub(meta, 1, -5) .. 'turn', p.o.c, 'PX', p.o.t)
               states[i] = {redis.call('HGET', meta, 'v') or '0', plans[i].flags, redis.call('HGETALL', KEYS[i * 3 + 1]), redis.call('HGETALL', KEYS[i * 3 + 2]),
                            redis.call('HGET', meta, 'rt') or '0', redis.call('HGET', meta, 're') or '0', redis.call('HGET', meta, 'g') or '0'}
             end
             return {'stale', states}
+          end
+          for i = 1, #p.keys do
+            if redis.call('GET', string.sub(KEYS[i * 3], 1, -5) .. 'turn') == p.o.c then
+              redis.call('DEL', string.sub(KEYS[i * 3], 1, -5) .. 'turn')
+            end
           end
           redis.pcall('XGROUP', 'CREATE', p.o.s, p.o.g, '0', 'MKSTREAM')
         end
