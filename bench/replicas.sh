@@ -145,7 +145,7 @@ redis-cli -p 6391 config resetstat >/dev/null
 before_reply=$(refused)
 line=$(load reply_3 5321 5322 5323)
 after_reply=$(refused)
-calls=$(redis-cli -p 6391 info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed -E 's/.*calls=([0-9]+).*/\1/')
+calls=$(redis-cli -p 6391 info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed -E 's/^cmdstat_evalsha:calls=([0-9]+).*/\1/')
 echo "$before_reply|$after_reply|$calls|$line" | awk -F'|' '{
   split($1, b, " "); split($2, a, " "); acc = 0; una = 0
   for (i = 1; i <= 6; i += 2) { acc += a[i] - b[i]; una += a[i + 1] - b[i + 1] }

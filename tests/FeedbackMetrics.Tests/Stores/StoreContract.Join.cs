@@ -245,6 +245,37 @@ public abstract partial class StoreContract
     }
 
     [Test]
+    public async Task Of_truths_that_arrive_together_only_the_one_whose_rows_do_not_match_is_refused()
+    {
+        var (store, book) = await OpenJoinAsync();
+        const int Requests = 30;
+        const int Mismatched = Requests / 3;
+        await store.ApplyAsync([.. Enumerable.Range(0, Requests).Select(i => ResponseEvent($"resp{i}", $"r{i}", "[[0.8, 0.1, 0.1]]"))], default);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, Requests).Select(i => Task.Run(async () =>
+        {
+            try
+            {
+                return await store.ApplyAsync([i == Mismatched ? TruthEvent($"t{i}", $"r{i}", 0, 1) : TruthEvent($"t{i}", $"r{i}", i % 3)], default);
+            }
+            catch (InvalidFeedbackException e)
+            {
+                Assert.That(e.Message, Does.Contain("truth has 2 rows but response has 1"));
+                return null;
+            }
+        })));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Enumerable.Range(0, Requests).Where(i => answers[i] is null), Is.EqualTo(new[] { Mismatched }));
+            Assert.That(answers.Where(a => a is not null).Select(a => a![0].Join), Is.All.EqualTo(JoinAction.Joined));
+            Assert.That(Count(book), Is.EqualTo(Requests - 1));
+            Assert.That(Figures().Totals.Joined, Is.EqualTo(Requests - 1));
+            Assert.That(Figures().PendingResponses, Is.EqualTo(1));
+        });
+    }
+
+    [Test]
     public async Task Pending_responses_and_parked_truths_survive_a_restart_in_a_durable_store()
     {
         var (store, _) = await OpenJoinAsync();

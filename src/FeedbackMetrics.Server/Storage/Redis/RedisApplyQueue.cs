@@ -4,17 +4,19 @@ using FeedbackMetrics.Core.State;
 namespace FeedbackMetrics.Server.Storage.Redis;
 
 /// <summary>
-/// Requests of plain events (no join half) on their way to the apply script, one script call at a time per replica:
-/// the requests that come while a call is in flight wait and go together in the next one. Redis then runs one script
-/// (and, with <c>appendfsync always</c>, one write to its log) for many requests and writes each field they touch
-/// once; and since this replica's own calls never overlap, the state it holds is the one Redis had before the call
-/// unless another replica counted meanwhile, so the script seldom has to send the state back.
+/// Requests on their way to Redis, one at a time per replica: the requests that come while one is in flight wait
+/// and go together in the next, as one request of all their events (the join's read, when they hold join halves,
+/// included). Redis then runs one script (and, with <c>appendfsync always</c>, one write to its log) for many
+/// requests and writes each field they touch once; and since this replica's own calls never overlap, the state it
+/// holds is the one Redis had before the call unless another replica counted meanwhile, so the script seldom has to
+/// send the state back.
 /// </summary>
 /// <remarks>
 /// A call takes waiting requests in arrival order until they hold <paramref name="maxEvents"/> events (a larger
-/// request goes alone). When the combined call is refused for a limit (class cap, model cap: nothing was written),
-/// its requests are run again one by one, so only the request that passes the limit is refused. Any other failure
-/// (Redis unavailable) is every request's: none of them was acknowledged.
+/// request goes alone). When the combined request is refused (class cap, model cap, a truth whose rows do not match
+/// its response: nothing was written), its requests are run again one by one, so only the request at fault is
+/// refused. Any other failure (Redis unavailable, contention past the retries) is every request's: none of them was
+/// acknowledged.
 /// </remarks>
 internal sealed class RedisApplyQueue(Func<IReadOnlyList<FeedbackEvent>, Task<ApplyResult[]>> apply, int maxEvents)
 {

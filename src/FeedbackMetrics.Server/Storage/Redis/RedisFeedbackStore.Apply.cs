@@ -24,7 +24,8 @@ public sealed partial class RedisFeedbackStore
     /// counts, so no counted event's metric event is lost: they are worked out beforehand from the state this replica
     /// holds, and the script writes nothing when that state, or which events are new, is not what Redis holds; it
     /// answers with Redis's, and the request is worked out again from it. Requests for one model then go one at a time
-    /// per replica, so only another replica's counting makes one stale.
+    /// per replica, so only another replica's counting makes one stale; a stale answer gives this replica the model's
+    /// turn (<see cref="RedisScripts.Apply"/>), and a run that finds another replica's turn waits for it.
     /// </remarks>
     private async Task<bool> RunApplyAsync(RedisApplyRequest request, RedisJoinPlan? plan, ApplyResult[] results)
     {

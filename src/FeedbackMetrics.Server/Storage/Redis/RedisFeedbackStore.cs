@@ -16,7 +16,8 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 
 /// <summary>
 /// Shared, exactly-once state in Redis (one server or a Redis Cluster) for several replicas. A request's events are
-/// counted by one Lua script run over the hash slot of their models (dedupe, class cap, cells, rewards), and the
+/// counted by one Lua script run over the hash slot of their models (dedupe, class cap, cells, rewards), with the
+/// requests that waited for this replica's previous run (<see cref="RedisApplyQueue"/>), and each
 /// request is answered only after Redis replied. The local <see cref="MetricsBook"/> holds the global figures: loaded
 /// from Redis at start-up, brought up to date by every script's answer, and refreshed every
 /// <c>--redis_refresh_interval</c> with what other replicas counted. The late-truth join is kept in Redis too
@@ -59,7 +60,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private readonly Gauge _exporting;
     private readonly RedisReadModel _model;
     private readonly RedisSharedFigures _shared;
-    private readonly RedisApplyQueue _plain;
+    private readonly RedisApplyQueue _queue;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _modelGates = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
@@ -88,7 +89,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         _outbox = new RedisOutbox(reply.Value.ParsedUrl is not null, reply.Value.QueueCapacity, _names, () => Db, time);
         _model = new RedisReadModel(book);
         _shared = new RedisSharedFigures(book.Windows);
-        _plain = new RedisApplyQueue(ApplyPlainAsync, CombinedEvents);
+        _queue = new RedisApplyQueue(ApplyCombinedAsync, CombinedEvents);
     }
 
     public string? Unavailable => _unavailable;
@@ -128,14 +129,18 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     public async ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken)
     {
         ThrowIfUnavailable();
-        var results = events.Any(e => e.Join is not null) ? await ApplyJoinAsync(events) : await _plain.ApplyAsync(events);
+        var results = await _queue.ApplyAsync(events);
 
         // Duplicates too: their first delivery may have been refused for want of replicas.
         await WaitForReplicasAsync();
         return results;
     }
 
-    /// <summary>Counts plain events (requests combined by <see cref="_plain"/>) in one run of the apply script, run again while it finds the state stale.</summary>
+    /// <summary>Counts the events of one or several requests (combined by <see cref="_queue"/>): with the join when any is a join half.</summary>
+    private Task<ApplyResult[]> ApplyCombinedAsync(IReadOnlyList<FeedbackEvent> events) =>
+        events.Any(e => e.Join is not null) ? ApplyJoinAsync(events) : ApplyPlainAsync(events);
+
+    /// <summary>Counts plain events in one run of the apply script, run again while it finds the state stale.</summary>
     private async Task<ApplyResult[]> ApplyPlainAsync(IReadOnlyList<FeedbackEvent> events)
     {
         var request = RedisApplyRequest.Of(events);
