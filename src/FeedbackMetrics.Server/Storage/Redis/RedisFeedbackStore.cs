@@ -129,16 +129,21 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     public async ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken)
     {
         ThrowIfUnavailable();
-        var results = await _queue.ApplyAsync(events);
+        return await _queue.ApplyAsync(events);
+    }
+
+    /// <summary>
+    /// Counts the events of one or several requests (combined by <see cref="_queue"/>), with the join when any is a
+    /// join half, then waits for the Redis replicas asked for: one WAIT for all of them.
+    /// </summary>
+    private async Task<ApplyResult[]> ApplyCombinedAsync(IReadOnlyList<FeedbackEvent> events)
+    {
+        var results = events.Any(e => e.Join is not null) ? await ApplyJoinAsync(events) : await ApplyPlainAsync(events);
 
         // Duplicates too: their first delivery may have been refused for want of replicas.
         await WaitForReplicasAsync();
         return results;
     }
-
-    /// <summary>Counts the events of one or several requests (combined by <see cref="_queue"/>): with the join when any is a join half.</summary>
-    private Task<ApplyResult[]> ApplyCombinedAsync(IReadOnlyList<FeedbackEvent> events) =>
-        events.Any(e => e.Join is not null) ? ApplyJoinAsync(events) : ApplyPlainAsync(events);
 
     /// <summary>Counts plain events in one run of the apply script, run again while it finds the state stale.</summary>
     private async Task<ApplyResult[]> ApplyPlainAsync(IReadOnlyList<FeedbackEvent> events)
