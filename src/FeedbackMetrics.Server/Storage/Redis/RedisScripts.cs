@@ -38,8 +38,9 @@ internal static class RedisScripts
     /// <summary>
     /// Lua functions of the shared figures (<see cref="RedisSharedFigures"/>, whose remarks name the keys). A call's
     /// increments are summed per key and field in an adder (<c>adder()</c>: <c>i</c> integer and <c>f</c> double
-    /// increments, <c>b</c> the time windows' buckets of now that get rows, <c>r</c> rows to push) and written once by
-    /// <c>flush(a, base, meta, w)</c>: a request of many events costs a few commands per key, not per event.
+    /// increments, each added with <c>add(a.i or a.f, key, field, delta)</c>; <c>b</c> the time windows' buckets of
+    /// now that get rows; <c>r</c> rows to push) and written once by <c>flush(a, base, meta, w)</c>: a request of many
+    /// events costs a few commands per key, not per event.
     /// <c>shared(a, w, base, meta, e, ord, entry)</c> counts an applied event's rows in the model's probability sums,
     /// its time windows' buckets of now and its list of latest rows, and notes where they went in the join entry; a
     /// relabel (<c>e.m</c>) moves its rows where that note says, in each bucket and list slot still kept, and moves the
@@ -50,33 +51,25 @@ internal static class RedisScripts
         local function adder()
           return {i = {}, f = {}, b = {}, r = {}}
         end
-        local function add(a, key, field, delta)
-          local t = a.i[key]
+        local function add(into, key, field, delta)
+          local t = into[key]
           if not t then
             t = {}
-            a.i[key] = t
-          end
-          t[field] = (t[field] or 0) + delta
-        end
-        local function addf(a, key, field, delta)
-          local t = a.f[key]
-          if not t then
-            t = {}
-            a.f[key] = t
+            into[key] = t
           end
           t[field] = (t[field] or 0) + tonumber(delta)
         end
         local function sums(a, key, e)
           for x = 1, #e.pi, 2 do
-            add(a, key, e.pi[x], e.pi[x + 1])
+            add(a.i, key, e.pi[x], e.pi[x + 1])
           end
           for x = 1, #e.pf, 2 do
-            addf(a, key, e.pf[x], e.pf[x + 1])
+            add(a.f, key, e.pf[x], e.pf[x + 1])
           end
         end
         local function bucket(a, key, e, ord)
           for x = 1, #e.c, 3 do
-            add(a, key, ord[e.n[e.c[x] + 1]] .. ',' .. ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
+            add(a.i, key, ord[e.n[e.c[x] + 1]] .. ',' .. ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
           end
           if e.pi then
             sums(a, key, e)
@@ -293,14 +286,14 @@ internal static class RedisScripts
               added_ids[#added_ids + 1] = now + p.ttl
               added_ids[#added_ids + 1] = e.h
               for x = 1, #e.c, 3 do
-                add(a, cells, plan.ord[e.n[e.c[x] + 1]] .. ',' .. plan.ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
+                add(a.i, cells, plan.ord[e.n[e.c[x] + 1]] .. ',' .. plan.ord[e.n[e.c[x + 1] + 1]], e.c[x + 2])
               end
               for x = 1, #(e.m or {}), 3 do
-                add(a, cells, 'r' .. plan.ord[e.n[e.m[x] + 1]] .. ',' .. plan.ord[e.n[e.m[x + 1] + 1]], e.m[x + 2])
+                add(a.i, cells, 'r' .. plan.ord[e.n[e.m[x] + 1]] .. ',' .. plan.ord[e.n[e.m[x + 1] + 1]], e.m[x + 2])
               end
               if e.r then
-                addf(a, meta, 'rt', e.r)
-                add(a, meta, 're', 1)
+                add(a.f, meta, 'rt', e.r)
+                add(a.i, meta, 're', 1)
               end
               shared(a, p.w, base, meta, e, plan.ord, e.j and (p.j.p .. 'entry:' .. e.j))
             else
