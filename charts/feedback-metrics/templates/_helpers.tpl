@@ -44,6 +44,9 @@ args:
 {{- if .Values.readToken.existingSecret }}
 {{- $managed = concat $managed (list "protect_reads" "read_token_file") }}
 {{- end }}
+{{- if and .Values.state.redis.url .Values.state.redis.caSecret }}
+{{- $managed = append $managed "redis_ca_file" }}
+{{- end }}
 {{- if or .Values.alerts.rules .Values.alerts.classNames }}
 {{- $managed = append $managed "alert_rules" }}
 {{- end }}
@@ -63,6 +66,10 @@ args:
 {{- end }}
   - --state_dir
   - /var/lib/feedback-metrics
+{{- if and .Values.state.redis.url .Values.state.redis.caSecret }}
+  - --redis_ca_file
+  - /etc/feedback-metrics/redis-ca/ca.crt
+{{- end }}
 {{- if .Values.adminToken.existingSecret }}
   - --admin_token_file
   - /etc/feedback-metrics/admin/token
@@ -155,6 +162,11 @@ volumeMounts:
     mountPath: /etc/feedback-metrics/read
     readOnly: true
 {{- end }}
+{{- if and .Values.state.redis.url .Values.state.redis.caSecret }}
+  - name: redis-ca
+    mountPath: /etc/feedback-metrics/redis-ca
+    readOnly: true
+{{- end }}
 {{- if or .Values.alerts.rules .Values.alerts.classNames }}
   - name: alert-rules
     mountPath: /etc/feedback-metrics/alerts
@@ -180,6 +192,14 @@ volumeMounts:
     items:
       - key: token
         path: token
+{{- end }}
+{{- if and .Values.state.redis.url .Values.state.redis.caSecret }}
+- name: redis-ca
+  secret:
+    secretName: {{ .Values.state.redis.caSecret }}
+    items:
+      - key: {{ .Values.state.redis.caKey }}
+        path: ca.crt
 {{- end }}
 {{- if or .Values.alerts.rules .Values.alerts.classNames }}
 - name: alert-rules

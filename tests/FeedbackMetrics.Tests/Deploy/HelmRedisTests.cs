@@ -34,6 +34,25 @@ public sealed class HelmRedisTests
     }
 
     [Test]
+    public void A_ca_secret_for_a_private_ca_is_mounted_read_only_and_given_as_the_redis_ca_file()
+    {
+        string[] values = ["--set", "state.redis.url=rediss://redis.data:6380", "--set", "state.redis.caSecret=redis-ca", "--set", "state.redis.caKey=tls.ca",
+                           "--set", "args.redis_ca_file=/elsewhere.pem"];
+        Tools.RunOk(Tools.Helm, ["lint", "--strict", Chart, .. values]);
+        var pod = Manifest.ParseAll(Tools.RunOk(Tools.Helm, ["template", "fm", Chart, .. values])).Single(m => m.Kind == "Deployment").As<V1Deployment>().Spec.Template.Spec;
+        var container = ManifestChecks.CheckPodSpec(pod, "redis deployment", "http");
+
+        Assert.That(container.Args.Count(a => a == "--redis_ca_file"), Is.EqualTo(1), "the chart's value wins over args.redis_ca_file");
+        var file = ManifestChecks.ArgValue([.. container.Args], "--redis_ca_file");
+        var mount = container.VolumeMounts.Single(m => file.StartsWith(m.MountPath + "/", StringComparison.Ordinal));
+        Assert.That(mount.ReadOnlyProperty, Is.True);
+        var volume = pod.Volumes.Single(v => v.Name == mount.Name).Secret;
+        Assert.That(volume.SecretName, Is.EqualTo("redis-ca"));
+        Assert.That(volume.Items.Single().Key, Is.EqualTo("tls.ca"));
+        Assert.That(mount.MountPath + "/" + volume.Items.Single().Path, Is.EqualTo(file));
+    }
+
+    [Test]
     public void Without_a_redis_url_the_chart_keeps_its_one_replica_statefulset_and_no_password()
     {
         var manifests = Manifest.ParseAll(Tools.RunOk(Tools.Helm, ["template", "fm", Chart, "--set", "state.redis.existingSecret=fm-redis"]));
