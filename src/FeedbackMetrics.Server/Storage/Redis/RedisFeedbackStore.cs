@@ -45,8 +45,9 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     private const int ReadChunk = 256;
 
     /// <summary>
-    /// Events per script call when waiting requests are combined: large enough that a busy replica sends a few
-    /// calls per millisecond, small enough that one call holds Redis (which runs a script alone) for about a millisecond.
+    /// Events per script call when waiting requests are combined: more than a busy replica gathers while one call is in
+    /// flight (about 15 requests under bench/replicas.sh's load), few enough that one call (Redis runs a script alone,
+    /// every replica waiting) stays a matter of milliseconds.
     /// </summary>
     private const int CombinedEvents = 256;
 

@@ -224,10 +224,13 @@ internal static class RedisScripts
           plans[i] = {ord = ord, added = added, applied = applied}
         end
         if p.o then
+          local function turn(i)
+            return string.sub(KEYS[i * 3], 1, -5) .. 'turn'
+          end
           local stale = false
           for i, k in ipairs(p.keys) do
-            local turn = redis.call('GET', string.sub(KEYS[i * 3], 1, -5) .. 'turn')
-            if turn and turn ~= p.o.c then
+            local holder = redis.call('GET', turn(i))
+            if holder and holder ~= p.o.c then
               return {'wait'}
             end
             local flags = {}
@@ -241,15 +244,15 @@ internal static class RedisScripts
             local states = {}
             for i, k in ipairs(p.keys) do
               local meta = KEYS[i * 3]
-              redis.call('SET', string.sub(meta, 1, -5) .. 'turn', p.o.c, 'PX', p.o.t)
+              redis.call('SET', turn(i), p.o.c, 'PX', p.o.t)
               states[i] = {redis.call('HGET', meta, 'v') or '0', plans[i].flags, redis.call('HGETALL', KEYS[i * 3 + 1]), redis.call('HGETALL', KEYS[i * 3 + 2]),
                            redis.call('HGET', meta, 'rt') or '0', redis.call('HGET', meta, 're') or '0', redis.call('HGET', meta, 'g') or '0'}
             end
             return {'stale', states}
           end
           for i = 1, #p.keys do
-            if redis.call('GET', string.sub(KEYS[i * 3], 1, -5) .. 'turn') == p.o.c then
-              redis.call('DEL', string.sub(KEYS[i * 3], 1, -5) .. 'turn')
+            if redis.call('GET', turn(i)) == p.o.c then
+              redis.call('DEL', turn(i))
             end
           end
           redis.pcall('XGROUP', 'CREATE', p.o.s, p.o.g, '0', 'MKSTREAM')
