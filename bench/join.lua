@@ -19,9 +19,25 @@ local run_id = os.getenv("RUN_ID") or tostring(os.time())
 local response = '{"data": {"names": ["t:0", "t:1", "t:2"], "ndarray": [[0.0007, 0.0037, 0.9956]]}, "meta": {}}'
 local truth = '{"truth": {"data": {"ndarray": [[0, 0, 1]]}}}'
 
+-- Request ids as real senders make them: random (a KServe X-Request-Id is a UUID v4, Seldon's a random puid), so
+-- each lands at a random place among the ids held. Seeded by RUN_ID and the thread, so a truth run makes the same ids.
+local function seed_of(text)
+  local h = 5381
+  for i = 1, #text do
+    h = (h * 33 + text:byte(i)) % 2147483647
+  end
+  return h
+end
+
+local seeded = false
+
 function request()
+  if not seeded then
+    math.randomseed(seed_of(run_id .. "/" .. thread_id))
+    seeded = true
+  end
   counter = counter + 1
-  local request_id = run_id .. "-" .. thread_id .. "-" .. counter
+  local request_id = string.format("%08x-%04x-%s-%d-%d", math.random(0, 0x7fffffff), math.random(0, 0xffff), run_id, thread_id, counter)
   local headers = {
     ["Content-Type"] = "application/json",
     ["ce-specversion"] = "1.0",

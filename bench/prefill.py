@@ -1,6 +1,6 @@
 """Brings a server to its steady state before a benchmark: posts EVENTS distinct single-row feedback events in
 CloudEvents batch mode (1 000 per request), so its remembered ids reach --dedupe_max_ids and forgetting is active;
-with KIND=response, Seldon response events with distinct request ids instead (those of bench/join.lua), so the join's
+with KIND=response, Seldon response events with distinct random request ids instead (UUIDs, as real senders make them), so the join's
 pending responses reach --join_max_entries and every new one evicts the oldest.
 Usage: [KIND=response] python3 bench/prefill.py URL EVENTS [KEYS=1]   (KEYS distinct models, events spread evenly)"""
 import http.client
@@ -9,6 +9,7 @@ import os
 import sys
 import time
 import urllib.parse
+import uuid
 
 url, total = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
 keys = int(sys.argv[3]) if len(sys.argv) > 3 else 1
@@ -22,7 +23,7 @@ def event(n):
     model = "bench" if keys == 1 else f"bench-{n % keys}"
     if responses:
         return {"specversion": "1.0", "type": "io.seldon.serving.inference.response", "source": "http://:8000/",
-                "id": f"prefill-{run}-{n}", "requestid": f"prefill-{run}-{n}", "namespace": "bench",
+                "id": f"prefill-{run}-{n}", "requestid": str(uuid.uuid4()), "namespace": "bench",
                 "inferenceservicename": model, "datacontenttype": "application/json", "data": response}
     return {"specversion": "1.0", "type": "io.seldon.serving.feedback", "source": "prefill", "id": f"{run}-{n}",
             "inferenceservicename": model, "datacontenttype": "application/json", "data": data}

@@ -211,7 +211,7 @@ public sealed partial class SqliteFeedbackStore
     {
         if (changes is not null)
         {
-            _joinEntries.Committed(changes.DeleteThrough);
+            _joinEntries.Committed();
             _join!.Committed(changes);
         }
     }
@@ -224,7 +224,7 @@ public sealed partial class SqliteFeedbackStore
     {
         if (_join is not null)
         {
-            _joinEntries.ForgetFilter(); // built again from what the file holds now
+            _joinEntries.Load(); // the rows of the entries, as the file holds them now
             _join.Restore(_joinEntries, SqliteJoinStatements.LoadScopes(_connection!));
         }
     }

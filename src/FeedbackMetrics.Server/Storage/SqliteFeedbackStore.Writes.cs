@@ -22,11 +22,6 @@ public sealed partial class SqliteFeedbackStore
     /// </summary>
     private void WriteApplies(List<WriteRequest> batch)
     {
-        if (_join is not null)
-        {
-            _joinEntries.AdvanceFilter(); // no transaction open: every row written so far is committed
-        }
-
         var plan = new CapacityPlan(_book);
         var outcomes = new object?[batch.Count];
         var counted = new List<(UInt128 Hash, FeedbackEvent Event)>();

@@ -63,7 +63,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
     public SqliteFeedbackStore(MetricsBook book, DedupeWindow dedupe, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, IMetricFactory metrics, ILogger<SqliteFeedbackStore> logger, JoinLedger? join = null)
     {
         _join = join;
-        _joinEntries = new SqliteJoinEntries(options.Value.Dir, join is null ? 0 : Math.Max(join.Limits.MaxEntries, 1024));
+        _joinEntries = new SqliteJoinEntries(options.Value.Dir);
         _batchSize = metrics.CreateHistogram(
             "feedback_metrics_store_commit_events",
             "Events written per SQLite transaction (group commit).",

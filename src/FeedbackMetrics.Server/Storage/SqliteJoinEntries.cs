@@ -12,61 +12,37 @@ namespace FeedbackMetrics.Server.Storage;
 /// group's reads share one read transaction (<see cref="BeginBatch"/>), so no snapshot stays open long enough to hold
 /// back checkpoints. A failed read closes the connection; the next one reopens it.
 /// <para>
-/// Bloom filters of the ids on disk (<see cref="JoinIdFilter"/>) answer most lookups of an id that is not there — every
-/// new response's — without reading. Together they must hold every id on disk: the writer adds each row it writes
-/// (<see cref="Writing"/>) before the commit. The first filter is built by scanning the rows that were on disk when it
-/// was started (<see cref="AdvanceFilter"/>, a chunk per group) while also taking every row written meanwhile; only a
-/// complete one is asked. A filter cannot forget, and at the cap every new response evicts the oldest, so the ids
-/// written go into generations: when the newest is full (half the cap) a new one starts, and a generation is dropped
-/// once a committed range delete has taken every row written while it was the newest (<see cref="Committed"/>). A
-/// lookup asks every live generation. Should ids of rows deleted one by one (corrections, resets) keep too many
-/// generations alive, the filters are built again by a scan.
+/// Rows are found through <see cref="JoinRowIndex"/>, the id of every committed entry to its rowid, held in memory:
+/// a new response's lookup (its id is almost never there) reads nothing, a truth's reads one row by rowid, and the
+/// file has no index by request id, whose random inserts and deletes cost a page write each. The writer tells it
+/// what its transaction writes (<see cref="BeginWrite"/>, <see cref="Written"/>, <see cref="Deleted"/>) and that it committed (<see cref="Committed"/>); a start-up reads it from the file
+/// (<see cref="Load"/>).
 /// </para>
 /// </summary>
 /// <param name="directory">The state directory.</param>
-/// <param name="filterCapacity">Ids the filter is sized for (the join's cap on entries); 0: no filter, every lookup reads.</param>
-/// <param name="filterChunk">Rows a build step reads: a few milliseconds at most, so a build does not stall a commit.</param>
-internal sealed class SqliteJoinEntries(string directory, int filterCapacity, int filterChunk = 2048) : IJoinEntryStore, IDisposable
+internal sealed class SqliteJoinEntries(string directory) : IJoinEntryStore, IDisposable
 {
-    private int _filterCapacity = filterCapacity;
-
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SqliteCommand> _commands = [];
+    private readonly JoinRowIndex _index = new();
     private SqliteConnection? _connection;
     private bool _disposed;
-
-    /// <summary>Generations beyond which the filters are built again by a scan instead of growing another.</summary>
-    private const int MaxGenerations = 6;
-
-    /// <summary>Together hold every id on disk, oldest first, the last one taking the ids written; empty until the first build is complete (then every lookup reads).</summary>
-    private readonly List<Generation> _generations = [];
-
-    /// <summary>The filter being built: every id written since it was started, and those scanned through <see cref="_scannedThrough"/>.</summary>
-    private Generation? _building;
-    private long _scannedThrough;
-    private long _scanTo;
-
-    /// <summary>Commits whose join changes completed (<see cref="Committed"/>): a generation closed after the n-th is dropped only by a later one's delete.</summary>
-    private long _commits;
 
     /// <summary>Reads share one read transaction until <see cref="EndBatch"/>; <see cref="_batchOpen"/>: it has begun.</summary>
     private bool _batch;
     private bool _batchOpen;
 
-    /// <summary>Lookups the filter answered without reading.</summary>
+    /// <summary>Lookups answered from memory without reading (the id has no committed row).</summary>
     public long Skipped { get; private set; }
 
-    /// <summary>Filters built by a scan of the rows on disk (the first, and any after too many generations).</summary>
-    public long Builds { get; private set; }
-
-    /// <summary>Generations of filters held now.</summary>
-    public int Generations
+    /// <summary>Entries whose row the directory in memory knows.</summary>
+    public int Indexed
     {
         get
         {
             lock (_lock)
             {
-                return _generations.Count;
+                return _index.Count;
             }
         }
     }
@@ -75,125 +51,84 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
     {
         lock (_lock)
         {
-            if (_generations.Count > 0 && !MayContain(JoinIdFilter.HashOf(scope, requestId)))
+            if (!_index.TryGetCommitted(JoinRowIndex.DigestOf(scope, requestId), out var row))
             {
                 Skipped++;
                 return null;
             }
 
-            return Read(SqliteSql.FindJoinEntry, command =>
+            return Read(SqliteSql.FindJoinRow, command =>
             {
-                Bind(command, scope);
-                Set(command, "$id", requestId);
-                return command.ExecuteScalar() is byte[] blob ? JoinBlob.ReadRecord(scope, requestId, blob) : null;
+                Set(command, "$row", row);
+                using var reader = command.ExecuteReader();
+                return reader.Read() && reader.GetString(0) == scope.Namespace && reader.GetString(1) == scope.Deployment && reader.GetString(2) == requestId
+                    ? JoinBlob.ReadRecord(scope, requestId, (byte[])reader.GetValue(3))
+                    : null;
             });
         }
     }
 
-    /// <summary>The writer is about to write this row (in a transaction not yet committed): its id goes into the filters first.</summary>
-    public void Writing(JoinScope scope, string requestId, long sequence)
+    /// <summary>Reads the directory of rows from the file (start-up, and after the file was loaded again); no write transaction is open.</summary>
+    public void Load()
     {
         lock (_lock)
         {
-            if (_generations.Count == 0 && _building is null)
+            _index.Clear();
+            Read(SqliteSql.JoinRowIds, command =>
             {
-                return;
-            }
-
-            var hash = JoinIdFilter.HashOf(scope, requestId);
-            if (_generations.Count > 0)
-            {
-                _generations[^1].Add(hash, sequence);
-            }
-
-            _building?.Add(hash, sequence);
-        }
-    }
-
-    /// <summary>
-    /// A commit with the join's changes succeeded, its range delete having taken every row up to
-    /// <paramref name="deletedThrough"/> (0: none): the generations closed before it began whose rows all lie in that
-    /// range are dropped. Rows the commit wrote after its delete went into the newest generation, which stays.
-    /// </summary>
-    public void Committed(long deletedThrough)
-    {
-        lock (_lock)
-        {
-            _commits++;
-            while (_generations.Count > 1 && _generations[0].ClosedAfter < _commits && _generations[0].MaxSequence <= deletedThrough)
-            {
-                _generations.RemoveAt(0);
-            }
-        }
-    }
-
-    /// <summary>
-    /// One step of keeping the filters, from the writer between its transactions (none open, so every row written so
-    /// far is committed and seen here): starts a new generation when the newest is full, or a build by a scan when
-    /// there is no filter or too many generations; a build reads the next chunk of the rows that were on disk when it
-    /// started, in sequence order, and once through them replaces every generation. Rows rewritten during the build
-    /// carry a new sequence number, but were added as they were written; rows put back with an old one too.
-    /// </summary>
-    public void AdvanceFilter()
-    {
-        lock (_lock)
-        {
-            if (_building is null)
-            {
-                if (_filterCapacity == 0 || (_generations.Count > 0 && !_generations[^1].Filter.Full))
-                {
-                    return;
-                }
-
-                if (_generations.Count is > 0 and < MaxGenerations)
-                {
-                    _generations[^1].ClosedAfter = _commits;
-                    _generations.Add(new Generation(new JoinIdFilter(Math.Max(1, _filterCapacity / 2))));
-                    return;
-                }
-
-                Builds++;
-                _scanTo = MaxSequence();
-                _building = new Generation(new JoinIdFilter(_filterCapacity)) { MaxSequence = _scanTo };
-                _scannedThrough = long.MinValue;
-            }
-
-            var building = _building;
-            var (rows, first, last) = Read(SqliteSql.JoinIdsBetween, command =>
-            {
-                Set(command, "$after", _scannedThrough);
-                Set(command, "$through", _scanTo);
-                Set(command, "$limit", filterChunk);
-                var (count, low, high) = (0, 0L, 0L);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    high = reader.GetInt64(3);
-                    building.Add(JoinIdFilter.HashOf(new JoinScope(reader.GetString(0), reader.GetString(1)), reader.GetString(2)), high);
-                    low = count++ == 0 ? high : low;
+                    _index.Load(IdDigest.FromColumns(reader.GetInt64(1), reader.GetInt64(2)), reader.GetInt64(0));
                 }
 
-                return (count, low, high);
+                return 0;
             });
+        }
+    }
 
-            if (rows < filterChunk)
-            {
-                _generations.Clear();
-                _generations.Add(building);
-                _building = null;
-            }
-            else if (first == last)
-            {
-                // A whole chunk of one sequence number: the scan cannot page on; lookups read, as before there was a filter.
-                _generations.Clear();
-                _building = null;
-                _filterCapacity = 0;
-            }
-            else
-            {
-                // The next chunk starts at the last number again: should numbers repeat, a row sharing it is not passed over.
-                _scannedThrough = last - 1;
-            }
+    /// <summary>The writer begins writing the join's changes in a transaction: what a failed one left aside is dropped.</summary>
+    public void BeginWrite()
+    {
+        lock (_lock)
+        {
+            _index.Begin();
+        }
+    }
+
+    /// <summary>The row an id has in the writer's open transaction, or null.</summary>
+    public long? RowOf(IdDigest id)
+    {
+        lock (_lock)
+        {
+            return _index.TryGetWriting(id, out var row) ? row : null;
+        }
+    }
+
+    /// <summary>The writer's transaction wrote an entry's row.</summary>
+    public void Written(IdDigest id, long row)
+    {
+        lock (_lock)
+        {
+            _index.Written(id, row);
+        }
+    }
+
+    /// <summary>The writer's transaction deleted an entry's row (on its own, or with the forgotten range).</summary>
+    public void Deleted(IdDigest id)
+    {
+        lock (_lock)
+        {
+            _index.Deleted(id);
+        }
+    }
+
+    /// <summary>The writer's transaction with the join's changes committed: lookups find its rows from now on.</summary>
+    public void Committed()
+    {
+        lock (_lock)
+        {
+            _index.Committed();
         }
     }
 
@@ -231,16 +166,6 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         }
     }
 
-    /// <summary>Drops the filters (the file was loaded again): lookups read until a new one is built.</summary>
-    public void ForgetFilter()
-    {
-        lock (_lock)
-        {
-            _generations.Clear();
-            _building = null;
-        }
-    }
-
     public IReadOnlyList<JoinRecord> After(long afterSequence, int limit) => Read(SqliteSql.JoinEntriesAfter, command =>
     {
         Set(command, "$after", afterSequence);
@@ -274,8 +199,7 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         {
             _disposed = true;
             Drop();
-            _generations.Clear(); // a stopped store that is still referenced holds no filter
-            _building = null;
+            _index.Clear(); // a stopped store that is still referenced holds no directory
         }
     }
 
@@ -368,38 +292,7 @@ internal sealed class SqliteJoinEntries(string directory, int filterCapacity, in
         _connection = null;
     }
 
-    private bool MayContain(UInt128 hash)
-    {
-        foreach (var generation in _generations)
-        {
-            if (generation.Filter.MayContain(hash))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>A filter of the ids written while it was the newest (or scanned into it), the highest sequence number among them, and when it stopped taking ids.</summary>
-    private sealed class Generation(JoinIdFilter filter)
-    {
-        public JoinIdFilter Filter { get; } = filter;
-
-        public long MaxSequence { get; set; } = long.MinValue;
-
-        /// <summary>How many commits had completed when a newer generation took over (long.MaxValue while it is the newest).</summary>
-        public long ClosedAfter { get; set; } = long.MaxValue;
-
-        public void Add(UInt128 hash, long sequence)
-        {
-            Filter.Add(hash);
-            MaxSequence = Math.Max(MaxSequence, sequence);
-        }
-    }
-
     private SqliteConnection Open()
-
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {

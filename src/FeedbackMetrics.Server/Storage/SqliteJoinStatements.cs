@@ -7,20 +7,22 @@ namespace FeedbackMetrics.Server.Storage;
 /// <summary>The writer's prepared statements for the join and for moving a relabelled row, bound to one connection.</summary>
 internal sealed class SqliteJoinStatements : IDisposable
 {
-    private readonly SqliteCommand _upsertEntry;
-    private readonly SqliteCommand _deleteEntry;
+    private readonly SqliteCommand _insertEntry;
+    private readonly SqliteCommand _deleteRow;
+    private readonly SqliteCommand _rowsThrough;
     private readonly SqliteCommand _deleteEntriesThrough;
     private readonly SqliteCommand _upsertScope;
     private readonly SqliteCommand _selectChunks;
     private readonly SqliteCommand _updateChunk;
     private readonly SqliteJoinEntries _entries;
 
-    /// <param name="entries">The reader of the entries, whose filter learns of every row written here.</param>
+    /// <param name="entries">The reader of the entries, whose directory of rows learns of every row written and deleted here.</param>
     public SqliteJoinStatements(SqliteConnection connection, SqliteJoinEntries entries)
     {
         _entries = entries;
-        _upsertEntry = Command(connection, SqliteSql.UpsertJoinEntry, "$ns", "$dep", "$id", "$seq", "$entry");
-        _deleteEntry = Command(connection, SqliteSql.DeleteJoinEntry, "$ns", "$dep", "$id");
+        _insertEntry = Command(connection, SqliteSql.InsertJoinRow, "$seq", "$high", "$low", "$ns", "$dep", "$id", "$entry");
+        _deleteRow = Command(connection, SqliteSql.DeleteJoinRow, "$row");
+        _rowsThrough = Command(connection, SqliteSql.JoinRowsThrough, "$seq");
         _deleteEntriesThrough = Command(connection, SqliteSql.DeleteJoinEntriesThrough, "$seq");
         _upsertScope = Command(connection, SqliteSql.UpsertJoinScope, "$ns", "$dep", "$state");
         _selectChunks = Command(connection, SqliteSql.SelectWindowChunksHolding, "$key", "$seq");
@@ -31,35 +33,61 @@ internal sealed class SqliteJoinStatements : IDisposable
     {
         set
         {
-            foreach (var command in new[] { _upsertEntry, _deleteEntry, _deleteEntriesThrough, _upsertScope, _selectChunks, _updateChunk })
+            foreach (var command in new[] { _insertEntry, _deleteRow, _rowsThrough, _deleteEntriesThrough, _upsertScope, _selectChunks, _updateChunk })
             {
                 command.Transaction = value;
             }
         }
     }
 
-    /// <summary>Writes what the join changed: the range expiry and the cap forgot, entries written and forgotten, deployment states.</summary>
+    /// <summary>
+    /// Writes what the join changed: the range expiry and the cap forgot, entries written (a new version is a new row at
+    /// the tail, its old row deleted) and forgotten, deployment states.
+    /// </summary>
     public void Write(JoinChanges changes)
     {
+        _entries.BeginWrite();
         if (changes.DeleteThrough > 0)
         {
-            Run(_deleteEntriesThrough, changes.DeleteThrough); // first: a version written below may carry an old number
+            // First: a version written below may carry an old number. The ids of the rows it takes leave the directory.
+            Bind(_rowsThrough, changes.DeleteThrough);
+            using (var reader = _rowsThrough.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    _entries.Deleted(IdDigest.FromColumns(reader.GetInt64(0), reader.GetInt64(1)));
+                }
+            }
+
+            Run(_deleteEntriesThrough, changes.DeleteThrough);
         }
 
         foreach (var record in changes.Written)
         {
-            _entries.Writing(record.Scope, record.RequestId, record.Sequence); // before the row: the filter must never lack an id on disk
-            Run(_upsertEntry, record.Scope.Namespace, record.Scope.Deployment, record.RequestId, record.Sequence, JoinBlob.Write(record));
+            var id = JoinRowIndex.DigestOf(record.Scope, record.RequestId);
+            DeleteRowOf(id);
+            Bind(_insertEntry, record.Sequence, id.HighColumn, id.LowColumn, record.Scope.Namespace, record.Scope.Deployment, record.RequestId, JoinBlob.Write(record));
+            _entries.Written(id, (long)_insertEntry.ExecuteScalar()!);
         }
 
         foreach (var (scope, requestId) in changes.Deleted)
         {
-            Run(_deleteEntry, scope.Namespace, scope.Deployment, requestId);
+            var id = JoinRowIndex.DigestOf(scope, requestId);
+            DeleteRowOf(id);
+            _entries.Deleted(id);
         }
 
         foreach (var state in changes.Scopes)
         {
             Run(_upsertScope, state.Scope.Namespace, state.Scope.Deployment, JoinBlob.Write(state));
+        }
+    }
+
+    private void DeleteRowOf(IdDigest id)
+    {
+        if (_entries.RowOf(id) is { } row)
+        {
+            Run(_deleteRow, row);
         }
     }
 
@@ -112,8 +140,9 @@ internal sealed class SqliteJoinStatements : IDisposable
 
     public void Dispose()
     {
-        _upsertEntry.Dispose();
-        _deleteEntry.Dispose();
+        _insertEntry.Dispose();
+        _deleteRow.Dispose();
+        _rowsThrough.Dispose();
         _deleteEntriesThrough.Dispose();
         _upsertScope.Dispose();
         _selectChunks.Dispose();
@@ -122,12 +151,16 @@ internal sealed class SqliteJoinStatements : IDisposable
 
     private static void Run(SqliteCommand command, params object[] values)
     {
+        Bind(command, values);
+        command.ExecuteNonQuery();
+    }
+
+    private static void Bind(SqliteCommand command, params object[] values)
+    {
         for (var i = 0; i < values.Length; i++)
         {
             command.Parameters[i].Value = values[i];
         }
-
-        command.ExecuteNonQuery();
     }
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, params string[] parameters)

@@ -76,6 +76,20 @@ internal static class SqliteSql
         UPDATE join_entries SET seq = fm_join_seq(entry);
         CREATE INDEX join_entries_by_seq ON join_entries(seq);
         """,
+
+        // Join entries in the order of their last change: a table with a rowid, a new version appended at its tail, and
+        // no index by request id on disk (a random page write per entry, real request ids being random): each row
+        // carries the 128-bit digest of its id, and the server keeps the digests' rows in memory (JoinRowIndex).
+        """
+        CREATE TABLE join_rows(seq INTEGER NOT NULL, hash_high INTEGER NOT NULL, hash_low INTEGER NOT NULL,
+                               namespace TEXT NOT NULL, deployment TEXT NOT NULL, request_id TEXT NOT NULL, entry BLOB NOT NULL);
+        INSERT INTO join_rows(seq, hash_high, hash_low, namespace, deployment, request_id, entry)
+            SELECT seq, fm_join_digest(namespace, deployment, request_id, 1), fm_join_digest(namespace, deployment, request_id, 0), namespace, deployment, request_id, entry
+            FROM join_entries ORDER BY seq;
+        DROP TABLE join_entries;
+        ALTER TABLE join_rows RENAME TO join_entries;
+        CREATE INDEX join_entries_by_seq ON join_entries(seq);
+        """,
     ];
 
     /// <summary>The schema version whose migration also counts what each deployment's join holds (<see cref="SqliteJoinMigration"/>).</summary>
@@ -138,22 +152,27 @@ internal static class SqliteSql
     /// <summary>A relabelled row keeps its place in the windows: its chunk is written back with the row's new truth and terms.</summary>
     public const string UpdateWindowChunkRows = "UPDATE window_chunks SET rows = $rows WHERE key_id = $key AND first_seq = $first";
 
-    public const string UpsertJoinEntry =
-        "INSERT INTO join_entries(namespace, deployment, request_id, seq, entry) VALUES ($ns, $dep, $id, $seq, $entry) " +
-        "ON CONFLICT(namespace, deployment, request_id) DO UPDATE SET seq = excluded.seq, entry = excluded.entry";
+    /// <summary>A new version of an entry: a row at the tail (rowid and seq both grow), its rowid for the directory in memory.</summary>
+    public const string InsertJoinRow =
+        "INSERT INTO join_entries(seq, hash_high, hash_low, namespace, deployment, request_id, entry) VALUES ($seq, $high, $low, $ns, $dep, $id, $entry) RETURNING rowid";
+
+    public const string DeleteJoinRow = "DELETE FROM join_entries WHERE rowid = $row";
+
+    /// <summary>The id digests of the rows a range delete is about to take (a range of the seq index).</summary>
+    public const string JoinRowsThrough = "SELECT hash_high, hash_low FROM join_entries WHERE seq <= $seq";
 
     /// <summary>Entries expiry and the size cap forgot, oldest first: one range of the seq index.</summary>
     public const string DeleteJoinEntriesThrough = "DELETE FROM join_entries WHERE seq <= $seq";
 
-    public const string FindJoinEntry = "SELECT entry FROM join_entries WHERE namespace = $ns AND deployment = $dep AND request_id = $id";
+    public const string FindJoinRow = "SELECT namespace, deployment, request_id, entry FROM join_entries WHERE rowid = $row";
+
+    /// <summary>Every row's place and id digest: the directory in memory is read from these at start-up.</summary>
+    public const string JoinRowIds = "SELECT rowid, hash_high, hash_low FROM join_entries";
 
     /// <summary>The oldest entries past a sequence number (a range of the seq index).</summary>
     public const string JoinEntriesAfter = "SELECT namespace, deployment, request_id, entry FROM join_entries WHERE seq > $after ORDER BY seq LIMIT $limit";
 
-    /// <summary>The ids of entries in a range of sequence numbers, lowest first: the seq index holds them (the table has no rowid), no row is read.</summary>
-    public const string JoinIdsBetween =
-        "SELECT namespace, deployment, request_id, seq FROM join_entries WHERE seq > $after AND seq <= $through ORDER BY seq LIMIT $limit";
-
+    /// <summary>A scan of the whole table (no index by deployment: a reset of a model is rare, a write per entry is not).</summary>
     public const string JoinEntriesInScope = "SELECT namespace, deployment, request_id, entry FROM join_entries WHERE namespace = $ns AND deployment = $dep";
 
     public const string CountJoinEntries = "SELECT count(*) FROM join_entries";
@@ -161,8 +180,6 @@ internal static class SqliteSql
     public const string MaxJoinSequence = "SELECT coalesce(max(seq), 0) FROM join_entries";
 
     public const string UpdateJoinScope = "UPDATE join_scopes SET state = $state WHERE namespace = $ns AND deployment = $dep";
-
-    public const string DeleteJoinEntry = "DELETE FROM join_entries WHERE namespace = $ns AND deployment = $dep AND request_id = $id";
 
     public const string UpsertJoinScope =
         "INSERT INTO join_scopes(namespace, deployment, state) VALUES ($ns, $dep, $state) " +

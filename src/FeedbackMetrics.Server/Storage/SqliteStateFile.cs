@@ -38,6 +38,7 @@ internal static class SqliteStateFile
             Execute(connection, SqliteSql.OpenPragmas);
             connection.CreateFunction("fm_event_hash", (string source, string id, string type, long high) => EventHash.Half(EventHash.Of(new CloudEventId(source, id, type)), high == 1), isDeterministic: true);
             connection.CreateFunction("fm_join_seq", (byte[] entry) => JoinBlob.SequenceOf(entry), isDeterministic: true);
+            connection.CreateFunction("fm_join_digest", (string ns, string dep, string id, long high) => JoinRowIndex.DigestColumn(new(ns, dep), id, high == 1), isDeterministic: true);
             Migrate(connection);
             return connection;
         }

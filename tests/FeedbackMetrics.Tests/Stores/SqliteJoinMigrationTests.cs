@@ -7,7 +7,7 @@ using static FeedbackMetrics.Tests.Core.JoinInputs;
 
 namespace FeedbackMetrics.Tests.Stores;
 
-/// <summary>A schema-5 file, whose join entries were read back whole at start-up, moves to the current schema (8), where they stay on disk.</summary>
+/// <summary>A schema-5 file, whose join entries were read back whole at start-up, moves to the current schema, where they stay on disk.</summary>
 public sealed class SqliteJoinMigrationTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
@@ -58,7 +58,8 @@ public sealed class SqliteJoinMigrationTests
         }
 
         using var migrated = SqliteStateFile.Open(dir);
-        using var entries = new SqliteJoinEntries(dir, filterCapacity: 0);
+        using var entries = new SqliteJoinEntries(dir);
+        entries.Load();
         var ledger = new JoinLedger(reference.Limits, new FakeTimeProvider(clock.GetUtcNow()), trackChanges: true);
         ledger.Restore(entries, SqliteJoinStatements.LoadScopes(migrated));
         Assert.Multiple(() =>

@@ -26,22 +26,20 @@ public sealed class SqliteJoinOnDiskTests
     {
         private readonly string _dir;
         private readonly int _cap;
-        private readonly int _filterCapacity;
         private readonly int _forgetChunk;
         private SqliteConnection _writer = null!;
         private SqliteJoinStatements _statements = null!;
         private SqliteJoinEntries _entries = null!;
 
-        /// <param name="filterCapacity">Ids the entries' filter is sized for: small, so that it fills and is built again, in chunks of three rows, many times over.</param>
-        public OnDisk(string dir, FakeTimeProvider clock, int cap, int filterCapacity, int forgetChunk)
+        public OnDisk(string dir, FakeTimeProvider clock, int cap, int forgetChunk)
         {
-            (_dir, _cap, _filterCapacity, _forgetChunk, Clock) = (dir, cap, filterCapacity, forgetChunk, clock);
+            (_dir, _cap, _forgetChunk, Clock) = (dir, cap, forgetChunk, clock);
             Open();
         }
 
         public FakeTimeProvider Clock { get; }
 
-        /// <summary>Lookups the filter answered "absent" without reading, over all openings.</summary>
+        /// <summary>Lookups the directory of rows answered "absent" without reading, over all openings.</summary>
         public long Skipped => _skippedBefore + _entries.Skipped;
 
         public SqliteJoinEntries Entries => _entries;
@@ -65,14 +63,12 @@ public sealed class SqliteJoinOnDiskTests
             {
                 transaction.Rollback();
                 Ledger.Untake(changes);
-                _entries.AdvanceFilter();
                 return;
             }
 
             transaction.Commit();
-            _entries.Committed(changes.DeleteThrough);
+            _entries.Committed();
             Ledger.Committed(changes);
-            _entries.AdvanceFilter(); // as the store does before each group: no transaction is open
         }
 
         /// <summary>The reads from now until the next commit share one read transaction, as while the store plans a group.</summary>
@@ -96,11 +92,11 @@ public sealed class SqliteJoinOnDiskTests
         private void Open()
         {
             _writer = SqliteStateFile.Open(_dir);
-            _entries = new SqliteJoinEntries(_dir, _filterCapacity, filterChunk: 3);
+            _entries = new SqliteJoinEntries(_dir);
             _statements = new SqliteJoinStatements(_writer, _entries);
             Ledger = new JoinLedger(new JoinLimits(Ttl, _cap), Clock, trackChanges: true, _forgetChunk);
+            _entries.Load();
             Ledger.Restore(_entries, SqliteJoinStatements.LoadScopes(_writer));
-            _entries.AdvanceFilter();
         }
     }
 
@@ -179,19 +175,19 @@ public sealed class SqliteJoinOnDiskTests
     // built again whenever it fills, a chunk of three rows per commit, while entries are written, forgotten and put back.
     // Expiry and the cap forget a chunk per call: the default, or so few that most large expiries are left half done
     // between calls, and calls meet entries past their TTL that expiry has not reached yet.
-    [TestCase(1, 1000, 0, JoinLedger.DefaultForgetChunk)]
-    [TestCase(2, 1000, 1000, JoinLedger.DefaultForgetChunk)]
-    [TestCase(3, 25, 40, JoinLedger.DefaultForgetChunk)]
-    [TestCase(4, 25, 8, 2)]
-    [TestCase(5, 8, 200, JoinLedger.DefaultForgetChunk)]
-    [TestCase(6, 3, 16, JoinLedger.DefaultForgetChunk)]
-    [TestCase(7, 1000, 64, JoinLedger.DefaultForgetChunk)]
-    [TestCase(8, 1000, 64, 1)]
-    [TestCase(9, 8, 0, 2)]
-    public void Entries_on_disk_give_the_same_answers_and_figures_as_entries_in_memory(int seed, int cap, int filterCapacity, int forgetChunk)
+    [TestCase(1, 1000, JoinLedger.DefaultForgetChunk)]
+    [TestCase(2, 1000, JoinLedger.DefaultForgetChunk)]
+    [TestCase(3, 25, JoinLedger.DefaultForgetChunk)]
+    [TestCase(4, 25, 2)]
+    [TestCase(5, 8, JoinLedger.DefaultForgetChunk)]
+    [TestCase(6, 3, JoinLedger.DefaultForgetChunk)]
+    [TestCase(7, 1000, JoinLedger.DefaultForgetChunk)]
+    [TestCase(8, 1000, 1)]
+    [TestCase(9, 8, 2)]
+    public void Entries_on_disk_give_the_same_answers_and_figures_as_entries_in_memory(int seed, int cap, int forgetChunk)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fm-join-on-disk", Guid.NewGuid().ToString("N"));
-        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), cap, filterCapacity, forgetChunk);
+        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), cap, forgetChunk);
         var clock = new FakeTimeProvider(Start);
         var memory = new JoinLedger(new JoinLimits(Ttl, cap), clock, trackChanges: true, forgetChunk);
         var random = new Random(seed);
@@ -259,12 +255,12 @@ public sealed class SqliteJoinOnDiskTests
             $"seed {seed} cap {cap}: {restarts} restarts, {failed} failed commits, {refused} refused; " +
             $"expired {totals.Sum(t => t.ExpiredResponses + t.ExpiredTruths)}, evicted {totals.Sum(t => t.EvictedResponses + t.EvictedTruths)}, " +
             $"forgotten joins {totals.Sum(t => t.ForgottenJoins)}, corrections {totals.Sum(t => t.Corrections)}; " +
-            $"{disk.Skipped} lookups answered by the filter");
+            $"{disk.Skipped} lookups answered from memory");
         Assert.Multiple(() =>
         {
             Assert.That(totals.Sum(t => t.ExpiredResponses + t.ExpiredTruths), Is.GreaterThan(0), "the TTL forgot entries");
             Assert.That(totals.Sum(t => t.Corrections), Is.GreaterThan(0));
-            Assert.That(disk.Skipped, filterCapacity == 0 ? Is.Zero : Is.GreaterThan(0), "the filter answered lookups (or there was none)");
+            Assert.That(disk.Skipped, Is.GreaterThan(0), "lookups of ids not on disk read nothing");
             if (cap < 100)
             {
                 Assert.That(totals.Sum(t => t.EvictedResponses + t.EvictedTruths + t.ForgottenJoins), Is.GreaterThan(0), "the cap forgot entries");
@@ -273,35 +269,42 @@ public sealed class SqliteJoinOnDiskTests
     }
 
     [Test]
-    public void At_the_cap_the_filter_forgets_evicted_ids_by_generations_without_scanning_the_disk_again()
+    public void At_the_cap_new_responses_are_appended_the_oldest_rows_deleted_and_only_held_ids_kept_in_memory()
     {
         const int Cap = 200;
         var dir = Path.Combine(Path.GetTempPath(), "fm-join-on-disk", Guid.NewGuid().ToString("N"));
-        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), Cap, filterCapacity: Cap, JoinLedger.DefaultForgetChunk);
+        using var disk = new OnDisk(dir, new FakeTimeProvider(Start), Cap, JoinLedger.DefaultForgetChunk);
         var key = Keys[0];
-        var most = 0;
         for (var i = 0; i < 20 * Cap; i++)
         {
             disk.BeginBatch();
             Assert.That(disk.Ledger.OfferResponse(key, $"r{i}", Response("[[0.2, 0.3, 0.5]]")).Action, Is.EqualTo(JoinAction.ResponsePending));
             if (i % 7 == 0)
             {
-                // Now and then a second response for a held id (one of the last Cap): the filter must still say "perhaps".
+                // Now and then a second response for a held id (one of the last Cap): it must be found on disk.
                 Assert.That(disk.Ledger.OfferResponse(key, $"r{i - (i % Cap)}", Response("[[0.2, 0.3, 0.5]]")).Action, Is.EqualTo(JoinAction.ResponseAlreadyHeld));
             }
 
             disk.Commit();
-            most = Math.Max(most, disk.Entries.Generations);
+            Assert.That(disk.Entries.Indexed, Is.EqualTo(Math.Min(i + 1, Cap)), $"after response {i}: the directory holds the entries held, no more");
         }
 
         var evicted = disk.Ledger.Figures(JoinScope.Of(key))!.Totals.EvictedResponses;
-        TestContext.Progress.WriteLine($"{20 * Cap} responses at a cap of {Cap}: {evicted} evicted, at most {most} generations, {disk.Entries.Builds} scans, {disk.Skipped} lookups skipped");
+        using var file = new SqliteConnection($"Data Source={SqliteStateFile.PathIn(dir)};Pooling=False;Mode=ReadOnly");
+        file.Open();
+        using var rows = file.CreateCommand();
+        rows.CommandText = "SELECT min(rowid), max(rowid), count(*), (SELECT count(*) FROM sqlite_master WHERE tbl_name = 'join_entries' AND type = 'index') FROM join_entries";
+        using var reader = rows.ExecuteReader();
+        reader.Read();
+        var (first, last, count, indexes) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+        TestContext.Progress.WriteLine($"{20 * Cap} responses at a cap of {Cap}: {evicted} evicted, rows {first}..{last} ({count}), {disk.Skipped} lookups answered from memory");
         Assert.Multiple(() =>
         {
             Assert.That(evicted, Is.EqualTo((20 * Cap) - Cap));
-            Assert.That(disk.Entries.Builds, Is.EqualTo(1), "only the first filter is built by a scan");
-            Assert.That(most, Is.InRange(2, 4), "generations come and go: the ids of evicted rows are forgotten with theirs");
-            Assert.That(disk.Skipped, Is.GreaterThanOrEqualTo((20 * Cap) - (2 * Cap)), "new ids are answered without reading");
+            Assert.That(count, Is.EqualTo(Cap));
+            Assert.That(last - first + 1, Is.EqualTo(Cap), "the rows held are the last ones appended: one contiguous run of rowids");
+            Assert.That(indexes, Is.EqualTo(1), "one index on disk, by sequence number; none by request id");
+            Assert.That(disk.Skipped, Is.GreaterThanOrEqualTo(20 * Cap), "every new id is answered without reading");
         });
     }
 }
