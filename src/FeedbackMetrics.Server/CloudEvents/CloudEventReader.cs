@@ -266,10 +266,12 @@ public sealed class CloudEventReader
             throw TooLarge(request.ContentLength.Value, maxBytes);
         }
 
+        // Sized to the declared length and one byte more, the read that finds the end: a small event allocates a small
+        // buffer, not a 4 KiB one to clear each time.
         var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, maxBytes) + 1);
         while (true)
         {
-            var memory = buffer.GetMemory(4096);
+            var memory = buffer.GetMemory(request.ContentLength is { } length && length >= buffer.WrittenCount ? (int)(length - buffer.WrittenCount) + 1 : 4096);
             int read;
             try
             {
