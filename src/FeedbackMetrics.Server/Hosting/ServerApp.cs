@@ -23,6 +23,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
@@ -70,6 +71,16 @@ public static class ServerApp
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Error);
+
+        // ASP.NET's hosting starts an Activity and a logging scope for every request while its diagnostics category
+        // logs at any level, even with no trace listener; that category only logs per-request lines, which we do not
+        // write (unhandled errors are logged by the exception handler's own category). Off by default, as the lowest
+        // configuration source, so Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics still turns it on:
+        // measured A/B on one core, logged responses went 1.09× as fast with --state memory and about 1.04× with SQLite.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = [new("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", nameof(LogLevel.None))],
+        });
 
         AddOptions(builder.Services);
         AddServices(builder.Services, builder.Configuration);
