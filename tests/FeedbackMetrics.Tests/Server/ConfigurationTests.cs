@@ -79,6 +79,45 @@ public sealed class ConfigurationTests
     }
 
     [Test]
+    public async Task Asp_nets_request_lines_are_off_by_default_and_the_environment_turns_them_and_its_debug_lines_on()
+    {
+        var quiet = await LogOfAFewRequests();
+        Environment.SetEnvironmentVariable("Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics", "Information");
+        Environment.SetEnvironmentVariable("Logging__LogLevel__Microsoft.AspNetCore", "Debug");
+        string verbose;
+        try
+        {
+            verbose = await LogOfAFewRequests();
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics", null);
+            Environment.SetEnvironmentVariable("Logging__LogLevel__Microsoft.AspNetCore", null);
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(quiet, Does.Not.Contain("Microsoft.AspNetCore.Hosting.Diagnostics"), "no request lines by default");
+            Assert.That(quiet, Does.Not.Contain("dbug:"));
+            Assert.That(verbose, Does.Contain("Microsoft.AspNetCore.Hosting.Diagnostics[1] Request starting HTTP/1.1 POST"), "the environment turns the request lines on");
+            Assert.That(verbose, Does.Contain("dbug: Microsoft.AspNetCore."), "and overrides the default Warning of ASP.NET's other categories");
+        });
+
+        static async Task<string> LogOfAFewRequests()
+        {
+            var stateDir = Path.Combine(Path.GetTempPath(), "fm-tests", Guid.NewGuid().ToString("N"));
+            await using var server = await ServerProcess.StartAsync(stateDir, ["--state", "memory"]);
+            using (await server.Client.SendAsync(Feedback("a")))
+            using (await server.Client.GetAsync("/v1/metrics"))
+            {
+            }
+
+            await server.TerminateAsync(TimeSpan.FromSeconds(20));
+            return server.Output;
+        }
+    }
+
+    [Test]
     public async Task Configured_feedback_types_replace_the_default_rather_than_add_to_it()
     {
         await using var server = await RunningServer.StartAsync(customize: builder => builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
