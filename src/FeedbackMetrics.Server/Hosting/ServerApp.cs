@@ -70,8 +70,8 @@ public static class ServerApp
         // one line per failed reply). They are the lowest configuration source, so Logging__LogLevel__<Category>
         // overrides each of them. ASP.NET's hosting diagnostics are off, not at Warning: while that category logs at any
         // level, ASP.NET starts an Activity and a log scope for every request, even with no trace listener, and it only
-        // writes per-request lines (unhandled errors are logged by the exception handler's own category); measured A/B
-        // on one core, logged responses went 1.09× as fast with --state memory and about 1.04× with SQLite without it.
+        // writes per-request lines (unhandled errors are logged by the exception handler's own category). What that
+        // costs on one core is in README (Options, log levels).
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData =

@@ -9,8 +9,9 @@ namespace FeedbackMetrics.Server.Storage;
 /// Where each committed join entry lies in the state file: the 128-bit digest of its id (namespace, deployment,
 /// request id) to the rowid of its row. The rows are written in the order of their last change, so a new response is
 /// appended at the table's tail and the cap deletes at its head: no write lands at a random place in a B-tree keyed by
-/// request id (random, as real request ids are UUIDs). The price is this directory in memory, about 36 bytes per entry
-/// held (36 MB with a million pending responses). A digest names an id as the remembered event ids do; a row read
+/// request id (random, as real request ids are UUIDs). The price is this directory in memory, about 50 bytes of
+/// managed heap per entry held (SqliteJoinMillionTests: 43 MiB for 900 000 more). A digest names an id as the
+/// remembered event ids do; a row read
 /// through it is still checked against the id. Changes of the writer's open transaction wait aside and are applied
 /// when it commits (<see cref="Committed"/>), dropped when the next transaction begins instead. Not thread-safe: its
 /// owner locks.

@@ -15,8 +15,8 @@ namespace FeedbackMetrics.Server.Storage;
 /// Rows are found through <see cref="JoinRowIndex"/>, the id of every committed entry to its rowid, held in memory:
 /// a new response's lookup (its id is almost never there) reads nothing, a truth's reads one row by rowid, and the
 /// file has no index by request id, whose random inserts and deletes cost a page write each. The writer tells it
-/// what its transaction writes (<see cref="BeginWrite"/>, <see cref="Written"/>, <see cref="Deleted"/>) and that it committed (<see cref="Committed"/>); a start-up reads it from the file
-/// (<see cref="Load"/>).
+/// what its transaction writes (<see cref="BeginWrite"/>, <see cref="Written"/>, <see cref="Deleted"/>) and that it
+/// committed (<see cref="Committed"/>); a start-up reads it from the file (<see cref="Load"/>).
 /// </para>
 /// </summary>
 /// <param name="directory">The state directory.</param>
