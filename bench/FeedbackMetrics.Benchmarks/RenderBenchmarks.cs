@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Payloads;
@@ -33,9 +34,10 @@ public class RenderBenchmarks
             _book.Apply(KeyOf(k), _feedback);
         }
 
-        var readiness = new Readiness(new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System), new OutboxQueue(false, 1)));
+        var engine = new FeedbackEngine(new EngineState(_book, new JoinBook(), new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System)), Core.Join.JoinLimits.Default, TimeProvider.System);
+        var store = new FeedbackMetrics.Server.Storage.EngineStore(engine, new FeedbackMetrics.Server.Storage.MemoryStateLog(), (false, 1), TimeProvider.System, Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), Microsoft.Extensions.Logging.Abstractions.NullLogger<FeedbackMetrics.Server.Storage.EngineStore>.Instance);
+        var readiness = new Readiness(store);
         readiness.MarkRestored();
-        var store = new MemoryFeedbackStore(_book, new DedupeWindow(TimeSpan.FromHours(1), 10, TimeProvider.System), new OutboxQueue(false, 1));
         var decoders = new DecoderSelector(new ClassDecoder(DecoderKind.MulticlassOneHot, 1000, 0.5), 1000, []);
         _exposition = new DomainExposition(_book, readiness, decoders, "io.seldon.serving.feedback.metrics", new DedupeHorizon(store, Microsoft.Extensions.Options.Options.Create(new FeedbackMetrics.Server.Options.StateOptions()), TimeProvider.System), ClassDisplay.Stored, 50, new FeedbackMetrics.Server.Alerts.AlertBoard());
         Render();

@@ -22,18 +22,9 @@ public sealed partial class JoinLedger
             var seen = new HashSet<JoinScope>();
             foreach (var state in scopes)
             {
-                var held = state.Held ?? throw new ArgumentException($"The join state of {state.Scope} does not say what it holds.", nameof(scopes));
-                var stats = new JoinScopeStats
-                {
-                    PendingResponses = held.PendingResponses,
-                    ParkedTruths = held.ParkedTruths,
-                    JoinedHeld = held.JoinedHeld,
-                    Totals = state.Totals,
-                };
-                stats.Delay.Restore(state.DelayCounts);
-                stats.Estimator.RestoreReliability(state.ReliabilityRows, state.ReliabilityCorrect);
-                stats.Estimator.RestoreRealized(state.RealizedRows, state.RealizedExpected, state.RealizedCorrect);
-                stats.Estimator.RestorePending(held.PendingRows, held.PendingConfidence);
+                var stats = state.Held is not null
+                    ? JoinScopeStats.FromState(state, withHeld: true)
+                    : throw new ArgumentException($"The join state of {state.Scope} does not say what it holds.", nameof(scopes));
                 _stats[state.Scope] = stats;
                 seen.Add(state.Scope);
             }

@@ -204,19 +204,7 @@ public sealed partial class JoinLedger
         _nextDue = DateTimeOffset.MinValue;
         foreach (var state in scopes)
         {
-            var stats = StatsLocked(state.Scope);
-            stats.Totals = state.Totals;
-            stats.Delay.Restore(state.DelayCounts);
-            stats.Estimator.RestoreReliability(state.ReliabilityRows, state.ReliabilityCorrect);
-            stats.Estimator.RestoreRealized(state.RealizedRows, state.RealizedExpected, state.RealizedCorrect);
-            if (disk is not null)
-            {
-                var held = state.Held ?? throw new InvalidOperationException($"The stored join state of {state.Scope} does not say what it holds.");
-                stats.PendingResponses = held.PendingResponses;
-                stats.ParkedTruths = held.ParkedTruths;
-                stats.JoinedHeld = held.JoinedHeld;
-                stats.Estimator.RestorePending(held.PendingRows, held.PendingConfidence);
-            }
+            _stats[state.Scope] = JoinScopeStats.FromState(state, withHeld: disk is not null);
         }
     }
 
@@ -251,22 +239,5 @@ public sealed partial class JoinLedger
         entry.Stamp,
         entry.Counted);
 
-    private static JoinScopeState StateOf(JoinScope scope, JoinScopeStats stats)
-    {
-        var (rows, correct) = stats.Estimator.Reliability();
-        var (realizedRows, realizedExpected, realizedCorrect) = stats.Estimator.Realized();
-        var (pendingRows, pendingConfidence) = stats.Estimator.PendingSums();
-        return new JoinScopeState(
-            scope,
-            stats.Totals,
-            stats.Delay.Counts(),
-            rows,
-            correct,
-            realizedRows,
-            realizedExpected,
-            realizedCorrect)
-        {
-            Held = new JoinHeld(stats.PendingResponses, stats.ParkedTruths, stats.JoinedHeld, pendingRows, pendingConfidence),
-        };
-    }
+    private static JoinScopeState StateOf(JoinScope scope, JoinScopeStats stats) => stats.State(scope);
 }

@@ -13,7 +13,7 @@ namespace FeedbackMetrics.Core.Join;
 /// the ledger's one lock (each is a few hash lookups or a point read, plus the expiries due); a refused call changes
 /// nothing but the expiries that were due. The rules are in this folder's README.
 /// </summary>
-public sealed partial class JoinLedger
+public sealed partial class JoinLedger : IJoinFigures
 {
     private readonly Lock _lock = new();
     private readonly JoinEntries _entries = new();

@@ -82,6 +82,24 @@ internal sealed class ClassSet
         }
     }
 
+    /// <summary>Forgets the classes registered after the first <paramref name="count"/> (a planned request taken back).</summary>
+    public void TruncateTo(int count)
+    {
+        for (var i = _names.Count - 1; i >= count; i--)
+        {
+            _positions.Remove(_names[i]);
+            _names.RemoveAt(i);
+        }
+
+        var keep = 0;
+        while (keep < _positionOfIndex.Length && _positionOfIndex[keep] < count)
+        {
+            keep++;
+        }
+
+        Array.Resize(ref _positionOfIndex, keep);
+    }
+
     public int PositionOf(ClassLabel label)
     {
         if (label.Name is null)

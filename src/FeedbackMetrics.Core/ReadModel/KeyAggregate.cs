@@ -88,6 +88,138 @@ public sealed class KeyAggregate
     }
 
     /// <summary>
+    /// Counts rows as the engine decided them (<c>RowsCounted</c>): registers <paramref name="newClasses"/> in order,
+    /// then adds each row to the matrix, the probability sums and the windows at its stamp.
+    /// </summary>
+    public void Count(IReadOnlyList<string> newClasses, ReadOnlySpan<CountedRow> rows, double? reward)
+    {
+        lock (_lock)
+        {
+            RegisterLocked(newClasses);
+            foreach (var (stamp, row) in rows)
+            {
+                _matrix.Add(row.Truth, row.Predicted, 1);
+                if (row.Probability is { } scored)
+                {
+                    _probabilities.Add(scored);
+                    _topK = _topK == 0 ? scored.TopK : _topK;
+                }
+
+                _windows.Add(row, stamp);
+            }
+
+            _count += rows.Length;
+            if (reward is { } r)
+            {
+                _rewardTotal += r;
+                _rewardEvents++;
+            }
+
+            _version++;
+        }
+    }
+
+    /// <summary>
+    /// Moves counted rows to their new truth as the engine decided (<c>RowsMoved</c>): in the cumulative matrix, the
+    /// probability sums and every window a row is still in, keeping its place; the cell a row leaves is counted in the
+    /// relabelled matrix (<see cref="KeySnapshot.Relabelled"/>), so counters never go down.
+    /// </summary>
+    public void Move(IReadOnlyList<string> newClasses, ReadOnlySpan<RowMove> moves)
+    {
+        lock (_lock)
+        {
+            RegisterLocked(newClasses);
+            foreach (var (stamp, from, to) in moves)
+            {
+                _matrix.Add(from.Truth, from.Predicted, -1);
+                _matrix.Add(to.Truth, to.Predicted, 1);
+                if (from.Truth != to.Truth)
+                {
+                    _relabelled ??= new ConfusionMatrix();
+                    _relabelled.Grow(_classes.Count);
+                    _relabelled.Add(from.Truth, from.Predicted, 1);
+                }
+
+                if (from.Probability is { } before)
+                {
+                    _probabilities.Remove(before);
+                }
+
+                if (to.Probability is { } after)
+                {
+                    _probabilities.Add(after);
+                    _topK = _topK == 0 ? after.TopK : _topK;
+                }
+
+                _windows.Relabel(stamp, from, to);
+            }
+
+            _version++;
+        }
+    }
+
+    /// <summary>What the engine plans on: the figures now, the k rows are scored with (0: none yet), the next window sequence.</summary>
+    public (KeySnapshot Snapshot, int TopK, long NextSequence) PlanningState()
+    {
+        lock (_lock)
+        {
+            return (SnapshotLocked(), _topK, _windows.NextSequence);
+        }
+    }
+
+    /// <summary>Everything the key holds, exactly, for a snapshot.</summary>
+    public ModelImage Export()
+    {
+        lock (_lock)
+        {
+            _relabelled?.Grow(_matrix.Size);
+            return new ModelImage(Key, [.. _classes.Names], _matrix.ToArray(), _relabelled?.ToArray(), _count, _rewardTotal, _rewardEvents, _probabilities.Copy(), _topK, _windows.Export());
+        }
+    }
+
+    /// <summary>Puts back what <see cref="Export"/> gave, into a new key.</summary>
+    public void Restore(ModelImage image)
+    {
+        lock (_lock)
+        {
+            RegisterLocked(image.Classes);
+            var n = image.Classes.Length;
+            for (var t = 0; t < n; t++)
+            {
+                for (var p = 0; p < n; p++)
+                {
+                    _matrix.Add(t, p, image.Matrix[(t * n) + p]);
+                    if (image.Relabelled is { } moved && moved[(t * n) + p] != 0)
+                    {
+                        _relabelled ??= new ConfusionMatrix();
+                        _relabelled.Grow(n);
+                        _relabelled.Add(t, p, moved[(t * n) + p]);
+                    }
+                }
+            }
+
+            _count = image.Count;
+            _rewardTotal = image.RewardTotal;
+            _rewardEvents = image.RewardEvents;
+            _probabilities.Clear();
+            _probabilities.Add(image.Probabilities);
+            _topK = image.TopK;
+            _windows.Restore(image.Windows);
+            _version++;
+        }
+    }
+
+    private void RegisterLocked(IReadOnlyList<string> names)
+    {
+        foreach (var name in names)
+        {
+            _classes.PositionOf(ClassLabel.OfName(name));
+        }
+
+        _matrix.Grow(_classes.Count);
+    }
+
+    /// <summary>
     /// Takes back an <see cref="Apply"/> whose commit failed, given the rows it counted; classes it brought in stay,
     /// with no counts. A count window that evicted older rows to make room does not get them back: it holds fewer rows
     /// until new ones come, never a row that is not on disk.

@@ -1,12 +1,15 @@
+using FeedbackMetrics.Core.Engine;
+
 namespace FeedbackMetrics.Core.State;
 
 /// <summary>
-/// The state seam. A store owns exactly-once counting and durability; the <see cref="ReadModel.MetricsBook"/>
-/// it updates is the read model, rebuilt from the store at start-up. Handlers only ever call this.
+/// The state seam the host calls: count the events of one request exactly once and durably, reset keys, and hand out
+/// the metric events waiting for the reply URL. The read model (<see cref="ReadModel.MetricsBook"/>) is what it keeps
+/// up to date; exposition reads only that.
 /// </summary>
 public interface IFeedbackStore
 {
-    /// <summary>Restores the read model from the store; the server reports ready only after it completes.</summary>
+    /// <summary>Loads the state; the server reports ready only after it completes.</summary>
     Task<RestoreReport> InitializeAsync(CancellationToken cancellationToken);
 
     /// <summary>
@@ -15,7 +18,7 @@ public interface IFeedbackStore
     /// when a limit would be passed by any of them, and <see cref="StorageUnavailableException"/> when the effect
     /// could not be made durable.
     /// </summary>
-    ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken);
+    ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<IngestEvent> events, CancellationToken cancellationToken);
 
     /// <summary>Commits what is pending and releases the store (graceful stop).</summary>
     Task StopAsync(CancellationToken cancellationToken);

@@ -49,7 +49,7 @@ public sealed class OutboxQueue(bool enabled, int capacity, Action<OutboxEntry>?
             return false;
         }
 
-        Publish(new OutboxEntry(Interlocked.Decrement(ref _memoryOnlySeq), metricEvent));
+        Publish(new OutboxEntry(Interlocked.Decrement(ref _memoryOnlySeq), null, metricEvent));
         return true;
     }
 

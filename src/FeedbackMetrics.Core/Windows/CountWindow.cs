@@ -99,6 +99,38 @@ public sealed class CountWindow
         return new WindowCounts(classes, matrix, Count, _sums?.Copy() ?? new ProbabilitySums());
     }
 
+    /// <summary>The rows in the window, in sequence order, and a copy of its sums, exactly as held (a snapshot keeps them).</summary>
+    public (List<(long Sequence, WindowRow Row)> Rows, ProbabilitySums? Sums) Export()
+    {
+        var rows = new List<(long, WindowRow)>((int)Count);
+        if (_newest == long.MinValue)
+        {
+            return (rows, null);
+        }
+
+        var k = _sums?.TopK ?? 0;
+        for (var sequence = Math.Max(_newest - _size + 1, _base); sequence <= _newest; sequence++)
+        {
+            if (TrySlot(sequence, out var slot) && _ring[slot] is { Occupied: true } entry)
+            {
+                rows.Add((sequence, new WindowRow(entry.Truth, entry.Predicted, entry.Scored ? entry.ToScoredRow(k) : null)));
+            }
+        }
+
+        return (rows, _sums?.Copy());
+    }
+
+    /// <summary>Puts back what <see cref="Export"/> gave, into an empty window: the same rows and the very same sums.</summary>
+    public void Restore(IEnumerable<(long Sequence, WindowRow Row)> rows, ProbabilitySums? sums)
+    {
+        foreach (var (sequence, row) in rows)
+        {
+            Add(row, sequence);
+        }
+
+        _sums = sums?.Copy();
+    }
+
     /// <summary>Moves the newest sequence forward, evicting the sequences that fall out of the window.</summary>
     private void Advance(long sequence)
     {

@@ -100,6 +100,51 @@ public sealed class WindowSet
         }
     }
 
+    /// <summary>Every window's contents exactly as held, in <see cref="Specs"/> order (a snapshot keeps them).</summary>
+    public List<WindowImage> Export()
+    {
+        var images = new List<WindowImage>(Specs.Count);
+        for (var i = 0; i < Specs.Count; i++)
+        {
+            if (_counts[i] is { } count)
+            {
+                var (rows, sums) = count.Export();
+                images.Add(new(Specs[i].Name, rows, sums, [], NextSequence));
+            }
+            else
+            {
+                images.Add(new(Specs[i].Name, [], null, _times[i]!.States(), NextSequence));
+            }
+        }
+
+        return images;
+    }
+
+    /// <summary>
+    /// Puts back what <see cref="Export"/> gave, into empty windows; a window not in <c>--windows</c> any more is left out,
+    /// a new one starts empty.
+    /// </summary>
+    public void Restore(IReadOnlyList<WindowImage> images)
+    {
+        foreach (var image in images)
+        {
+            NextSequence = Math.Max(NextSequence, image.NextSequence);
+            for (var i = 0; i < Specs.Count; i++)
+            {
+                if (Specs[i].Name != image.Name)
+                {
+                    continue;
+                }
+
+                _counts[i]?.Restore(image.Rows, image.Sums);
+                foreach (var bucket in image.Buckets)
+                {
+                    _times[i]?.Restore(bucket);
+                }
+            }
+        }
+    }
+
     /// <summary>Takes an observation back from every window it is still in (an applied event whose commit failed).</summary>
     public void Remove(in WindowRow row, RowStamp stamp)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using FeedbackMetrics.Core.Alerts;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;

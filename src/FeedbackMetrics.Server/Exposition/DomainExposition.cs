@@ -14,7 +14,7 @@ namespace FeedbackMetrics.Server.Exposition;
 /// straight from key snapshots and streamed, with no per-series objects kept between scrapes, so memory
 /// does not grow with the number of series. prometheus-net writes the rest (HTTP, process, server counters).
 /// </summary>
-public sealed partial class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses, AlertBoard alerts, ModelSeriesGate? gate = null, JoinLedger? join = null)
+public sealed partial class DomainExposition(MetricsBook book, Readiness readiness, DecoderSelector decoders, string method, DedupeHorizon horizon, ClassDisplay display, int maxExportedClasses, AlertBoard alerts, ModelSeriesGate? gate = null, IJoinFigures? join = null)
 {
     private const string P = MetricNames.Prefix;
     private static readonly string[] Bounds = ["low", "high"];

@@ -21,7 +21,7 @@ public static class MetricsEndpoints
         app.MapGet("/v1/metrics", WriteMetricsAsync);
     }
 
-    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book, ClassDisplay display, AlertBoard alerts, IOptions<AlertOptions> alertOptions, JoinLedger join)
+    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book, ClassDisplay display, AlertBoard alerts, IOptions<AlertOptions> alertOptions, IJoinFigures join)
     {
         var request = context.Request;
         var format = request.Query["format"].ToString();

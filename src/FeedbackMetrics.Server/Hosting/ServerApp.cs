@@ -1,5 +1,6 @@
 using System.Net;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
@@ -16,6 +17,7 @@ using FeedbackMetrics.Server.Reply;
 using FeedbackMetrics.Server.Security;
 using FeedbackMetrics.Server.Storage;
 using FeedbackMetrics.Server.Storage.Redis;
+using FeedbackMetrics.Server.Storage.Sqlite;
 using FeedbackMetrics.Server.WebView;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -179,13 +181,36 @@ public static class ServerApp
         });
         services.AddSingleton(sp => new JoinLedger(
             sp.GetRequiredService<IOptions<JoinOptions>>().Value.Limits,
-            sp.GetRequiredService<TimeProvider>(),
-            trackChanges: sp.GetRequiredService<IOptions<StateOptions>>().Value.Mode != "memory"));
-        services.AddSingleton<IFeedbackStore>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value switch
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<JoinBook>();
+        services.AddSingleton<IJoinFigures>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value.IsRedis ? sp.GetRequiredService<JoinLedger>() : sp.GetRequiredService<JoinBook>());
+        services.AddSingleton(sp =>
         {
-            { Mode: "memory" } => new MemoryFeedbackStore(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<DedupeWindow>(), MemoryOutbox(sp), sp.GetRequiredService<JoinLedger>()),
-            { IsRedis: true } => ActivatorUtilities.CreateInstance<RedisFeedbackStore>(sp),
-            _ => ActivatorUtilities.CreateInstance<SqliteFeedbackStore>(sp),
+            var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
+            var engineState = new EngineState(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<JoinBook>(), sp.GetRequiredService<DedupeWindow>()) { TrackChanges = state.Mode != "memory" };
+            return new FeedbackEngine(engineState, sp.GetRequiredService<IOptions<JoinOptions>>().Value.Limits, sp.GetRequiredService<TimeProvider>())
+            {
+                PostsReplies = sp.GetRequiredService<IOptions<ReplyOptions>>().Value.ParsedUrl is not null,
+            };
+        });
+        services.AddSingleton<IFeedbackStore>(sp =>
+        {
+            var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
+            if (state.IsRedis)
+            {
+                return ActivatorUtilities.CreateInstance<RedisFeedbackStore>(sp);
+            }
+
+            var time = sp.GetRequiredService<TimeProvider>();
+            var reply = sp.GetRequiredService<IOptions<ReplyOptions>>().Value;
+            IStateLog log = state.Mode == "memory" ? new MemoryStateLog() : new SqliteStateLog(state.Dir, time);
+            return new EngineStore(
+                sp.GetRequiredService<FeedbackEngine>(),
+                log,
+                (reply.ParsedUrl is not null, reply.QueueCapacity),
+                time,
+                sp.GetRequiredService<IMetricFactory>(),
+                sp.GetRequiredService<ILogger<EngineStore>>());
         });
         services.AddSingleton<Readiness>();
         services.AddSingleton<AdminToken>();
@@ -209,7 +234,7 @@ public static class ServerApp
             sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.MaxExportedClasses,
             sp.GetRequiredService<AlertBoard>(),
             sp.GetRequiredService<ModelSeriesGate>(),
-            sp.GetRequiredService<JoinLedger>()));
+            sp.GetRequiredService<IJoinFigures>()));
         services.AddSingleton<ModelSeriesGate>();
         services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();
@@ -236,12 +261,6 @@ public static class ServerApp
                 });
                 pipeline.AddTimeout(TimeSpan.FromSeconds(10));
             });
-    }
-
-    private static OutboxQueue MemoryOutbox(IServiceProvider services)
-    {
-        var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
-        return new OutboxQueue(reply.ParsedUrl is not null, reply.QueueCapacity);
     }
 
     private static void TryAddTimeProvider(this IServiceCollection services)

@@ -1,11 +1,11 @@
 using System.Text.Json;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Payloads;
-using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Diagnostics;
 
@@ -53,12 +53,7 @@ public sealed partial class FeedbackIngest
             var decoder = decoders.For(key);
             var response = decoder.DecodeResponse(MessageReader.Read(body, "response"));
             var requestId = RequestIds.OfResponse(cloudEvent.Attribute(IdentityExtensions.RequestId), cloudEvent.Attribute(Metadata), cloudEvent.Id);
-            var id = IdOf(cloudEvent);
-            return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, JoinPart.NoRows, NoReply)
-            {
-                Context = Context(cloudEvent, requestId),
-                Join = new ResponsePart(requestId, response, (k, rows, snapshot) => replies.Create(cloudEvent, id, rows, snapshot, decoders.For(k).IsBinary)),
-            });
+            return new PreparedFeedback(cloudEvent, new LoggedResponse(IdOf(cloudEvent), key, requestId, response, ReplyContextOf(cloudEvent, decoder)));
         }
         catch (InvalidFeedbackException e)
         {
@@ -87,19 +82,6 @@ public sealed partial class FeedbackIngest
         var requestId = RequestIds.OfTruth(cloudEvent.Attribute(IdentityExtensions.RequestId), body);
         var payload = TruthPayload.Read(body);
         var truth = decoder.DecodeTruth(payload.Truth);
-        var id = IdOf(cloudEvent);
-        return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, JoinPart.NoRows, NoReply)
-        {
-            Context = Context(cloudEvent, requestId),
-            Join = new TruthPart(requestId, truth, payload.Reward, (k, rows, snapshot) => replies.Create(cloudEvent, id, rows, snapshot, decoders.For(k).IsBinary)),
-        });
+        return new PreparedFeedback(cloudEvent, new TruthOnly(IdOf(cloudEvent), key, requestId, truth, payload.Reward, ReplyContextOf(cloudEvent, decoder)));
     }
-
-    private EventContext Context(IncomingEvent cloudEvent, string requestId) => new(
-        time.GetUtcNow(),
-        cloudEvent.Time is { } sent && AttributeRules.TryParseTime(sent, out var at) ? at : null,
-        requestId);
-
-    private static MetricEvent NoReply(KeySnapshot snapshot) =>
-        throw new InvalidOperationException("A join half has no metric event of its own; the join builds one for the rows it counts.");
 }

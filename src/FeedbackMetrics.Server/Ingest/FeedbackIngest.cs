@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Payloads;
 using FeedbackMetrics.Core.State;
@@ -8,7 +9,6 @@ using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Problems;
-using FeedbackMetrics.Server.Reply;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -24,9 +24,7 @@ public sealed partial class FeedbackIngest(
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
     IOptions<JoinOptions> join,
-    ReplyFactory replies,
     ServerCounters counters,
-    TimeProvider time,
     ILogger<FeedbackIngest> logger)
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
@@ -35,7 +33,7 @@ public sealed partial class FeedbackIngest(
     public async Task<List<EventResult>> IngestAsync(IncomingEvents incoming)
     {
         var prepared = new List<PreparedFeedback>(incoming.Events.Count);
-        var feedback = new List<FeedbackEvent>(incoming.Events.Count);
+        var feedback = new List<IngestEvent>(incoming.Events.Count);
         foreach (var cloudEvent in incoming.Events)
         {
             // An event repeated within one batch is counted once: the store answers "duplicate" for the repeat.
@@ -60,6 +58,21 @@ public sealed partial class FeedbackIngest(
     }
 
     private static CloudEventId IdOf(IncomingEvent e) => new(e.Source, e.Id, e.Type);
+
+    /// <summary>What an event's metric event echoes of it (identity, request id, protocol, trace context), and whether its model is binary.</summary>
+    private static ReplyContext ReplyContextOf(IncomingEvent e, ClassDecoder decoder)
+    {
+        var extensions = new List<KeyValuePair<string, string>>(IdentityExtensions.Echoed.Length);
+        foreach (var name in IdentityExtensions.Echoed)
+        {
+            if (e.Attribute(name) is { } value)
+            {
+                extensions.Add(new(name, value));
+            }
+        }
+
+        return new ReplyContext(extensions, decoder.IsBinary);
+    }
 
     private PreparedFeedback Prepare(IncomingEvent cloudEvent, bool inBatch)
     {
@@ -91,14 +104,7 @@ public sealed partial class FeedbackIngest(
             }
 
             var payload = FeedbackPayload.Read(body);
-            var id = IdOf(cloudEvent);
-            var decoded = decoder.Decode(payload);
-            var binary = decoder.IsBinary;
-            var context = new EventContext(
-                time.GetUtcNow(),
-                cloudEvent.Time is { } sent && AttributeRules.TryParseTime(sent, out var at) ? at : null,
-                cloudEvent.Attribute(IdentityExtensions.RequestId));
-            return new PreparedFeedback(cloudEvent, new FeedbackEvent(id, key, decoded, snapshot => replies.Create(cloudEvent, id, decoded, snapshot, binary)) { Context = context });
+            return new PreparedFeedback(cloudEvent, new CountedFeedback(IdOf(cloudEvent), key, decoder.Decode(payload), ReplyContextOf(cloudEvent, decoder)));
         }
         catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.FullName == "System.Text.Json.ThrowHelper")
         {

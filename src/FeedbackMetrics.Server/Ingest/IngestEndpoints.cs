@@ -4,6 +4,7 @@ using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Json;
 using FeedbackMetrics.Server.Options;
+using FeedbackMetrics.Server.Reply;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -23,6 +24,7 @@ public static class IngestEndpoints
         HttpContext context,
         CloudEventReader reader,
         FeedbackIngest ingest,
+        ReplyFactory replies,
         Readiness readiness,
         IOptions<LimitsOptions> limits)
     {
@@ -45,7 +47,7 @@ public static class IngestEndpoints
         var result = results[0];
         if (result.Reply is { } reply)
         {
-            await MetricEventWriter.WriteAsync(context.Response, reply, StatusCodes.Status200OK, context.RequestAborted);
+            await MetricEventWriter.WriteAsync(context.Response, replies.Create(reply), StatusCodes.Status200OK, context.RequestAborted);
             return;
         }
 

@@ -1,7 +1,7 @@
-using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Server.CloudEvents;
 
 namespace FeedbackMetrics.Server.Ingest;
 
-/// <summary>One validated event: the feedback to count, or null when its type is not feedback.</summary>
-internal sealed record PreparedFeedback(IncomingEvent Event, FeedbackEvent? Feedback);
+/// <summary>One validated event: what the engine decides on, or null when its type is not one the server handles.</summary>
+internal sealed record PreparedFeedback(IncomingEvent Event, IngestEvent? Feedback);

@@ -15,6 +15,7 @@ namespace FeedbackMetrics.Server.Reply;
 /// </summary>
 public sealed class ReplySender(
     IFeedbackStore store,
+    ReplyFactory replies,
     IHttpClientFactory clients,
     IOptions<ReplyOptions> options,
     ServerCounters counters,
@@ -74,7 +75,7 @@ public sealed class ReplySender(
                 return;
             }
 
-            if (await PostAsync(client, url, entry.Event, deadline))
+            if (await PostAsync(client, url, replies.Create(entry), deadline))
             {
                 if (Interlocked.Exchange(ref _failing, 0) == 1)
                 {

@@ -1,17 +1,15 @@
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.State;
 
 namespace FeedbackMetrics.Server.Storage;
 
 /// <summary>Work for the single writer; completes once its effect is committed (or refused).</summary>
-internal abstract class WriteRequest
-{
-}
+internal abstract class WriteRequest;
 
 /// <summary>Count the events of one request, all or nothing.</summary>
-internal sealed class ApplyRequest(IReadOnlyList<FeedbackEvent> events) : WriteRequest
+internal sealed class ApplyRequest(IReadOnlyList<IngestEvent> events) : WriteRequest
 {
-    public IReadOnlyList<FeedbackEvent> Events { get; } = events;
+    public IReadOnlyList<IngestEvent> Events { get; } = events;
 
     public TaskCompletionSource<ApplyResult[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
@@ -24,7 +22,7 @@ internal sealed class ResetRequest(IReadOnlyCollection<MetricKey> keys) : WriteR
     public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
-/// <summary>Wakes an idle writer so it forgets the metric events the sender has delivered since.</summary>
+/// <summary>Wakes an idle writer for its housekeeping (expiry, metric events delivered, a snapshot due).</summary>
 internal sealed class WakeUp : WriteRequest
 {
     public static readonly WakeUp Instance = new();

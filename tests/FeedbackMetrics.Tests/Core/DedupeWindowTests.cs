@@ -1,3 +1,4 @@
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.State;
 using Microsoft.Extensions.Time.Testing;

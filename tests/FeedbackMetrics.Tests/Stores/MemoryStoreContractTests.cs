@@ -1,7 +1,9 @@
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Storage;
 
 namespace FeedbackMetrics.Tests.Stores;
 
@@ -10,6 +12,6 @@ public sealed class MemoryStoreContractTests : StoreContract
 {
     protected override bool Durable => false;
 
-    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
-        new MemoryFeedbackStore(book, new DedupeWindow(TimeSpan.FromHours(1), 100_000, TimeProvider.System), new OutboxQueue(outbox, 1000), join);
+    protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox) =>
+        EngineStoreOver(book, new MemoryStateLog(), outbox);
 }

@@ -1,3 +1,4 @@
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
@@ -25,8 +26,11 @@ public sealed class RedisClusterStoreContractTests : StoreContract
         }
     }
 
-    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
-        RedisStores.Create(book, _cluster!.Url, state, outbox, join: join);
+    protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox)
+    {
+        var join = new JoinLedger(JoinLimits, JoinClock, trackChanges: true);
+        return (RedisStores.Create(book, _cluster!.Url, state, outbox, join: join), join);
+    }
 
     [Test]
     public async Task Two_stores_with_different_prefixes_live_in_different_slots_and_keep_apart()

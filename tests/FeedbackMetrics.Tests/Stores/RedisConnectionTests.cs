@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
@@ -64,10 +65,10 @@ public sealed class RedisConnectionTests
         return (store, book);
     }
 
-    private static FeedbackEvent Event(string id) =>
+    private static CountedFeedback Event(string id) =>
         new(
             new CloudEventId("s", id, "t"),
             new MetricKey("ns", "d", "p", "m"),
             new DecodedFeedback([new Observation(ClassLabel.OfIndex(0), ClassLabel.OfIndex(1))], 0),
-            _ => new MetricEvent(id, "src", "t", "now", [], []));
+            ReplyContext.None);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
@@ -40,10 +41,7 @@ public sealed class RedisJoinMemoryTests
                 var p = new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() };
                 var sum = p.Sum();
                 var id = $"response-{n}";
-                return new FeedbackEvent(new CloudEventId("s", id, "io.seldon.serving.inference.response"), key, JoinPart.NoRows, _ => throw new InvalidOperationException())
-                {
-                    Join = new ResponsePart(Guid.NewGuid().ToString(), Response([[.. p.Select(v => v / sum)]]), (_, _, _) => throw new InvalidOperationException()),
-                };
+                return (IngestEvent)new LoggedResponse(new CloudEventId("s", id, "io.seldon.serving.inference.response"), key, Guid.NewGuid().ToString(), Response([[.. p.Select(v => v / sum)]]), ReplyContext.None);
             }).ToList();
             await store.ApplyAsync(events, default);
         }

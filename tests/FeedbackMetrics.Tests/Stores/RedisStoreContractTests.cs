@@ -1,5 +1,6 @@
 using System.Text;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
@@ -34,8 +35,11 @@ public sealed class RedisStoreContractTests : StoreContract
         }
     }
 
-    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
-        RedisStores.Create(book, _redis!.Url, state, outbox, join: join);
+    protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox)
+    {
+        var join = new JoinLedger(JoinLimits, JoinClock, trackChanges: true);
+        return (RedisStores.Create(book, _redis!.Url, state, outbox, join: join), join);
+    }
 
     [Test]
     public async Task Three_replicas_with_an_outbox_counting_into_one_model_at_once_are_never_refused_and_write_one_metric_event_per_counted_event()
@@ -114,7 +118,7 @@ public sealed class RedisStoreContractTests : StoreContract
     /// library may still be reconnecting one of its connections, so the first request can be refused though a refresh
     /// already found Redis; what the contract asks is that the store recovers by itself, not that no request is refused.
     /// </summary>
-    private static async Task<ApplyResult[]> ApplyAsABrokerWouldAsync(IFeedbackStore store, FeedbackEvent[] events)
+    private static async Task<ApplyResult[]> ApplyAsABrokerWouldAsync(IFeedbackStore store, IngestEvent[] events)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -186,7 +190,7 @@ public sealed class RedisStoreContractTests : StoreContract
     }
 
     /// <summary>A feedback event whose response carried a probability vector over three classes (prediction: its top class).</summary>
-    private static FeedbackEvent ScoredEvent(string id, Random random)
+    private static CountedFeedback ScoredEvent(string id, Random random)
     {
         var p = new[] { random.NextDouble(), random.NextDouble(), random.NextDouble() };
         var sum = p.Sum();
@@ -194,7 +198,7 @@ public sealed class RedisStoreContractTests : StoreContract
         var predicted = Array.IndexOf(p, p.Max());
         var truth = random.Next(3);
         var feedback = new DecodedFeedback([new Observation(ClassLabel.OfIndex(truth), ClassLabel.OfIndex(predicted))], 3, Scores: new ScoreRows(p, 3));
-        return new FeedbackEvent(new CloudEventId("s", id, "io.seldon.serving.feedback"), new MetricKey("ns", "scored", "p", "m"), feedback, s => new MetricEvent(id, "src", "t", "now", [], [.. Encoding.UTF8.GetBytes("{}")]));
+        return new CountedFeedback(new CloudEventId("s", id, "io.seldon.serving.feedback"), new MetricKey("ns", "scored", "p", "m"), feedback, ReplyContext.None);
     }
 
     /// <summary>Each model's cumulative and window figures as text: counts, matrices, probabilistic figures to 9 decimals.</summary>
@@ -215,13 +219,13 @@ public sealed class RedisStoreContractTests : StoreContract
         var key = new MetricKey("ns", "named", "p", "m");
         var random = new Random(7);
         string[] names = ["cat", "dog", "CLASS_2", "bird"];
-        var events = new List<FeedbackEvent>();
+        var events = new List<IngestEvent>();
         for (var i = 0; i < 40; i++)
         {
             ClassLabel Label() => random.Next(3) == 0 ? ClassLabel.OfName(names[random.Next(names.Length)]) : ClassLabel.OfIndex(random.Next(5));
             var rows = Enumerable.Range(0, random.Next(1, 4)).Select(_ => new Observation(Label(), Label())).ToArray();
             var feedback = new DecodedFeedback(rows, random.Next(3) == 0 ? random.Next(1, 4) : 0);
-            events.Add(new FeedbackEvent(new CloudEventId("s", $"named-{i}", "t"), key, feedback, s => new MetricEvent("x", "src", "t", "now", [], [])));
+            events.Add(new CountedFeedback(new CloudEventId("s", $"named-{i}", "t"), key, feedback, ReplyContext.None));
         }
 
         var book = new MetricsBook(MaxKeys, 20);
@@ -259,11 +263,11 @@ public sealed class RedisStoreContractTests : StoreContract
         while (taken.Count < 2)
         {
             var entry = await second.Outbox.TakeAsync(timeout.Token);
-            taken.Add(entry!.Event.Id);
+            taken.Add(entry!.Reply?.Id ?? entry.Built!.Id);
             second.Outbox.Delivered(entry);
         }
 
-        Assert.That(taken, Is.EqualTo(new[] { "1", "2" }));
+        Assert.That(taken, Is.EqualTo(new[] { ReplyId("1"), ReplyId("2") }));
         for (var i = 0; i < 100 && _redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim() != "0"; i++)
         {
             await Task.Delay(50);
@@ -293,16 +297,20 @@ public sealed class RedisStoreContractTests : StoreContract
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 var entry = await store.Outbox.TakeAsync(timeout.Token);
-                queued.Add(CountIn(entry!.Event));
-                store.Outbox.Delivered(entry);
+                queued.Add(CountIn(entry!));
+                store.Outbox.Delivered(entry!);
             }
         }
 
         Assert.That(queued.Order(), Is.EqualTo(Enumerable.Range(1, Events)), "the outbox holds the very metric events the answers carried");
     }
 
-    private static int CountIn(MetricEvent metricEvent) =>
-        System.Text.Json.JsonDocument.Parse(metricEvent.Body).RootElement.GetProperty("count").GetInt32();
+    private static int CountIn(MetricReply reply) => (int)reply.Figures.Count;
+
+    /// <summary>The count an outbox entry reports: of its data, or of the metric event another replica wrote (the summary's count).</summary>
+    private static int CountIn(OutboxEntry entry) => entry.Reply is { } reply
+        ? CountIn(reply)
+        : System.Text.Json.JsonDocument.Parse(entry.Built!.Body).RootElement.GetProperty("summary").GetProperty("count").GetInt32();
 
     [Test]
     public async Task A_live_replica_keeps_the_metric_events_it_holds_however_long_their_delivery_takes()
@@ -324,15 +332,15 @@ public sealed class RedisStoreContractTests : StoreContract
         var (store, _) = await OpenAsync();
         var scope = new JoinScope("ns", "d");
         await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.1, 0.7, 0.2]]"), TruthEvent("t2", "r2", 1)], default);
-        Assert.That((Ledger.Figures(scope)!.PendingResponses, Ledger.Figures(scope)!.ParkedTruths, Ledger.Figures(scope)!.Estimated.PendingRows), Is.EqualTo((1L, 1L, 1L)));
+        Assert.That((Join.Figures(scope)!.PendingResponses, Join.Figures(scope)!.ParkedTruths, Join.Figures(scope)!.Estimated.PendingRows), Is.EqualTo((1L, 1L, 1L)));
 
         JoinClock.Advance(JoinLimits.Ttl);
-        for (var i = 0; i < 100 && Ledger.Figures(scope)!.Totals.Expired < 2; i++)
+        for (var i = 0; i < 100 && Join.Figures(scope)!.Totals.Expired < 2; i++)
         {
             await Task.Delay(50);
         }
 
-        var figures = Ledger.Figures(scope)!;
+        var figures = Join.Figures(scope)!;
         Assert.Multiple(() =>
         {
             Assert.That((figures.Totals.ExpiredResponses, figures.Totals.ExpiredTruths), Is.EqualTo((1L, 1L)), "forgotten by a replica's sweep, counted");
@@ -367,7 +375,7 @@ public sealed class RedisStoreContractTests : StoreContract
     public async Task Two_stores_taking_each_request_s_response_and_truth_at_once_join_every_request_once()
     {
         var (first, firstBook) = await OpenAsync();
-        var firstLedger = Ledger;
+        var firstJoin = Join;
         var (second, secondBook) = await OpenAsync();
         const int Requests = 100;
         await Parallel.ForEachAsync(Enumerable.Range(0, Requests), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, _) =>
@@ -380,7 +388,7 @@ public sealed class RedisStoreContractTests : StoreContract
 
         // A refresh reads the models, then the join's sums: wait for both on both stores.
         var scope = new JoinScope("ns", "d");
-        for (var i = 0; i < 100 && (Count(firstBook), Count(secondBook), firstLedger.Figures(scope)?.Totals.Joined, Ledger.Figures(scope)?.Totals.Joined) != (Requests, Requests, Requests, Requests); i++)
+        for (var i = 0; i < 100 && (Count(firstBook), Count(secondBook), firstJoin.Figures(scope)?.Totals.Joined, Join.Figures(scope)?.Totals.Joined) != (Requests, Requests, Requests, Requests); i++)
         {
             await Task.Delay(50);
         }
@@ -388,9 +396,9 @@ public sealed class RedisStoreContractTests : StoreContract
         Assert.Multiple(() =>
         {
             Assert.That((Count(firstBook), Count(secondBook)), Is.EqualTo((Requests, Requests)), "each request counted once, on both");
-            Assert.That(firstLedger.Figures(scope)!.Totals.Joined, Is.EqualTo(Requests));
-            Assert.That(Ledger.Figures(scope)!.Totals.Joined, Is.EqualTo(Requests));
-            Assert.That((Ledger.Figures(scope)!.PendingResponses, Ledger.Figures(scope)!.ParkedTruths), Is.EqualTo((0L, 0L)));
+            Assert.That(firstJoin.Figures(scope)!.Totals.Joined, Is.EqualTo(Requests));
+            Assert.That(Join.Figures(scope)!.Totals.Joined, Is.EqualTo(Requests));
+            Assert.That((Join.Figures(scope)!.PendingResponses, Join.Figures(scope)!.ParkedTruths), Is.EqualTo((0L, 0L)));
         });
     }
 }

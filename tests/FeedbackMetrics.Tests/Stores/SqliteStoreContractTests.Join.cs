@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Storage;
+using FeedbackMetrics.Server.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Tests.Stores;
@@ -16,9 +17,9 @@ public sealed partial class SqliteStoreContractTests
         await store.ApplyAsync([TruthEvent("t2", "r2", 0)], default);
         var countedBefore = book.SnapshotAll().Single().Matrix;
         var scope = new JoinScope("ns", "d");
-        var before = Ledger.Figures(scope)!;
+        var before = Join.Figures(scope)!;
 
-        using (var other = new SqliteConnection($"Data Source={Path.Combine(DirOf(State), SqliteStateFile.FileName)};Pooling=False"))
+        using (var other = new SqliteConnection($"Data Source={Path.Combine(DirOf(State), SqliteSchema.FileName)};Pooling=False"))
         {
             other.Open();
             using var lockIt = other.CreateCommand();
@@ -30,7 +31,7 @@ public sealed partial class SqliteStoreContractTests
                 await store.ApplyAsync([TruthEvent("t1", "r1", 1), TruthEvent("t2b", "r2", 2), TruthEvent("t3", "r3", 0)], default));
             Assert.Multiple(() =>
             {
-                Assert.That(Ledger.Figures(scope), Is.EqualTo(before));
+                Assert.That(Join.Figures(scope), Is.EqualTo(before));
                 Assert.That(book.SnapshotAll().Single().Matrix, Is.EqualTo(countedBefore));
             });
         }
@@ -45,7 +46,7 @@ public sealed partial class SqliteStoreContractTests
         await store.StopAsync(CancellationToken.None);
 
         var (_, restored) = await OpenAsync();
-        var figures = Ledger.Figures(scope)!;
+        var figures = Join.Figures(scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(restored.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 0, 0, 0, 1, 0, 0, 1, 0, 0 }));
@@ -77,7 +78,7 @@ public sealed partial class SqliteStoreContractTests
             Assert.That(again.Select(r => r.Join), Is.All.EqualTo(JoinAction.ResponseAlreadyHeld), $"round {round}");
         }
 
-        Assert.That(Ledger.Figures(new JoinScope("ns", "d"))!.PendingResponses, Is.EqualTo(JoinLimits.MaxEntries));
+        Assert.That(Join.Figures(new JoinScope("ns", "d"))!.PendingResponses, Is.EqualTo(JoinLimits.MaxEntries));
         await store.StopAsync(CancellationToken.None);
 
         (store, var book) = await OpenAsync();
@@ -102,7 +103,7 @@ public sealed partial class SqliteStoreContractTests
         {
             Assert.That(afresh.Single().Join, Is.EqualTo(JoinAction.ResponsePending));
             Assert.That(afreshAgain.Single().Join, Is.EqualTo(JoinAction.ResponseAlreadyHeld));
-            Assert.That(Ledger.Figures(new JoinScope("ns", "d"))!.PendingResponses, Is.EqualTo(1));
+            Assert.That(Join.Figures(new JoinScope("ns", "d"))!.PendingResponses, Is.EqualTo(1));
         });
     }
 }

@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Core.Windows;
 using FeedbackMetrics.Server.Storage;
+using FeedbackMetrics.Server.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 
 namespace FeedbackMetrics.Tests.Stores;
@@ -14,7 +15,7 @@ public sealed partial class SqliteStoreContractTests
         var windows = new[] { WindowSpec.Parse("1h"), WindowSpec.Parse("5m") };
         var (store, book) = await OpenAsync(windows: windows);
         await store.ApplyAsync([Event("first", truth: 1, predicted: 1)], default);
-        using (var other = new SqliteConnection($"Data Source={Path.Combine(DirOf(State), SqliteStateFile.FileName)};Pooling=False"))
+        using (var other = new SqliteConnection($"Data Source={Path.Combine(DirOf(State), SqliteSchema.FileName)};Pooling=False"))
         {
             other.Open();
             using var lockIt = other.CreateCommand();

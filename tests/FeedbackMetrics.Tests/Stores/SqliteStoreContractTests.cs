@@ -1,9 +1,11 @@
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Server.Storage;
+using FeedbackMetrics.Server.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Prometheus;
@@ -17,16 +19,8 @@ public sealed partial class SqliteStoreContractTests : StoreContract
 
     private static string DirOf(string state) => Path.Combine(Path.GetTempPath(), "fm-store-contract", state);
 
-    protected override IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null) =>
-        new SqliteFeedbackStore(
-            book,
-            new DedupeWindow(TimeSpan.FromHours(1), 100_000, TimeProvider.System),
-            Microsoft.Extensions.Options.Options.Create(new StateOptions { Dir = DirOf(state) }),
-            Microsoft.Extensions.Options.Options.Create(new ReplyOptions { Url = outbox ? "http://127.0.0.1:9/" : null }),
-            TimeProvider.System,
-            Metrics.WithCustomRegistry(Metrics.NewCustomRegistry()),
-            NullLogger<SqliteFeedbackStore>.Instance,
-            join);
+    protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox) =>
+        EngineStoreOver(book, new SqliteStateLog(DirOf(state), JoinClock), outbox);
 
     [Test]
     public async Task A_database_locked_by_another_process_refuses_with_storage_unavailable_then_recovers_from_the_file()
@@ -35,7 +29,7 @@ public sealed partial class SqliteStoreContractTests : StoreContract
         await store.ApplyAsync([Event("before")], default);
         var outboxBefore = store.Outbox.Depth;
 
-        using (var other = new SqliteConnection($"Data Source={Path.Combine(DirOf(State), SqliteStateFile.FileName)};Pooling=False"))
+        using (var other = new SqliteConnection($"Data Source={Path.Combine(DirOf(State), SqliteSchema.FileName)};Pooling=False"))
         {
             other.Open();
             using var lockIt = other.CreateCommand();

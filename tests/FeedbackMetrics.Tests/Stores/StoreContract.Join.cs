@@ -1,6 +1,7 @@
 using System.Text;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
@@ -28,7 +29,8 @@ public abstract partial class StoreContract
     /// <summary>False for a store that keeps no join: the join cases then say so and do not run.</summary>
     protected virtual bool KeepsJoin => true;
 
-    protected JoinLedger Ledger { get; private set; } = null!;
+    /// <summary>The join's figures as the store under test shows them.</summary>
+    protected IJoinFigures Join { get; private set; } = null!;
 
     protected JoinLimits JoinLimits { get; } = new(TimeSpan.FromHours(1), 1000);
 
@@ -46,24 +48,17 @@ public abstract partial class StoreContract
         return OpenAsync(outbox, windows);
     }
 
-    private static MetricEvent JoinReply(string id, MetricKey key, DecodedFeedback feedback, KeySnapshot snapshot) =>
-        new(id, "src", "t", "now", [], Encoding.UTF8.GetBytes($"{{\"key\":\"{key}\",\"rows\":{feedback.Rows.Length},\"count\":{snapshot.Count}}}"));
+    protected static LoggedResponse ResponseEvent(string id, string requestId, string ndarray, MetricKey? key = null) =>
+        new(new CloudEventId("s", id, "org.kubeflow.serving.inference.response"), key ?? ResponseKey, requestId, Response(ndarray), ReplyContext.None);
 
-    protected static FeedbackEvent ResponseEvent(string id, string requestId, string ndarray, MetricKey? key = null) =>
-        new(new CloudEventId("s", id, "org.kubeflow.serving.inference.response"), key ?? ResponseKey, JoinPart.NoRows, _ => throw new InvalidOperationException("a join half has no reply of its own"))
-        {
-            Join = new ResponsePart(requestId, Response(ndarray), (k, f, s) => JoinReply(id, k, f, s)),
-        };
+    protected static TruthOnly TruthEvent(string id, string requestId, params int[] classes) =>
+        new(new CloudEventId("s", id, "io.seldon.serving.feedback"), TruthKey, requestId, Truth(classes), 1.5, ReplyContext.None);
 
-    protected static FeedbackEvent TruthEvent(string id, string requestId, params int[] classes) =>
-        new(new CloudEventId("s", id, "io.seldon.serving.feedback"), TruthKey, JoinPart.NoRows, _ => throw new InvalidOperationException("a join half has no reply of its own"))
-        {
-            Join = new TruthPart(requestId, Truth(classes), 1.5, (k, f, s) => JoinReply(id, k, f, s)),
-        };
+    /// <summary>What a join's metric event says of itself: the key it counted under, its rows, the key's count after it.</summary>
+    private static string Body(ApplyResult result) =>
+        $"{{\"key\":\"{result.Reply!.Figures.Key}\",\"rows\":{result.Reply.Rows.Length},\"count\":{result.Reply.Figures.Count}}}";
 
-    private static string Body(ApplyResult result) => Encoding.UTF8.GetString(result.Reply!.Body);
-
-    private JoinFigures Figures() => Ledger.Figures(new JoinScope("ns", "d"))!;
+    private JoinFigures Figures() => Join.Figures(new JoinScope("ns", "d"))!;
 
     [Test]
     public async Task A_response_is_kept_and_its_truth_counted_once_under_the_response_key_with_a_metric_event()
@@ -285,7 +280,7 @@ public abstract partial class StoreContract
         var (restarted, book) = await OpenJoinAsync();
         if (!Durable)
         {
-            Assert.That(Ledger.Figures(new JoinScope("ns", "d")), Is.Null);
+            Assert.That(Join.Figures(new JoinScope("ns", "d")), Is.Null);
             return;
         }
 

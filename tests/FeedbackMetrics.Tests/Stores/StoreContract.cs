@@ -1,12 +1,14 @@
 using System.Text;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Core.Windows;
+using FeedbackMetrics.Server.Storage;
 
 namespace FeedbackMetrics.Tests.Stores;
 
@@ -22,8 +24,21 @@ public abstract partial class StoreContract
 
     private readonly List<IFeedbackStore> _stores = [];
 
-    /// <summary>A store over the given state (the same name means the same durable state, for restart tests).</summary>
-    protected abstract IFeedbackStore Create(MetricsBook book, string state, bool outbox = false, JoinLedger? join = null);
+    /// <summary>
+    /// A store over the given state (the same name means the same durable state, for restart tests), and the join's
+    /// figures as it shows them. Time is <see cref="JoinClock"/>'s.
+    /// </summary>
+    protected abstract (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox);
+
+    /// <summary>A store over the engine and a state log, with this suite's limits and clock.</summary>
+    protected (IFeedbackStore Store, IJoinFigures Join) EngineStoreOver(MetricsBook book, IStateLog log, bool outbox)
+    {
+        var join = new JoinBook();
+        var state = new EngineState(book, join, new DedupeWindow(TimeSpan.FromHours(1), 100_000, JoinClock)) { TrackChanges = log.Durable };
+        var engine = new FeedbackEngine(state, JoinLimits, JoinClock) { PostsReplies = outbox };
+        var store = new EngineStore(engine, log, (outbox, 1000), JoinClock, Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), Microsoft.Extensions.Logging.Abstractions.NullLogger<EngineStore>.Instance);
+        return (store, join);
+    }
 
     /// <summary>True when the store's figures survive a restart (a new store over the same state).</summary>
     protected abstract bool Durable { get; }
@@ -48,19 +63,21 @@ public abstract partial class StoreContract
     protected async Task<(IFeedbackStore Store, MetricsBook Book)> OpenAsync(bool outbox = false, IReadOnlyList<WindowSpec>? windows = null)
     {
         var book = new MetricsBook(MaxKeys, MaxClasses, windows, JoinClock);
-        Ledger = new JoinLedger(JoinLimits, JoinClock, trackChanges: Durable);
-        var store = Create(book, State, outbox, Ledger);
+        (var store, Join) = Create(book, State, outbox);
         _stores.Add(store);
         await store.InitializeAsync(CancellationToken.None);
         return (store, book);
     }
 
-    protected static FeedbackEvent Event(string id, string deployment = "d", int truth = 0, int predicted = 0, string type = "io.seldon.serving.feedback", string source = "s")
+    protected static CountedFeedback Event(string id, string deployment = "d", int truth = 0, int predicted = 0, string type = "io.seldon.serving.feedback", string source = "s")
     {
         var key = new MetricKey("ns", deployment, "p", "m");
         var feedback = new DecodedFeedback([new Observation(ClassLabel.OfIndex(truth), ClassLabel.OfIndex(predicted))], 0);
-        return new FeedbackEvent(new CloudEventId(source, id, type), key, feedback, s => new MetricEvent(id, "src", "t", "now", [], Encoding.UTF8.GetBytes($"{{\"count\":{s.Count}}}")));
+        return new CountedFeedback(new CloudEventId(source, id, type), key, feedback, ReplyContext.None);
     }
+
+    /// <summary>The id of the metric event of <see cref="Event"/>'s event of that id.</summary>
+    protected static string ReplyId(string id) => FeedbackEngine.ReplyIdOf(EventHash.Of(Event(id).Id));
 
     protected static long Count(MetricsBook book) => book.SnapshotAll().Sum(s => s.Count);
 
@@ -130,7 +147,7 @@ public abstract partial class StoreContract
         Assert.That(Enumerable.Range(0, Requests).Where(i => answers[i] is null), Is.EqualTo(new[] { PastTheCap }), "only the request past the cap is refused");
         Assert.That(answers.Where(a => a is not null).Select(a => string.Join(",", a!.Select(r => r.Outcome))).Distinct(), Is.EqualTo(new[] { "Applied,Duplicate" }));
         Assert.That(Count(book), Is.EqualTo(Requests));
-        var counts = answers.Where(a => a is not null).Select(a => Encoding.UTF8.GetString(a![0].Reply!.Body)).Order(StringComparer.Ordinal).ToList();
+        var counts = answers.Where(a => a is not null).Select(a => $"{{\"count\":{a![0].Reply!.Figures.Count}}}").Order(StringComparer.Ordinal).ToList();
         Assert.That(counts, Is.EquivalentTo(Enumerable.Range(2, Requests - 1).Select(n => $"{{\"count\":{n}}}")), "each reply carries the figures right after its own event");
     }
 
@@ -215,11 +232,11 @@ public abstract partial class StoreContract
         while (taken.Count < 2)
         {
             var entry = await store.Outbox.TakeAsync(timeout.Token);
-            taken.Add(entry!.Event.Id);
+            taken.Add(entry!.Reply!.Id);
             store.Outbox.Delivered(entry);
         }
 
-        Assert.That(taken, Is.EqualTo(new[] { "1", "2" }));
+        Assert.That(taken, Is.EqualTo(new[] { ReplyId("1"), ReplyId("2") }));
         Assert.That(store.Outbox.Depth, Is.Zero, "the duplicate put nothing in the outbox");
     }
 

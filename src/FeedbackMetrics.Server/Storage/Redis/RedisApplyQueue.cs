@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.State;
 
 namespace FeedbackMetrics.Server.Storage.Redis;

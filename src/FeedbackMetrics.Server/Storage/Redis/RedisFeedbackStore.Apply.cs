@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
@@ -85,8 +86,8 @@ public sealed partial class RedisFeedbackStore
     {
         var held = request.Groups.Select(g => _model.Get(g.Key)).ToList();
         var blobs = plan?.Blobs ?? [];
-        List<MetricEvent>? speculated = null;
-        List<MetricEvent> written = [];
+        List<MetricReply>? speculated = null;
+        List<MetricReply> written = [];
         RedisApplyRequest.OutboxPart? outbox = null;
         if (_outbox.Enabled)
         {
@@ -104,7 +105,7 @@ public sealed partial class RedisFeedbackStore
             answer = (RedisResult[])(await Db.ScriptEvaluateAsync(
                 RedisScripts.Apply,
                 [_names.Models, _names.Ids, .. request.Groups.SelectMany(g => _names.Of(g.Tag))],
-                [argument, .. blobs.Select(b => (RedisValue)b), .. written.Select(e => (RedisValue)MetricEventBlob.Write(e))]))!;
+                [argument, .. blobs.Select(b => (RedisValue)b), .. written.Select(e => (RedisValue)MetricEventBlob.Write(_replies.Create(e)))]))!;
         }
         catch (Exception e) when (IsRedisFault(e))
         {
@@ -153,7 +154,7 @@ public sealed partial class RedisFeedbackStore
     /// The metric events the request's events give when the script finds the state this replica holds and the events
     /// new as expected; null when replaying refuses them (past the class cap: the script refuses them too).
     /// </summary>
-    private List<MetricEvent>? Speculate(RedisApplyRequest request, List<RedisKeyState> held)
+    private List<MetricReply>? Speculate(RedisApplyRequest request, List<RedisKeyState> held)
     {
         try
         {
@@ -228,7 +229,7 @@ public sealed partial class RedisFeedbackStore
     /// metric event carries the figures right after its event (or takes the ones <paramref name="speculated"/>, which
     /// the script wrote to the outbox), and brings the read model to the state after the request.
     /// </summary>
-    private void Complete(RedisApplyRequest request, List<RedisKeyState> held, RedisResult[] answer, ApplyResult[] results, RedisJoinPlan? plan, List<MetricEvent>? speculated)
+    private void Complete(RedisApplyRequest request, List<RedisKeyState> held, RedisResult[] answer, ApplyResult[] results, RedisJoinPlan? plan, List<MetricReply>? speculated)
     {
         var taken = 0;
         for (var g = 0; g < request.Groups.Count; g++)
@@ -273,7 +274,7 @@ public sealed partial class RedisFeedbackStore
         var group = request.Groups[g];
         var scratch = before.ToAggregate(group.Key, _time);
         var own = new List<OwnChange>();
-        var counted = new List<(int, KeySnapshot, MetricEvent)>();
+        var counted = new List<(int, KeySnapshot, MetricReply)>();
         for (var j = 0; j < group.Events.Count; j++)
         {
             if (applied[j] != '1')
@@ -321,5 +322,5 @@ public sealed partial class RedisFeedbackStore
         RedisKeyState.Parse(0, (RedisResult[])before[0]!, (RedisResult[])before[1]!, (string)before[2]!, (string)before[3]!, (string)before[4]!);
 
     /// <summary>What replaying a model's counted events gives: the state after them, this replica's changes, and per counted event (its index in the request) its snapshot and metric event.</summary>
-    private sealed record Replayed(KeySnapshot After, List<OwnChange> Own, List<(int Index, KeySnapshot Snapshot, MetricEvent MetricEvent)> Counted);
+    private sealed record Replayed(KeySnapshot After, List<OwnChange> Own, List<(int Index, KeySnapshot Snapshot, MetricReply MetricEvent)> Counted);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.State;
 using StackExchange.Redis;

@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
@@ -51,6 +52,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     /// </summary>
     private const int CombinedEvents = 256;
 
+    private readonly Reply.ReplyFactory _replies;
     private readonly MetricsBook _book;
     private readonly StateOptions _options;
     private readonly TimeProvider _time;
@@ -73,6 +75,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
 
     public RedisFeedbackStore(MetricsBook book, IOptions<StateOptions> options, IOptions<ReplyOptions> reply, TimeProvider time, ModelSeriesGate gate, IMetricFactory metrics, ILogger<RedisFeedbackStore> logger, JoinLedger? join = null)
     {
+        _replies = new Reply.ReplyFactory(reply);
         // The join's entries and sums live in Redis; the ledger given shows the global figures (it holds no entries)
         // and gives the limits and the clock every decision is made with.
         _join = join ?? new JoinLedger(JoinLimits.Default, time);
@@ -127,11 +130,35 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         return new RestoreReport(store, _model.Count, (int)Math.Min(ids, int.MaxValue));
     }
 
-    public async ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<FeedbackEvent> events, CancellationToken cancellationToken)
+    public async ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<IngestEvent> events, CancellationToken cancellationToken)
     {
         ThrowIfUnavailable();
-        return await _queue.ApplyAsync(events);
+        return await _queue.ApplyAsync([.. events.Select(LegacyOf)]);
     }
+
+    /// <summary>The event as this store's own planning takes it, its metric event built from the figures its count leaves.</summary>
+    private FeedbackEvent LegacyOf(IngestEvent e)
+    {
+        var id = FeedbackEngine.ReplyIdOf(EventHash.Of(e.Id));
+        MetricReply ReplyOf(Observation[] rows, KeySnapshot snapshot) =>
+            new(id, _time.GetUtcNow(), e.Reply.Extensions, e.Reply.Binary, rows, ReplyFigures.Of(snapshot, rows));
+        return e switch
+        {
+            CountedFeedback f => new FeedbackEvent(f.Id, f.Key, f.Feedback, snapshot => ReplyOf(f.Feedback.Rows, snapshot)),
+            LoggedResponse r => new FeedbackEvent(r.Id, r.Key, JoinPart.NoRows, NoReply)
+            {
+                Join = new ResponsePart(r.RequestId, r.Response, (_, rows, snapshot) => ReplyOf(rows.Rows, snapshot)),
+            },
+            TruthOnly t => new FeedbackEvent(t.Id, t.Key, JoinPart.NoRows, NoReply)
+            {
+                Join = new TruthPart(t.RequestId, t.Truth, t.Reward, (_, rows, snapshot) => ReplyOf(rows.Rows, snapshot)),
+            },
+            _ => throw new ArgumentException($"Unknown event {e.GetType().Name}.", nameof(e)),
+        };
+    }
+
+    private static MetricReply NoReply(KeySnapshot snapshot) =>
+        throw new InvalidOperationException("A join half has no metric event of its own; the join builds one for the rows it counts.");
 
     /// <summary>
     /// Counts the events of one or several requests (combined by <see cref="_queue"/>), with the join when any is a

@@ -29,7 +29,7 @@ internal sealed partial class RedisJoinPlan
     {
         Counted = new FeedbackEvent?[events];
         Replaced = new DecodedFeedback?[events];
-        Steps = new JoinStep?[events];
+        Steps = new LegacyJoinStep?[events];
         Fresh = new bool[events];
     }
 
@@ -40,7 +40,7 @@ internal sealed partial class RedisJoinPlan
     public DecodedFeedback?[] Replaced { get; }
 
     /// <summary>Per join event taken as new, the ledger's answer.</summary>
-    public JoinStep?[] Steps { get; }
+    public LegacyJoinStep?[] Steps { get; }
 
     /// <summary>Per event, the id of the join entry it changes (null for an event that is no join half).</summary>
     public string?[] EntryIds() => [.. Steps.Select(s => s is null ? null : RedisKeyNames.EntryId(s.Scope, s.Part.RequestId))];
@@ -123,7 +123,7 @@ internal sealed partial class RedisJoinPlan
             }
         }
 
-        var steps = new Dictionary<FeedbackEvent, JoinStep>(ReferenceEqualityComparer.Instance);
+        var steps = new Dictionary<FeedbackEvent, LegacyJoinStep>(ReferenceEqualityComparer.Instance);
         foreach (var step in JoinPlanner.Admit(ledger, new CapacityPlan(book), fresh, events.Count).Steps)
         {
             steps[step.Event] = step;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.State;
 using StackExchange.Redis;
 
@@ -60,7 +61,7 @@ internal sealed class RedisOutbox : IOutbox
     /// Takes places in the queue for the metric events a request's apply script is to write; returns the ones that
     /// got a place (the rest are counted as dropped). Each place is given back by <see cref="Accept"/> or <see cref="Release"/>.
     /// </summary>
-    public List<MetricEvent> Reserve(IReadOnlyList<MetricEvent> events) =>
+    public List<MetricReply> Reserve(IReadOnlyList<MetricReply> events) =>
         Enabled ? [.. events.Where(_ => _queue.TryReserve())] : [];
 
     /// <summary>Gives back the places of metric events the apply script did not write (it found the request stale, or failed).</summary>
@@ -77,12 +78,12 @@ internal sealed class RedisOutbox : IOutbox
     /// event} pairs, first one per reserved event, in order (event left out: it is <paramref name="written"/>), then
     /// any older entry no replica had taken yet.
     /// </summary>
-    public void Accept(IReadOnlyList<MetricEvent> written, RedisResult[] taken)
+    public void Accept(IReadOnlyList<MetricReply> written, RedisResult[] taken)
     {
         for (var i = 0; i + 1 < taken.Length; i += 2)
         {
             var own = i / 2 < written.Count;
-            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), own ? written[i / 2] : MetricEventBlob.Read((byte[])taken[i + 1]!));
+            var entry = own ? new OutboxEntry(Interlocked.Increment(ref _seq), written[i / 2]) : new OutboxEntry(Interlocked.Increment(ref _seq), null, MetricEventBlob.Read((byte[])taken[i + 1]!));
             _held[entry.Seq] = ((RedisValue)taken[i], Now);
             if (own)
             {
@@ -171,7 +172,7 @@ internal sealed class RedisOutbox : IOutbox
                 continue; // one of ours, slow to be touched: it is queued here already
             }
 
-            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), MetricEventBlob.Read((byte[])blob!));
+            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), null, MetricEventBlob.Read((byte[])blob!));
             _held[entry.Seq] = (message.Id, Now);
             _queue.Restore(entry);
         }

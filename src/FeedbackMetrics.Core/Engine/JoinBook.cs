@@ -1,0 +1,294 @@
+using System.Diagnostics.CodeAnalysis;
+using FeedbackMetrics.Core.Join;
+
+namespace FeedbackMetrics.Core.Engine;
+
+/// <summary>
+/// The join's state: per (namespace, deployment, request id) one <see cref="RequestEntry"/>, in the order of their
+/// last change (a list: the oldest is forgotten first), and per deployment its counts since the start and what it
+/// holds. Changed only by <see cref="Apply"/> (the engine's writer, or a log being replayed); the figures are read from
+/// any thread. Rules live in <see cref="FeedbackEngine"/>; this only carries them out.
+/// </summary>
+public sealed class JoinBook : IJoinFigures
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<(JoinScope Scope, string RequestId), Node> _entries = [];
+    private readonly Dictionary<JoinScope, JoinScopeStats> _stats = [];
+    private Node? _oldest;
+    private Node? _newest;
+
+    /// <summary>Entries held, all deployments together (what the size cap bounds).</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>The highest stamp an entry was given: new entries are stamped after it.</summary>
+    public long LastStamp { get; private set; }
+
+    public bool TryGet(JoinScope scope, string requestId, [MaybeNullWhen(false)] out RequestEntry entry)
+    {
+        var found = _entries.TryGetValue((scope, requestId), out var node);
+        entry = node?.Entry;
+        return found;
+    }
+
+    /// <summary>The entry that changed longest ago, or false when none is held.</summary>
+    public bool TryOldest(out JoinScope scope, out string requestId, [MaybeNullWhen(false)] out RequestEntry entry)
+    {
+        (scope, requestId, entry) = _oldest is { } node ? (node.Scope, node.RequestId, node.Entry) : (default, "", null!);
+        return _oldest is not null;
+    }
+
+    /// <summary>The entries of one deployment (a reset looks for those of its model).</summary>
+    public List<(string RequestId, RequestEntry Entry)> InScope(JoinScope scope) =>
+        [.. _entries.Where(pair => pair.Key.Scope == scope).Select(pair => (pair.Key.RequestId, pair.Value.Entry))];
+
+    /// <summary>Every entry, oldest change first (what a log keeps in a snapshot).</summary>
+    public IEnumerable<(JoinScope Scope, string RequestId, RequestEntry Entry)> Entries()
+    {
+        for (var node = _oldest; node is not null; node = node.Next)
+        {
+            yield return (node.Scope, node.RequestId, node.Entry);
+        }
+    }
+
+    /// <summary>Carries out one step: the entry and the deployment's counts, as <see cref="JoinStep"/> says.</summary>
+    public void Apply(JoinChanged change)
+    {
+        lock (_lock)
+        {
+            var id = (change.Scope, change.RequestId);
+            _entries.TryGetValue(id, out var node);
+            var before = node?.Entry;
+            var stats = StatsLocked(change.Scope);
+            CountStep(stats, change.Step, before, change.Entry);
+            if (change.Step == JoinStep.ResponseRefused)
+            {
+                return;
+            }
+
+            if (change.Entry is null)
+            {
+                if (node is not null)
+                {
+                    Unlink(node);
+                    _entries.Remove(id);
+                }
+
+                return;
+            }
+
+            LastStamp = Math.Max(LastStamp, change.Entry.Stamp);
+            if (node is null)
+            {
+                node = new Node(change.Scope, change.RequestId, change.Entry);
+                _entries.Add(id, node);
+                Append(node);
+            }
+            else
+            {
+                var moved = change.Entry.Stamp != node.Entry.Stamp;
+                node.Entry = change.Entry;
+                if (moved)
+                {
+                    Unlink(node);
+                    Append(node);
+                }
+            }
+        }
+    }
+
+    /// <summary>Puts back a deployment's stored counts (a log loading a snapshot), before its entries.</summary>
+    public void Restore(JoinScopeState state)
+    {
+        lock (_lock)
+        {
+            _stats[state.Scope] = JoinScopeStats.FromState(state, withHeld: true);
+        }
+    }
+
+    /// <summary>Puts back a stored entry (a log loading a snapshot), in stamp order: it goes after every entry held.</summary>
+    public void Restore(JoinScope scope, string requestId, RequestEntry entry)
+    {
+        var node = new Node(scope, requestId, entry);
+        _entries.Add((scope, requestId), node);
+        Append(node);
+        LastStamp = Math.Max(LastStamp, entry.Stamp);
+    }
+
+    /// <summary>The stored form of a deployment's counts.</summary>
+    public JoinScopeState? StateOf(JoinScope scope)
+    {
+        lock (_lock)
+        {
+            return _stats.TryGetValue(scope, out var stats) ? stats.State(scope) : null;
+        }
+    }
+
+    public JoinFigures? Figures(JoinScope scope)
+    {
+        lock (_lock)
+        {
+            return _stats.TryGetValue(scope, out var stats) ? stats.Figures(scope) : null;
+        }
+    }
+
+    public List<JoinFigures> FiguresAll()
+    {
+        List<JoinFigures> all;
+        lock (_lock)
+        {
+            all = [.. _stats.Select(pair => pair.Value.Figures(pair.Key))];
+        }
+
+        all.Sort(static (a, b) =>
+        {
+            var c = string.CompareOrdinal(a.Scope.Namespace, b.Scope.Namespace);
+            return c != 0 ? c : string.CompareOrdinal(a.Scope.Deployment, b.Scope.Deployment);
+        });
+        return all;
+    }
+
+    /// <summary>Forgets everything (a log reloading its state).</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _entries.Clear();
+            _stats.Clear();
+            _oldest = _newest = null;
+            LastStamp = 0;
+        }
+    }
+
+    private static void CountStep(JoinScopeStats stats, JoinStep step, RequestEntry? before, RequestEntry? after)
+    {
+        switch (step)
+        {
+            case JoinStep.Pended:
+                stats.Totals.ResponsesSeen++;
+                stats.PendingResponses++;
+                stats.Estimator.Pending(after!.Response!, +1);
+                break;
+            case JoinStep.ResponseRefused:
+                stats.Totals.DuplicateResponses++;
+                break;
+            case JoinStep.Parked:
+                stats.ParkedTruths++;
+                break;
+            case JoinStep.ParkedReplaced:
+                stats.Totals.Corrections++;
+                break;
+            case JoinStep.ResponseJoined:
+                stats.Totals.ResponsesSeen++;
+                stats.ParkedTruths--;
+                stats.JoinedHeld++;
+                stats.Totals.Joined++;
+                stats.Delay.Add(0);
+                stats.Estimator.Joined(after!.Rows(), +1);
+                break;
+            case JoinStep.TruthJoined:
+                var counted = after!.Rows();
+                stats.PendingResponses--;
+                stats.JoinedHeld++;
+                stats.Totals.Joined++;
+                stats.Delay.Add(Math.Max(0, (after.TruthArrived - after.ResponseArrived).TotalSeconds));
+                stats.Estimator.Pending(before!.Response!, -1);
+                stats.Estimator.Realize(counted);
+                stats.Estimator.Joined(counted, +1);
+                break;
+            case JoinStep.Corrected:
+                stats.Totals.Corrections++;
+                stats.Estimator.Joined(before!.Rows(), -1);
+                stats.Estimator.Joined(after!.Rows(), +1);
+                break;
+            default:
+                Forgotten(stats, step, before!);
+                break;
+        }
+    }
+
+    private static void Forgotten(JoinScopeStats stats, JoinStep step, RequestEntry entry)
+    {
+        var counted = step != JoinStep.Dropped;
+        if (entry.IsJoined)
+        {
+            stats.JoinedHeld--;
+            stats.Totals.ForgottenJoins += counted ? 1 : 0;
+        }
+        else if (entry.Response is not null)
+        {
+            stats.PendingResponses--;
+            stats.Estimator.Pending(entry.Response, -1);
+            stats.Totals.ExpiredResponses += step == JoinStep.Expired ? 1 : 0;
+            stats.Totals.EvictedResponses += step == JoinStep.Evicted ? 1 : 0;
+        }
+        else
+        {
+            stats.ParkedTruths--;
+            stats.Totals.ExpiredTruths += step == JoinStep.Expired ? 1 : 0;
+            stats.Totals.EvictedTruths += step == JoinStep.Evicted ? 1 : 0;
+        }
+    }
+
+    private JoinScopeStats StatsLocked(JoinScope scope)
+    {
+        if (!_stats.TryGetValue(scope, out var stats))
+        {
+            stats = new JoinScopeStats();
+            _stats.Add(scope, stats);
+        }
+
+        return stats;
+    }
+
+    private void Append(Node node)
+    {
+        node.Prev = _newest;
+        node.Next = null;
+        if (_newest is null)
+        {
+            _oldest = node;
+        }
+        else
+        {
+            _newest.Next = node;
+        }
+
+        _newest = node;
+    }
+
+    private void Unlink(Node node)
+    {
+        if (node.Prev is null)
+        {
+            _oldest = node.Next;
+        }
+        else
+        {
+            node.Prev.Next = node.Next;
+        }
+
+        if (node.Next is null)
+        {
+            _newest = node.Prev;
+        }
+        else
+        {
+            node.Next.Prev = node.Prev;
+        }
+
+        node.Prev = node.Next = null;
+    }
+
+    private sealed class Node(JoinScope scope, string requestId, RequestEntry entry)
+    {
+        public JoinScope Scope { get; } = scope;
+
+        public string RequestId { get; } = requestId;
+
+        public RequestEntry Entry { get; set; } = entry;
+
+        public Node? Prev { get; set; }
+
+        public Node? Next { get; set; }
+    }
+}

@@ -1,0 +1,180 @@
+using FeedbackMetrics.Core.Engine;
+using FeedbackMetrics.Core.State;
+using FeedbackMetrics.Server.Diagnostics;
+
+namespace FeedbackMetrics.Server.Storage;
+
+/// <summary>The writer thread of a durable log: groups, commits, housekeeping, and riding out storage faults.</summary>
+public sealed partial class EngineStore
+{
+    private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
+    private void WriteLoop()
+    {
+        var batch = new List<WriteRequest>(MaxBatch);
+        while (true)
+        {
+            if (_unavailable is not null)
+            {
+                FailQueued();
+                if (_stopping.Token.WaitHandle.WaitOne(ProbeInterval) || _queue.Reader.Completion.IsCompleted)
+                {
+                    return;
+                }
+
+                TryRecover();
+                continue;
+            }
+
+            if (!_queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            {
+                return;
+            }
+
+            // Take what is waiting; a reset is decided alone so applies before and after it keep their order.
+            while (batch.Count < MaxBatch && _queue.Reader.TryPeek(out var next) && (batch.Count == 0 || next is not ResetRequest))
+            {
+                _queue.Reader.TryRead(out _);
+                if (next is WakeUp)
+                {
+                    continue;
+                }
+
+                batch.Add(next);
+                if (next is ResetRequest)
+                {
+                    break;
+                }
+            }
+
+            try
+            {
+                var started = _time.GetTimestamp();
+                if (batch.Count == 0)
+                {
+                    Commit(_engine.Housekeep());
+                }
+                else if (batch[0] is ResetRequest reset)
+                {
+                    var (existed, changes) = _engine.Reset(reset.Keys);
+                    Commit(changes);
+                    reset.Completion.TrySetResult(existed);
+                }
+                else
+                {
+                    Apply(batch);
+                    _commitSeconds.Observe(_time.GetElapsedTime(started).TotalSeconds);
+                    _batchSize.Observe(batch.Count);
+                }
+
+                if (_unavailable is null)
+                {
+                    _log.Maintain(_engine.State, _outbox.Holds, Drain());
+                }
+            }
+            catch (Exception e) when (IsStorageFault(e))
+            {
+                // A snapshot that failed has taken what changed: the state is read from the file again.
+                _reloadOnRecovery = true;
+                EnterFailure(e.Message, e, batch);
+            }
+            catch (Exception e)
+            {
+                // Not a storage fault but a defect of ours: the requests of this group fail (503, the broker
+                // retries), the state is rebuilt from the file as after a storage fault, and the process lives on.
+                Log.WriterDefect(_logger, e);
+                _reloadOnRecovery = true;
+                EnterFailure($"internal error in the writer: {e.Message}", e, batch);
+            }
+
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Decides the group, commits its change set, applies it, and only then answers each request.</summary>
+    private void Apply(List<WriteRequest> batch)
+    {
+        var requests = new IReadOnlyList<IngestEvent>[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            requests[i] = ((ApplyRequest)batch[i]).Events;
+        }
+
+        var decision = _engine.Decide(requests);
+        try
+        {
+            Commit(decision.Changes);
+        }
+        catch (Exception e) when (IsStorageFault(e))
+        {
+            // Nothing of the group is applied: the state is what the file holds, and stays so while probing.
+            EnterFailure(e.Message, e, batch);
+            batch.Clear();
+            return;
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var completion = ((ApplyRequest)batch[i]).Completion;
+            var outcome = decision.Requests[i];
+            _ = outcome.Refusal is { } refusal ? completion.TrySetException(refusal) : completion.TrySetResult(outcome.Results!);
+        }
+    }
+
+    private void Commit(ChangeSet changes)
+    {
+        _log.Commit(changes);
+        Committed(changes);
+    }
+
+    private void FailQueued()
+    {
+        while (_queue.Reader.TryRead(out var request))
+        {
+            Fail(request, new StorageUnavailableException($"Storage unavailable: {_unavailable}."));
+        }
+    }
+
+    private static void Fail(WriteRequest request, Exception e)
+    {
+        _ = request switch
+        {
+            ApplyRequest apply => apply.Completion.TrySetException(e),
+            ResetRequest reset => reset.Completion.TrySetException(e),
+            _ => false,
+        };
+    }
+
+    private void EnterFailure(string reason, Exception e, List<WriteRequest> batch)
+    {
+        reason = reason.TrimEnd('.');
+        Log.StorageUnavailable(_logger, reason);
+        _unavailable = reason;
+        foreach (var request in batch)
+        {
+            Fail(request, new StorageUnavailableException($"Storage unavailable: {reason}.", e));
+        }
+
+        _log.Close(graceful: false);
+    }
+
+    /// <summary>Reopens the log, proves a write commits, and, when the state may differ from the file, reads it again.</summary>
+    private void TryRecover()
+    {
+        try
+        {
+            _log.Probe();
+            if (!_loaded || _reloadOnRecovery)
+            {
+                Load();
+            }
+
+            _unavailable = null;
+            Log.StorageRecovered(_logger);
+        }
+        catch (Exception e) when (IsStorageFault(e) || e is StateFileException)
+        {
+            _log.Close(graceful: false);
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using FeedbackMetrics.Core.Engine;
+
+namespace FeedbackMetrics.Server.Storage;
+
+/// <summary>
+/// Where the engine's change sets are kept, and nothing else: the rules are the engine's. Called by one writer at a
+/// time (<see cref="EngineStore"/>), between groups.
+/// </summary>
+public interface IStateLog
+{
+    /// <summary>How the start-up line names it (e.g. <c>sqlite /data/feedback-metrics.db</c>).</summary>
+    string Name { get; }
+
+    /// <summary>False for a log that keeps nothing across a restart: the store then decides and applies inline.</summary>
+    bool Durable { get; }
+
+    /// <summary>
+    /// Opens the log and fills <paramref name="engine"/>'s state from it (a snapshot, then the change sets after it);
+    /// returns the metric events still to post to the reply URL, in order. Throws <see cref="StateFileException"/> for
+    /// a file this server cannot read, a storage exception when it cannot be read now.
+    /// </summary>
+    IReadOnlyList<(long Seq, MetricReply Reply)> Load(FeedbackEngine engine);
+
+    /// <summary>Makes a group's change set durable, whole or not at all; throws a storage exception when it could not.</summary>
+    void Commit(ChangeSet changes);
+
+    /// <summary>
+    /// Housekeeping between groups, off the commit path: writes a snapshot of what changed when one is due and trims the
+    /// journal behind it. <paramref name="pendingReply"/> says whether a posted metric event still waits for the reply URL;
+    /// <paramref name="delivered"/> are the ones delivered since the last call. <paramref name="force"/> writes one now
+    /// (a graceful stop).
+    /// </summary>
+    void Maintain(EngineState state, Func<long, bool> pendingReply, IReadOnlyList<long> delivered, bool force = false);
+
+    /// <summary>Proves a write commits (recovering after a storage fault); throws when it does not.</summary>
+    void Probe();
+
+    /// <summary>Releases the log; with <paramref name="graceful"/> it also folds its write-ahead file back.</summary>
+    void Close(bool graceful);
+}

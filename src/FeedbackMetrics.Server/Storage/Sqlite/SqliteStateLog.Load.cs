@@ -1,0 +1,126 @@
+using System.Collections;
+using FeedbackMetrics.Core.Engine;
+using FeedbackMetrics.Core.Join;
+
+namespace FeedbackMetrics.Server.Storage.Sqlite;
+
+/// <summary>Start-up: the snapshot's parts, then the journal after it.</summary>
+public sealed partial class SqliteStateLog
+{
+    private void LoadModels(EngineState state)
+    {
+        foreach (var blob in Blobs("SELECT image FROM models;"))
+        {
+            var image = Decode(blob, RecordCodec.ReadModel);
+            state.Models.GetOrCreate(image.Key).Restore(image);
+        }
+    }
+
+    private void LoadJoin(EngineState state)
+    {
+        foreach (var blob in Blobs("SELECT state FROM join_scopes;"))
+        {
+            state.Join.Restore(Decode(blob, RecordCodec.ReadScope));
+        }
+
+        var entries = new List<(JoinScope Scope, string RequestId, RequestEntry Entry)>();
+        using var command = _connection!.CreateCommand();
+        command.CommandText = "SELECT seq, entries, dead FROM join_chunks ORDER BY seq;";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var seq = reader.GetInt64(0);
+            var (blob, deadBytes) = ((byte[])reader[1], (byte[])reader[2]);
+            using var r = new BinaryReader(new MemoryStream(blob));
+            var ids = new (JoinScope, string)[r.ReadInt32()];
+            var dead = BitsOf(deadBytes, ids.Length);
+            for (var i = 0; i < ids.Length; i++)
+            {
+                var scope = new JoinScope(r.ReadString(), r.ReadString());
+                var requestId = r.ReadString();
+                var entry = RecordCodec.ReadEntry(r);
+                ids[i] = (scope, requestId);
+                if (!dead[i])
+                {
+                    entries.Add((scope, requestId, entry));
+                }
+            }
+
+            _chunks.Loaded(seq, ids, dead);
+        }
+
+        entries.Sort(static (a, b) => a.Entry.Stamp.CompareTo(b.Entry.Stamp));
+        foreach (var (scope, requestId, entry) in entries)
+        {
+            state.Join.Restore(scope, requestId, entry);
+        }
+    }
+
+    private void LoadIds(EngineState state)
+    {
+        using var command = _connection!.CreateCommand();
+        command.CommandText = "SELECT seq, ids FROM id_chunks ORDER BY seq;";
+        using var reader = command.ExecuteReader();
+        var count = 0;
+        while (reader.Read())
+        {
+            var seq = reader.GetInt64(0);
+            using var r = new BinaryReader(new MemoryStream((byte[])reader[1]));
+            var n = r.ReadInt32();
+            state.Ids.Reserve(count += n);
+            for (var i = 0; i < n; i++)
+            {
+                state.RestoreId(new UInt128(r.ReadUInt64(), r.ReadUInt64()), r.ReadInt64());
+            }
+
+            _idChunks.Add((state.IdSequence, seq));
+            _nextIdChunk = seq + 1;
+        }
+    }
+
+    private SortedDictionary<long, MetricReply> LoadOutbox()
+    {
+        var outbox = new SortedDictionary<long, MetricReply>();
+        using var command = _connection!.CreateCommand();
+        command.CommandText = "SELECT seq, reply FROM outbox ORDER BY seq;";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            outbox[reader.GetInt64(0)] = Decode((byte[])reader[1], RecordCodec.ReadReply);
+        }
+
+        return outbox;
+    }
+
+    private IEnumerable<(long Seq, ChangeSet Changes)> Journal()
+    {
+        using var command = _connection!.CreateCommand();
+        command.CommandText = "SELECT seq, changes FROM journal WHERE seq > $after ORDER BY seq;";
+        command.Parameters.AddWithValue("$after", _snapshotThrough);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            yield return (reader.GetInt64(0), Decode((byte[])reader[1], RecordCodec.ReadChangeSet));
+        }
+    }
+
+    private List<byte[]> Blobs(string sql)
+    {
+        var blobs = new List<byte[]>();
+        using var command = _connection!.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            blobs.Add((byte[])reader[0]);
+        }
+
+        return blobs;
+    }
+
+    private static T Decode<T>(byte[] blob, Func<BinaryReader, T> read)
+    {
+        using var r = new BinaryReader(new MemoryStream(blob));
+        return read(r);
+    }
+}
