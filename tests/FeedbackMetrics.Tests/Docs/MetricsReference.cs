@@ -56,8 +56,10 @@ public static class MetricsReference
               / (sum by (model_name) (feedback_metrics_observations_total) - (sum by (model_name) (feedback_metrics_relabelled_rows_total) or sum by (model_name) (feedback_metrics_observations_total) * 0))
             ```
 
-            The shipped recording rule `feedback_metrics:accuracy:ratio` (`deploy/prometheus/feedback-metrics.rules.yaml`)
-            computes the same per model, grouped by all four model labels.
+            The shipped recording rule `feedback_metrics:accuracy:ratio` computes the same per model, grouped by all four
+            model labels. Recording rules and alerts built on these series ship in
+            `deploy/prometheus/feedback-metrics.rules.yaml` (unit-tested with `promtool test rules`) and, through the chart, as
+            a PrometheusRule ([deploy.md](deploy.md)).
 
             ## Several replicas
 

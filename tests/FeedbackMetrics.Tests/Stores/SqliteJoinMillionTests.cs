@@ -17,7 +17,7 @@ namespace FeedbackMetrics.Tests.Stores;
 
 /// <summary>
 /// Issue 10's bound: with the SQLite store, pending responses live on disk; memory keeps only where each one's row
-/// is (JoinRowIndex, a few dozen bytes per entry), not the entries. README states the figures printed here.
+/// is (JoinRowIndex, a few dozen bytes per entry), not the entries. docs/join.md states the figures printed here.
 /// </summary>
 [Category("Load")]
 public sealed class SqliteJoinMillionTests
