@@ -44,6 +44,9 @@ args:
 {{- if .Values.readToken.existingSecret }}
 {{- $managed = concat $managed (list "protect_reads" "read_token_file") }}
 {{- end }}
+{{- if .Values.adminToken.existingSecret }}
+{{- $managed = append $managed "admin_token_file" }}
+{{- end }}
 {{- if and .Values.state.redis.url .Values.state.redis.caSecret }}
 {{- $managed = append $managed "redis_ca_file" }}
 {{- end }}
@@ -209,13 +212,33 @@ volumeMounts:
 {{- end }}
 
 {{- define "feedback-metrics.delivery" -}}
+{{- $sink := .Values.knative.deadLetterSink -}}
+{{- if and $sink.create .Values.knative.delivery.deadLetterSinkUri -}}
+{{- fail "knative.deadLetterSink.create and knative.delivery.deadLetterSinkUri both name a dead-letter sink: keep one" -}}
+{{- end -}}
 retry: {{ .Values.knative.delivery.retry }}
 backoffPolicy: {{ .Values.knative.delivery.backoffPolicy }}
 backoffDelay: {{ .Values.knative.delivery.backoffDelay }}
-{{- with .Values.knative.delivery.deadLetterSinkUri }}
+{{- if $sink.create }}
 deadLetterSink:
-  uri: {{ . }}
+  ref:
+    apiVersion: v1
+    kind: Service
+    name: {{ include "feedback-metrics.deadLetterName" . }}
+{{- else if .Values.knative.delivery.deadLetterSinkUri }}
+deadLetterSink:
+  uri: {{ .Values.knative.delivery.deadLetterSinkUri }}
 {{- end }}
+{{- end }}
+
+{{- define "feedback-metrics.deadLetterName" -}}
+{{- printf "%s-dead-letters" (include "feedback-metrics.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The dead-letter sink's own labels: another app name, so the server's Service and NetworkPolicy never select its pods. */}}
+{{- define "feedback-metrics.deadLetterSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-dead-letters" (include "feedback-metrics.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/*

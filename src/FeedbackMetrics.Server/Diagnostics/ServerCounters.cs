@@ -7,7 +7,7 @@ namespace FeedbackMetrics.Server.Diagnostics;
 public sealed class ServerCounters
 {
     /// <summary>Distinct ignored event types given their own label value; the rest are counted as "other".</summary>
-    public const int MaxIgnoredTypes = 64;
+    public const int MaxIgnoredTypes = MetricFamilies.MaxLabelValues;
 
     private readonly Counter _events;
     private readonly Counter _ignoredTypes;
@@ -18,18 +18,9 @@ public sealed class ServerCounters
     public ServerCounters(IMetricFactory factory, IEnumerable<IAcceptedEventObserver>? observers = null)
     {
         _observers = observers?.ToArray() ?? [];
-        _events = factory.CreateCounter(
-            MetricNames.Prefix + "events_total",
-            "Incoming CloudEvents by outcome: accepted (counted), duplicate (redelivery, not counted again), rejected (4xx), ignored (not a feedback type), unavailable (503, storage down or loading), overloaded (503, too many requests at once), aborted (the client went away before its request was read).",
-            ["outcome"]);
-        _ignoredTypes = factory.CreateCounter(
-            MetricNames.Prefix + "ignored_events_total",
-            $"Events acknowledged without counting because their type is not a feedback type, by type (the first {MaxIgnoredTypes} types; later ones as \"other\").",
-            ["type"]);
-        _replies = factory.CreateCounter(
-            MetricNames.Prefix + "replies_total",
-            "Metric CloudEvents meant for --reply_url by result: sent, failed (a delivery round that failed after retries; the event is offered again later) or dropped (outbox full, never kept).",
-            ["result"]);
+        _events = factory.CreateCounter(MetricFamilies.EventsTotal);
+        _ignoredTypes = factory.CreateCounter(MetricFamilies.IgnoredEventsTotal);
+        _replies = factory.CreateCounter(MetricFamilies.RepliesTotal);
         foreach (var outcome in new[] { "accepted", "duplicate", "rejected", "ignored", "unavailable", "overloaded", "aborted" })
         {
             _events.WithLabels(outcome).IncTo(0);

@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Server.Diagnostics;
 
 namespace FeedbackMetrics.Server.Exposition;
 
@@ -12,14 +13,14 @@ public sealed partial class DomainExposition
     private static async Task WriteJoinAsync(ChunkedTextWriter writer, CancellationToken ct, List<JoinFigures> figures)
     {
         var scopes = figures.Select(f => (Labels: $"deployment_namespace=\"{Escape(f.Scope.Namespace)}\",deployment_name=\"{Escape(f.Scope.Deployment)}\"", Figures: f)).ToList();
-        Write("join_pending_responses", "gauge", "Logged responses waiting for their truth.", f => f.PendingResponses);
-        Write("join_parked_truths", "gauge", "Truth-only feedback waiting for its response.", f => f.ParkedTruths);
-        Write("join_responses_total", "counter", "Logged responses kept for the join (a second one for a request id held is not).", f => f.Totals.ResponsesSeen);
-        Write("join_joined_total", "counter", "Requests whose response and truth met and were counted.", f => f.Totals.Joined);
-        Write("join_corrections_total", "counter", "Truths that replaced an earlier truth of the same request (relabels; the rows moved).", f => f.Totals.Corrections);
+        Write(MetricFamilies.JoinPendingResponses, f => f.PendingResponses);
+        Write(MetricFamilies.JoinParkedTruths, f => f.ParkedTruths);
+        Write(MetricFamilies.JoinResponsesTotal, f => f.Totals.ResponsesSeen);
+        Write(MetricFamilies.JoinJoinedTotal, f => f.Totals.Joined);
+        Write(MetricFamilies.JoinCorrectionsTotal, f => f.Totals.Corrections);
 
-        var expired = P + "join_expired_total";
-        Family(writer, expired, "counter", "Pending responses (side=\"response\") and parked truths (side=\"truth\") forgotten unmatched, past --join_ttl (reason=\"ttl\") or the size cap (reason=\"cap\").");
+        var expired = MetricFamilies.JoinExpiredTotal.Name;
+        Family(writer, MetricFamilies.JoinExpiredTotal);
         foreach (var (labels, f) in scopes)
         {
             Sample(writer, expired, labels, ",side=\"response\",reason=\"ttl\"", f.Totals.ExpiredResponses);
@@ -29,10 +30,10 @@ public sealed partial class DomainExposition
         }
 
         await writer.FlushIfLargeAsync(ct);
-        Write("join_label_coverage_ratio", "gauge", "Share of the responses kept that got their truth (joined / responses).", f => f.Totals.LabelCoverage);
+        Write(MetricFamilies.JoinLabelCoverageRatio, f => f.Totals.LabelCoverage);
 
-        var delay = P + "join_label_delay_seconds";
-        Family(writer, delay, "gauge", "Time from a response's arrival to its truth's, by percentile (50, 90, 99; nearest rank since start, within 4.43 %; 0 when the truth came first).");
+        var delay = MetricFamilies.JoinLabelDelaySeconds.Name;
+        Family(writer, MetricFamilies.JoinLabelDelaySeconds);
         foreach (var (labels, f) in scopes)
         {
             foreach (var (percentile, value) in DelayPercentiles)
@@ -44,17 +45,17 @@ public sealed partial class DomainExposition
             }
         }
 
-        Write("join_estimated_accuracy_ratio", "gauge", "Accuracy the pending responses are expected to have: their top probability calibrated on the rows already joined (pending rows with probabilities only).", f => f.Estimated.Accuracy);
-        Write("join_estimated_rows", "gauge", "Pending rows with a probability distribution, what the estimated accuracy rests on.", f => f.Estimated.PendingRows);
-        Write("join_estimate_realized_rows_total", "counter", "Pending rows with a probability distribution that have got their truth since the start: what the two figures below rest on.", f => f.Estimated.Realized.Rows);
-        Write("join_estimate_expected_ratio", "gauge", "Accuracy the estimate expected of the pending rows that have got their truth (just before each came).", f => f.Estimated.Realized.Expected);
-        Write("join_estimate_realized_ratio", "gauge", "Accuracy those rows turned out to have: its distance to the expected ratio is how far the estimate was off.", f => f.Estimated.Realized.Accuracy);
+        Write(MetricFamilies.JoinEstimatedAccuracyRatio, f => f.Estimated.Accuracy);
+        Write(MetricFamilies.JoinEstimatedRows, f => f.Estimated.PendingRows);
+        Write(MetricFamilies.JoinEstimateRealizedRowsTotal, f => f.Estimated.Realized.Rows);
+        Write(MetricFamilies.JoinEstimateExpectedRatio, f => f.Estimated.Realized.Expected);
+        Write(MetricFamilies.JoinEstimateRealizedRatio, f => f.Estimated.Realized.Accuracy);
         await writer.FlushIfLargeAsync(ct);
 
-        void Write(string family, string type, string help, Func<JoinFigures, double?> value)
+        void Write(MetricFamily family, Func<JoinFigures, double?> value)
         {
-            var name = P + family;
-            Family(writer, name, type, help);
+            var name = family.Name;
+            Family(writer, family);
             foreach (var (labels, f) in scopes)
             {
                 if (value(f) is { } v)

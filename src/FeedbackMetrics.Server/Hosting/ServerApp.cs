@@ -73,7 +73,7 @@ public static class ServerApp
         // overrides each of them. ASP.NET's hosting diagnostics are off, not at Warning: while that category logs at any
         // level, ASP.NET starts an Activity and a log scope for every request, even with no trace listener, and it only
         // writes per-request lines (unhandled errors are logged by the exception handler's own category). What that
-        // costs on one core is in README (Options, log levels).
+        // costs on one core is in docs/performance.md (Logging cost).
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
         {
             InitialData =

@@ -8,7 +8,7 @@ namespace FeedbackMetrics.Server.Security;
 public sealed class SecurityCounters
 {
     /// <summary>Distinct senders given their own label value; later ones are counted as "other".</summary>
-    public const int MaxSenders = 64;
+    public const int MaxSenders = MetricFamilies.MaxLabelValues;
 
     private readonly Counter _refusals;
     private readonly Counter _senderEvents;
@@ -17,18 +17,9 @@ public sealed class SecurityCounters
 
     public SecurityCounters(IMetricFactory factory, SecurityPlan plan)
     {
-        _refusals = factory.CreateCounter(
-            MetricNames.Prefix + "auth_failures_total",
-            "Requests refused for their credentials (401, or 503 while the token issuer cannot be read), by endpoint (ingest = POST /, reads = GET /v1/metrics) and reason.",
-            ["endpoint", "reason"]);
-        _senderEvents = factory.CreateCounter(
-            MetricNames.Prefix + "sender_events_total",
-            $"Events counted, by the verified subject of the token that brought them (the first {MaxSenders} subjects; later ones as \"other\").",
-            ["sender"]);
-        _rateLimited = factory.CreateCounter(
-            MetricNames.Prefix + "rate_limited_total",
-            "Requests to POST / refused with 429 because their source (OIDC subject, else client IP) sent more than --max_events_per_source_per_second.",
-            ["partition"]);
+        _refusals = factory.CreateCounter(MetricFamilies.AuthFailuresTotal);
+        _senderEvents = factory.CreateCounter(MetricFamilies.SenderEventsTotal);
+        _rateLimited = factory.CreateCounter(MetricFamilies.RateLimitedTotal);
         if (plan.VerifiesSenders)
         {
             foreach (var reason in RefusalReasons.Oidc)

@@ -12,7 +12,7 @@ public sealed class JoinMemoryTests
 {
     /// <summary>
     /// A bound on one pending response of one row with a 3-class probability vector and a 36-character request id;
-    /// README states the figure measured here (about 540 bytes).
+    /// docs/join.md states the figure measured here (about 540 bytes).
     /// </summary>
     private const int BytesPerPendingResponse = 650;
 

@@ -16,6 +16,8 @@ public sealed class HelmChartTests
         new TestCaseData((object)new[] { "--set", "serviceMonitor.enabled=true", "--set", "prometheusRule.enabled=true", "--set", "dashboard.enabled=true" }).SetName("Chart_renders_valid_manifests(monitoring)"),
         new TestCaseData((object)new[] { "--set", "persistence.enabled=false", "--set", "adminToken.existingSecret=fm-admin", "--set", "args.max_keys=500", "--set", "args.storage_uri=adserver.cm_models.binary_metrics.BinaryMetrics", "--set", "args.binary_threshold=0.7" }).SetName("Chart_renders_valid_manifests(options)"),
         new TestCaseData((object)new[] { "--set", "mode=knative", "--set", "knative.createBroker=true", "--set", "knative.delivery.deadLetterSinkUri=http://dlq.svc", "--set", "prometheusRule.enabled=true" }).SetName("Chart_renders_valid_manifests(knative)"),
+        new TestCaseData((object)new[] { "--set", "knative.deadLetterSink.create=true", "--set", "networkPolicy.enabled=true", "--set", "knative.createBroker=true" }).SetName("Chart_renders_valid_manifests(dead letters)"),
+        new TestCaseData((object)new[] { "--set", "mode=knative", "--set", "knative.deadLetterSink.create=true" }).SetName("Chart_renders_valid_manifests(knative dead letters)"),
         new TestCaseData((object)new[] { "--set", "oidc.audience=feedback-metrics", "--set", "oidc.subjects={system:serviceaccount:seldon:feedback-metrics-feedback-oidc-eventing.knative.dev-trigger}", "--set", "networkPolicy.enabled=true", "--set", "readToken.existingSecret=fm-read", "--set", "serviceMonitor.enabled=true" }).SetName("Chart_renders_valid_manifests(oidc)"),
         new TestCaseData((object)new[] { "--set", "mode=knative", "--set", "oidc.audience=feedback-metrics" }).SetName("Chart_renders_valid_manifests(knative oidc)"),
     ];
@@ -88,14 +90,18 @@ public sealed class HelmChartTests
     {
         var fresh = Path.Combine(Path.GetTempPath(), "fm-render", Guid.NewGuid().ToString("N"));
         Tools.RunOk("bash", "scripts/render-deploy.sh", fresh);
-        foreach (var file in Directory.GetFiles(fresh, "*.yaml", SearchOption.AllDirectories))
+        var rendered = Directory.GetFiles(fresh, "*.yaml", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(fresh, f)).Order().ToList();
+        foreach (var relative in rendered)
         {
-            var relative = Path.GetRelativePath(fresh, file);
             var committed = Tools.InRepo("deploy", relative);
             Assert.That(File.Exists(committed), Is.True, $"deploy/{relative} is missing: run bash scripts/render-deploy.sh");
-            Assert.That(File.ReadAllText(committed), Is.EqualTo(File.ReadAllText(file)), $"deploy/{relative} differs from the chart: run bash scripts/render-deploy.sh");
+            Assert.That(File.ReadAllText(committed), Is.EqualTo(File.ReadAllText(Path.Combine(fresh, relative))), $"deploy/{relative} differs from the chart: run bash scripts/render-deploy.sh");
         }
 
+        // The hand-written rule tests aside, every file in deploy/ is rendered: none left over from an older layout.
+        var committedFiles = Directory.GetFiles(Tools.InRepo("deploy"), "*.yaml", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Tools.InRepo("deploy"), f)).Where(f => !f.EndsWith(".test.yaml", StringComparison.Ordinal)).Order();
+        Assert.That(committedFiles, Is.EqualTo(rendered), "deploy/ holds exactly the rendered files");
         Directory.Delete(fresh, recursive: true);
     }
 
@@ -103,19 +109,31 @@ public sealed class HelmChartTests
     [TestCase("knative")]
     public void Every_file_in_deploy_parses_and_checks(string folder)
     {
-        var manifests = Directory.GetFiles(Tools.InRepo("deploy", folder), "*.yaml").SelectMany(f => Manifest.ParseAll(File.ReadAllText(f))).ToList();
+        // kubectl apply -f <folder>/ reads the folder's own files, not its subfolders: those are what one apply creates.
+        var manifests = ManifestsIn("deploy", folder);
         CheckAll(manifests, $"deploy/{folder}");
-        if (folder == "knative")
-        {
-            Assert.That(manifests.Select(m => m.Kind), Is.SupersetOf(new[] { "Broker", "Trigger", "Service" }));
-            var trigger = manifests.Single(m => m.Kind == "Trigger");
-            Assert.That(trigger.At("spec", "delivery", "deadLetterSink", "uri"), Is.Not.Null, "a dead-letter sink");
-            Assert.That(trigger.At("spec", "filter", "attributes", "inferenceservicename"), Is.EqualTo("multiclass-model"));
-        }
-        else
-        {
-            Assert.That(manifests.Select(m => m.Kind), Is.SupersetOf(new[] { "StatefulSet", "Service", "ServiceMonitor", "PrometheusRule", "ConfigMap", "Trigger" }));
-        }
+        Assert.That(KnativeWiring.Triggers(manifests).Select(KnativeWiring.FilterType), Is.EquivalentTo(new[] { KnativeWiring.FeedbackType, KnativeWiring.SeldonResponseType, KnativeWiring.KServeResponseType }));
+        Assert.That(KnativeWiring.Triggers(manifests).Select(t => t.At("spec", "delivery", "deadLetterSink", "ref", "name")), Has.All.Not.Null, "every Trigger names a dead-letter sink created beside it");
+        Assert.That(manifests.Select(m => m.Kind), Has.None.EqualTo("Broker"), "applying the folder never changes a Broker that is there");
+        Assert.That(manifests.Select(m => m.ApiVersion), Has.None.StartWith("monitoring.coreos.com/"), "nothing that needs the Prometheus Operator's CRDs");
+        Assert.That(manifests.Select(m => m.Kind), folder == "knative" ? Is.SupersetOf(new[] { "Service", "Trigger", "Deployment" }) : Is.SupersetOf(new[] { "StatefulSet", "Service", "ConfigMap", "Trigger", "Deployment", "NetworkPolicy" }));
+    }
+
+    [Test]
+    public void The_prometheus_operator_files_of_deploy_stand_apart_and_select_the_server()
+    {
+        var operatorKinds = ManifestsIn("deploy", "k8s", "prometheus-operator");
+        Assert.That(operatorKinds.Select(m => m.Kind), Is.EquivalentTo(new[] { "ServiceMonitor", "PrometheusRule" }));
+        CheckAll([.. ManifestsIn("deploy", "k8s"), .. operatorKinds], "deploy/k8s with deploy/k8s/prometheus-operator");
+    }
+
+    [Test]
+    public void The_broker_of_deploy_has_no_delivery_settings_to_impose()
+    {
+        var broker = ManifestsIn("deploy", "broker").Single();
+        Assert.That((broker.Kind, broker.Name), Is.EqualTo(("Broker", "default")));
+        Assert.That(broker.At("spec", "delivery"), Is.Null, "each Trigger carries its own delivery");
+        Assert.That(ManifestsIn("deploy", "k8s").Concat(ManifestsIn("deploy", "knative")).Where(m => m.Kind == "Trigger").Select(t => t.At("spec", "broker")), Has.All.EqualTo(broker.Name));
     }
 
     [Test]
@@ -131,11 +149,13 @@ public sealed class HelmChartTests
         }
     }
 
-    private static void CheckAll(List<Manifest> manifests, string where)
+    private static List<Manifest> ManifestsIn(params string[] folder) =>
+        [.. Directory.GetFiles(Tools.InRepo(folder), "*.yaml").Order().SelectMany(f => Manifest.ParseAll(File.ReadAllText(f)))];
+
+    internal static void CheckAll(List<Manifest> manifests, string where)
     {
         Assert.That(manifests, Is.Not.Empty, where);
-        Dictionary<string, string>? serviceLabels = null;
-        string? serviceName = null;
+        var serverPodLabels = KnativeWiring.ServerPodLabels(manifests);
         foreach (var manifest in manifests)
         {
             var at = $"{where}: {manifest.Kind} {manifest.Name}";
@@ -152,13 +172,25 @@ public sealed class HelmChartTests
                     var hasEmptyDir = pod.Volumes.Any(v => v.Name == "state" && v.EmptyDir is not null);
                     Assert.That(hasClaim ^ hasEmptyDir, Is.True, $"{at}: state is a PVC or an emptyDir");
                     break;
+                case ("apps/v1", "Deployment"):
+                    // Without a Redis URL the only Deployment is the dead-letter sink (HelmRedisTests check the server's).
+                    var deployment = manifest.As<V1Deployment>();
+                    ManifestChecks.CheckSelectorMatches(deployment.Spec.Selector.MatchLabels, deployment.Spec.Template.Metadata.Labels, at);
+                    KnativeWiring.CheckDeadLetterPod(deployment, at);
+                    break;
                 case ("v1", "Service"):
                     var service = manifest.As<V1Service>();
                     Assert.That(service.Spec.Ports.Single().TargetPort.Value, Is.EqualTo("http"), at);
-                    Assert.That(service.Metadata.Annotations["prometheus.io/path"], Is.EqualTo("/v1/metrics"), at);
-                    serviceLabels = new Dictionary<string, string>(service.Metadata.Labels);
-                    serviceName = service.Metadata.Name;
-                    ManifestChecks.CheckSelectorMatches(service.Spec.Selector, manifests.Single(m => m.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Template.Metadata.Labels, at);
+                    if (manifest.Name == KnativeWiring.ServerServiceName(manifests))
+                    {
+                        Assert.That(service.Metadata.Annotations["prometheus.io/path"], Is.EqualTo("/v1/metrics"), at);
+                        ManifestChecks.CheckSelectorMatches(service.Spec.Selector, serverPodLabels!, at);
+                    }
+                    else
+                    {
+                        Assert.That(KnativeWiring.Triggers(manifests).Select(t => t.At("spec", "delivery", "deadLetterSink", "ref", "name")), Does.Contain(manifest.Name), $"{at}: a Service besides the server's is the dead-letter sink");
+                    }
+
                     break;
                 case ("serving.knative.dev/v1", "Service"):
                     // A Knative RevisionSpec is a PodSpec plus Knative's own fields.
@@ -166,7 +198,6 @@ public sealed class HelmChartTests
                     Assert.That(manifest.At("spec", "template", "spec", "securityContext"), Is.Null, $"{at}: Knative rejects a pod-level securityContext unless kubernetes.podspec-securitycontext is enabled");
                     ManifestChecks.CheckPodSpec(manifest.PartAs<V1PodSpec>(["spec", "template", "spec"], ["timeoutSeconds", "containerConcurrency"]), at, "http1");
                     Assert.That(manifest.At("spec", "template", "metadata", "annotations", "autoscaling.knative.dev/min-scale"), Is.EqualTo("1"), at);
-                    serviceName = manifest.Name;
                     break;
                 case ("v1", "ConfigMap"):
                     var configMap = manifest.As<V1ConfigMap>();
@@ -180,11 +211,12 @@ public sealed class HelmChartTests
                     PromtoolTests.CheckRules(manifest.PartAsYaml("spec"), at);
                     break;
                 case ("eventing.knative.dev/v1", "Trigger"):
-                    Assert.That(manifest.At("spec", "filter", "attributes", "type"), Is.EqualTo("io.seldon.serving.feedback"), at);
+                    Assert.That(KnativeWiring.FilterType(manifest), Is.Not.Empty, $"{at}: filters on a type, so the server's own metric events never come back to it");
                     Assert.That(int.Parse((string)manifest.At("spec", "delivery", "retry")!, System.Globalization.CultureInfo.InvariantCulture), Is.Positive, at);
                     Assert.That(manifest.At("spec", "delivery", "backoffPolicy"), Is.EqualTo("exponential"), at);
                     break;
                 case ("eventing.knative.dev/v1", "Broker"):
+                    Assert.That(manifest.At("spec", "delivery"), Is.Null, $"{at}: the Triggers carry the delivery settings, the Broker none of ours");
                     break;
                 case ("networking.k8s.io/v1", "NetworkPolicy"):
                     Assert.DoesNotThrow(() => manifest.As<V1NetworkPolicy>(), at);
@@ -195,17 +227,16 @@ public sealed class HelmChartTests
             }
         }
 
-        foreach (var trigger in manifests.Where(m => m.Kind == "Trigger"))
-        {
-            Assert.That(trigger.At("spec", "subscriber", "ref", "name"), Is.EqualTo(serviceName), $"{where}: trigger {trigger.Name} delivers to the server");
-        }
-
+        KnativeWiring.Check(manifests, where);
         Security.ChartSecurityChecks.Check(manifests, where);
 
         foreach (var monitor in manifests.Where(m => m.Kind == "ServiceMonitor"))
         {
             var selector = ((Dictionary<object, object>)monitor.At("spec", "selector", "matchLabels")!).ToDictionary(k => (string)k.Key, v => (string)v.Value);
-            ManifestChecks.CheckSelectorMatches(selector, serviceLabels!, $"{where}: ServiceMonitor selects the Service");
+            var serverService = manifests.Single(m => m.ApiVersion == "v1" && m.Kind == "Service" && m.Name == KnativeWiring.ServerServiceName(manifests)).As<V1Service>();
+            ManifestChecks.CheckSelectorMatches(selector, serverService.Metadata.Labels, $"{where}: ServiceMonitor selects the Service");
+            var others = manifests.Where(m => m.ApiVersion == "v1" && m.Kind == "Service" && m.Name != serverService.Metadata.Name).Select(m => m.As<V1Service>());
+            Assert.That(others.Where(o => KnativeWiring.Selects(selector, o.Metadata.Labels)), Is.Empty, $"{where}: ServiceMonitor scrapes the server alone");
             Assert.That(monitor.At("spec", "endpoints") is List<object> e && ((Dictionary<object, object>)e[0])["path"] is "/v1/metrics", Is.True);
         }
     }

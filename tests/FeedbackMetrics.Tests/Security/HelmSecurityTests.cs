@@ -42,14 +42,14 @@ public sealed class HelmSecurityTests
         Assert.That(values["FeedbackMetrics:Security:OidcDiscoveryTokenFile"], Is.EqualTo(ChartSecurityChecks.ServiceAccountToken));
         Assert.That(values["FeedbackMetrics:Security:ProtectReads"], Is.EqualTo("token"));
         Assert.That(manifests.Single(m => m.Kind == "StatefulSet").As<V1StatefulSet>().Spec.Template.Spec.AutomountServiceAccountToken, Is.True);
-        Assert.That(manifests.Single(m => m.Kind == "Trigger").At("spec", "subscriber", "audience"), Is.EqualTo("feedback-metrics"));
+        Assert.That(KnativeWiring.Triggers(manifests).Select(t => t.At("spec", "subscriber", "audience")), Is.EqualTo(new[] { "feedback-metrics", "feedback-metrics", "feedback-metrics" }), "every Trigger, the response ones too");
         Assert.That(manifests.Single(m => m.Kind == "ServiceMonitor").At("spec", "endpoints") is List<object> e && e[0] is Dictionary<object, object> endpoint
             && endpoint["authorization"] is Dictionary<object, object> auth && auth["credentials"] is Dictionary<object, object> c && (string)c["name"] == "fm-read", Is.True, "Prometheus scrapes with the read token");
         ChartSecurityChecks.Check(manifests, "oidc");
 
         var off = Render([]);
         Assert.That(ChartSecurityChecks.ServerArgs(off), Has.None.StartsWith("--oidc").And.None.StartsWith("--protect_reads"));
-        Assert.That(off.Single(m => m.Kind == "Trigger").At("spec", "subscriber", "audience"), Is.Null);
+        Assert.That(KnativeWiring.Triggers(off).Select(t => t.At("spec", "subscriber", "audience")), Has.All.Null);
         Assert.That(off.Where(m => m.Kind == "NetworkPolicy"), Is.Empty);
     }
 
@@ -65,6 +65,39 @@ public sealed class HelmSecurityTests
         var customPolicy = custom.Single(m => m.Kind == "NetworkPolicy").As<V1NetworkPolicy>();
         ChartSecurityChecks.CheckNetworkPolicy(customPolicy, custom, "custom");
         Assert.That(ChartSecurityChecks.AdmittedNamespaces(customPolicy), Is.EquivalentTo(new[] { "kafka-eventing", "observability" }));
+    }
+
+    [Test]
+    public void The_network_policy_lets_in_the_broker_prometheus_and_labelled_labelling_jobs_and_no_one_else()
+    {
+        var policy = Render(["--set", "networkPolicy.enabled=true"]).Single(m => m.Kind == "NetworkPolicy").As<V1NetworkPolicy>();
+        AssertAdmissions(policy, "models");
+
+        // deploy/k8s, rendered for the namespace seldon, lets in the same peers.
+        var committed = Manifest.ParseAll(File.ReadAllText(Tools.InRepo("deploy", "k8s", "networkpolicy.yaml"))).Single().As<V1NetworkPolicy>();
+        AssertAdmissions(committed, "seldon");
+    }
+
+    [Test]
+    public void More_labelling_sources_are_added_by_label_or_by_namespace_and_the_client_label_can_be_dropped()
+    {
+        var values = Path.Combine(Path.GetTempPath(), $"fm-netpol-{Guid.NewGuid():N}.yaml");
+        File.WriteAllText(values, "networkPolicy:\n  enabled: true\n  clientPodLabels: [{app: labeller}]\n  extraFrom:\n" +
+            "    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: labelling}}\n      podSelector: {matchLabels: {job: truth}}\n");
+        Tools.RunOk(Tools.Helm, ["lint", "--strict", Chart, "-f", values]);
+        var manifests = Render(["-f", values]);
+        File.Delete(values);
+        var policy = manifests.Single(m => m.Kind == "NetworkPolicy").As<V1NetworkPolicy>();
+        ChartSecurityChecks.CheckNetworkPolicy(policy, manifests, "extended");
+
+        Assert.That(ChartSecurityChecks.Admits(policy, "models", "models", new Dictionary<string, string> { ["app"] = "labeller" }), Is.True, "the labels chosen");
+        Assert.That(ChartSecurityChecks.Admits(policy, "models", "models", ClientLabel), Is.False, "in place of the default one");
+        Assert.That(ChartSecurityChecks.Admits(policy, "models", "labelling", new Dictionary<string, string> { ["job"] = "truth" }), Is.True, "the peer added");
+        Assert.That(ChartSecurityChecks.Admits(policy, "models", "labelling", new Dictionary<string, string> { ["job"] = "other" }), Is.False, "only the pods the peer names");
+
+        var none = Render(["--set", "networkPolicy.enabled=true", "--set-json", "networkPolicy.clientPodLabels=[]"]).Single(m => m.Kind == "NetworkPolicy").As<V1NetworkPolicy>();
+        Assert.That(ChartSecurityChecks.Admits(none, "models", "models", ClientLabel), Is.False, "no client label, no pod peer");
+        Assert.That(ChartSecurityChecks.AdmittedNamespaces(none), Is.EquivalentTo(new[] { "knative-eventing", "monitoring" }));
     }
 
     [Test]
@@ -104,6 +137,19 @@ public sealed class HelmSecurityTests
         {
             File.Delete(tokenFile);
         }
+    }
+
+    private static readonly Dictionary<string, string> ClientLabel = new() { ["feedback-metrics-client"] = "true" };
+
+    /// <summary>Who the default policy admits: a pod of the broker's data plane, Prometheus, and in the release's namespace the pods with the client label.</summary>
+    private static void AssertAdmissions(V1NetworkPolicy policy, string release)
+    {
+        var anyPod = new Dictionary<string, string> { ["app"] = "any" };
+        Assert.That(ChartSecurityChecks.Admits(policy, release, "knative-eventing", anyPod), Is.True, "the broker's ingress and filter pods");
+        Assert.That(ChartSecurityChecks.Admits(policy, release, "monitoring", anyPod), Is.True, "Prometheus");
+        Assert.That(ChartSecurityChecks.Admits(policy, release, release, ClientLabel), Is.True, "a labelling job labelled as a client");
+        Assert.That(ChartSecurityChecks.Admits(policy, release, release, anyPod), Is.False, "an unlabelled pod beside the server");
+        Assert.That(ChartSecurityChecks.Admits(policy, release, "default", ClientLabel), Is.False, "the client label counts in the release's namespace only");
     }
 
     private static void RemoveOption(List<string> args, string name)

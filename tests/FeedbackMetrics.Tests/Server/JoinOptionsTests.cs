@@ -40,7 +40,7 @@ public sealed class JoinOptionsTests
     public async Task Responses_a_deployment_s_decoder_cannot_read_are_warned_of_once_per_deployment_and_counted_as_ignored()
     {
         // The Seldon executor's logged response of a binary model (one "proba" column), under the one-hot decoder of
-        // README's command: acknowledged, not kept. A deployment all of whose responses are dropped shows in the log.
+        // README's run command: acknowledged, not kept. A deployment all of whose responses are dropped shows in the log.
         var log = new CollectingLoggerProvider();
         await using var server = await RunningServer.StartAsync(
             ["--state", "memory", "--storage_uri", "adserver.cm_models.multiclass_one_hot.MulticlassOneHot"],

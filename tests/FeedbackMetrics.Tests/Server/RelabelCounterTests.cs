@@ -53,7 +53,7 @@ public sealed class RelabelCounterTests
                 Assert.That(metrics.Value("seldon_metric_false_negative_total", [("model_name", "clf"), ("class", "CLASS_0")]), Is.EqualTo(2), "b's and a's wrong truths 0 both stay counted");
             });
 
-            // The matrix as it stands, from the counters, as README's PromQL computes it, equals the JSON view's.
+            // The matrix as it stands, from the counters, as the PromQL of docs/metrics.md computes it, equals the JSON view's.
             var classes = model["classes"]!.AsArray().Select(c => c!.GetValue<string>()).ToArray();
             var matrix = model["confusionMatrix"]!.AsArray();
             for (var t = 0; t < classes.Length; t++)

@@ -17,7 +17,7 @@ public sealed class RedisJoinMemoryTests
 {
     /// <summary>
     /// A bound on one pending response of one row with a 3-class probability vector and a 36-character request id;
-    /// README states the figure measured here.
+    /// docs/join.md and docs/redis.md state the figure measured here.
     /// </summary>
     private const int BytesPerPendingResponse = 1300;
 

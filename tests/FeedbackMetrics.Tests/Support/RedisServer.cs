@@ -6,7 +6,7 @@ namespace FeedbackMetrics.Tests.Support;
 
 /// <summary>
 /// A throwaway <c>redis-server</c> on a free loopback port, its data in a temporary directory: no RDB snapshots, an
-/// append-only file fsynced before every reply (<c>appendfsync always</c>, what the README recommends), so a stop and
+/// append-only file fsynced before every reply (<c>appendfsync always</c>, what docs/redis.md recommends), so a stop and
 /// a start on the same directory show what survives. Optionally one node of a cluster.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable

@@ -66,10 +66,36 @@ public sealed partial class ServerProcess : IAsyncDisposable
         return server;
     }
 
-    /// <summary>SIGKILL: no chance to flush or close anything.</summary>
+    /// <summary>
+    /// The server as a user starts it from a clone: <c>dotnet run --project src/FeedbackMetrics.Server</c> (the build the
+    /// tests run on, not rebuilt), typed in <paramref name="workingDirectory"/>, without a state dir.
+    /// </summary>
+    public static async Task<ServerProcess> StartWithDotnetRunAsync(string workingDirectory, params string[] args)
+    {
+        var port = FreePort();
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
+        foreach (var arg in (string[])["run", "--project", Tools.InRepo("src", "FeedbackMetrics.Server"), "-c", configuration, "--no-build", "--",
+                     "--http_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind_address", "127.0.0.1", .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var server = new ServerProcess(Process.Start(start)!, port);
+        await server.WaitReadyAsync();
+        return server;
+    }
+
+    /// <summary>SIGKILL: no chance to flush or close anything (the whole tree: <c>dotnet run</c> starts the server as its child).</summary>
     public async Task KillAsync()
     {
-        _process.Kill();
+        _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
     }
 

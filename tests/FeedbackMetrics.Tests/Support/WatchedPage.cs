@@ -64,15 +64,15 @@ public sealed class WatchedPage : IAsyncDisposable
         });
     }
 
-    /// <summary>Saves a full-page screenshot as a test artefact; a README picture also goes to docs/NAME.png with FM_UPDATE_SCREENSHOTS=1.</summary>
-    public async Task<string> ScreenshotAsync(string name, bool forReadme = false)
+    /// <summary>Saves a full-page screenshot as a test artefact; a picture the docs show also goes to docs/NAME.png with FM_UPDATE_SCREENSHOTS=1.</summary>
+    public async Task<string> ScreenshotAsync(string name, bool forDocs = false)
     {
         var dir = Path.Combine(TestContext.CurrentContext.WorkDirectory, "screenshots");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, $"{name}.png");
         await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true, Animations = ScreenshotAnimations.Disabled });
         TestContext.AddTestAttachment(path, name);
-        if (forReadme && Environment.GetEnvironmentVariable("FM_UPDATE_SCREENSHOTS") == "1")
+        if (forDocs && Environment.GetEnvironmentVariable("FM_UPDATE_SCREENSHOTS") == "1")
         {
             Directory.CreateDirectory(Tools.InRepo("docs"));
             File.Copy(path, Tools.InRepo("docs", $"{name}.png"), overwrite: true);

@@ -46,7 +46,7 @@ public sealed class DetailTests : BrowserTests
 
         await Expect(page.Page.Locator("[data-tile='accuracy'] .tile-value")).ToHaveTextAsync(Shown.Percent(iris.GetProperty("accuracy").GetDouble()));
         await Expect(page.Page.Locator(".tile-trend path.spark-line")).ToHaveCountAsync(1);
-        await page.ScreenshotAsync("ui-detail", forReadme: true);
+        await page.ScreenshotAsync("ui-detail", forDocs: true);
         page.AssertClean();
     }
 

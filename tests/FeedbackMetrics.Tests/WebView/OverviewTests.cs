@@ -55,7 +55,7 @@ public sealed class OverviewTests : BrowserTests
 
         await Expect(page.Page.Locator($"{Feed.Iris.RowSelector} td.col-rate")).ToHaveTextAsync(new Regex(@"^\+\d+$"));
         await Expect(page.Page.Locator($"{Feed.Iris.RowSelector} td.col-trend path.spark-line")).ToHaveCountAsync(1);
-        await page.ScreenshotAsync("ui-overview", forReadme: true);
+        await page.ScreenshotAsync("ui-overview", forDocs: true);
         page.AssertClean();
     }
 

@@ -9,7 +9,7 @@ namespace FeedbackMetrics.Tests.Windows;
 
 /// <summary>
 /// What windows keep in the state file: rows only for the count windows, bucket states for the time windows, and the
-/// figures the same after a restart. Also the size of the file for a fixed stream (README quotes it).
+/// figures the same after a restart. Also the size of the file for a fixed stream (docs/windows-and-statistics.md quotes it).
 /// </summary>
 public sealed partial class WindowDiskTests
 {
