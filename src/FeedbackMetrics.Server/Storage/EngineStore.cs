@@ -50,12 +50,12 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
         (_engine, _log, _time, _logger) = (engine, log, time, logger);
         _outbox = new OutboxQueue(outbox.Enabled, outbox.Capacity, Delivered);
         _batchSize = metrics.CreateHistogram(
-            "feedback_metrics_store_commit_events",
-            "Events decided and committed per group (group commit).",
+            MetricFamilies.StoreCommitEvents.Name,
+            MetricFamilies.StoreCommitEvents.Help,
             new HistogramConfiguration { Buckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] });
         _commitSeconds = metrics.CreateHistogram(
-            "feedback_metrics_store_commit_seconds",
-            "Time to decide, commit (fsync included) and apply one group.",
+            MetricFamilies.StoreCommitSeconds.Name,
+            MetricFamilies.StoreCommitSeconds.Help,
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 14) });
     }
 

@@ -82,9 +82,7 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
         _joinLimits = _join.Limits;
         _gate = gate;
         _gate.Set(false);
-        _exporting = metrics.CreateGauge(
-            "feedback_metrics_model_series_exporter",
-            "1 on the replica that writes the per-model series (with --state redis://… one replica holds that lease), else 0.");
+        _exporting = metrics.CreateGauge(MetricFamilies.ModelSeriesExporter.Name, MetricFamilies.ModelSeriesExporter.Help);
         _book = book;
         _options = options.Value;
         _time = time;
