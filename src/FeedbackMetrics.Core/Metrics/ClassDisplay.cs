@@ -20,7 +20,16 @@ public sealed class ClassDisplay(IReadOnlyList<string> names)
     /// Replaces the per-deployment names, keyed <c>namespace/deployment</c> (namespace <c>*</c> for any), as the rules
     /// file gives them.
     /// </summary>
-    public void UsePerDeployment(IReadOnlyDictionary<string, IReadOnlyList<string>> perDeployment) => _perDeployment = perDeployment;
+    public void UsePerDeployment(IReadOnlyDictionary<string, IReadOnlyList<string>> perDeployment)
+    {
+        _perDeployment = perDeployment;
+        Interlocked.Increment(ref _version);
+    }
+
+    /// <summary>Grows whenever the names change: what was rendered with older names is stale.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    private long _version;
 
     /// <summary>The names for a model: its deployment's (exact namespace first, then <c>*</c>), else <c>--class_names</c>.</summary>
     public IReadOnlyList<string> NamesFor(MetricKey key)

@@ -35,6 +35,9 @@ public sealed class KeyAggregate
 
     public MetricKey Key { get; }
 
+    /// <summary>Grows on every change: a reader holding figures of this version holds the figures of now.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
     /// <summary>The window sequence number the next counted row gets.</summary>
     public long NextWindowSequence
     {

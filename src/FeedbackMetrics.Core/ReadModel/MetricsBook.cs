@@ -56,6 +56,9 @@ public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<Windo
 
     public bool Contains(MetricKey key) => _keys.ContainsKey(key);
 
+    /// <summary>Every key's aggregate, in no order (a reader that caches per version looks at each one's version first).</summary>
+    public ICollection<KeyAggregate> Aggregates => _keys.Values;
+
     /// <summary>The aggregate of a key, created if new (used when restoring).</summary>
     public KeyAggregate GetOrCreate(MetricKey key) => _keys.GetOrAdd(key, _create);
 

@@ -7,35 +7,37 @@ namespace FeedbackMetrics.Server.Exposition;
 internal sealed class ChunkedTextWriter(Stream output)
 {
     private const int ChunkChars = 32 * 1024;
-    private readonly StringBuilder _text = new(ChunkChars * 2);
 
-    public ChunkedTextWriter Append(string? value)
-    {
-        _text.Append(value);
-        return this;
-    }
-
-    public ChunkedTextWriter Append(char value)
-    {
-        _text.Append(value);
-        return this;
-    }
+    /// <summary>What is written next: append to it, then <see cref="FlushIfLargeAsync"/>.</summary>
+    public StringBuilder Text { get; } = new(ChunkChars * 2);
 
     public ValueTask FlushIfLargeAsync(CancellationToken cancellationToken) =>
-        _text.Length >= ChunkChars ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+        Text.Length >= ChunkChars ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+
+    /// <summary>Writes what is collected, then <paramref name="bytes"/> as they are.</summary>
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
+        await output.WriteAsync(bytes, cancellationToken);
+    }
 
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(_text.Length));
+        if (Text.Length == 0)
+        {
+            return;
+        }
+
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(Text.Length));
         try
         {
             var length = 0;
-            foreach (var chunk in _text.GetChunks())
+            foreach (var chunk in Text.GetChunks())
             {
                 length += Encoding.UTF8.GetBytes(chunk.Span, bytes.AsSpan(length));
             }
 
-            _text.Clear();
+            Text.Clear();
             await output.WriteAsync(bytes.AsMemory(0, length), cancellationToken);
         }
         finally

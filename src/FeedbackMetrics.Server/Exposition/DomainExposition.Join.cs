@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Server.Diagnostics;
+using static FeedbackMetrics.Server.Exposition.PrometheusText;
 
 namespace FeedbackMetrics.Server.Exposition;
 
@@ -20,27 +21,27 @@ public sealed partial class DomainExposition
         Write(MetricFamilies.JoinCorrectionsTotal, f => f.Totals.Corrections);
 
         var expired = MetricFamilies.JoinExpiredTotal.Name;
-        Family(writer, MetricFamilies.JoinExpiredTotal);
+        Family(writer.Text, MetricFamilies.JoinExpiredTotal);
         foreach (var (labels, f) in scopes)
         {
-            Sample(writer, expired, labels, ",side=\"response\",reason=\"ttl\"", f.Totals.ExpiredResponses);
-            Sample(writer, expired, labels, ",side=\"response\",reason=\"cap\"", f.Totals.EvictedResponses);
-            Sample(writer, expired, labels, ",side=\"truth\",reason=\"ttl\"", f.Totals.ExpiredTruths);
-            Sample(writer, expired, labels, ",side=\"truth\",reason=\"cap\"", f.Totals.EvictedTruths);
+            Sample(writer.Text, expired, labels, ",side=\"response\",reason=\"ttl\"", f.Totals.ExpiredResponses);
+            Sample(writer.Text, expired, labels, ",side=\"response\",reason=\"cap\"", f.Totals.EvictedResponses);
+            Sample(writer.Text, expired, labels, ",side=\"truth\",reason=\"ttl\"", f.Totals.ExpiredTruths);
+            Sample(writer.Text, expired, labels, ",side=\"truth\",reason=\"cap\"", f.Totals.EvictedTruths);
         }
 
         await writer.FlushIfLargeAsync(ct);
         Write(MetricFamilies.JoinLabelCoverageRatio, f => f.Totals.LabelCoverage);
 
         var delay = MetricFamilies.JoinLabelDelaySeconds.Name;
-        Family(writer, MetricFamilies.JoinLabelDelaySeconds);
+        Family(writer.Text, MetricFamilies.JoinLabelDelaySeconds);
         foreach (var (labels, f) in scopes)
         {
             foreach (var (percentile, value) in DelayPercentiles)
             {
                 if (value(f.LabelDelay) is { } seconds)
                 {
-                    Sample(writer, delay, labels, $",percentile=\"{percentile}\"", seconds);
+                    Sample(writer.Text, delay, labels, $",percentile=\"{percentile}\"", seconds);
                 }
             }
         }
@@ -55,12 +56,12 @@ public sealed partial class DomainExposition
         void Write(MetricFamily family, Func<JoinFigures, double?> value)
         {
             var name = family.Name;
-            Family(writer, family);
+            Family(writer.Text, family);
             foreach (var (labels, f) in scopes)
             {
                 if (value(f) is { } v)
                 {
-                    Sample(writer, name, labels, null, v);
+                    Sample(writer.Text, name, labels, null, v);
                 }
             }
         }

@@ -1,0 +1,132 @@
+using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Windows;
+
+namespace FeedbackMetrics.Server.Exposition;
+
+/// <summary>
+/// What a scrape writes of the models, kept between scrapes: each model's blocks (<see cref="ModelSeries"/>) for the
+/// version of its figures, until its next change, the next time-window bucket boundary (a time window's figures move
+/// with the clock) or a change of class names; and the sections assembled from them (per family its header and every
+/// model's block, in model order), kept while no model's blocks change. A scrape of unchanged models renders nothing
+/// and copies nothing: it writes the same sections again.
+/// </summary>
+internal sealed class ModelSeriesCache(MetricsBook book, ModelSeries series, ClassDisplay display)
+{
+    private static readonly byte[][] Headers = [.. ModelSeries.Families.Select(PrometheusText.Header)];
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<MetricKey, Entry> _entries = new();
+    private readonly Lock _assembling = new();
+    private Entry[] _assembledFrom = [];
+    private byte[][] _sections = Headers;
+
+    /// <summary>The headers alone: what a replica that does not export the model series writes.</summary>
+    public static IReadOnlyList<byte[]> Empty => Headers;
+
+    /// <summary>A section per family of <see cref="ModelSeries.Families"/> with every model's series, and how many models they hold.</summary>
+    public (IReadOnlyList<byte[]> Sections, int Models) Current()
+    {
+        var now = book.Time.GetUtcNow();
+        var names = display.Version;
+        var entries = new List<Entry>(book.KeyCount);
+        foreach (var aggregate in book.Aggregates)
+        {
+            if (!_entries.TryGetValue(aggregate.Key, out var entry) || entry.Version != aggregate.Version || entry.ValidUntil <= now || entry.Names != names)
+            {
+                var view = aggregate.View();
+                entry = new Entry(aggregate.Key, view.Snapshot.Version, ValidUntil(now), names, series.Render(view));
+                _entries[aggregate.Key] = entry;
+            }
+
+            entries.Add(entry);
+        }
+
+        if (_entries.Count > entries.Count)
+        {
+            foreach (var key in _entries.Keys)
+            {
+                if (!book.Contains(key))
+                {
+                    _entries.TryRemove(key, out _);
+                }
+            }
+        }
+
+        entries.Sort(static (a, b) => MetricKey.Compare(a.Key, b.Key));
+        lock (_assembling)
+        {
+            if (!SameAs(entries))
+            {
+                _sections = Assemble(entries);
+                _assembledFrom = [.. entries];
+            }
+
+            return (_sections, entries.Count);
+        }
+    }
+
+    private bool SameAs(List<Entry> entries)
+    {
+        if (entries.Count != _assembledFrom.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (!ReferenceEquals(entries[i], _assembledFrom[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static byte[][] Assemble(List<Entry> entries)
+    {
+        var sections = new byte[Headers.Length][];
+        for (var f = 0; f < sections.Length; f++)
+        {
+            var length = Headers[f].Length;
+            foreach (var entry in entries)
+            {
+                length += entry.Blocks[f].Length;
+            }
+
+            var section = new byte[length];
+            Headers[f].CopyTo(section, 0);
+            var at = Headers[f].Length;
+            foreach (var entry in entries)
+            {
+                entry.Blocks[f].CopyTo(section, at);
+                at += entry.Blocks[f].Length;
+            }
+
+            sections[f] = section;
+        }
+
+        return sections;
+    }
+
+    /// <summary>The next bucket boundary of any time window after <paramref name="now"/>: until then a model's figures stand still.</summary>
+    private DateTimeOffset ValidUntil(DateTimeOffset now)
+    {
+        var until = DateTimeOffset.MaxValue;
+        foreach (var spec in book.Windows)
+        {
+            if (spec.Kind == WindowKind.Time)
+            {
+                var width = spec.Span.Ticks / spec.Buckets;
+                var next = new DateTimeOffset(((now.UtcTicks / width) + 1) * width, TimeSpan.Zero);
+                until = next < until ? next : until;
+            }
+        }
+
+        return until;
+    }
+
+    /// <summary>One model's blocks, for the version of its figures, the class names and the span of time they hold for.</summary>
+    private sealed record Entry(MetricKey Key, long Version, DateTimeOffset ValidUntil, long Names, byte[][] Blocks);
+}
