@@ -31,6 +31,7 @@ public sealed partial class FeedbackIngest(
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
     private readonly HashSet<string> _responseTypes = new(join.Value.EffectiveResponseTypes, StringComparer.Ordinal);
+    private readonly UnhandledTypes _unhandled = new(decoding.Value.EffectiveFeedbackTypes, join.Value.EffectiveResponseTypes, logger);
 
     public async Task<List<EventResult>> IngestAsync(IncomingEvents incoming)
     {
@@ -113,6 +114,10 @@ public sealed partial class FeedbackIngest(
     private EventResult Ignored(IncomingEvent cloudEvent)
     {
         counters.CountIgnored(cloudEvent.Type);
+        if (!_feedbackTypes.Contains(cloudEvent.Type) && !_responseTypes.Contains(cloudEvent.Type))
+        {
+            _unhandled.Report(cloudEvent); // a response not kept for the join is a handled type: PrepareResponse said why
+        }
         return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Ignored, null);
     }
 
