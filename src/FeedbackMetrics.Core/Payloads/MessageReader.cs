@@ -48,6 +48,18 @@ public static class MessageReader
         throw Malformed($"{side} has no data.ndarray, data.tensor or data.tftensor (nor KServe predictions/outputs).");
     }
 
+    /// <summary>
+    /// The <c>model_name</c> of an Open Inference Protocol (KServe v2) response, when the message is one and names its
+    /// model with a non-empty string; null otherwise (a Seldon message or KServe v1 body names none).
+    /// </summary>
+    public static string? ModelName(JsonElement message) =>
+        message.ValueKind == JsonValueKind.Object
+        && message.TryGetProperty("model_name", out var name)
+        && name.ValueKind == JsonValueKind.String
+        && name.GetString() is { Length: > 0 } text
+            ? text
+            : null;
+
     private static Tensor ReadSeldonData(JsonElement data, string side)
     {
         if (data.ValueKind != JsonValueKind.Object)

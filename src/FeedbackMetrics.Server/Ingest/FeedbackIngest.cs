@@ -82,7 +82,7 @@ public sealed partial class FeedbackIngest(
                 return PrepareResponse(cloudEvent);
             }
 
-            var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
+            var key = IdentityExtensions.ResolveKey(cloudEvent, defaults, ResponseModelName(cloudEvent.Data));
             var decoder = decoders.For(key);
             var body = cloudEvent.Data ?? throw new InvalidFeedbackException(
                 RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}.");
@@ -110,6 +110,10 @@ public sealed partial class FeedbackIngest(
             throw new InvalidFeedbackException(e.Kind, $"Event {cloudEvent}: {e.Message} The whole batch was refused; nothing was counted.");
         }
     }
+
+    /// <summary>The <c>model_name</c> of the Open Inference Protocol response a feedback carries, if any.</summary>
+    private static string? ResponseModelName(JsonElement? body) =>
+        body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty("response", out var response) ? MessageReader.ModelName(response) : null;
 
     private EventResult Ignored(IncomingEvent cloudEvent)
     {
