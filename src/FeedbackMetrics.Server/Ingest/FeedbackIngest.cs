@@ -3,6 +3,7 @@ using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Payloads;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Diagnostics;
@@ -20,6 +21,7 @@ namespace FeedbackMetrics.Server.Ingest;
 /// </summary>
 public sealed partial class FeedbackIngest(
     IFeedbackStore store,
+    MetricsBook book,
     DecoderSelector decoders,
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
@@ -50,6 +52,7 @@ public sealed partial class FeedbackIngest(
 
         // Not cancelled by a client that goes away: a commit in flight completes, and a redelivery is then a duplicate.
         var applied = feedback.Count == 0 ? [] : await store.ApplyAsync(feedback, CancellationToken.None);
+        RememberClassNames(feedback);
         var results = new List<EventResult>(prepared.Count);
         var next = 0;
         foreach (var item in prepared)
@@ -108,6 +111,19 @@ public sealed partial class FeedbackIngest(
         catch (InvalidFeedbackException e) when (inBatch)
         {
             throw new InvalidFeedbackException(e.Kind, $"Event {cloudEvent}: {e.Message} The whole batch was refused; nothing was counted.");
+        }
+    }
+
+    /// <summary>
+    /// Keeps the names the responses of these events gave their classes (Seldon's <c>data.names</c>), once the store
+    /// took the events: a refused request changes nothing, names included. A logged response's names are its model's
+    /// before its truth comes, so the rows a join counts later show them.
+    /// </summary>
+    private void RememberClassNames(List<FeedbackEvent> events)
+    {
+        foreach (var e in events)
+        {
+            book.ClassNames.Set(e.Key, e.Feedback.ClassNames ?? (e.Join as ResponsePart)?.Response.ClassNames);
         }
     }
 

@@ -91,6 +91,7 @@ public sealed class BadInputTests
         new("batch whose second id is a JSON number", 400, "Event 2 of the batch: attribute 'id' is the JSON number 25", () => Raw(
             Encoding.UTF8.GetBytes($"[{StructuredText("b1")}, {StructuredText("b2").Replace("\"id\":\"b2\"", "\"id\":25", StringComparison.Ordinal)}]"),
             "application/cloudevents-batch+json")),
+        new("class names that are not strings", 400, "data.names must be an array of strings; item 2 is 7", () => Binary("""{"response": {"data": {"names": ["a", 7, "c"], "ndarray": [[0.1, 0.2, 0.7]]}}, "truth": {"data": {"ndarray": [[0, 0, 1]]}}}""")),
         new("empty batch", 400, "no events", () => Raw(Encoding.UTF8.GetBytes("[]"), "application/cloudevents-batch+json")),
         new("body over the size limit", 413, "at most", () => Binary("[" + string.Join(",", Enumerable.Repeat("1", 40_000)) + "]")),
         new("class past the class cap", 422, "--max_classes", () => Binary(Events.Body("[[" + string.Join(",", new int[40]) + "]]", "[[" + string.Join(",", new int[40]) + "]]"))),
