@@ -3,6 +3,7 @@ using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Payloads;
+using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Diagnostics;
@@ -20,6 +21,7 @@ namespace FeedbackMetrics.Server.Ingest;
 /// </summary>
 public sealed partial class FeedbackIngest(
     IFeedbackStore store,
+    MetricsBook book,
     DecoderSelector decoders,
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
@@ -31,6 +33,7 @@ public sealed partial class FeedbackIngest(
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
     private readonly HashSet<string> _responseTypes = new(join.Value.EffectiveResponseTypes, StringComparer.Ordinal);
+    private readonly UnhandledTypes _unhandled = new(decoding.Value.EffectiveFeedbackTypes, join.Value.EffectiveResponseTypes, logger);
 
     public async Task<List<EventResult>> IngestAsync(IncomingEvents incoming)
     {
@@ -49,6 +52,7 @@ public sealed partial class FeedbackIngest(
 
         // Not cancelled by a client that goes away: a commit in flight completes, and a redelivery is then a duplicate.
         var applied = feedback.Count == 0 ? [] : await store.ApplyAsync(feedback, CancellationToken.None);
+        RememberClassNames(feedback);
         var results = new List<EventResult>(prepared.Count);
         var next = 0;
         foreach (var item in prepared)
@@ -81,7 +85,7 @@ public sealed partial class FeedbackIngest(
                 return PrepareResponse(cloudEvent);
             }
 
-            var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
+            var key = IdentityExtensions.ResolveKey(cloudEvent, defaults, ResponseModelName(cloudEvent.Data));
             var decoder = decoders.For(key);
             var body = cloudEvent.Data ?? throw new InvalidFeedbackException(
                 RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}.");
@@ -110,9 +114,30 @@ public sealed partial class FeedbackIngest(
         }
     }
 
+    /// <summary>
+    /// Keeps the names the responses of these events gave their classes (Seldon's <c>data.names</c>), once the store
+    /// took the events: a refused request changes nothing, names included. A logged response's names are its model's
+    /// before its truth comes, so the rows a join counts later show them.
+    /// </summary>
+    private void RememberClassNames(List<FeedbackEvent> events)
+    {
+        foreach (var e in events)
+        {
+            book.ClassNames.Set(e.Key, e.Feedback.ClassNames ?? (e.Join as ResponsePart)?.Response.ClassNames);
+        }
+    }
+
+    /// <summary>The <c>model_name</c> of the Open Inference Protocol response a feedback carries, if any.</summary>
+    private static string? ResponseModelName(JsonElement? body) =>
+        body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty("response", out var response) ? MessageReader.ModelName(response) : null;
+
     private EventResult Ignored(IncomingEvent cloudEvent)
     {
         counters.CountIgnored(cloudEvent.Type);
+        if (!_feedbackTypes.Contains(cloudEvent.Type) && !_responseTypes.Contains(cloudEvent.Type))
+        {
+            _unhandled.Report(cloudEvent); // a response not kept for the join is a handled type: PrepareResponse said why
+        }
         return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Ignored, null);
     }
 

@@ -55,6 +55,7 @@ public sealed partial class SqliteFeedbackStore
         var newKeyIds = new Dictionary<MetricKey, long>();
         var expiresAt = _dedupe.NewExpiry();
         _bucketDeltas.Clear();
+        List<(MetricKey Key, IReadOnlyList<string> Names)> namesWritten;
         try
         {
             foreach (var (_, item) in counted)
@@ -84,6 +85,7 @@ public sealed partial class SqliteFeedbackStore
             WriteCounted(_statements, counted, plan, newKeyIds, expiresAt);
             WriteWindowRows(_statements, undo, newKeyIds);
             WriteBuckets(_statements, newKeyIds);
+            namesWritten = WriteClassNames(transaction, counted, joinGroup, newKeyIds);
             foreach (var entry in outbox)
             {
                 _statements.InsertOutbox(entry.Seq, MetricEventBlob.Write(entry.Event));
@@ -119,6 +121,7 @@ public sealed partial class SqliteFeedbackStore
         }
 
         JoinCommitted(joinGroup.Written);
+        ClassNamesCommitted(namesWritten);
 
         // Committed: now, and only now, the dedupe window, the senders and the waiting requests learn of it.
         foreach (var (key, id) in newKeyIds)
@@ -342,6 +345,7 @@ public sealed partial class SqliteFeedbackStore
         foreach (var (key, _) in ids)
         {
             _keyIds.Remove(key);
+            _namesOnDisk.Remove(key);
             _book.Remove(key);
         }
 

@@ -202,6 +202,7 @@ public sealed partial class SqliteFeedbackStore : IFeedbackStore, IAsyncDisposab
         SettleBuckets(keyIds, bucketsFromRows);
         LoadJoin();
         _keyIds = keyIds;
+        LoadClassNames();
         foreach (var (key, id) in keyIds)
         {
             _windowKeys[id] = key; // rows of a key idle since before the restart get pruned too

@@ -90,6 +90,12 @@ internal static class SqliteSql
         ALTER TABLE join_rows RENAME TO join_entries;
         CREATE INDEX join_entries_by_seq ON join_entries(seq);
         """,
+
+        // The names a model's responses gave its classes (Seldon's data.names), shown in the JSON view: one per line,
+        // CLASS_0 first (a name holds no control character, ResponseClassNames); NULL when none were given.
+        """
+        ALTER TABLE keys ADD COLUMN class_names TEXT;
+        """,
     ];
 
     /// <summary>The schema version whose migration also counts what each deployment's join holds (<see cref="SqliteJoinMigration"/>).</summary>
@@ -194,6 +200,10 @@ internal static class SqliteSql
     public const string DeleteOutbox = "DELETE FROM outbox WHERE seq = $seq";
 
     public const string ResetKey = "DELETE FROM window_chunks WHERE key_id = $key; DELETE FROM window_buckets WHERE key_id = $key; DELETE FROM cells WHERE key_id = $key; DELETE FROM classes WHERE key_id = $key; DELETE FROM keys WHERE id = $key;";
+
+    public const string SetClassNames = "UPDATE keys SET class_names = $names WHERE id = $key";
+
+    public const string SelectClassNames = "SELECT namespace, deployment, predictor, model, class_names FROM keys WHERE class_names IS NOT NULL";
 
     public const string SelectKeys = "SELECT id, namespace, deployment, predictor, model, reward_total, reward_events, probabilities, next_window_seq FROM keys";
 
