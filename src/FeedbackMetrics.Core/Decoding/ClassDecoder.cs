@@ -50,7 +50,7 @@ public sealed class ClassDecoder
     public DecodedResponse DecodeResponse(Tensor response)
     {
         var predicted = DecodeSide(response, "response", out var width, out var scores);
-        return new DecodedResponse(predicted, width, scores);
+        return new DecodedResponse(predicted, width, scores) { ClassNames = scores is null ? null : ResponseClassNames.Of(response.Names, width) };
     }
 
     /// <summary>Decodes a truth on its own (a truth-only feedback, or the truth half of a full one).</summary>
@@ -77,7 +77,7 @@ public sealed class ClassDecoder
             rows[i] = new Observation(truth.Rows[i], response.Rows[i]);
         }
 
-        return new DecodedFeedback(rows, Math.Max(truth.ClassWidth, response.ClassWidth), reward, response.Scores);
+        return new DecodedFeedback(rows, Math.Max(truth.ClassWidth, response.ClassWidth), reward, response.Scores) { ClassNames = response.ClassNames };
     }
 
     /// <summary>Decodes one side into a class per row; <paramref name="width"/> is the number of classes it declares, or 0.</summary>

@@ -5,4 +5,8 @@ namespace FeedbackMetrics.Core.Decoding;
 /// width; 0 when unknown), the reward of Seldon's Feedback message when it carried one, and the response's score
 /// vectors when it sent a vector per row.
 /// </summary>
-public sealed record DecodedFeedback(Observation[] Rows, int ClassWidth, double? Reward = null, ScoreRows? Scores = null);
+public sealed record DecodedFeedback(Observation[] Rows, int ClassWidth, double? Reward = null, ScoreRows? Scores = null)
+{
+    /// <summary>The names of CLASS_0, CLASS_1, … its response gave (<see cref="ResponseClassNames"/>); null when it gave none.</summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+}

@@ -28,6 +28,9 @@ public sealed record RowsMoved(MetricKey Key, string[] NewClasses, RowMove[] Mov
 /// </summary>
 public sealed record JoinChanged(JoinScope Scope, string RequestId, JoinStep Step, RequestEntry? Entry) : Change;
 
+/// <summary>The names a model's responses gave its classes (Seldon's <c>data.names</c>), shown for CLASS_0, CLASS_1, … from now on.</summary>
+public sealed record ClassNamesSet(MetricKey Key, string[] Names) : Change;
+
 /// <summary>Every figure of a key forgotten (a reset); its join entries are forgotten by their own steps before it.</summary>
 public sealed record ModelReset(MetricKey Key) : Change;
 

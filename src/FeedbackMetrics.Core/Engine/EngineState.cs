@@ -17,6 +17,7 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
     private Dictionary<(JoinScope Scope, string RequestId), bool> _entries = [];
     private List<IdRemembered> _ids = [];
     private HashSet<MetricKey> _reset = [];
+    private HashSet<MetricKey> _names = [];
 
     public MetricsBook Models { get; } = models;
 
@@ -61,6 +62,14 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
                 }
 
                 break;
+            case ClassNamesSet named:
+                Models.ClassNames.Set(named.Key, named.Names);
+                if (TrackChanges)
+                {
+                    _names.Add(named.Key);
+                }
+
+                break;
             case ModelReset reset:
                 Models.Remove(reset.Key);
                 NoteReset(reset.Key);
@@ -81,12 +90,16 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
             Models.Remove(key);
         }
 
+        Models.ClassNames.Clear();
         Join.Clear();
         Ids.Clear();
         IdSequence = 0;
         OutboxSequence = 0;
         TakeChanged();
     }
+
+    /// <summary>Puts back the class names a log kept for a model (not noted as changed).</summary>
+    public void RestoreClassNames(MetricKey key, IReadOnlyList<string> names) => Models.ClassNames.Set(key, names);
 
     /// <summary>Puts back a remembered id a log kept in its snapshot (not noted as changed: it is stored already).</summary>
     public void RestoreId(UInt128 digest, long expiresAt) => Ids.TryAdd(digest, ++IdSequence, expiresAt);
@@ -125,12 +138,14 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
             }
         }
 
-        var changed = new ChangedState(models, [.. _reset.Where(k => !Models.Contains(k))], scopes, written, forgotten, _ids);
+        var names = _names.Select(k => (k, Models.ClassNames.Of(k))).Where(n => n.Item2 is not null).Select(n => (n.k, n.Item2!)).ToList();
+        var changed = new ChangedState(models, [.. _reset.Where(k => !Models.Contains(k))], scopes, written, forgotten, _ids) { ClassNames = names };
         _models = [];
         _scopes = [];
         _entries = [];
         _ids = [];
         _reset = [];
+        _names = [];
         return changed;
     }
 
@@ -177,4 +192,8 @@ public sealed record ChangedState(
     IReadOnlyList<JoinScopeState> Scopes,
     IReadOnlyList<(JoinScope Scope, string RequestId, RequestEntry Entry)> Written,
     IReadOnlyList<(JoinScope Scope, string RequestId)> Forgotten,
-    IReadOnlyList<IdRemembered> Ids);
+    IReadOnlyList<IdRemembered> Ids)
+{
+    /// <summary>The class names models' responses gave, where they changed.</summary>
+    public IReadOnlyList<(MetricKey Key, IReadOnlyList<string> Names)> ClassNames { get; init; } = [];
+}

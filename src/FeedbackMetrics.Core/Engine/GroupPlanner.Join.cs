@@ -22,6 +22,7 @@ internal sealed partial class GroupPlanner
     private readonly List<UInt128> _digests = [];
     private readonly HashSet<MetricKey> _touched = [];
     private readonly List<MetricKey> _keysAdded = [];
+    private readonly List<(MetricKey Key, bool Had, IReadOnlyList<string>? Before)> _namesUndo = [];
 
     /// <summary>Forgets, a chunk at most, the entries whose TTL has passed (oldest first): writer housekeeping at the start of a group.</summary>
     public void ExpireDue(int chunk)
@@ -127,6 +128,7 @@ internal sealed partial class GroupPlanner
         _digests.Clear();
         _touched.Clear();
         _keysAdded.Clear();
+        _namesUndo.Clear();
         return new Mark(_changes.Changes.Count, _written.Count, _writtenPassed, _stamp, _outboxSeq, _newKeys, _heldDelta);
     }
 
@@ -148,6 +150,19 @@ internal sealed partial class GroupPlanner
         foreach (var digest in _digests)
         {
             _seen.Remove(digest);
+        }
+
+        for (var i = _namesUndo.Count - 1; i >= 0; i--)
+        {
+            var (key, had, before) = _namesUndo[i];
+            if (had)
+            {
+                _names[key] = before;
+            }
+            else
+            {
+                _names.Remove(key);
+            }
         }
 
         foreach (var key in _touched)

@@ -24,6 +24,7 @@ internal sealed partial class GroupPlanner
     private readonly long _idExpiry;
     private readonly Dictionary<MetricKey, KeyPlan> _keys = [];
     private readonly HashSet<UInt128> _seen = [];
+    private readonly Dictionary<MetricKey, IReadOnlyList<string>?> _names = [];
     private long _stamp;
     private long _outboxSeq;
     private int _newKeys;
@@ -74,6 +75,7 @@ internal sealed partial class GroupPlanner
         _changes.Add(new IdRemembered(digest, _idExpiry));
         try
         {
+            Name(e);
             var (join, key, rows, toSender) = e switch
             {
                 CountedFeedback f => (null, Count(f.Key, f.Feedback), f.Feedback.Rows, true),
@@ -98,6 +100,33 @@ internal sealed partial class GroupPlanner
         catch (InvalidFeedbackException x) when (eventsInRequest > 1)
         {
             throw new InvalidFeedbackException(x.Kind, $"Event {e.Id}: {x.Message} The whole batch was refused; nothing was counted.");
+        }
+    }
+
+    /// <summary>
+    /// The names a counted feedback's or a logged response's model gives its classes, when they differ from what the
+    /// model shows: the latest names win; a response without names leaves them.
+    /// </summary>
+    private void Name(IngestEvent e)
+    {
+        var names = e switch
+        {
+            CountedFeedback f => f.Feedback.ClassNames,
+            LoggedResponse r => r.Response.ClassNames,
+            _ => null,
+        };
+        if (names is null)
+        {
+            return;
+        }
+
+        var had = _names.TryGetValue(e.Key, out var current);
+        current = had ? current : _state.Models.ClassNames.Of(e.Key);
+        if (current is null || !current.SequenceEqual(names, StringComparer.Ordinal))
+        {
+            _namesUndo.Add((e.Key, had, had ? current : null));
+            _names[e.Key] = names;
+            _changes.Add(new ClassNamesSet(e.Key, [.. names]));
         }
     }
 

@@ -6,9 +6,12 @@ namespace FeedbackMetrics.Core.Metrics;
 /// <summary>
 /// Readable names for index classes: <c>CLASS_i</c> is shown as the i-th name in our own series, the JSON view and the
 /// web view. Names come from <c>--class_names</c> for every model and, per deployment, from the <c>class_names</c> of
-/// the rules file (replaced whenever that file is reloaded; a deployment named there uses its own list). Seldon's
-/// counters keep <c>CLASS_i</c>, as dashboards built for Seldon expect; string labels and indexes past the list keep
-/// their own names. Thread-safe: readers see one set of names or the next, never a mix.
+/// the rules file (replaced whenever that file is reloaded; a deployment named there uses its own list). In the JSON
+/// view and the web view, a class these leave unnamed takes the name the model's own responses gave it (Seldon's
+/// <c>data.names</c>, <see cref="ModelClassNames"/>): what an operator configured wins over what a sender says. Those
+/// names stay out of Prometheus: they come from senders and may change, and a label value that changes starts a new
+/// series. Seldon's counters keep <c>CLASS_i</c>, as dashboards built for Seldon expect; string labels and indexes past
+/// the lists keep their own names. Thread-safe: readers see one set of names or the next, never a mix.
 /// </summary>
 public sealed class ClassDisplay(IReadOnlyList<string> names)
 {
@@ -46,6 +49,30 @@ public sealed class ClassDisplay(IReadOnlyList<string> names)
 
     /// <summary>How a stored class name of a model is shown.</summary>
     public string Of(MetricKey key, string stored) => Of(NamesFor(key), stored);
+
+    /// <summary>
+    /// How a model's stored classes are shown in the JSON view and the web view, in their order: the configured name of a
+    /// CLASS_i, else the name the model's responses gave it (<paramref name="fromModel"/>), else the stored name. Should
+    /// a model's name make two classes look alike (a string label "cat" beside a CLASS_0 its responses call "cat"), the
+    /// model's names are not used for that model: the view must tell classes apart.
+    /// </summary>
+    public string[] Shown(MetricKey key, IReadOnlyList<string> stored, IReadOnlyList<string>? fromModel)
+    {
+        var configured = NamesFor(key);
+        var shown = new string[stored.Count];
+        for (var i = 0; i < shown.Length; i++)
+        {
+            var name = Of(configured, stored[i]);
+            shown[i] = fromModel is null || !ReferenceEquals(name, stored[i]) ? name : Of(fromModel, stored[i]);
+        }
+
+        if (fromModel is not null && shown.Distinct(StringComparer.Ordinal).Count() < shown.Length)
+        {
+            return Shown(key, stored, null);
+        }
+
+        return shown;
+    }
 
     /// <summary>The summary with its class names shown.</summary>
     public KeySummary Apply(KeySummary summary)

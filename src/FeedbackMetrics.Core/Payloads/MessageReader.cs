@@ -48,6 +48,18 @@ public static class MessageReader
         throw Malformed($"{side} has no data.ndarray, data.tensor or data.tftensor (nor KServe predictions/outputs).");
     }
 
+    /// <summary>
+    /// The <c>model_name</c> of an Open Inference Protocol (KServe v2) response, when the message is one and names its
+    /// model with a non-empty string; null otherwise (a Seldon message or KServe v1 body names none).
+    /// </summary>
+    public static string? ModelName(JsonElement message) =>
+        message.ValueKind == JsonValueKind.Object
+        && message.TryGetProperty("model_name", out var name)
+        && name.ValueKind == JsonValueKind.String
+        && name.GetString() is { Length: > 0 } text
+            ? text
+            : null;
+
     private static Tensor ReadSeldonData(JsonElement data, string side)
     {
         if (data.ValueKind != JsonValueKind.Object)
@@ -55,27 +67,49 @@ public static class MessageReader
             throw Malformed($"{side}.data must be an object.");
         }
 
-        if (data.TryGetProperty("names", out var names) && names.ValueKind != JsonValueKind.Array)
-        {
-            throw Malformed($"{side}.data.names must be an array of strings.");
-        }
-
+        var names = ReadNames(data, side);
         if (data.TryGetProperty("ndarray", out var ndarray))
         {
-            return TensorBuilder.FromNdarray(ndarray, $"{side}.data.ndarray");
+            return TensorBuilder.FromNdarray(ndarray, $"{side}.data.ndarray").Named(names);
         }
 
         if (data.TryGetProperty("tensor", out var tensor))
         {
-            return ReadSeldonTensor(tensor, $"{side}.data.tensor");
+            return ReadSeldonTensor(tensor, $"{side}.data.tensor").Named(names);
         }
 
         if (data.TryGetProperty("tftensor", out var tftensor))
         {
-            return TfTensorReader.Read(tftensor, $"{side}.data.tftensor");
+            return TfTensorReader.Read(tftensor, $"{side}.data.tftensor").Named(names);
         }
 
         throw Malformed($"{side}.data has none of ndarray, tensor or tftensor.");
+    }
+
+    /// <summary>Seldon's <c>data.names</c>: a list of strings (the proto's <c>repeated string names</c>), or absent.</summary>
+    private static string[]? ReadNames(JsonElement data, string side)
+    {
+        if (!data.TryGetProperty("names", out var names) || names.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (names.ValueKind != JsonValueKind.Array)
+        {
+            throw Malformed($"{side}.data.names must be an array of strings.");
+        }
+
+        var read = new string[names.GetArrayLength()];
+        var i = 0;
+        foreach (var name in names.EnumerateArray())
+        {
+            read[i] = name.ValueKind == JsonValueKind.String
+                ? name.GetString()!
+                : throw Malformed($"{side}.data.names must be an array of strings; item {i + 1} is {name.GetRawText()}.");
+            i++;
+        }
+
+        return read;
     }
 
     private static Tensor ReadSeldonTensor(JsonElement tensor, string side)

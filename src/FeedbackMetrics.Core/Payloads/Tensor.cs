@@ -38,6 +38,17 @@ public sealed class Tensor
     /// <summary>The values when they are strings; null when they are numbers.</summary>
     public string[]? Strings { get; }
 
+    /// <summary>
+    /// The names of the columns a Seldon message gives in <c>data.names</c> (feature names on a request, class names on
+    /// a response: Seldon's Python wrapper writes the model's <c>class_names()</c>, or <c>t:0</c>, <c>t:1</c>, … when it
+    /// has none); null when the message has none.
+    /// </summary>
+    public IReadOnlyList<string>? Names { get; private init; }
+
+    /// <summary>This tensor with the column names its message gave.</summary>
+    public Tensor Named(IReadOnlyList<string>? names) =>
+        names is null ? this : new(Rank, Length0, Length1, Numbers, Strings, BatchFirst) { Names = names };
+
     public static Tensor OfNumbers(int rank, int length0, int length1, double[] values, bool batchFirst = false) =>
         new(rank, length0, length1, values, null, batchFirst);
 

@@ -15,6 +15,11 @@ public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<Windo
     private readonly ConcurrentDictionary<MetricKey, KeyAggregate> _keys = new();
     private readonly Func<MetricKey, KeyAggregate> _create = key => new KeyAggregate(key, windows ?? [], time ?? TimeProvider.System);
 
+    private ModelClassNames? _classNames;
+
+    /// <summary>The names each model's responses gave its classes: shown in the JSON view, not counted.</summary>
+    public ModelClassNames ClassNames => LazyInitializer.EnsureInitialized(ref _classNames, () => new ModelClassNames(MaxKeys, Contains));
+
     /// <summary>The clock rows are stamped with: which time-window buckets are still in their span follows from it.</summary>
     public TimeProvider Time { get; } = time ?? TimeProvider.System;
 
@@ -66,7 +71,11 @@ public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<Windo
 
     public bool Remove(MetricKey key) => _keys.TryRemove(key, out _);
 
-    public void Clear() => _keys.Clear();
+    public void Clear()
+    {
+        _keys.Clear();
+        ClassNames.Clear();
+    }
 
     /// <summary>Snapshots of every key, ordered by key so outputs are stable.</summary>
     public List<KeySnapshot> SnapshotAll()

@@ -151,9 +151,9 @@ public sealed class CloudEventReader
         }
 
         var builder = new EventBuilder(where);
-        if (element.TryGetProperty("specversion", out var specVersion) && specVersion.ValueKind == JsonValueKind.String)
+        if (element.TryGetProperty("specversion", out var specVersion))
         {
-            builder.Set("specversion", specVersion.GetString()!);
+            builder.Set("specversion", specVersion);
         }
 
         builder.CheckSpecVersion();

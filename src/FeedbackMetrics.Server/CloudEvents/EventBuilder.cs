@@ -11,6 +11,12 @@ internal sealed class EventBuilder(string where)
     public const string V10 = "1.0";
     public const string V03 = "0.3";
 
+    /// <summary>Context attributes of 1.0 (and 0.3's <c>schemaurl</c>, <c>datacontentencoding</c>): all strings in the JSON format.</summary>
+    private static readonly HashSet<string> StringAttributes = new(StringComparer.Ordinal)
+    {
+        "specversion", "id", "source", "type", "subject", "time", "datacontenttype", "dataschema", "schemaurl", "datacontentencoding",
+    };
+
     private readonly Dictionary<string, string> _attributes = new(StringComparer.Ordinal);
     private string? _specVersion;
     private string? _id;
@@ -65,9 +71,25 @@ internal sealed class EventBuilder(string where)
         }
     }
 
-    /// <summary>Sets a structured-mode member: strings as they are, numbers and booleans as their JSON text, null as absent.</summary>
+    /// <summary>
+    /// Sets a structured-mode member: strings as they are, numbers and booleans as their JSON text, null as absent.
+    /// The context attributes the specifications define are all strings in the JSON format (String, URI-reference,
+    /// URI or Timestamp, each a JSON string), so a number or boolean there is refused, as the SDKs refuse it: an
+    /// <c>id</c> of <c>25</c> is not the id <c>"25"</c>. Extension values may also be numbers or booleans (the type
+    /// system's Integer and Boolean); they are kept as their JSON text. An Integer is narrower than a JSON number (no
+    /// fraction, 32 bits), but extensions are only echoed and read as labels, so a wider number costs no event.
+    /// </summary>
     public void Set(string name, JsonElement value)
     {
+        if (value.ValueKind is not (JsonValueKind.String or JsonValueKind.Null or JsonValueKind.Object or JsonValueKind.Array)
+            && StringAttributes.Contains(name))
+        {
+            var text = value.GetRawText();
+            throw AttributeRules.Bad(
+                $"{where}: attribute '{name}' is the JSON {(value.ValueKind == JsonValueKind.Number ? "number" : "boolean")} {Shorten(text)}; "
+                + $"the CloudEvents JSON format requires '{name}' to be a JSON string (\"{Shorten(text)}\").");
+        }
+
         switch (value.ValueKind)
         {
             case JsonValueKind.String:
@@ -85,6 +107,8 @@ internal sealed class EventBuilder(string where)
                 throw AttributeRules.Bad($"{where}: attribute '{name}' is a JSON {value.ValueKind}; attributes are strings, numbers or booleans.");
         }
     }
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
     public void CheckSpecVersion()
     {

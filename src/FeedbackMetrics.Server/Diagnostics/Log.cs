@@ -80,4 +80,16 @@ internal static partial class Log
     [LoggerMessage(EventId = 19, EventName = "ResponseNotKeptFirst", Level = LogLevel.Warning,
         Message = "Response events of {Namespace}/{Deployment} are acknowledged and not kept for the join: {Event}: {Reason} (further ones of this deployment are logged at debug and counted in feedback_metrics_ignored_events_total)")]
     public static partial void ResponseNotKeptFirst(ILogger logger, string @namespace, string deployment, string @event, string reason);
+
+    [LoggerMessage(EventId = 20, EventName = "EventTypeNotHandled", Level = LogLevel.Warning,
+        Message = "Events of type {Type} are acknowledged and not counted: it is not a type this server handles (first: {Event}). Feedback types: [{FeedbackTypes}] (--feedback_types); response types: [{ResponseTypes}] (--response_types). Further events of this type are logged at debug and counted in feedback_metrics_ignored_events_total by type")]
+    public static partial void EventTypeNotHandled(ILogger logger, string type, string @event, string feedbackTypes, string responseTypes);
+
+    [LoggerMessage(EventId = 21, EventName = "EventTypeNotHandledAgain", Level = LogLevel.Debug,
+        Message = "Event {Event} of type {Type} acknowledged and not counted: the type is not handled")]
+    public static partial void EventTypeNotHandledAgain(ILogger logger, string type, string @event);
+
+    [LoggerMessage(EventId = 22, EventName = "EventTypesNotHandledCapped", Level = LogLevel.Warning,
+        Message = "{Count} event types this server does not handle were logged as warnings; events of any further unhandled type are logged at debug only (all are still counted in feedback_metrics_ignored_events_total)")]
+    public static partial void EventTypesNotHandledCapped(ILogger logger, int count);
 }

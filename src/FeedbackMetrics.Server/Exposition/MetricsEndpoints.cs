@@ -31,7 +31,7 @@ public static class MetricsEndpoints
         {
             var summaries = book.ViewAll()
                 .Where(v => Matches(request, v.Snapshot.Key))
-                .Select(v => DeploymentFigures.Of(v, display, join.Figures(JoinScope.Of(v.Snapshot.Key))))
+                .Select(v => DeploymentFigures.Of(v, display, join.Figures(JoinScope.Of(v.Snapshot.Key)), book.ClassNames.Of(v.Snapshot.Key)))
                 .ToList();
             context.Response.ContentType = "application/json; charset=utf-8";
             var firing = string.IsNullOrEmpty(alertOptions.Value.RulesFile)

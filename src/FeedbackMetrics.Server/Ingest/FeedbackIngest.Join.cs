@@ -41,7 +41,7 @@ public sealed partial class FeedbackIngest
     /// </summary>
     private PreparedFeedback PrepareResponse(IncomingEvent cloudEvent)
     {
-        var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
+        var key = IdentityExtensions.ResolveKey(cloudEvent, defaults, cloudEvent.Data is { } data ? MessageReader.ModelName(data) : null);
         if (cloudEvent.Data is not { } body)
         {
             NotKept(cloudEvent, key, cloudEvent.DataNotJson ?? "it carries no data");

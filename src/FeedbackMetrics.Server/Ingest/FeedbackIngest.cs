@@ -29,6 +29,7 @@ public sealed partial class FeedbackIngest(
 {
     private readonly HashSet<string> _feedbackTypes = new(decoding.Value.EffectiveFeedbackTypes, StringComparer.Ordinal);
     private readonly HashSet<string> _responseTypes = new(join.Value.EffectiveResponseTypes, StringComparer.Ordinal);
+    private readonly UnhandledTypes _unhandled = new(decoding.Value.EffectiveFeedbackTypes, join.Value.EffectiveResponseTypes, logger);
 
     public async Task<List<EventResult>> IngestAsync(IncomingEvents incoming)
     {
@@ -94,7 +95,7 @@ public sealed partial class FeedbackIngest(
                 return PrepareResponse(cloudEvent);
             }
 
-            var key = IdentityExtensions.ResolveKey(cloudEvent, defaults);
+            var key = IdentityExtensions.ResolveKey(cloudEvent, defaults, ResponseModelName(cloudEvent.Data));
             var decoder = decoders.For(key);
             var body = cloudEvent.Data ?? throw new InvalidFeedbackException(
                 RejectionKind.Malformed, "The event carries no data; a feedback event needs {\"truth\": …, \"response\": …}.");
@@ -116,9 +117,17 @@ public sealed partial class FeedbackIngest(
         }
     }
 
+    /// <summary>The <c>model_name</c> of the Open Inference Protocol response a feedback carries, if any.</summary>
+    private static string? ResponseModelName(JsonElement? body) =>
+        body is { ValueKind: JsonValueKind.Object } b && b.TryGetProperty("response", out var response) ? MessageReader.ModelName(response) : null;
+
     private EventResult Ignored(IncomingEvent cloudEvent)
     {
         counters.CountIgnored(cloudEvent.Type);
+        if (!_feedbackTypes.Contains(cloudEvent.Type) && !_responseTypes.Contains(cloudEvent.Type))
+        {
+            _unhandled.Report(cloudEvent); // a response not kept for the join is a handled type: PrepareResponse said why
+        }
         return new EventResult(cloudEvent.Source, cloudEvent.Id, EventOutcome.Ignored, null);
     }
 

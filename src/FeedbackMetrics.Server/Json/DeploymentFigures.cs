@@ -1,4 +1,3 @@
-using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
@@ -39,29 +38,39 @@ public sealed record DeploymentFigures(
     /// <summary>Estimated accuracy of the deployment's pending responses (with <see cref="Join"/>).</summary>
     public EstimatedBody? Estimated { get; init; }
 
-    /// <summary>The view's figures with the class names shown (<c>--class_names</c>), and its deployment's join figures when given.</summary>
-    public static DeploymentFigures Of(KeyView view, ClassDisplay display, JoinFigures? join) =>
-        join is null ? Of(view, display) : Of(view, display) with
+    /// <summary>
+    /// The view's figures with the class names shown (<see cref="ClassDisplay.Shown"/>: configured names, else those the
+    /// model's responses gave, <paramref name="fromModel"/>), and its deployment's join figures when given.
+    /// </summary>
+    public static DeploymentFigures Of(KeyView view, ClassDisplay display, JoinFigures? join, IReadOnlyList<string>? fromModel = null) =>
+        join is null ? Of(view, display, fromModel) : Of(view, display, fromModel) with
         {
             Join = JoinBody.Of(join),
             LabelDelaySeconds = LabelDelayBody.Of(join),
             Estimated = EstimatedBody.Of(join),
         };
 
-    /// <summary>The view's figures with the class names shown (<c>--class_names</c>).</summary>
-    public static DeploymentFigures Of(KeyView view, ClassDisplay display)
+    /// <summary>The view's figures with the class names shown (<see cref="ClassDisplay.Shown"/>).</summary>
+    public static DeploymentFigures Of(KeyView view, ClassDisplay display, IReadOnlyList<string>? fromModel = null)
     {
         var snapshot = view.Snapshot;
         var figures = view.Figures();
         var key = snapshot.Key;
-        var all = Shown(figures.All, display, key);
+        var classes = display.Shown(key, snapshot.Classes, fromModel);
+        var shown = new Dictionary<string, string>(classes.Length, StringComparer.Ordinal);
+        for (var i = 0; i < classes.Length; i++)
+        {
+            shown[snapshot.Classes[i]] = classes[i];
+        }
+
+        var all = Shown(figures.All, shown);
         return new DeploymentFigures(
-            key.Namespace, key.Deployment, key.Predictor, key.Model, [.. snapshot.Classes.Select(c => display.Of(key, c))], all.Count, all.Accuracy, all.AccuracyInterval,
+            key.Namespace, key.Deployment, key.Predictor, key.Model, classes, all.Count, all.Accuracy, all.AccuracyInterval,
             all.ConfusionMatrix, all.PerClass, all.Macro, all.Micro, all.Weighted, all.Probabilistic,
             snapshot.RewardEvents == 0 ? null : new RewardFigures(snapshot.RewardTotal, snapshot.RewardEvents, snapshot.RewardTotal / snapshot.RewardEvents),
-            figures.Windows.ToDictionary(w => w.Key, w => Shown(w.Value, display, key), StringComparer.Ordinal));
+            figures.Windows.ToDictionary(w => w.Key, w => Shown(w.Value, shown), StringComparer.Ordinal));
     }
 
-    private static FigureSet Shown(FigureSet figures, ClassDisplay display, MetricKey key) =>
-        figures with { PerClass = [.. figures.PerClass.Select(c => c with { Class = display.Of(key, c.Class) })] };
+    private static FigureSet Shown(FigureSet figures, Dictionary<string, string> shown) =>
+        figures with { PerClass = [.. figures.PerClass.Select(c => c with { Class = shown.GetValueOrDefault(c.Class, c.Class) })] };
 }

@@ -38,6 +38,13 @@ public sealed class BadInputTests
         return request;
     }
 
+    /// <summary>A structured-mode feedback event whose JSON text has <paramref name="member"/> replaced by <paramref name="replacement"/>.</summary>
+    private static HttpRequestMessage Structured(string member, string replacement) =>
+        Raw(Encoding.UTF8.GetBytes(StructuredText("s").Replace(member, replacement, StringComparison.Ordinal)), "application/cloudevents+json");
+
+    private static string StructuredText(string id) =>
+        $$"""{"specversion":"1.0","id":"{{id}}","type":"{{Events.FeedbackType}}","source":"s","data":{{Events.SeedBody}}}""";
+
     private static HttpRequestMessage WithHeader(string name, string value) => Binary(Events.SeedBody, headers: r =>
     {
         r.Headers.Remove(name);
@@ -73,6 +80,18 @@ public sealed class BadInputTests
         new("structured without id", 400, "id", () => Raw(Encoding.UTF8.GetBytes("""{"specversion":"1.0","type":"io.seldon.serving.feedback","source":"s","data":{}}"""), "application/cloudevents+json")),
         new("unpaired surrogate in a class label", 400, "surrogate", () => Binary("""{"truth": {"data": {"ndarray": ["\ud800"]}}, "response": {"data": {"ndarray": ["cat"]}}}""")),
         new("unpaired surrogate in a structured id", 400, "surrogate", () => Raw(Encoding.UTF8.GetBytes("""{"specversion":"1.0","id":"\ud800","type":"io.seldon.serving.feedback","source":"s","data":{}}"""), "application/cloudevents+json")),
+        new("structured id a JSON number", 400, "requires 'id' to be a JSON string", () => Structured("\"id\":\"s\"", "\"id\":25")),
+        new("structured specversion a JSON number", 400, "requires 'specversion' to be a JSON string", () => Structured("\"specversion\":\"1.0\"", "\"specversion\":1.0")),
+        new("structured type a JSON boolean", 400, "requires 'type' to be a JSON string", () => Structured($"\"type\":\"{Events.FeedbackType}\"", "\"type\":true")),
+        new("structured source a JSON number", 400, "requires 'source' to be a JSON string", () => Structured("\"source\":\"s\"", "\"source\":8000")),
+        new("structured time a JSON number", 400, "requires 'time' to be a JSON string", () => Structured("\"id\":\"s\"", "\"id\":\"s\",\"time\":1700000000")),
+        new("structured subject a JSON boolean", 400, "requires 'subject' to be a JSON string", () => Structured("\"id\":\"s\"", "\"id\":\"s\",\"subject\":false")),
+        new("structured datacontenttype a JSON number", 400, "requires 'datacontenttype' to be a JSON string", () => Structured("\"id\":\"s\"", "\"id\":\"s\",\"datacontenttype\":1")),
+        new("structured dataschema a JSON number", 400, "requires 'dataschema' to be a JSON string", () => Structured("\"id\":\"s\"", "\"id\":\"s\",\"dataschema\":2")),
+        new("batch whose second id is a JSON number", 400, "Event 2 of the batch: attribute 'id' is the JSON number 25", () => Raw(
+            Encoding.UTF8.GetBytes($"[{StructuredText("b1")}, {StructuredText("b2").Replace("\"id\":\"b2\"", "\"id\":25", StringComparison.Ordinal)}]"),
+            "application/cloudevents-batch+json")),
+        new("class names that are not strings", 400, "data.names must be an array of strings; item 2 is 7", () => Binary("""{"response": {"data": {"names": ["a", 7, "c"], "ndarray": [[0.1, 0.2, 0.7]]}}, "truth": {"data": {"ndarray": [[0, 0, 1]]}}}""")),
         new("empty batch", 400, "no events", () => Raw(Encoding.UTF8.GetBytes("[]"), "application/cloudevents-batch+json")),
         new("body over the size limit", 413, "at most", () => Binary("[" + string.Join(",", Enumerable.Repeat("1", 40_000)) + "]")),
         new("class past the class cap", 422, "--max_classes", () => Binary(Events.Body("[[" + string.Join(",", new int[40]) + "]]", "[[" + string.Join(",", new int[40]) + "]]"))),

@@ -73,6 +73,16 @@ public sealed class CloudEventModeTests
     }
 
     [Test]
+    public async Task Extension_values_may_be_json_numbers_and_booleans()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var body = Structured("n1").Replace("\"inferenceservicename\": \"structured\"", "\"inferenceservicename\": \"structured\", \"retries\": 5, \"sampled\": true", StringComparison.Ordinal);
+        using var response = await server.PostRawAsync(body, "application/cloudevents+json");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        Assert.That((await server.MetricsJsonAsync())["deployments"]![0]!["count"]!.GetValue<long>(), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Percent_encoded_header_values_are_decoded()
     {
         await using var server = await RunningServer.StartAsync();

@@ -131,7 +131,23 @@ public sealed partial class RedisFeedbackStore : IFeedbackStore, IAsyncDisposabl
     public async ValueTask<ApplyResult[]> ApplyAsync(IReadOnlyList<IngestEvent> events, CancellationToken cancellationToken)
     {
         ThrowIfUnavailable();
-        return await _queue.ApplyAsync([.. events.Select(LegacyOf)]);
+        var results = await _queue.ApplyAsync([.. events.Select(LegacyOf)]);
+
+        // Names are not shared between replicas: each learns them from the responses it takes.
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (results[i].Outcome == ApplyOutcome.Applied)
+            {
+                _book.ClassNames.Set(events[i].Key, events[i] switch
+                {
+                    CountedFeedback f => f.Feedback.ClassNames,
+                    LoggedResponse r => r.Response.ClassNames,
+                    _ => null,
+                });
+            }
+        }
+
+        return results;
     }
 
     /// <summary>The event as this store's own planning takes it, its metric event built from the figures its count leaves.</summary>

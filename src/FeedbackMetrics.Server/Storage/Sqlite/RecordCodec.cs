@@ -23,6 +23,7 @@ internal static class RecordCodec
         Join = 4,
         Reset = 5,
         Reply = 6,
+        Names = 7,
     }
 
     public static void WriteChangeSet(BinaryWriter w, ChangeSet changes)
@@ -76,6 +77,11 @@ internal static class RecordCodec
                     w.Write((byte)Tag.Reset);
                     w.Write(reset.Key);
                     break;
+                case ClassNamesSet named:
+                    w.Write((byte)Tag.Names);
+                    w.Write(named.Key);
+                    w.Write(named.Names);
+                    break;
                 case ReplyPosted posted:
                     w.Write((byte)Tag.Reply);
                     w.Write(posted.Seq);
@@ -102,6 +108,7 @@ internal static class RecordCodec
                 Tag.Join => new JoinChanged(new JoinScope(r.ReadString(), r.ReadString()), r.ReadString(), (JoinStep)r.ReadByte(), r.ReadBoolean() ? ReadEntry(r) : null),
                 Tag.Reset => new ModelReset(r.ReadKey()),
                 Tag.Reply => new ReplyPosted(r.ReadInt64(), ReadReply(r)),
+                Tag.Names => new ClassNamesSet(r.ReadKey(), r.ReadNames()),
                 var tag => throw new InvalidDataException($"A journal row holds an unknown change (tag {(byte)tag})."),
             });
         }

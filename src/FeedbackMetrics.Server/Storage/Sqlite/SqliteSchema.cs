@@ -5,7 +5,7 @@ namespace FeedbackMetrics.Server.Storage.Sqlite;
 /// <summary>
 /// The state file: SQLite in WAL mode with <c>synchronous=FULL</c> (a commit survives power loss), used as a log —
 /// a journal of change sets, one row per group, and a snapshot of the state as of a journal position (models, join
-/// deployments, join entries and remembered ids in chunks, metric events still to post). Marked with an application
+/// deployments, join entries and remembered ids in chunks, metric events still to post, the class names models' responses gave). Marked with an application
 /// id and version 1 of this design; any other SQLite file is refused with one line.
 /// </summary>
 internal static class SqliteSchema
@@ -25,6 +25,7 @@ internal static class SqliteSchema
         CREATE TABLE join_chunks(seq INTEGER PRIMARY KEY, entries BLOB NOT NULL, dead BLOB NOT NULL);
         CREATE TABLE id_chunks(seq INTEGER PRIMARY KEY, ids BLOB NOT NULL);
         CREATE TABLE outbox(seq INTEGER PRIMARY KEY, reply BLOB NOT NULL);
+        CREATE TABLE class_names(key TEXT PRIMARY KEY, names BLOB NOT NULL) WITHOUT ROWID;
         CREATE TABLE probe(at INTEGER NOT NULL);
         """;
 

@@ -14,6 +14,12 @@ public sealed partial class SqliteStateLog
             var image = Decode(blob, RecordCodec.ReadModel);
             state.Models.GetOrCreate(image.Key).Restore(image);
         }
+
+        foreach (var blob in Blobs("SELECT names FROM class_names;"))
+        {
+            using var r = new BinaryReader(new MemoryStream(blob));
+            state.RestoreClassNames(r.ReadKey(), r.ReadNames());
+        }
     }
 
     private void LoadJoin(EngineState state)

@@ -35,6 +35,18 @@ public sealed partial class SqliteStateLog
             }
         }
 
+        using (var upsert = Command(transaction, "INSERT INTO class_names(key, names) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET names = excluded.names;"))
+        {
+            foreach (var (key, names) in changed.ClassNames)
+            {
+                Run(upsert, KeyText(key), Encode(w =>
+                {
+                    w.Write(key);
+                    w.Write(names);
+                }));
+            }
+        }
+
         WriteChunks(transaction, chunks);
         WriteIds(transaction, state, changed.Ids);
         WriteOutbox(transaction, pendingReply, delivered);

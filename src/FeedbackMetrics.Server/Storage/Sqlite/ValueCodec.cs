@@ -240,6 +240,12 @@ internal static class ValueCodec
             w.Write(scores.Width);
             w.Write(scores.Values);
         }
+
+        w.Write(response.ClassNames is not null);
+        if (response.ClassNames is { } names)
+        {
+            w.Write(names);
+        }
     }
 
     public static DecodedResponse? ReadResponse(this BinaryReader r)
@@ -258,7 +264,7 @@ internal static class ValueCodec
             scores = new ScoreRows(r.ReadDoubles(), scoreWidth);
         }
 
-        return new DecodedResponse(rows, width, scores);
+        return new DecodedResponse(rows, width, scores) { ClassNames = r.ReadBoolean() ? r.ReadNames() : null };
     }
 
     public static void Write(this BinaryWriter w, DecodedTruth? truth)

@@ -4,7 +4,7 @@
 
 import { h, fill, focusKey, restoreFocus } from './dom.js';
 import { clock, count } from './format.js';
-import { ALL, keyOf, findModel, firingAlerts, alertName, alertCondition, alertsFor } from './model.js';
+import { ALL, keyOf, findModel, firingAlerts, alertName, alertCondition, alertsFor, floorOf } from './model.js';
 import { History } from './history.js';
 import { renderOverview, renderSummary } from './overview.js';
 import { renderDetail } from './detail.js';
@@ -22,6 +22,7 @@ const state = {
   selected: null, window: ALL, mode: COUNTS,
   sort: { ...DEFAULT_SORT }, filter: '', onlyFiring: false,
   token: storage?.getItem(TOKEN_KEY) ?? null,
+  floor: floorOf(location.search),
 };
 let timer = 0;
 let inflight = false;
@@ -210,6 +211,9 @@ function render() {
     const notes = [];
     if (shown.shown !== shown.total) notes.push(`Showing ${count(shown.shown)} of ${count(shown.total)} models${shown.shown < shown.matching ? ' (filter to see the others)' : ''}.`);
     if (shown.computed) notes.push('† 95 % Wilson interval computed in the browser from count and accuracy (the server sends none).');
+    if (shown.judged) {
+      notes.push(`No alert rules on this server, so each model is judged by its own figures: red when its accuracy got worse in a window, or its 95 % interval lies below the ${Math.round(state.floor * 100)} % floor (?floor= sets another) or below always answering its most frequent class; amber when below the floor with too few rows to be sure.`);
+    }
     $('overview-note').textContent = notes.join(' ');
   }
   restoreFocus(focus);

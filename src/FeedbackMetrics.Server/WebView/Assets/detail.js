@@ -4,7 +4,7 @@
 
 import { h, fill } from './dom.js';
 import { DASH, count, pct, ratio, interval, duration, isNum } from './format.js';
-import { ALL, windowNames, figureSet, accuracyInterval, alertsFor, alertName, alertCondition } from './model.js';
+import { ALL, windowNames, figureSet, accuracyInterval, alertsFor, alertName, alertCondition, health } from './model.js';
 import { confusionHeatmap } from './heatmap.js';
 import { reliabilityDiagram, confidenceHistogram, sparkline } from './charts.js';
 
@@ -28,13 +28,13 @@ function windowSelector(names, current, onWindow) {
     }, w === ALL ? 'All time' : w)));
 }
 
-function tiles(d, set, history, id, windowName) {
+function tiles(d, set, history, id, windowName, judged) {
   const iv = accuracyInterval(set);
   const out = [
     tile('Rows', count(set.count), windowName === ALL ? 'all time' : `window ${windowName}`, { dataset: { tile: 'count' } }),
     tile('Accuracy', pct(set.accuracy),
       [interval(iv), iv?.computed ? h('span', { class: 'dagger', title: '95 % Wilson interval computed in the browser', text: ' †' }) : null],
-      { dataset: { tile: 'accuracy', value: String(set.accuracy) } }),
+      { class: judged ? `tile health-${judged.level}` : 'tile', dataset: { tile: 'accuracy', value: String(set.accuracy) } }),
     tile('Macro F1', ratio(set.macro?.f1), `weighted ${ratio(set.weighted?.f1)}`),
     tile('Trend', '', sparkline(history.accuracy(id, windowName), { width: 150, height: 34, label: 'accuracy' }), { class: 'tile tile-trend' }),
   ];
@@ -161,6 +161,8 @@ export function renderDetail(section, { doc, d, id, state, history, onBack, onWi
   const classes = set.classes ?? d.classes ?? [];
   const alerts = alertsFor(doc, id);
   const matrix = Array.isArray(set.confusionMatrix) ? set.confusionMatrix : [];
+  // Without alert rules the model is judged by its own figures (all time and its windows, whatever window is shown).
+  const judged = alerts == null ? health(d, state.floor) : null;
 
   fill(section,
     h('div', { class: 'detail-head' },
@@ -171,7 +173,10 @@ export function renderDetail(section, { doc, d, id, state, history, onBack, onWi
           ' · ', `${classes.length} classes`)),
       names.length ? windowSelector(names, windowName, onWindow) : null),
     alerts?.length ? h('div', { class: 'alerts-inline' }, alertsPanel(alerts)) : null,
-    tiles(d, set, history, id, windowName),
+    judged ? h('div', { class: `health-note health-${judged.level}`, role: 'note' },
+      h('b', { text: judged.level === 'good' ? 'By its own figures: ok. ' : judged.level === 'bad' ? 'By its own figures: needs a look. ' : 'By its own figures: not sure yet. ' }),
+      judged.reasons.join('; '), '.', h('span', { class: 'muted', text: ' (No alert rules on this server.)' })) : null,
+    tiles(d, set, history, id, windowName, judged),
     h('div', { class: matrix.length > 6 ? 'grid grid-stacked' : 'grid' },
       panel('Confusion matrix', { class: 'panel-matrix', sub: 'Rows: true class. Columns: predicted class.' },
         matrix.length && set.count > 0 ? confusionHeatmap(matrix, classes, state.mode, onMode) : h('p', { class: 'muted', text: 'No rows in this window yet.' })),

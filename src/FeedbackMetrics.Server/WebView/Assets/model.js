@@ -2,7 +2,7 @@
 // intervals, probabilistic figures, join, label delay, estimates, shift, alerts) is optional here: a view shows
 // what is present and an em dash or nothing for what is not.
 
-import { isNum } from './format.js';
+import { isNum, pct, interval } from './format.js';
 
 export const ALL = 'all';
 
@@ -53,6 +53,65 @@ export function accuracyInterval(set) {
   if (iv && isNum(iv.low) && isNum(iv.high)) return { low: iv.low, high: iv.high, computed: false };
   const w = wilson(set.count, set.accuracy);
   return w ? { ...w, computed: true } : null;
+}
+
+// ---- a model by its own figures ------------------------------------------------------------------------------
+
+/** The accuracy a model is held to when the server has no alert rules; the page's ?floor= (a share, e.g. 0.9) sets another. */
+export const DEFAULT_FLOOR = 0.8;
+
+/** The floor the page was asked for (?floor=0.9), else the default. */
+export function floorOf(search) {
+  const asked = Number(new URLSearchParams(search).get('floor'));
+  return asked > 0 && asked <= 1 ? asked : DEFAULT_FLOOR;
+}
+
+/** The most frequent true class and its share of the rows: what always answering it would score. */
+function majority(d) {
+  const rows = (d.perClass ?? []).filter(c => isNum(c.support));
+  const total = rows.reduce((a, c) => a + c.support, 0);
+  if (!rows.length || !(total > 0)) return null;
+  const top = rows.reduce((a, c) => (c.support > a.support ? c : a));
+  return { name: top.class, share: top.support / total };
+}
+
+/**
+ * How a model fares by its own figures, for a server without alert rules (with rules, their alerts say it). The 95 %
+ * interval decides, so a handful of rows cannot paint a model red:
+ * - bad: it got worse lately (in a window holding fewer rows than all time, the interval lies wholly below the
+ *   all-time accuracy), or its interval lies wholly below the floor, or wholly below what always answering its most
+ *   frequent true class would score;
+ * - warn: its accuracy is below the floor, but its interval reaches the floor (too few rows to be sure);
+ * - good: none of these. Null for a model without rows.
+ * Returns { level, label, reasons }: reasons in words, the first one as the short label.
+ */
+export function health(d, floor = DEFAULT_FLOOR) {
+  if (!d || !isNum(d.accuracy) || !(d.count > 0)) return null;
+  const iv = accuracyInterval(d);
+  const bad = [], warn = [];
+  for (const w of windowNames(d)) {
+    const set = d.windows[w];
+    const wiv = set && set.count > 0 && set.count < d.count ? accuracyInterval(set) : null;
+    if (wiv && wiv.high < d.accuracy) {
+      bad.push({ label: `worse in ${w}`, text: `worse in ${w}: ${pct(set.accuracy)} (95 % interval ${interval(wiv)}) against ${pct(d.accuracy)} all time` });
+    }
+  }
+  if (iv && iv.high < floor) {
+    bad.push({ label: `below ${pct(floor, 0)}`, text: `accuracy ${pct(d.accuracy)} (95 % interval ${interval(iv)}) is below the ${pct(floor, 0)} floor` });
+  } else if (d.accuracy < floor) {
+    warn.push({ label: `below ${pct(floor, 0)}?`, text: `accuracy ${pct(d.accuracy)} is below the ${pct(floor, 0)} floor, but its 95 % interval (${interval(iv)}) reaches it: too few rows to be sure` });
+  }
+  const base = majority(d);
+  if (base && iv && iv.high < base.share) {
+    bad.push({ label: 'below baseline', text: `accuracy ${pct(d.accuracy)} (95 % interval ${interval(iv)}) is below the ${pct(base.share)} that always answering ${base.name} would score` });
+  }
+  const level = bad.length ? 'bad' : warn.length ? 'warn' : 'good';
+  const reasons = [...bad, ...warn];
+  return {
+    level,
+    label: reasons[0]?.label ?? 'ok',
+    reasons: reasons.length ? reasons.map(r => r.text) : [`accuracy ${pct(d.accuracy)} reaches the ${pct(floor, 0)} floor and is not worse in any window`],
+  };
 }
 
 // ---- alerts -------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 import { h, fill } from './dom.js';
 import { DASH, count, pct, ratio, interval, isNum } from './format.js';
-import { ALL, identity, keyOf, windowNames, accuracyInterval, alertsFor, alertName, alertCondition } from './model.js';
+import { ALL, identity, keyOf, windowNames, accuracyInterval, alertsFor, alertName, alertCondition, health, DEFAULT_FLOOR } from './model.js';
 import { sparkline } from './charts.js';
 
 /** Rows drawn at most (a server may hold thousands of models): the filter narrows the rest down. */
@@ -20,7 +20,9 @@ const COLUMNS = [
   { key: 'alerts', label: 'Alerts', title: 'firing alerts', sort: r => r.alerts?.length },
 ];
 
-function rowsOf(doc, history) {
+function rowsOf(doc, history, floor = DEFAULT_FLOOR) {
+  // Without alert rules (no alert list in the JSON) a model is judged by its own figures; with rules, their alerts say it.
+  const judged = !Array.isArray(doc?.alerts);
   return (doc?.deployments ?? []).map(d => {
     const id = identity(d);
     return {
@@ -29,6 +31,7 @@ function rowsOf(doc, history) {
       text: `${id.ns} ${id.dep} ${id.pred} ${id.model}`.toLowerCase(),
       rate: history.lastMinute(id),
       alerts: alertsFor(doc, id),
+      health: judged ? health(d, floor) : null,
     };
   });
 }
@@ -72,12 +75,13 @@ function modelCell(id) {
   ];
 }
 
-function accuracyCell(d) {
+function accuracyCell(d, judged) {
   const iv = accuracyInterval(d);
   return h('div', null,
     h('div', { class: 'big', text: pct(d.accuracy) }),
     h('div', { class: 'sub', title: iv?.computed ? '95 % Wilson interval, computed in the browser from count and accuracy' : '95 % interval from the server' },
-      interval(iv), iv?.computed ? h('span', { class: 'dagger', text: '†' }) : null));
+      interval(iv), iv?.computed ? h('span', { class: 'dagger', text: '†' }) : null),
+    judged ? h('div', { class: `health health-${judged.level}`, title: judged.reasons.join('\n'), text: judged.label }) : null);
 }
 
 function windowsCell(d) {
@@ -111,7 +115,7 @@ function row(r, onOpen) {
     model: modelCell(id),
     count: h('span', { text: count(d.count) }),
     rate: rate ? h('span', { title: `rows counted in the last ${rate.seconds} s`, text: `+${count(rate.rows)}` }) : h('span', { class: 'muted', text: DASH, title: 'appears after two refreshes' }),
-    accuracy: accuracyCell(d),
+    accuracy: accuracyCell(d, r.health),
     f1: h('span', { text: ratio(d.macro?.f1) }),
     windows: windowsCell(d),
     trend: sparkline(r.trend ?? [], { label: trendWindow === ALL ? 'accuracy' : `accuracy (${trendWindow})` }),
@@ -120,9 +124,9 @@ function row(r, onOpen) {
   };
   const open = () => onOpen(id);
   return h('tr', {
-    tabindex: 0, class: r.alerts?.length ? 'model-row firing' : 'model-row',
+    tabindex: 0, class: r.alerts?.length ? 'model-row firing' : r.health ? `model-row health-${r.health.level}` : 'model-row',
     dataset: { focus: `row:${r.key}`, key: r.key },
-    'aria-label': `${id.dep} / ${id.model}, namespace ${id.ns}, predictor ${id.pred}: accuracy ${pct(d.accuracy)}; press Enter for details`,
+    'aria-label': `${id.dep} / ${id.model}, namespace ${id.ns}, predictor ${id.pred}: accuracy ${pct(d.accuracy)}${r.health ? `, ${r.health.reasons[0]}` : ''}; press Enter for details`,
     onclick: open,
     onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } },
   }, COLUMNS.map(c => h('td', {
@@ -149,7 +153,7 @@ export function renderSummary(box, doc, history) {
 
 /** Draws the table of models; returns how many rows are shown and whether any interval was computed here. */
 export function renderOverview(table, { doc, history, state, onOpen, onSort }) {
-  const rows = rowsOf(doc, history).filter(r => matches(r, state.filter, state.onlyFiring));
+  const rows = rowsOf(doc, history, state.floor).filter(r => matches(r, state.filter, state.onlyFiring));
   for (const r of rows) r.trend = history.accuracy(r.id, windowNames(r.d)[0] ?? ALL);
   const column = COLUMNS.find(c => c.key === state.sort.key && c.sort) ?? COLUMNS[0];
   rows.sort(compare(column, state.sort.dir));
@@ -157,5 +161,8 @@ export function renderOverview(table, { doc, history, state, onOpen, onSort }) {
   fill(table.tBodies[0], rows.length
     ? rows.slice(0, MAX_ROWS).map(r => row(r, onOpen))
     : h('tr', null, h('td', { colspan: COLUMNS.length, class: 'muted no-match', text: 'No model matches the filter.' })));
-  return { shown: Math.min(rows.length, MAX_ROWS), matching: rows.length, total: doc?.deployments?.length ?? 0, computed: rows.some(r => accuracyInterval(r.d)?.computed) };
+  return {
+    shown: Math.min(rows.length, MAX_ROWS), matching: rows.length, total: doc?.deployments?.length ?? 0,
+    computed: rows.some(r => accuracyInterval(r.d)?.computed), judged: rows.some(r => r.health),
+  };
 }
