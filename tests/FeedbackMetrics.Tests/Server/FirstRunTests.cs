@@ -16,7 +16,7 @@ public sealed class FirstRunTests
             {
                 using var counted = await server.Client.SendAsync(FeedbackRequest());
                 Assert.That((int)counted.StatusCode, Is.EqualTo(200), server.Output);
-                Assert.That(server.Output, Does.Contain("./data/feedback-metrics.db"));
+                Assert.That(server.Output, Does.Contain(Path.Combine(Path.GetFullPath(typedIn), "data", "feedback-metrics.db")), "the start line names the state file it uses");
             }
 
             Assert.That(File.Exists(Path.Combine(typedIn, "data", "feedback-metrics.db")), Is.True, "the state is in ./data of the directory the command was typed in");
