@@ -72,7 +72,7 @@ public class RenderBenchmarks
     private long Render()
     {
         _output.SetLength(0);
-        _exposition.WriteAsync(_output, CancellationToken.None).GetAwaiter().GetResult();
+        _exposition.WriteAsync(_output, [], gzip: false, CancellationToken.None).GetAwaiter().GetResult();
         return _output.Length;
     }
 }

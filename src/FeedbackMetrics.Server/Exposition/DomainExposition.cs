@@ -18,17 +18,44 @@ public sealed partial class DomainExposition(MetricsBook book, Readiness readine
 {
     private readonly ModelSeriesCache _models = new(book, new ModelSeries(decoders, method, display, maxExportedClasses), display);
 
-    public async Task WriteAsync(Stream output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes our models' series, then <paramref name="head"/> (the text of prometheus-net's registry), then our other
+    /// series (the order of families is free in the text format); with
+    /// <paramref name="gzip"/> as one gzip member whose first part, the models' sections, is compressed once per change.
+    /// </summary>
+    public async Task WriteAsync(Stream output, byte[] head, bool gzip, CancellationToken cancellationToken)
     {
         var exports = gate?.Exports != false;
         var (sections, models) = exports ? _models.Current() : (ModelSeriesCache.Empty, 0);
-        var writer = new ChunkedTextWriter(output);
         var ct = cancellationToken;
-        foreach (var section in sections)
+        if (!gzip)
         {
-            await writer.WriteAsync(section, ct);
+            var writer = new ChunkedTextWriter(output);
+            foreach (var section in sections)
+            {
+                await writer.WriteAsync(section, ct);
+            }
+
+            await writer.WriteAsync(head, ct);
+
+            await WriteRestAsync(writer, models, exports, ct);
+            return;
         }
 
+        using var rest = new MemoryStream();
+        await WriteRestAsync(new ChunkedTextWriter(rest), models, exports, ct);
+        var tail = rest.ToArray();
+        var compressed = _models.Compressed(sections);
+        var crc = GzipStitch.Crc(GzipStitch.Crc(compressed.Crc, head), tail);
+        await output.WriteAsync(GzipStitch.Header, ct);
+        await output.WriteAsync(compressed.Bytes, ct);
+        await output.WriteAsync(GzipStitch.Deflate([head, tail], last: true), ct);
+        await output.WriteAsync(GzipStitch.Trailer(crc, compressed.Length + head.Length + tail.Length), ct);
+    }
+
+    /// <summary>The join's, the alerts' and the server's series.</summary>
+    private async Task WriteRestAsync(ChunkedTextWriter writer, int models, bool exports, CancellationToken ct)
+    {
         var text = writer.Text;
         if (join is not null)
         {

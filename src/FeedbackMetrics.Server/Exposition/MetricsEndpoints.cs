@@ -53,8 +53,18 @@ public static class MetricsEndpoints
         }
 
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        await registry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted);
-        await domain.WriteAsync(context.Response.Body, context.RequestAborted);
+        context.Response.Headers.Vary = "Accept-Encoding";
+        using var head = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(head, context.RequestAborted);
+
+        // Prometheus asks for gzip: the models' series go compressed once per change.
+        var gzip = request.Headers.AcceptEncoding.Any(e => e is not null && e.Contains("gzip", StringComparison.OrdinalIgnoreCase));
+        if (gzip)
+        {
+            context.Response.Headers.ContentEncoding = "gzip";
+        }
+
+        await domain.WriteAsync(context.Response.Body, head.ToArray(), gzip, context.RequestAborted);
     }
 
     private static AlertBody AlertView(Core.Alerts.FiringAlert a) => AlertEvents.Body(new Core.Alerts.AlertTransition(a.Rule, a.Key, true, a.Reading, a.Since, a.Since));
