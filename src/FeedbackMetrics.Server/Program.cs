@@ -13,10 +13,10 @@ try
     await app.RunAsync();
     return Environment.ExitCode;
 }
-catch (CommandLineException e)
+catch (StartupException e)
 {
-    await Console.Error.WriteLineAsync($"error: {e.Message}");
-    return 2;
+    await Console.Error.WriteLineAsync(e.Report);
+    return StartupException.ExitCode;
 }
 catch (OptionsValidationException e)
 {

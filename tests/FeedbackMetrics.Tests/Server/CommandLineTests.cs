@@ -29,25 +29,50 @@ public sealed class CommandLineTests
         Assert.That(values["FeedbackMetrics:Server:HttpPort"], Is.EqualTo("1"));
     }
 
-    [TestCase("--no_such_option", "1", "Unknown option --no_such_option")]
-    [TestCase("DriftDetector", null, "MetricsServer only")]
-    [TestCase("--reply_url", null, "needs a value")]
-    public void Bad_command_lines_are_refused_with_a_reason(string arg, string? value, string reason)
+    [TestCase("--no_such_option 1", "unknown option (--no_such_option): run with --help to list the options", null)]
+    [TestCase("--bind-adress 0.0.0.0", "unknown option (--bind-adress): run with --help to list the options", "did you mean --bind_address?")]
+    [TestCase("--max_key 5", "unknown option (--max_key): run with --help to list the options", "did you mean --max_keys?")]
+    [TestCase("--hlep", "unknown option (--hlep): run with --help to list the options", "did you mean --help?")]
+    [TestCase("DriftDetector", "this image is Seldon's MetricsServer only (DriftDetector): run Seldon's alibi-detect server for DriftDetector", null)]
+    [TestCase("MetricServer", "unexpected argument (MetricServer): the only positional argument is MetricsServer; options start with --", "did you mean MetricsServer?")]
+    [TestCase("--reply_url", "no value given (--reply_url): write --reply_url VALUE or --reply_url=VALUE", null)]
+    public void Bad_command_lines_are_refused_with_one_line_and_a_hint_when_a_name_is_near(string args, string line, string? hint)
     {
-        string[] args = value is null ? [arg] : [arg, value];
-        var e = Assert.Throws<CommandLineException>(() => SeldonCommandLine.Parse(args, TextWriter.Null));
-        Assert.That(e!.Message, Does.Contain(reason));
+        var e = Assert.Throws<StartupException>(() => SeldonCommandLine.Parse(args.Split(' '), TextWriter.Null));
+        Assert.That((e!.Message, e.Hint), Is.EqualTo((line, hint)));
     }
 
     [Test]
-    public void Help_lists_every_option()
+    public void Help_starts_with_an_example_and_lists_every_option_under_its_topic()
     {
         var help = new StringWriter();
         Assert.That(SeldonCommandLine.Parse(["--help"], help), Is.Null);
-        foreach (var option in SeldonCommandLine.Options)
+        var lines = help.ToString().Split('\n');
+        Assert.That(lines.Take(5).Any(l => l.StartsWith("Example: FeedbackMetrics.Server --", StringComparison.Ordinal)), Is.True, "an example near the top");
+        Assert.That(SeldonCommandLine.Parse(HelpText.Example.Split(' ')[1..], TextWriter.Null), Is.Not.Null, "the example parses");
+
+        var topic = "";
+        var listed = new Dictionary<string, string>();
+        foreach (var line in lines)
         {
-            Assert.That(help.ToString(), Does.Contain("--" + option.Name));
+            if (line.EndsWith(':') && !line.StartsWith(' '))
+            {
+                topic = line.TrimEnd(':');
+            }
+            else if (line.StartsWith("  --", StringComparison.Ordinal))
+            {
+                listed[line.Trim().Split(' ')[0][2..]] = topic;
+            }
         }
+
+        Assert.Multiple(() =>
+        {
+            foreach (var option in SeldonCommandLine.Options)
+            {
+                Assert.That(listed.GetValueOrDefault(option.Name), Is.EqualTo(option.Topic.Title), $"--{option.Name}");
+            }
+        });
+        Assert.That(SeldonCommandLine.Options.Select(o => o.Topic).Distinct().Count(), Is.GreaterThanOrEqualTo(10), "grouped, not one flat list");
     }
 
     [Test]
