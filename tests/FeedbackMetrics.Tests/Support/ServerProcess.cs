@@ -29,6 +29,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public string Output
@@ -42,8 +44,36 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static Task<ServerProcess> StartAsync(string stateDir, params string[] args) =>
-        StartAsync(Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll"), stateDir, args);
+    public static Task<ServerProcess> StartAsync(string stateDir, params string[] args) => StartAsync(DefaultDll, stateDir, args);
+
+    /// <summary>
+    /// Runs the server with exactly these arguments until it exits by itself (a start-up mistake), within a generous
+    /// deadline: its exit code and what it wrote to stdout and stderr.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])[DefaultDll, .. args])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException($"The server did not exit by itself:\n{await stdout}{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
+    }
 
     /// <summary>Starts a given build of the server; without a state dir, the environment's (or the default) is used.</summary>
     public static async Task<ServerProcess> StartAsync(string dll, string? stateDir, params string[] args)
@@ -65,6 +95,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
         await server.WaitReadyAsync();
         return server;
     }
+
+    private static string DefaultDll => Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll");
 
     /// <summary>
     /// The server as a user starts it from a clone: <c>dotnet run --project src/FeedbackMetrics.Server</c> (the build the

@@ -1,0 +1,53 @@
+using FeedbackMetrics.Tests.Support;
+
+namespace FeedbackMetrics.Tests.Server;
+
+/// <summary>
+/// DESIGN.md "First day": every start-up mistake, made on the real process as a user makes it, answers with one
+/// <c>error:</c> line naming the option or resource and what to do, at most one hint, exit code 2, and nothing else.
+/// </summary>
+public sealed class StartupMistakeTests
+{
+    [TestCase("--state sqllite", "error: 'sqllite' is not valid (--state): give sqlite, memory, or redis://HOST:PORT[,HOST:PORT…] (rediss:// for TLS)")]
+    [TestCase("--http_port abc", "error: 'abc' is not a whole number (--http_port): give a port number 1-65535 (0 picks a free port)")]
+    [TestCase("--http_port 99999", "error: 99999 is out of range (--http_port): give a port number 1-65535 (0 picks a free port)")]
+    [TestCase("--join_ttl 7d", "error: '7d' is not a duration (--join_ttl): give a duration from 00:00:01 to 3650.00:00:00")]
+    [TestCase("--max_keys 0", "error: 0 is out of range (--max_keys): give a whole number from 1 to 10000000")]
+    [TestCase("--storage_uri BinaryMetrics", "error: 'BinaryMetrics' is not a decoder (--storage_uri): give one of adserver.cm_models.multiclass_one_hot.MulticlassOneHot, adserver.cm_models.multiclass_numeric.MultiClassNumeric, adserver.cm_models.binary_metrics.BinaryMetrics")]
+    [TestCase(
+        "--deployment_decoders seldon/iris=MultiClassNumeric,seldon/income=BinaryMetric:0.3",
+        "error: unknown decoder 'BinaryMetric' in 'seldon/income=BinaryMetric:0.3' (--deployment_decoders): give comma-separated NAMESPACE/DEPLOYMENT=DECODER[:THRESHOLD] with DECODER one of MulticlassOneHot, MultiClassNumeric, BinaryMetrics (or its --storage_uri), e.g. seldon/income=BinaryMetrics:0.3")]
+    [TestCase("--windows last_100,2x", "error: Window \"2x\" is not valid (--windows): give last_N (the last N rows, N from 1 to 100000) or a span back from now, a whole number and m, h or d from 1m to 31d (5m, 1h, 24h, 7d), comma-separated; or empty")]
+    [TestCase("--reply_url broker/default", "error: 'broker/default' is not an absolute http(s) URL (--reply_url): give an absolute http(s) URL, or empty")]
+    [TestCase("--admin_token_file /nonexistent/token", "error: '/nonexistent/token' cannot be read or holds no token (--admin_token_file): give a readable file holding the token, or empty")]
+    [TestCase("--protect_reads token", "error: --protect_reads token has no token (--protect_reads): set --read_token_file to a file holding the token")]
+    [TestCase("--htp_port 8080", "error: unknown option (--htp_port): run with --help to list the options\nhint: did you mean --http_port?")]
+    [TestCase("-state_dir /tmp", "error: options start with two dashes (-state_dir): write --state_dir\nhint: did you mean --state_dir?")]
+    [TestCase("--reply_url", "error: no value given (--reply_url): write --reply_url VALUE or --reply_url=VALUE")]
+    [TestCase("DriftDetector", "error: this image is Seldon's MetricsServer only (DriftDetector): run Seldon's alibi-detect server for DriftDetector")]
+    public async Task A_bad_option_gets_one_line_naming_it_and_what_it_accepts_and_exit_code_2(string arguments, string expected)
+    {
+        var (code, stdout, stderr) = await ServerProcess.RunToExitAsync(["--http_port", "0", "--bind_address", "127.0.0.1", "--state", "memory", .. arguments.Split(' ')]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(stderr, Is.EqualTo(expected + "\n"), "the line and at most one hint, no stack trace");
+            Assert.That(stdout, Is.Empty, "no log line: nothing started");
+        });
+    }
+
+    [Test]
+    public async Task A_bad_value_from_the_environment_is_named_by_its_variable()
+    {
+        Environment.SetEnvironmentVariable("FeedbackMetrics__Server__HttpPort", "http");
+        try
+        {
+            var (code, _, stderr) = await ServerProcess.RunToExitAsync("--state", "memory");
+            Assert.That((code, stderr), Is.EqualTo((2, "error: 'http' is not a whole number (FeedbackMetrics__Server__HttpPort): give a port number 1-65535 (0 picks a free port)\n")));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("FeedbackMetrics__Server__HttpPort", null);
+        }
+    }
+}
