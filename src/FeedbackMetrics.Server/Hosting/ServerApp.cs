@@ -89,8 +89,12 @@ public static class ServerApp
         ConfigureKestrel(builder);
         customize?.Invoke(builder);
 
-        // Last, so that what is protected follows the configuration as it finally is.
+        // Last, so that what is protected and what is locked follow the configuration as it finally is.
         builder.Services.AddSecurity(builder.Configuration);
+        if ((builder.Configuration.GetSection(StateOptions.Section).Get<StateOptions>() ?? new StateOptions()).Mode == "sqlite")
+        {
+            builder.Services.AddSingleton(sp => StateDirectoryLock.Acquire(sp.GetRequiredService<IOptions<StateOptions>>().Value.Dir));
+        }
 
         var app = builder.Build();
         StartupChecks.BeforeStart(app);
@@ -260,6 +264,11 @@ public static class ServerApp
         var state = services.GetRequiredService<IOptions<StateOptions>>().Value;
         var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
         Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.EffectiveFeedbackTypes), state.Mode, reply.Url is { Length: > 0 } u ? u : "none");
+        if (services.GetService<StateDirectoryLock>()?.NotHeldBecause is { } notLocked)
+        {
+            Log.StateDirectoryNotLocked(logger, state.Dir, notLocked);
+        }
+
         if (services.GetRequiredService<IOptions<JoinOptions>>().Value.ElasticsearchUri is { Length: > 0 } es)
         {
             Log.ElasticsearchIgnored(logger, es);

@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
 using FeedbackMetrics.Tests.Support;
 
 namespace FeedbackMetrics.Tests.Server;
@@ -8,6 +12,23 @@ namespace FeedbackMetrics.Tests.Server;
 /// </summary>
 public sealed class StartupMistakeTests
 {
+    private readonly List<string> _dirs = [];
+
+    [TearDown]
+    public void DeleteDirectories()
+    {
+        foreach (var dir in _dirs)
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
     [TestCase("--state sqllite", "error: 'sqllite' is not valid (--state): give sqlite, memory, or redis://HOST:PORT[,HOST:PORT…] (rediss:// for TLS)")]
     [TestCase("--http_port abc", "error: 'abc' is not a whole number (--http_port): give a port number 1-65535 (0 picks a free port)")]
     [TestCase("--http_port 99999", "error: 99999 is out of range (--http_port): give a port number 1-65535 (0 picks a free port)")]
@@ -49,5 +70,84 @@ public sealed class StartupMistakeTests
         {
             Environment.SetEnvironmentVariable("FeedbackMetrics__Server__HttpPort", null);
         }
+    }
+
+    [Test]
+    public async Task A_port_in_use_is_named_and_no_state_is_loaded()
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((IPEndPoint)taken.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var (code, stdout, stderr) = await ServerProcess.RunToExitAsync("--http_port", port, "--bind_address", "127.0.0.1", "--state_dir", NewDirectory());
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(stderr, Is.EqualTo($"error: port {port} on 127.0.0.1 is already in use (--http_port): stop the process using it, or choose another port\n"));
+            Assert.That(stdout, Is.Empty, "no crit line about the state: it was never opened");
+        });
+    }
+
+    [Test]
+    public async Task A_second_server_on_the_same_state_directory_is_refused_naming_the_first_which_keeps_working()
+    {
+        var dir = NewDirectory();
+        await using var first = await ServerProcess.StartAsync(dir);
+        using (var counted = await first.Client.SendAsync(Feedback("1")))
+        {
+            Assert.That(counted.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        }
+
+        var (code, stdout, stderr) = await ServerProcess.RunToExitAsync("--http_port", "0", "--bind_address", "127.0.0.1", "--state_dir", dir);
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(2));
+            Assert.That(stderr, Is.EqualTo($"error: another server (pid {first.Pid}) holds the state directory ({dir}): stop it, or give this server its own --state_dir\n"));
+            Assert.That(stdout, Is.Empty);
+        });
+
+        using (var second = await first.Client.SendAsync(Feedback("2")))
+        {
+            Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the first server's state was not touched");
+        }
+
+        Assert.That(await CountAsync(first), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task A_killed_servers_lock_goes_with_it_and_the_next_server_restores_its_state()
+    {
+        var dir = NewDirectory();
+        await using (var first = await ServerProcess.StartAsync(dir))
+        {
+            using var counted = await first.Client.SendAsync(Feedback("1"));
+            Assert.That(counted.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            await first.KillAsync();
+        }
+
+        Assert.That(File.Exists(Path.Combine(dir, "feedback-metrics.lock")), Is.True, "the lock file stays; the lock does not");
+        await using var next = await ServerProcess.StartAsync(dir);
+        Assert.That(await CountAsync(next), Is.EqualTo(1));
+    }
+
+    private string NewDirectory()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "fm-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        _dirs.Add(dir);
+        return dir;
+    }
+
+    private static async Task<long> CountAsync(ServerProcess server) =>
+        JsonNode.Parse(await server.Client.GetStringAsync("/v1/metrics?format=json"))!["deployments"]![0]!["count"]!.GetValue<long>();
+
+    private static HttpRequestMessage Feedback(string id)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/") { Content = new StringContent(Events.SeedBody, Encoding.UTF8, "application/json") };
+        request.Headers.Add("ce-specversion", "1.0");
+        request.Headers.Add("ce-type", Events.FeedbackType);
+        request.Headers.Add("ce-source", "first-day");
+        request.Headers.Add("ce-id", id);
+        return request;
     }
 }
