@@ -263,7 +263,8 @@ public static class ServerApp
         var decoding = services.GetRequiredService<IOptions<DecodingOptions>>().Value;
         var state = services.GetRequiredService<IOptions<StateOptions>>().Value;
         var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
-        Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.EffectiveFeedbackTypes), state.Mode, reply.Url is { Length: > 0 } u ? u : "none");
+        var stateText = state.Mode == "sqlite" ? $"sqlite in {state.Dir}" : state.Mode;
+        Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.EffectiveFeedbackTypes), stateText, reply.Url is { Length: > 0 } u ? u : "none");
         if (services.GetService<StateDirectoryLock>()?.NotHeldBecause is { } notLocked)
         {
             Log.StateDirectoryNotLocked(logger, state.Dir, notLocked);

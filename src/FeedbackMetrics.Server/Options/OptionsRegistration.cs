@@ -22,6 +22,9 @@ internal static class OptionsRegistration
             .Check("dedupe_ttl", o => o.DedupeTtl > TimeSpan.Zero ? null : "{value} is not positive")
             .Check("redis_refresh_interval", o => o.RedisRefreshInterval > TimeSpan.Zero ? null : "{value} is not positive")
             .Check("redis_wait_timeout", o => o.RedisWaitTimeout > TimeSpan.Zero && o.RedisWaitTimeout <= TimeSpan.FromMinutes(1) ? null : "{value} is out of range");
+
+        // A relative --state_dir starts where the user runs the server; the log and the lock name the absolute path.
+        services.PostConfigure<StateOptions>(o => o.Dir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(o.Dir)));
         services.AddCheckedOptions<AdminOptions>(AdminOptions.Section)
             .Check("admin_token_file", o => AdminOptions.TokenFileReadable(o) ? null : "{value} cannot be read or holds no token");
         services.AddCheckedOptions<AlertOptions>(AlertOptions.Section)

@@ -130,6 +130,20 @@ public sealed class StartupMistakeTests
         Assert.That(await CountAsync(next), Is.EqualTo(1));
     }
 
+    [Test]
+    public async Task The_default_state_directory_is_data_under_the_working_directory_and_the_log_names_its_absolute_path()
+    {
+        var work = NewDirectory();
+        await using var server = await ServerProcess.StartInAsync(work);
+        var data = Path.Combine(work, "data");
+        Assert.Multiple(() =>
+        {
+            Assert.That(server.Output, Does.Contain($"state sqlite in {data},"));
+            Assert.That(server.Output, Does.Contain($"State restored from sqlite {data}/feedback-metrics.db"));
+            Assert.That(File.Exists(Path.Combine(data, "feedback-metrics.db")), Is.True);
+        });
+    }
+
     private string NewDirectory()
     {
         var dir = Path.Combine(Path.GetTempPath(), "fm-tests", Guid.NewGuid().ToString("N"));
