@@ -7,6 +7,12 @@ internal static class HelpText
 {
     public const string Example = "FeedbackMetrics.Server --storage_uri adserver.cm_models.binary_metrics.BinaryMetrics --reply_url http://broker-ingress.knative-eventing.svc.cluster.local/seldon/default MetricsServer";
 
+    public const string SeldonEnvironment = """
+        Seldon's environment variables SELDON_DEPLOYMENT_NAMESPACE, SELDON_DEPLOYMENT_ID, PREDICTOR_ID and
+        PREDICTIVE_UNIT_ID give the labels of events that carry no namespace / inferenceservicename /
+        endpoint / modelid extensions.
+        """;
+
     public static string Render()
     {
         var width = OptionTable.All.Max(o => o.Name.Length) + 4;
@@ -37,9 +43,7 @@ internal static class HelpText
             .AppendLine()
             .Append("  ").Append("--help".PadRight(width)).AppendLine("Show this text.")
             .AppendLine()
-            .AppendLine("Seldon's environment variables SELDON_DEPLOYMENT_NAMESPACE, SELDON_DEPLOYMENT_ID, PREDICTOR_ID and")
-            .AppendLine("PREDICTIVE_UNIT_ID give the labels of events that carry no namespace / inferenceservicename /")
-            .AppendLine("endpoint / modelid extensions.")
+            .AppendLine(SeldonEnvironment)
             .ToString();
     }
 }

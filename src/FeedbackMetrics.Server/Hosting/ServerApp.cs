@@ -36,6 +36,15 @@ namespace FeedbackMetrics.Server.Hosting;
 /// <summary>The composition root: command line and options, services, middleware and endpoints.</summary>
 public static class ServerApp
 {
+    /// <summary>The log levels the server sets for other libraries' categories, overridden by any configuration source.</summary>
+    internal static readonly KeyValuePair<string, string?>[] LogLevelDefaults =
+    [
+        new("Logging:LogLevel:Microsoft.AspNetCore", nameof(LogLevel.Warning)),
+        new("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", nameof(LogLevel.None)),
+        new("Logging:LogLevel:System.Net.Http.HttpClient", nameof(LogLevel.Warning)),
+        new("Logging:LogLevel:Polly", nameof(LogLevel.Error)),
+    ];
+
     /// <summary>Builds the server from Seldon-style arguments; null when --help was asked.</summary>
     public static WebApplication? Build(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
@@ -73,16 +82,7 @@ public static class ServerApp
         // level, ASP.NET starts an Activity and a log scope for every request, even with no trace listener, and it only
         // writes per-request lines (unhandled errors are logged by the exception handler's own category). What that
         // costs on one core is in docs/performance.md (Logging cost).
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
-        {
-            InitialData =
-            [
-                new("Logging:LogLevel:Microsoft.AspNetCore", nameof(LogLevel.Warning)),
-                new("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", nameof(LogLevel.None)),
-                new("Logging:LogLevel:System.Net.Http.HttpClient", nameof(LogLevel.Warning)),
-                new("Logging:LogLevel:Polly", nameof(LogLevel.Error)),
-            ],
-        });
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LogLevelDefaults });
 
         builder.Services.AddServerOptions();
         AddServices(builder.Services, builder.Configuration);
