@@ -1,6 +1,5 @@
 using FeedbackMetrics.Server.Cli;
 using FeedbackMetrics.Server.Hosting;
-using Microsoft.Extensions.Options;
 
 try
 {
@@ -13,19 +12,9 @@ try
     await app.RunAsync();
     return Environment.ExitCode;
 }
-catch (CommandLineException e)
+catch (StartupException e)
 {
-    await Console.Error.WriteLineAsync($"error: {e.Message}");
-    return 2;
-}
-catch (OptionsValidationException e)
-{
-    await Console.Error.WriteLineAsync($"error: invalid configuration: {string.Join(" ", e.Failures)}");
-    return 2;
-}
-catch (InvalidOperationException e) when (e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
-{
-    // A value of the wrong type (--http_port abc, --join_ttl 7d): the binder names the key and the value.
-    await Console.Error.WriteLineAsync($"error: invalid configuration: {e.Message} {e.InnerException?.Message}");
-    return 2;
+    // A mistake in how the server was started: one line (and maybe a hint), no stack trace.
+    await Console.Error.WriteLineAsync(e.Report);
+    return StartupException.ExitCode;
 }

@@ -21,7 +21,7 @@ public sealed class DecoderSelector
             var (target, decoder) = Parse(text, fallback.Threshold, maxClasses);
             if (!_overrides.TryAdd(target, decoder))
             {
-                throw new FormatException($"Decoder override '{text}': {target.Namespace}/{target.Deployment} is named twice.");
+                throw new FormatException($"'{text}' names {target.Namespace}/{target.Deployment} a second time");
             }
         }
     }
@@ -56,7 +56,7 @@ public sealed class DecoderSelector
         var slash = eq < 0 ? -1 : text.LastIndexOf('/', eq);
         if (eq < 0 || slash <= 0 || slash == eq - 1)
         {
-            throw new FormatException($"Decoder override '{text}' is not NAMESPACE/DEPLOYMENT=DECODER[:THRESHOLD].");
+            throw new FormatException($"'{text}' is not NAMESPACE/DEPLOYMENT=DECODER[:THRESHOLD]");
         }
 
         var spec = text[(eq + 1)..];
@@ -66,14 +66,13 @@ public sealed class DecoderSelector
         {
             if (!double.TryParse(spec[(colon + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out threshold) || !(threshold > 0 && threshold < 1))
             {
-                throw new FormatException($"Decoder override '{text}': the threshold must be a number strictly between 0 and 1.");
+                throw new FormatException($"the threshold of '{text}' is not a number strictly between 0 and 1");
             }
 
             spec = spec[..colon];
         }
 
-        var kind = KindOf(spec) ?? throw new FormatException(
-            $"Decoder override '{text}': unknown decoder '{spec}'; use one of {string.Join(", ", ClassDecoder.StorageUris.Keys)} or their class names.");
+        var kind = KindOf(spec) ?? throw new FormatException($"unknown decoder '{spec}' in '{text}'");
         return ((text[..slash], text[(slash + 1)..eq]), new ClassDecoder(kind, maxClasses, threshold));
     }
 }

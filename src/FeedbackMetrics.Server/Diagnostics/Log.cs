@@ -92,4 +92,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 22, EventName = "EventTypesNotHandledCapped", Level = LogLevel.Warning,
         Message = "{Count} event types this server does not handle were logged as warnings; events of any further unhandled type are logged at debug only (all are still counted in feedback_metrics_ignored_events_total)")]
     public static partial void EventTypesNotHandledCapped(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 30, EventName = "StateDirectoryNotLocked", Level = LogLevel.Warning,
+        Message = "The state directory {Directory} is not locked, so nothing keeps a second server off it: {Reason}")]
+    public static partial void StateDirectoryNotLocked(ILogger logger, string directory, string reason);
 }

@@ -38,6 +38,15 @@ namespace FeedbackMetrics.Server.Hosting;
 /// <summary>The composition root: command line and options, services, middleware and endpoints.</summary>
 public static class ServerApp
 {
+    /// <summary>The log levels the server sets for other libraries' categories, overridden by any configuration source.</summary>
+    internal static readonly KeyValuePair<string, string?>[] LogLevelDefaults =
+    [
+        new("Logging:LogLevel:Microsoft.AspNetCore", nameof(LogLevel.Warning)),
+        new("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", nameof(LogLevel.None)),
+        new("Logging:LogLevel:System.Net.Http.HttpClient", nameof(LogLevel.Warning)),
+        new("Logging:LogLevel:Polly", nameof(LogLevel.Error)),
+    ];
+
     /// <summary>Builds the server from Seldon-style arguments; null when --help was asked.</summary>
     public static WebApplication? Build(string[] args, Action<WebApplicationBuilder>? customize = null)
     {
@@ -49,6 +58,7 @@ public static class ServerApp
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Configuration.AddInMemoryCollection(cli);
+        StartupChecks.BeforeBinding(builder.Configuration);
         builder.Logging.ClearProviders();
         if (builder.Configuration[$"{ServerOptions.Section}:{nameof(ServerOptions.LogFormat)}"] == "json")
         {
@@ -74,26 +84,22 @@ public static class ServerApp
         // level, ASP.NET starts an Activity and a log scope for every request, even with no trace listener, and it only
         // writes per-request lines (unhandled errors are logged by the exception handler's own category). What that
         // costs on one core is in docs/performance.md (Logging cost).
-        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
-        {
-            InitialData =
-            [
-                new("Logging:LogLevel:Microsoft.AspNetCore", nameof(LogLevel.Warning)),
-                new("Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics", nameof(LogLevel.None)),
-                new("Logging:LogLevel:System.Net.Http.HttpClient", nameof(LogLevel.Warning)),
-                new("Logging:LogLevel:Polly", nameof(LogLevel.Error)),
-            ],
-        });
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LogLevelDefaults });
 
-        AddOptions(builder.Services);
+        builder.Services.AddServerOptions();
         AddServices(builder.Services, builder.Configuration);
         ConfigureKestrel(builder);
         customize?.Invoke(builder);
 
-        // Last, so that what is protected follows the configuration as it finally is.
+        // Last, so that what is protected and what is locked follow the configuration as it finally is.
         builder.Services.AddSecurity(builder.Configuration);
+        if ((builder.Configuration.GetSection(StateOptions.Section).Get<StateOptions>() ?? new StateOptions()).Mode == "sqlite")
+        {
+            builder.Services.AddSingleton(sp => StateDirectoryLock.Acquire(sp.GetRequiredService<IOptions<StateOptions>>().Value.Dir));
+        }
 
         var app = builder.Build();
+        StartupChecks.BeforeStart(app);
         app.UseExceptionHandler();
         app.UseRouting();
         app.UseSecurity();
@@ -119,37 +125,6 @@ public static class ServerApp
     /// <summary>The address Kestrel actually bound (useful with --http_port 0).</summary>
     public static Uri BoundAddress(WebApplication app) =>
         new(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
-
-    private static void AddOptions(IServiceCollection services)
-    {
-        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<DecodingOptions>().BindConfiguration(DecodingOptions.Section).ValidateDataAnnotations()
-            .Validate(
-                o => ClassDecoder.StorageUris.ContainsKey(o.StorageUri),
-                $"--storage_uri must be one of: {string.Join(", ", ClassDecoder.StorageUris.Keys)}.")
-            .Validate(o => DecodingOptions.OverrideError(o) is null, "--deployment_decoders is not valid; each item is NAMESPACE/DEPLOYMENT=DECODER[:THRESHOLD].")
-            .ValidateOnStart();
-        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<ReplyOptions>().BindConfiguration(ReplyOptions.Section).ValidateDataAnnotations()
-            .Validate(o => string.IsNullOrWhiteSpace(o.Url) || Uri.TryCreate(o.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https", "--reply_url must be an absolute http(s) URL.")
-            .ValidateOnStart();
-        services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.DedupeTtl > TimeSpan.Zero, "--dedupe_ttl must be positive.")
-            .Validate(o => o.RedisRefreshInterval > TimeSpan.Zero, "--redis_refresh_interval must be positive.")
-            .Validate(o => o.RedisWaitTimeout > TimeSpan.Zero && o.RedisWaitTimeout <= TimeSpan.FromMinutes(1), "--redis_wait_timeout must lie between 00:00:00.001 and 00:01:00.")
-            .ValidateOnStart();
-        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section)
-            .Validate(AdminOptions.TokenFileReadable, "--admin_token_file must name a readable file holding the token.").ValidateOnStart();
-        services.AddOptions<AlertOptions>().BindConfiguration(AlertOptions.Section).ValidateDataAnnotations()
-            .Validate(o => o.Interval > TimeSpan.Zero, "--alert_interval must be positive.")
-            .Validate(o => string.IsNullOrEmpty(o.KubernetesApi) || Uri.TryCreate(o.KubernetesApi, UriKind.Absolute, out _), "--kubernetes_api must be an absolute URL.")
-            .ValidateOnStart();
-        services.AddOptions<ExpositionOptions>().BindConfiguration(ExpositionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<JoinOptions>().BindConfiguration(JoinOptions.Section).ValidateDataAnnotations()
-            .Validate(o => !o.EffectiveResponseTypes.Any(string.IsNullOrWhiteSpace), "--response_types must not name an empty type.")
-            .ValidateOnStart();
-        services.AddOptions<WindowOptions>().BindConfiguration(WindowOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-    }
 
     private static void AddServices(IServiceCollection services, IConfiguration configuration)
     {
@@ -271,24 +246,14 @@ public static class ServerApp
         }
     }
 
-    private static void ThrowIfInvalid<T>(T options)
-        where T : class
-    {
-        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-        if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(options, new(options), results, validateAllProperties: true))
-        {
-            throw new OptionsValidationException(typeof(T).Name, typeof(T), [.. results.Select(r => r.ErrorMessage ?? "invalid")]);
-        }
-    }
-
     private static void ConfigureKestrel(WebApplicationBuilder builder)
     {
         var server = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         var limits = builder.Configuration.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new LimitsOptions();
 
-        // Kestrel is configured before the options are validated at start: check what it uses here, with the same message.
-        ThrowIfInvalid(server);
-        ThrowIfInvalid(limits);
+        // WebApplication's constructor configures Kestrel, before the options are validated: check what it uses here.
+        StartupChecks.ThrowIfInvalid(server, ServerOptions.Section, builder.Configuration);
+        StartupChecks.ThrowIfInvalid(limits, LimitsOptions.Section, builder.Configuration);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             if (IPAddress.TryParse(server.BindAddress, out var address))
@@ -317,7 +282,13 @@ public static class ServerApp
         var decoding = services.GetRequiredService<IOptions<DecodingOptions>>().Value;
         var state = services.GetRequiredService<IOptions<StateOptions>>().Value;
         var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
-        Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.EffectiveFeedbackTypes), state.Mode, reply.Url is { Length: > 0 } u ? u : "none");
+        var stateText = state.Mode == "sqlite" ? $"sqlite in {state.Dir}" : state.Mode;
+        Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.EffectiveFeedbackTypes), stateText, reply.Url is { Length: > 0 } u ? u : "none");
+        if (services.GetService<StateDirectoryLock>()?.NotHeldBecause is { } notLocked)
+        {
+            Log.StateDirectoryNotLocked(logger, state.Dir, notLocked);
+        }
+
         if (services.GetRequiredService<IOptions<JoinOptions>>().Value.ElasticsearchUri is { Length: > 0 } es)
         {
             Log.ElasticsearchIgnored(logger, es);

@@ -10,7 +10,7 @@ public sealed class DecodingOptions
 
     public string StorageUri { get; set; } = "adserver.cm_models.multiclass_one_hot.MulticlassOneHot";
 
-    [Range(double.Epsilon, 0.9999999)]
+    [Range(0.0, 1.0, MinimumIsExclusive = true, MaximumIsExclusive = true)]
     public double BinaryThreshold { get; set; } = 0.5;
 
     public const string SeldonFeedbackType = "io.seldon.serving.feedback";

@@ -26,11 +26,11 @@ public sealed class JoinOptions
     public string[] EffectiveResponseTypes => ResponseTypes.Length > 0 ? ResponseTypes : DefaultResponseTypes;
 
     /// <summary><c>--join_ttl</c>: how long an entry is kept after its last change.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ErrorMessage = "--join_ttl must lie between 00:00:01 and 3650.00:00:00.")]
+    [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan Ttl { get; set; } = JoinLimits.DefaultTtl;
 
     /// <summary><c>--join_max_entries</c>: most entries kept, all models together.</summary>
-    [Range(1, 100_000_000, ErrorMessage = "--join_max_entries must lie between 1 and 100000000.")]
+    [Range(1, 100_000_000)]
     public int MaxEntries { get; set; } = JoinLimits.DefaultMaxEntries;
 
     public JoinLimits Limits => new(Ttl, MaxEntries);

@@ -37,7 +37,7 @@ public sealed class SecurityOptions
     public TimeSpan OidcAutomaticRefreshInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Protection of <c>GET /v1/metrics</c>: none, token (<see cref="ReadTokenFile"/>) or oidc (a token as for senders).</summary>
-    [RegularExpression("^(none|token|oidc)$", ErrorMessage = "--protect_reads must be none, token or oidc.")]
+    [RegularExpression("^(none|token|oidc)$")]
     public string ProtectReads { get; set; } = "none";
 
     public string? ReadTokenFile { get; set; }
@@ -56,55 +56,58 @@ public sealed class SecurityOptions
     /// <summary>Where the issuer's OIDC discovery document is served.</summary>
     public string MetadataAddress => OidcIssuer.TrimEnd('/') + "/.well-known/openid-configuration";
 
-    /// <summary>What is wrong with the combination of values, or null; each message names the option to change.</summary>
-    public static IEnumerable<string> Errors(SecurityOptions o)
+    /// <summary>
+    /// What is wrong with the combination of values: the option to change, what is wrong (<c>{value}</c>: its value as
+    /// written), and what to do (null: give what it accepts).
+    /// </summary>
+    public static IEnumerable<(string Option, string Problem, string? Remedy)> Errors(SecurityOptions o)
     {
         if (!Uri.TryCreate(o.OidcIssuer, UriKind.Absolute, out var issuer) || issuer.Scheme is not ("http" or "https"))
         {
-            yield return "--oidc_issuer must be an absolute http(s) URL.";
+            yield return ("oidc_issuer", "{value} is not an absolute http(s) URL", null);
         }
         else if (o.UsesOidc && o.OidcRequireHttpsMetadata && issuer.Scheme != "https")
         {
-            yield return "--oidc_issuer must be https while --oidc_require_https_metadata is true (set it to false only for a test issuer on loopback).";
+            yield return ("oidc_issuer", $"the issuer {o.OidcIssuer} is not https", "give an https issuer, or --oidc_require_https_metadata false for a test issuer on loopback");
         }
 
         if (o.ProtectReads == "oidc" && !o.VerifiesSenders)
         {
-            yield return "--protect_reads oidc needs --oidc_audience (reader tokens carry the same audience).";
+            yield return ("protect_reads", "--protect_reads oidc has no audience to check", "set --oidc_audience too (reader tokens carry the same audience)");
         }
 
         if (o.ProtectReads == "token" && string.IsNullOrWhiteSpace(o.ReadTokenFile))
         {
-            yield return "--protect_reads token needs --read_token_file.";
+            yield return ("protect_reads", "--protect_reads token has no token", "set --read_token_file to a file holding the token");
         }
 
         if (o.OidcClockSkew < TimeSpan.Zero || o.OidcClockSkew > TimeSpan.FromMinutes(10))
         {
-            yield return "--oidc_clock_skew must be between 00:00:00 and 00:10:00.";
+            yield return ("oidc_clock_skew", "{value} is out of range", null);
         }
 
         // The bounds of Microsoft.IdentityModel's ConfigurationManager, which refuses smaller values.
         if (o.OidcRefreshInterval < TimeSpan.FromSeconds(1))
         {
-            yield return "--oidc_refresh_interval must be at least 00:00:01.";
+            yield return ("oidc_refresh_interval", "{value} is too short", null);
         }
 
         if (o.OidcAutomaticRefreshInterval < TimeSpan.FromMinutes(5))
         {
-            yield return "--oidc_automatic_refresh_interval must be at least 00:05:00.";
+            yield return ("oidc_automatic_refresh_interval", "{value} is too short", null);
         }
 
-        foreach (var (option, file) in new[] { ("--oidc_ca_file", o.OidcCaFile), ("--oidc_discovery_token_file", o.OidcDiscoveryTokenFile), ("--read_token_file", o.ReadTokenFile) })
+        foreach (var (option, file) in new[] { ("oidc_ca_file", o.OidcCaFile), ("oidc_discovery_token_file", o.OidcDiscoveryTokenFile), ("read_token_file", o.ReadTokenFile) })
         {
             if (!string.IsNullOrWhiteSpace(file) && !File.Exists(file))
             {
-                yield return $"{option} {file} does not exist.";
+                yield return (option, $"{file} does not exist", "give the path of an existing file");
             }
         }
 
         if (o.ProtectReads == "token" && o.ReadTokenFile is { Length: > 0 } tokenFile && File.Exists(tokenFile) && File.ReadAllText(tokenFile).Trim().Length == 0)
         {
-            yield return $"--read_token_file {tokenFile} is empty.";
+            yield return ("read_token_file", $"{tokenFile} is empty", "write the token into it");
         }
     }
 }

@@ -16,9 +16,9 @@ public sealed class ServerOptions
     public string BindAddress { get; set; } = "0.0.0.0";
 
     /// <summary>Console log lines: "text" (one line per event, for people) or "json" (one JSON object per line, for log pipelines).</summary>
-    [RegularExpression("^(text|json)$", ErrorMessage = "--log_format must be text or json.")]
+    [RegularExpression("^(text|json)$")]
     public string LogFormat { get; set; } = "text";
 
-    [RegularExpression("^seldonfeedback\\.http$", ErrorMessage = "Only --protocol seldonfeedback.http is served by the metrics server.")]
+    [RegularExpression("^seldonfeedback\\.http$")]
     public string Protocol { get; set; } = "seldonfeedback.http";
 }

@@ -7,7 +7,7 @@ public sealed class StateOptions
 {
     public const string Section = "FeedbackMetrics:State";
 
-    [RegularExpression("^(memory|sqlite|rediss?://[^/?#]+/?)$", ErrorMessage = "--state must be memory, sqlite, or redis://HOST:PORT[,HOST:PORT…] (rediss:// for TLS).")]
+    [RegularExpression("^(memory|sqlite|rediss?://[^/?#]+/?)$")]
     public string Mode { get; set; } = "sqlite";
 
     /// <summary>True when <see cref="Mode"/> names a shared Redis (one server or a cluster).</summary>
@@ -30,7 +30,7 @@ public sealed class StateOptions
     public string? RedisCaFile { get; set; }
 
     /// <summary>Start of every Redis key this server writes, so several servers can share one Redis.</summary>
-    [RegularExpression("^[A-Za-z0-9_.:-]+$", ErrorMessage = "--redis_prefix may hold letters, digits and _ . : - only.")]
+    [RegularExpression("^[A-Za-z0-9_.:-]+$")]
     public string RedisPrefix { get; set; } = "feedback-metrics";
 
     /// <summary>

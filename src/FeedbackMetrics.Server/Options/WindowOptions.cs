@@ -16,7 +16,9 @@ public sealed class WindowOptions : IValidatableObject
     {
         if (!WindowSpec.TryParseList(List, out _, out var error))
         {
-            yield return new ValidationResult($"--windows: {error}", [nameof(List)]);
+            // Its first sentence says what is wrong; the start-up line adds what a window may be.
+            var end = error!.IndexOf(". ", StringComparison.Ordinal);
+            yield return new ValidationResult(end < 0 ? error.TrimEnd('.') : error[..end], [nameof(List)]);
         }
     }
 }

@@ -26,7 +26,7 @@ public static class SecurityServices
     /// <summary>Registers the options and, when something is protected, authentication and authorization.</summary>
     public static void AddSecurity(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SecurityOptions>().BindConfiguration(SecurityOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddCheckedOptions<SecurityOptions>(SecurityOptions.Section);
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
         var plan = SecurityPlan.From(configuration);
         services.AddSingleton(plan);

@@ -1,8 +1,8 @@
 using FeedbackMetrics.Server.Cli;
-using FeedbackMetrics.Server.Hosting;
 using FeedbackMetrics.Server.Options;
 using FeedbackMetrics.Tests.Support;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -67,19 +67,26 @@ public static class ManifestChecks
         return args[i + 1];
     }
 
-    /// <summary>Builds the server with these args (on a free port, memory state) and resolves every options type, which runs its validators.</summary>
+    /// <summary>
+    /// Binds these args with the server's own option registrations and resolves the options types that need nothing
+    /// from the pod (security and admin check files that exist only there), which runs their validators.
+    /// </summary>
     private static void CheckOptionsValidate(string[] args, string where)
     {
-        string[] local = [.. args.Where(a => a != "MetricsServer"), "--http_port", "0", "--bind_address", "127.0.0.1", "--state", "memory"];
-        var app = ServerApp.Build(local)!;
+        string[] local = [.. args.Where(a => a != "MetricsServer"), "--state", "memory"];
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(SeldonCommandLine.Parse(local, TextWriter.Null)!).Build();
+        Assert.That(OptionCatalog.ConversionError(configuration)?.Message, Is.Null, where);
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
+        services.AddServerOptions();
+        using var provider = services.BuildServiceProvider();
         Assert.DoesNotThrow(
             () =>
             {
-                _ = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
-                _ = app.Services.GetRequiredService<IOptions<DecodingOptions>>().Value;
-                _ = app.Services.GetRequiredService<IOptions<LimitsOptions>>().Value;
-                _ = app.Services.GetRequiredService<IOptions<ReplyOptions>>().Value;
-                _ = app.Services.GetRequiredService<IOptions<StateOptions>>().Value;
+                _ = provider.GetRequiredService<IOptions<ServerOptions>>().Value;
+                _ = provider.GetRequiredService<IOptions<DecodingOptions>>().Value;
+                _ = provider.GetRequiredService<IOptions<LimitsOptions>>().Value;
+                _ = provider.GetRequiredService<IOptions<ReplyOptions>>().Value;
+                _ = provider.GetRequiredService<IOptions<StateOptions>>().Value;
             },
             where);
     }

@@ -1,7 +1,6 @@
-using System.Diagnostics;
 using FeedbackMetrics.Server.Cli;
 using FeedbackMetrics.Server.Hosting;
-using Microsoft.Extensions.Options;
+using FeedbackMetrics.Server.Options;
 
 namespace FeedbackMetrics.Tests.Server;
 
@@ -29,50 +28,69 @@ public sealed class CommandLineTests
         Assert.That(values["FeedbackMetrics:Server:HttpPort"], Is.EqualTo("1"));
     }
 
-    [TestCase("--no_such_option", "1", "Unknown option --no_such_option")]
-    [TestCase("DriftDetector", null, "MetricsServer only")]
-    [TestCase("--reply_url", null, "needs a value")]
-    public void Bad_command_lines_are_refused_with_a_reason(string arg, string? value, string reason)
+    [TestCase("--no_such_option 1", "unknown option (--no_such_option): run with --help to list the options", null)]
+    [TestCase("--bind-adress 0.0.0.0", "unknown option (--bind-adress): run with --help to list the options", "did you mean --bind_address?")]
+    [TestCase("--max_key 5", "unknown option (--max_key): run with --help to list the options", "did you mean --max_keys?")]
+    [TestCase("--hlep", "unknown option (--hlep): run with --help to list the options", "did you mean --help?")]
+    [TestCase("DriftDetector", "this image is Seldon's MetricsServer only (DriftDetector): run Seldon's alibi-detect server for DriftDetector", null)]
+    [TestCase("MetricServer", "unexpected argument (MetricServer): the only positional argument is MetricsServer; options start with --", "did you mean MetricsServer?")]
+    [TestCase("--reply_url", "no value given (--reply_url): write --reply_url VALUE or --reply_url=VALUE", null)]
+    public void Bad_command_lines_are_refused_with_one_line_and_a_hint_when_a_name_is_near(string args, string line, string? hint)
     {
-        string[] args = value is null ? [arg] : [arg, value];
-        var e = Assert.Throws<CommandLineException>(() => SeldonCommandLine.Parse(args, TextWriter.Null));
-        Assert.That(e!.Message, Does.Contain(reason));
+        var e = Assert.Throws<StartupException>(() => SeldonCommandLine.Parse(args.Split(' '), TextWriter.Null));
+        Assert.That((e!.Message, e.Hint), Is.EqualTo((line, hint)));
     }
 
     [Test]
-    public void Help_lists_every_option()
+    public void Help_starts_with_an_example_and_lists_every_option_under_its_topic()
     {
         var help = new StringWriter();
         Assert.That(SeldonCommandLine.Parse(["--help"], help), Is.Null);
-        foreach (var option in SeldonCommandLine.Options)
+        var lines = help.ToString().Split('\n');
+        Assert.That(lines.Take(5).Any(l => l.StartsWith("Example: FeedbackMetrics.Server --", StringComparison.Ordinal)), Is.True, "an example near the top");
+        Assert.That(SeldonCommandLine.Parse(HelpText.Example.Split(' ')[1..], TextWriter.Null), Is.Not.Null, "the example parses");
+
+        var topic = "";
+        var listed = new Dictionary<string, string>();
+        foreach (var line in lines)
         {
-            Assert.That(help.ToString(), Does.Contain("--" + option.Name));
+            if (line.EndsWith(':') && !line.StartsWith(' '))
+            {
+                topic = line.TrimEnd(':');
+            }
+            else if (line.StartsWith("  --", StringComparison.Ordinal))
+            {
+                listed[line.Trim().Split(' ')[0][2..]] = topic;
+            }
         }
+
+        Assert.Multiple(() =>
+        {
+            foreach (var option in SeldonCommandLine.Options)
+            {
+                Assert.That(listed.GetValueOrDefault(option.Name), Is.EqualTo(option.Topic.Title), $"--{option.Name}");
+            }
+        });
+        Assert.That(SeldonCommandLine.Options.Select(o => o.Topic).Distinct().Count(), Is.GreaterThanOrEqualTo(10), "grouped, not one flat list");
     }
 
     [Test]
-    public void Unknown_storage_uri_fails_at_start_up_listing_the_valid_ones()
+    public void Every_option_sets_a_property_of_its_options_type()
     {
-        var app = ServerApp.Build(["--http_port", "0", "--bind_address", "127.0.0.1", "--storage_uri", "adserver.cm_models.nope.Nope"])!;
-        var e = Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-        Assert.That(e!.Message, Does.Contain("adserver.cm_models.multiclass_numeric.MultiClassNumeric"));
+        Assert.Multiple(() =>
+        {
+            foreach (var option in SeldonCommandLine.Options)
+            {
+                Assert.That(OptionCatalog.Property(option), Is.Not.Null, $"--{option.Name} sets {option.Key}");
+            }
+        });
     }
 
-    [TestCase("--storage_uri bogus --http_port 0", "--storage_uri must be one of")]
-    [TestCase("--http_port abc", "'abc' at 'FeedbackMetrics:Server:HttpPort'")]
-    [TestCase("--http_port 0 --join_ttl 7d", "'7d' at 'FeedbackMetrics:Join:Ttl'")]
-    [TestCase("--http_port 70000", "HttpPort must be between 0 and 65535")]
-    [TestCase("--http_port 0 --admin_token_file /nonexistent/token", "--admin_token_file must name a readable file")]
-    public async Task The_real_process_exits_with_code_2_and_a_message_on_bad_options(string arguments, string message)
+    [Test]
+    public void Options_that_fail_validation_stop_the_build_with_the_line_of_the_option()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "--state", "memory", .. arguments.Split(' ')]) { RedirectStandardError = true, RedirectStandardOutput = true };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        await stdout;
-        Assert.That(process.ExitCode, Is.EqualTo(2), stderr);
-        Assert.That(stderr, Does.Contain(message).And.StartsWith("error: "));
+        var e = Assert.Throws<StartupException>(() => ServerApp.Build(["--http_port", "0", "--bind_address", "127.0.0.1", "--state", "memory", "--storage_uri", "adserver.cm_models.nope.Nope"]));
+        Assert.That(e!.Message, Is.EqualTo(
+            "'adserver.cm_models.nope.Nope' is not a decoder (--storage_uri): give one of adserver.cm_models.multiclass_one_hot.MulticlassOneHot, adserver.cm_models.multiclass_numeric.MultiClassNumeric, adserver.cm_models.binary_metrics.BinaryMetrics"));
     }
 }

@@ -16,7 +16,8 @@ public sealed class FirstRunTests
             {
                 using var counted = await server.Client.SendAsync(FeedbackRequest());
                 Assert.That((int)counted.StatusCode, Is.EqualTo(200), server.Output);
-                Assert.That(server.Output, Does.Contain(Path.Combine(Path.GetFullPath(typedIn), "data", "feedback-metrics.db")), "the start line names the state file it uses");
+                var data = Path.Combine(typedIn, "data");
+                Assert.That(server.Output, Does.Contain($"state sqlite in {data},").And.Contain($"State restored from sqlite {data}/feedback-metrics.db"), "the log names the absolute path");
             }
 
             Assert.That(File.Exists(Path.Combine(typedIn, "data", "feedback-metrics.db")), Is.True, "the state is in ./data of the directory the command was typed in");

@@ -29,6 +29,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     public string Output
@@ -42,47 +44,70 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static Task<ServerProcess> StartAsync(string stateDir, params string[] args) =>
-        StartAsync(Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll"), stateDir, args);
+    public static Task<ServerProcess> StartAsync(string stateDir, params string[] args) => StartCoreAsync([DefaultDll], stateDir, null, args);
 
     /// <summary>Starts a given build of the server; without a state dir, the environment's (or the default) is used.</summary>
-    public static async Task<ServerProcess> StartAsync(string dll, string? stateDir, params string[] args)
+    public static Task<ServerProcess> StartAsync(string dll, string? stateDir, params string[] args) => StartCoreAsync([dll], stateDir, null, args);
+
+    /// <summary>Starts the server in a working directory of the test's choice, with the default state dir.</summary>
+    public static Task<ServerProcess> StartInAsync(string workingDirectory, params string[] args) => StartCoreAsync([DefaultDll], null, workingDirectory, args);
+
+    /// <summary>
+    /// Starts the server as a developer does, <c>dotnet run --project src/FeedbackMetrics.Server</c> typed in
+    /// <paramref name="workingDirectory"/>, on the build the tests run against (<c>--no-build</c>).
+    /// </summary>
+    public static Task<ServerProcess> StartWithDotnetRunAsync(string workingDirectory, params string[] args) =>
+        StartCoreAsync(["run", "--no-build", "-c", BuildConfiguration, "--project", Tools.InRepo("src", "FeedbackMetrics.Server"), "--"], null, workingDirectory, args);
+
+    /// <summary>
+    /// Runs the server with exactly these arguments until it exits by itself (a start-up mistake), within a generous
+    /// deadline: its exit code and what it wrote to stdout and stderr.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(params string[] args)
     {
-        var port = FreePort();
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        string[] state = stateDir is null ? [] : ["--state_dir", stateDir];
-        foreach (var arg in (string[])[dll, "--http_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind_address", "127.0.0.1", .. state, .. args])
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])[DefaultDll, .. args])
         {
             start.ArgumentList.Add(arg);
         }
 
-        var server = new ServerProcess(Process.Start(start)!, port);
-        await server.WaitReadyAsync();
-        return server;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill();
+            throw new TimeoutException($"The server did not exit by itself:\n{await stdout}{await stderr}");
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>
-    /// The server as a user starts it from a clone: <c>dotnet run --project src/FeedbackMetrics.Server</c> (the build the
-    /// tests run on, not rebuilt), typed in <paramref name="workingDirectory"/>, without a state dir.
-    /// </summary>
-    public static async Task<ServerProcess> StartWithDotnetRunAsync(string workingDirectory, params string[] args)
+#if DEBUG
+    private const string BuildConfiguration = "Debug";
+#else
+    private const string BuildConfiguration = "Release";
+#endif
+
+    private static string DefaultDll => Path.Combine(AppContext.BaseDirectory, "FeedbackMetrics.Server.dll");
+
+    private static async Task<ServerProcess> StartCoreAsync(string[] command, string? stateDir, string? workingDirectory, string[] args)
     {
         var port = FreePort();
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Debug" : "Release";
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
+            WorkingDirectory = workingDirectory ?? "",
         };
-        foreach (var arg in (string[])["run", "--project", Tools.InRepo("src", "FeedbackMetrics.Server"), "-c", configuration, "--no-build", "--",
-                     "--http_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind_address", "127.0.0.1", .. args])
+        string[] state = stateDir is null ? [] : ["--state_dir", stateDir];
+        foreach (var arg in (string[])[.. command, "--http_port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind_address", "127.0.0.1", .. state, .. args])
         {
             start.ArgumentList.Add(arg);
         }
@@ -131,7 +156,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     private async Task WaitReadyAsync()
     {
-        for (var i = 0; i < 600; i++)
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromMinutes(2))
         {
             if (_process.HasExited)
             {
