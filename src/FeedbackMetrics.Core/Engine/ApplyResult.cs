@@ -1,5 +1,3 @@
-using FeedbackMetrics.Core.Metrics;
-
 namespace FeedbackMetrics.Core.Engine;
 
 /// <summary>What applying one event did.</summary>
@@ -13,13 +11,13 @@ public enum ApplyOutcome
 }
 
 /// <summary>
-/// The outcome of one event: the key's figures right after it was applied and the metric event that answers its sender
+/// The outcome of one event: the metric event that answers its sender
 /// (null for a duplicate, for an event that counted nothing, and for one whose metric event goes to the reply URL only).
 /// </summary>
-public sealed record ApplyResult(ApplyOutcome Outcome, KeySnapshot? Snapshot, MetricReply? Reply)
+public sealed record ApplyResult(ApplyOutcome Outcome, MetricReply? Reply)
 {
     /// <summary>For a response or truth-only event, what the join did with it; null otherwise.</summary>
     public Join.JoinAction? Join { get; init; }
 
-    public static readonly ApplyResult Duplicate = new(ApplyOutcome.Duplicate, null, null);
+    public static readonly ApplyResult Duplicate = new(ApplyOutcome.Duplicate, null);
 }

@@ -16,6 +16,9 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
     /// <summary>Join entries one group forgets past their TTL at most, so a week falling due at once does not stall a group.</summary>
     public const int ExpiryChunk = 4096;
 
+    /// <summary>Each key's plan, kept between groups while it matches the key: counting into a key copies nothing of it.</summary>
+    private readonly Dictionary<MetricKey, KeyPlan> _plans = [];
+
     public EngineState State { get; } = state;
 
     public JoinLimits JoinLimits { get; } = joinLimits;
@@ -29,7 +32,7 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
     /// <summary>Decides a group of requests, in order, changing nothing; each request's outcome is its results or its refusal.</summary>
     public GroupDecision Decide(IReadOnlyList<IReadOnlyList<IngestEvent>> requests)
     {
-        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies);
+        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies, _plans);
         planner.ExpireDue(ExpiryChunk);
         var outcomes = new RequestOutcome[requests.Count];
         for (var i = 0; i < requests.Count; i++)
@@ -50,7 +53,7 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
     /// <summary>Writer housekeeping without traffic: forgets the join entries past their TTL (a chunk) and past the cap.</summary>
     public ChangeSet Housekeep()
     {
-        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies);
+        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies, _plans);
         planner.ExpireDue(ExpiryChunk);
         planner.EvictOverCap();
         return planner.Changes;
@@ -62,7 +65,7 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
     /// </summary>
     public (int Existed, ChangeSet Changes) Reset(IReadOnlyCollection<MetricKey> keys)
     {
-        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies);
+        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies, _plans);
         var existed = 0;
         foreach (var key in keys.Distinct())
         {
@@ -77,14 +80,34 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
         return (existed, planner.Changes);
     }
 
-    /// <summary>Carries out a change set once durable, or as a log replays it: the same steps either way.</summary>
+    /// <summary>
+    /// Carries out a change set once durable, or as a log replays it: the same steps either way. The plans of the keys it
+    /// counted into match their keys again.
+    /// </summary>
     public void Apply(ChangeSet changes)
     {
         foreach (var change in changes.Changes)
         {
             State.Apply(change);
+            var counted = change switch
+            {
+                RowsCounted c => c.Key,
+                RowsMoved m => m.Key,
+                _ => (MetricKey?)null,
+            };
+            if (counted is { } key && _plans.TryGetValue(key, out var plan) && plan.Version == KeyPlan.InFlight && State.Models.TryGet(key, out var model))
+            {
+                plan.Version = model.Version;
+            }
+            else if (change is ModelReset reset)
+            {
+                _plans.Remove(reset.Key);
+            }
         }
     }
+
+    /// <summary>Forgets the plans of keys (a log loading the state anew): each is made again from its key when next used.</summary>
+    public void ForgetPlans() => _plans.Clear();
 
     /// <summary>The id of an event's metric event: derived from its digest, so every copy of one event's metric event has one id.</summary>
     public static string ReplyIdOf(UInt128 digest) => digest.ToString("x32", System.Globalization.CultureInfo.InvariantCulture);

@@ -12,7 +12,8 @@ internal sealed partial class GroupPlanner
 {
     private readonly Dictionary<(JoinScope Scope, string RequestId), RequestEntry?> _overlay = [];
     private readonly List<(JoinScope Scope, string RequestId, RequestEntry Entry)> _written = [];
-    private readonly IEnumerator<(JoinScope Scope, string RequestId, RequestEntry Entry)> _oldest;
+    private readonly HashSet<MetricKey> _inFlight = [];
+    private IEnumerator<(JoinScope Scope, string RequestId, RequestEntry Entry)>? _oldest;
     private bool _stateEntriesLeft = true;
     private int _writtenPassed;
     private int _heldDelta;
@@ -99,8 +100,10 @@ internal sealed partial class GroupPlanner
     /// </summary>
     private (JoinScope Scope, string RequestId, RequestEntry Entry)? PeekOldest()
     {
+        _stateEntriesLeft &= _state.Join.Count > 0;
         while (_stateEntriesLeft)
         {
+            _oldest ??= _state.Join.Entries().GetEnumerator();
             var current = _oldest.Current;
             if (current.Entry is not null && !_overlay.ContainsKey((current.Scope, current.RequestId)))
             {
@@ -173,6 +176,7 @@ internal sealed partial class GroupPlanner
         foreach (var key in _keysAdded)
         {
             _keys.Remove(key);
+            _inFlight.Remove(key);
         }
 
         _changes.TruncateTo(mark.Changes);

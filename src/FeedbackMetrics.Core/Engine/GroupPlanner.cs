@@ -22,21 +22,21 @@ internal sealed partial class GroupPlanner
     private readonly ChangeSet _changes;
     private readonly bool _postsReplies;
     private readonly long _idExpiry;
-    private readonly Dictionary<MetricKey, KeyPlan> _keys = [];
+    private readonly Dictionary<MetricKey, KeyPlan> _keys;
     private readonly HashSet<UInt128> _seen = [];
     private readonly Dictionary<MetricKey, IReadOnlyList<string>?> _names = [];
     private long _stamp;
     private long _outboxSeq;
     private int _newKeys;
 
-    public GroupPlanner(EngineState state, JoinLimits limits, DateTimeOffset now, bool postsReplies)
+    /// <param name="plans">The engine's plans of keys, kept between groups while each matches its key.</param>
+    public GroupPlanner(EngineState state, JoinLimits limits, DateTimeOffset now, bool postsReplies, Dictionary<MetricKey, KeyPlan> plans)
     {
-        (_state, _limits, _now, _postsReplies) = (state, limits, now, postsReplies);
+        (_state, _limits, _now, _postsReplies, _keys) = (state, limits, now, postsReplies, plans);
         _changes = new ChangeSet(now);
         _stamp = state.Join.LastStamp;
         _outboxSeq = state.OutboxSequence;
         _idExpiry = now.ToUnixTimeMilliseconds() + (long)state.Ids.Ttl.TotalMilliseconds;
-        _oldest = state.Join.Entries().GetEnumerator();
     }
 
     public ChangeSet Changes => _changes;
@@ -85,17 +85,16 @@ internal sealed partial class GroupPlanner
             };
             if (key is null)
             {
-                return new ApplyResult(ApplyOutcome.Applied, null, null) { Join = join };
+                return new ApplyResult(ApplyOutcome.Applied, null) { Join = join };
             }
 
-            var snapshot = key.Snapshot();
-            var reply = new MetricReply(FeedbackEngine.ReplyIdOf(digest), _now, e.Reply.Extensions, e.Reply.Binary, rows, ReplyFigures.Of(snapshot, rows));
+            var reply = new MetricReply(FeedbackEngine.ReplyIdOf(digest), _now, e.Reply.Extensions, e.Reply.Binary, rows, key.Figures(rows));
             if (_postsReplies)
             {
                 _changes.Add(new ReplyPosted(++_outboxSeq, reply));
             }
 
-            return new ApplyResult(ApplyOutcome.Applied, snapshot, toSender ? reply : null) { Join = join };
+            return new ApplyResult(ApplyOutcome.Applied, toSender ? reply : null) { Join = join };
         }
         catch (InvalidFeedbackException x) when (eventsInRequest > 1)
         {
@@ -242,19 +241,20 @@ internal sealed partial class GroupPlanner
         return plan;
     }
 
+    /// <summary>
+    /// The key as the group leaves it so far: the plan the engine kept while it matches the key (or the group has it in
+    /// flight already), else one made from the key's figures, or a new key's (within <c>--max_keys</c>).
+    /// </summary>
     private KeyPlan KeyPlanOf(MetricKey key)
     {
-        if (_keys.TryGetValue(key, out var plan))
+        _state.Models.TryGet(key, out var aggregate);
+        if (_keys.TryGetValue(key, out var plan) && (_inFlight.Contains(key) || (aggregate is not null && plan.Version == aggregate.Version)))
         {
-            if (_touched.Add(key))
-            {
-                plan.Mark();
-            }
-
+            Touch(key, plan);
             return plan;
         }
 
-        if (_state.Models.TryGet(key, out var aggregate))
+        if (aggregate is not null)
         {
             var (snapshot, topK, next) = aggregate.PlanningState();
             plan = new KeyPlan(key, snapshot, topK, next);
@@ -275,6 +275,22 @@ internal sealed partial class GroupPlanner
 
         _keys[key] = plan;
         _keysAdded.Add(key);
+        _inFlight.Add(key);
+        plan.Version = KeyPlan.InFlight;
         return plan;
+    }
+
+    /// <summary>A plan this request changes: in flight until the group is applied, and marked so the request can be taken back.</summary>
+    private void Touch(MetricKey key, KeyPlan plan)
+    {
+        if (_touched.Add(key))
+        {
+            plan.Mark();
+        }
+
+        if (_inFlight.Add(key))
+        {
+            plan.Version = KeyPlan.InFlight;
+        }
     }
 }

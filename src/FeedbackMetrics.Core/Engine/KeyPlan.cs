@@ -6,14 +6,20 @@ using FeedbackMetrics.Core.Statistics;
 namespace FeedbackMetrics.Core.Engine;
 
 /// <summary>
-/// One key as the group being planned leaves it: its classes, the k it scores with, the next window sequence, and the
-/// matrix, count and rewards its metric events report. What one request changed can be taken back (<see cref="Mark"/>,
-/// <see cref="Rollback"/>) when the request is refused.
+/// One key as planning sees it: its classes, the k it scores with, the next window sequence, and the sums its metric
+/// events report (per class its support, predictions and hits, the count, the rewards). Kept by the engine between
+/// groups while it matches the key (<see cref="Version"/>), so counting into a key copies nothing of it. What one
+/// request changed can be taken back (<see cref="Mark"/>, <see cref="Rollback"/>) when the request is refused.
 /// </summary>
 internal sealed class KeyPlan
 {
-    private readonly ConfusionMatrix _matrix = new();
+    /// <summary><see cref="Version"/> of a plan a group is changing: it matches its key again only once the group is applied.</summary>
+    public const long InFlight = -1;
+
     private readonly List<(int Truth, int Predicted, int Delta)> _cells = [];
+    private long[] _support;
+    private long[] _predicted;
+    private long[] _hits;
     private Checkpoint _mark;
     private int _written;
 
@@ -24,24 +30,21 @@ internal sealed class KeyPlan
         _written = Classes.Count;
         TopK = topK;
         NextSequence = nextSequence;
-        if (current is { } snapshot)
-        {
-            var n = snapshot.Classes.Length;
-            _matrix.Grow(n);
-            for (var i = 0; i < snapshot.Matrix.Length; i++)
-            {
-                _matrix.Add(i / n, i % n, snapshot.Matrix[i]);
-            }
-
-            Count = snapshot.Count;
-            RewardTotal = snapshot.RewardTotal;
-            RewardEvents = snapshot.RewardEvents;
-        }
+        var totals = current?.Totals;
+        _support = totals?.Support.ToArray() ?? [];
+        _predicted = totals?.Predicted.ToArray() ?? [];
+        _hits = totals?.Hits.ToArray() ?? [];
+        Count = current?.Count ?? 0;
+        RewardTotal = current?.RewardTotal ?? 0;
+        RewardEvents = current?.RewardEvents ?? 0;
     }
 
     public MetricKey Key { get; }
 
     public ClassSet Classes { get; }
+
+    /// <summary>The version of its key this plan matches, or <see cref="InFlight"/>.</summary>
+    public long Version { get; set; } = InFlight;
 
     public long NextSequence { get; set; }
 
@@ -65,8 +68,10 @@ internal sealed class KeyPlan
     /// <summary>A row counted (+1) or taken out of its cell (−1).</summary>
     public void Cell(int truth, int predicted, int delta)
     {
-        _matrix.Grow(Classes.Count);
-        _matrix.Add(truth, predicted, delta);
+        Grow(Classes.Count);
+        _support[truth] += delta;
+        _predicted[predicted] += delta;
+        _hits[truth] += truth == predicted ? delta : 0;
         _cells.Add((truth, predicted, delta));
     }
 
@@ -80,11 +85,19 @@ internal sealed class KeyPlan
         }
     }
 
-    /// <summary>The key's figures as planned so far (what a metric event reports right after its event).</summary>
-    public KeySnapshot Snapshot()
+    /// <summary>The key's bounded figures as planned so far (what a metric event reports right after its event).</summary>
+    public ReplyFigures Figures(ReadOnlySpan<Observation> rows)
     {
-        _matrix.Grow(Classes.Count);
-        return new(Key, [.. Classes.Names], _matrix.ToArray(), Count, 0, RewardTotal, RewardEvents);
+        var n = Classes.Count;
+        Grow(n);
+        long correct = 0;
+        for (var c = 0; c < n; c++)
+        {
+            correct += _hits[c];
+        }
+
+        var totals = new ConfusionTotals(_support[..n], _predicted[..n], _hits[..n], correct);
+        return ReplyFigures.Of(MetricsCalculator.Summarize(Key, [.. Classes.Names], totals, Count, RewardTotal, RewardEvents), rows);
     }
 
     /// <summary>
@@ -121,13 +134,25 @@ internal sealed class KeyPlan
         for (var i = _cells.Count - 1; i >= 0; i--)
         {
             var (truth, predicted, delta) = _cells[i];
-            _matrix.Add(truth, predicted, -delta);
+            _support[truth] -= delta;
+            _predicted[predicted] -= delta;
+            _hits[truth] -= truth == predicted ? delta : 0;
         }
 
         _cells.Clear();
         Classes.TruncateTo(_mark.Classes);
-        _matrix.Truncate(_mark.Classes);
         (_written, NextSequence, TopK, Count, RewardTotal, RewardEvents) = (_mark.Written, _mark.NextSequence, _mark.TopK, _mark.Count, _mark.RewardTotal, _mark.RewardEvents);
+    }
+
+    private void Grow(int classes)
+    {
+        if (_support.Length < classes)
+        {
+            var size = Math.Max(classes, _support.Length * 2);
+            Array.Resize(ref _support, size);
+            Array.Resize(ref _predicted, size);
+            Array.Resize(ref _hits, size);
+        }
     }
 
     private readonly record struct Checkpoint(int Classes, int Written, long NextSequence, int TopK, long Count, double RewardTotal, long RewardEvents);

@@ -33,9 +33,11 @@ public sealed record ReplyFigures(
     RewardFigures? Reward)
 {
     /// <summary>The figures of <paramref name="snapshot"/>, with the per-class ones of the classes <paramref name="rows"/> name.</summary>
-    public static ReplyFigures Of(KeySnapshot snapshot, ReadOnlySpan<Observation> rows)
+    public static ReplyFigures Of(KeySnapshot snapshot, ReadOnlySpan<Observation> rows) => Of(MetricsCalculator.Summarize(snapshot, withMatrix: false), rows);
+
+    /// <summary>A key's summary bounded to the per-class figures of the classes <paramref name="rows"/> name.</summary>
+    public static ReplyFigures Of(KeySummary s, ReadOnlySpan<Observation> rows)
     {
-        var s = MetricsCalculator.Summarize(snapshot, withMatrix: false);
         var touched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
@@ -43,6 +45,6 @@ public sealed record ReplyFigures(
             touched.Add(row.Predicted.DisplayName);
         }
 
-        return new ReplyFigures(snapshot.Key, s.Classes.Length, s.Count, s.Accuracy, s.Macro, s.Micro, s.Weighted, [.. s.PerClass.Where(c => touched.Contains(c.Class))], s.Reward);
+        return new ReplyFigures(new MetricKey(s.Namespace, s.Deployment, s.Predictor, s.Model), s.Classes.Length, s.Count, s.Accuracy, s.Macro, s.Micro, s.Weighted, [.. s.PerClass.Where(c => touched.Contains(c.Class))], s.Reward);
     }
 }

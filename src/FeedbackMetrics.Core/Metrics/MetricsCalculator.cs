@@ -11,14 +11,20 @@ public static class MetricsCalculator
     public static KeySummary Summarize(KeySnapshot snapshot, bool withMatrix = true)
     {
         var n = snapshot.Classes.Length;
-        var totals = snapshot.Totals;
-        var (support, predicted, correct) = (totals.Support, totals.Predicted, totals.Correct);
         var matrix = new long[withMatrix ? n : 0][];
         for (var t = 0; t < matrix.Length; t++)
         {
             matrix[t] = snapshot.Matrix.AsSpan(t * n, n).ToArray();
         }
 
+        return Summarize(snapshot.Key, snapshot.Classes, snapshot.Totals, snapshot.Count, snapshot.RewardTotal, snapshot.RewardEvents, matrix);
+    }
+
+    /// <summary>The figures of a key from its matrix's sums alone (no confusion matrix): what a metric event reports.</summary>
+    public static KeySummary Summarize(Identity.MetricKey key, string[] classes, ConfusionTotals totals, long count, double rewardTotal, long rewardEvents, long[][]? matrix = null)
+    {
+        var n = classes.Length;
+        var (support, predicted, correct) = (totals.Support, totals.Predicted, totals.Correct);
         var perClass = new ClassFigures[n];
         double macroP = 0, macroR = 0, macroF = 0, weightedP = 0, weightedR = 0, weightedF = 0;
         long microTp = 0, microPredicted = 0, microSupport = 0, totalSupport = 0;
@@ -29,7 +35,7 @@ public static class MetricsCalculator
             var precision = Ratio(tp, predicted[c]);
             var recall = Ratio(tp, support[c]);
             var f1 = F1(precision, recall);
-            perClass[c] = new ClassFigures(snapshot.Classes[c], precision, recall, f1, support[c]);
+            perClass[c] = new ClassFigures(classes[c], precision, recall, f1, support[c]);
             if (support[c] == 0 && predicted[c] == 0)
             {
                 continue;
@@ -50,23 +56,22 @@ public static class MetricsCalculator
 
         var microPrecision = Ratio(microTp, microPredicted);
         var microRecall = Ratio(microTp, microSupport);
-        var key = snapshot.Key;
         return new KeySummary(
             key.Namespace,
             key.Deployment,
             key.Predictor,
             key.Model,
-            snapshot.Classes,
-            snapshot.Count,
-            Ratio(correct, snapshot.Count),
-            matrix,
+            classes,
+            count,
+            Ratio(correct, count),
+            matrix ?? [],
             perClass,
             present == 0 ? new AveragedFigures(0, 0, 0) : new AveragedFigures(macroP / present, macroR / present, macroF / present),
             new AveragedFigures(microPrecision, microRecall, F1(microPrecision, microRecall)),
             totalSupport == 0
                 ? new AveragedFigures(0, 0, 0)
                 : new AveragedFigures(weightedP / totalSupport, weightedR / totalSupport, weightedF / totalSupport),
-            snapshot.RewardEvents == 0 ? null : new RewardFigures(snapshot.RewardTotal, snapshot.RewardEvents, snapshot.RewardTotal / snapshot.RewardEvents));
+            rewardEvents == 0 ? null : new RewardFigures(rewardTotal, rewardEvents, rewardTotal / rewardEvents));
     }
 
     private static double Ratio(long numerator, long denominator) => denominator == 0 ? 0 : (double)numerator / denominator;

@@ -188,6 +188,7 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
     /// <summary>Fills the state from the log and puts the metric events still to post back in the outbox.</summary>
     private void Load()
     {
+        _engine.ForgetPlans();
         foreach (var (seq, reply) in _log.Load(_engine))
         {
             if (!_outbox.Holds(seq))

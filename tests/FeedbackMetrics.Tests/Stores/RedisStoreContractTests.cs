@@ -143,7 +143,7 @@ public sealed class RedisStoreContractTests : StoreContract
         var redelivered = await second.ApplyAsync([Event("1", truth: 1, predicted: 2), Event("3", truth: 2, predicted: 2)], default);
 
         Assert.That(redelivered.Select(r => r.Outcome), Is.EqualTo(new[] { ApplyOutcome.Duplicate, ApplyOutcome.Applied }));
-        Assert.That(redelivered[1].Snapshot!.Count, Is.EqualTo(2), "the metric event carries the global figures right after the event");
+        Assert.That(redelivered[1].Reply!.Figures.Count, Is.EqualTo(2), "the metric event carries the global figures right after the event");
         // Each store reads back at its next refresh what the other counted (the second has not seen d2 until then).
         for (var i = 0; i < 100 && (Count(firstBook) != 3 || Count(secondBook) != 3); i++)
         {

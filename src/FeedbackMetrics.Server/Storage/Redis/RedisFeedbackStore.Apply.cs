@@ -245,8 +245,8 @@ public sealed partial class RedisFeedbackStore
                 var metricEvent = speculated is null ? replayedEvent : speculated[taken++];
                 var step = plan?.Steps[index];
                 results[index] = step is null
-                    ? new ApplyResult(ApplyOutcome.Applied, snapshot, metricEvent)
-                    : new ApplyResult(ApplyOutcome.Applied, snapshot, step.RepliesToSender ? metricEvent : null) { Join = step.Result.Action };
+                    ? new ApplyResult(ApplyOutcome.Applied, metricEvent)
+                    : new ApplyResult(ApplyOutcome.Applied, step.RepliesToSender ? metricEvent : null) { Join = step.Result.Action };
             }
 
             var after = RedisKeyState.Of(replayed.After, version, before.Generation);

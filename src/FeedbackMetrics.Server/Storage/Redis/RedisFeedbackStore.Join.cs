@@ -72,7 +72,7 @@ public sealed partial class RedisFeedbackStore
         {
             if (plan.Steps[i] is { Admitted: null } step)
             {
-                results[i] = new ApplyResult(ApplyOutcome.Applied, null, null) { Join = step.Result.Action };
+                results[i] = new ApplyResult(ApplyOutcome.Applied, null) { Join = step.Result.Action };
             }
         }
 
