@@ -1,11 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.Windows;
-using FeedbackMetrics.Server.Storage.Sqlite;
 using FeedbackMetrics.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -164,39 +161,9 @@ public sealed partial class WindowDiskTests
         answer.EnsureSuccessStatusCode();
     }
 
-    /// <summary>The images of the state file's models (table <c>models</c>), as a stopped server's last snapshot left them.</summary>
-    private static List<ModelImage> ModelsOnDisk(string stateDir)
-    {
-        using var connection = Open(stateDir);
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT image FROM models ORDER BY key";
-        using var reader = command.ExecuteReader();
-        var models = new List<ModelImage>();
-        while (reader.Read())
-        {
-            using var r = new BinaryReader(new MemoryStream((byte[])reader[0]), Encoding.UTF8);
-            models.Add(RecordCodec.ReadModel(r));
-        }
-
-        return models;
-    }
-
     /// <summary>The windows of the one model in the state file, by name.</summary>
     private static Dictionary<string, WindowImage> WindowsOnDisk(string stateDir) =>
-        ModelsOnDisk(stateDir).Single().Windows.ToDictionary(w => w.Name);
+        StateFile.Models(stateDir).Single().Windows.ToDictionary(w => w.Name);
 
-    private static long JournalRows(string stateDir)
-    {
-        using var connection = Open(stateDir);
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM journal";
-        return (long)command.ExecuteScalar()!;
-    }
-
-    private static SqliteConnection Open(string stateDir)
-    {
-        var connection = new SqliteConnection($"Data Source={Path.Combine(stateDir, SqliteSchema.FileName)};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        return connection;
-    }
+    private static long JournalRows(string stateDir) => StateFile.JournalRows(stateDir);
 }
