@@ -1,15 +1,10 @@
-using System.Globalization;
-using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
-using FeedbackMetrics.Server.Storage;
 using FeedbackMetrics.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
 namespace FeedbackMetrics.Tests.Windows;
 
-/// <summary>Relabels of rows in a time window's buckets, and a state file from before bucket states.</summary>
+/// <summary>Relabels of rows in a time window's buckets: in memory, in the file, and after a restart.</summary>
 public sealed partial class WindowDiskTests
 {
     private const string ResponseType = "io.seldon.serving.inference.response";
@@ -49,6 +44,16 @@ public sealed partial class WindowDiskTests
             hour = HourOf(await restarted.MetricsJsonAsync());
         }
 
+        // In the file: the hour's one bucket (the minute the truths were counted) holds the three rows as relabelled.
+        var bucket = WindowsOnDisk(stateDir)["1h"].Buckets.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(JournalRows(stateDir), Is.Zero);
+            Assert.That(bucket.Index, Is.EqualTo(HourSpec.BucketIndex(Start.AddMinutes(1))));
+            Assert.That(bucket.Count, Is.EqualTo(3));
+            Assert.That(bucket.Cells, Is.EqualTo(new[] { (0, 1, 1L), (2, 0, 1L), (2, 2, 1L) }), "(truth, predicted, rows) by class position");
+        });
+
         await using (var again = await StartAsync(clock, args, stateDir))
         {
             Assert.That(HourOf(await again.MetricsJsonAsync()), Is.EqualTo(hour));
@@ -56,6 +61,8 @@ public sealed partial class WindowDiskTests
 
         Directory.Delete(stateDir, recursive: true);
     }
+
+    private static readonly WindowSpec HourSpec = WindowSpec.Parse("1h");
 
     private static string HourOf(System.Text.Json.Nodes.JsonObject json) => json["deployments"]![0]!["windows"]!["1h"]!.ToJsonString();
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using FeedbackMetrics.Core.Windows;
 using FeedbackMetrics.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -8,8 +9,10 @@ using Microsoft.Extensions.Time.Testing;
 namespace FeedbackMetrics.Tests.Windows;
 
 /// <summary>
-/// What windows keep in the state file: rows only for the count windows, bucket states for the time windows, and the
-/// figures the same after a restart. Also the size of the file for a fixed stream (docs/windows-and-statistics.md quotes it).
+/// What windows keep in the state file, read through its layout after a graceful stop (a last snapshot, the journal
+/// trimmed): each model's image holds a count window's rows (at most N) and a time window's buckets still in its span,
+/// never a time window's rows; and every figure is the same after a restart. Also the size of the file for a fixed
+/// stream (docs/windows-and-statistics.md quotes it).
 /// </summary>
 public sealed partial class WindowDiskTests
 {
@@ -18,7 +21,7 @@ public sealed partial class WindowDiskTests
     private static string NewStateDir() => Path.Combine(Path.GetTempPath(), "fm-tests", Guid.NewGuid().ToString("N"));
 
     [Test]
-    public async Task With_a_count_and_a_time_window_only_what_the_count_window_needs_stays_on_disk_and_the_hour_survives_a_restart_exactly()
+    public async Task With_a_count_and_a_time_window_the_file_keeps_the_30_rows_of_the_count_window_and_the_hour_in_buckets_and_a_restart_shows_every_figure_exactly()
     {
         var clock = new FakeTimeProvider(Start);
         var stateDir = NewStateDir();
@@ -27,7 +30,7 @@ public sealed partial class WindowDiskTests
         JsonNode before;
         await using (var server = await StartAsync(clock, args, stateDir))
         {
-            // 10 events of 3 rows a minute for 20 minutes; the writer prunes at most once a minute, after a group.
+            // 10 events of 3 rows a minute for 20 minutes.
             for (var i = 0; i < 200; i++)
             {
                 await PostAsync(server, random, $"e{i}");
@@ -35,15 +38,22 @@ public sealed partial class WindowDiskTests
                 {
                     clock.Advance(TimeSpan.FromMinutes(1));
                 }
-
-                // What last_30 needs: between 30 and 60 rows (the window as at its last re-sum, and the rows since), plus
-                // what one prune interval adds (30 rows here).
-                Assert.That(await RowsOnDiskAsync(stateDir), Is.LessThanOrEqualTo(60 + 30), $"after event {i}");
             }
 
             before = (await server.MetricsJsonAsync())["deployments"]![0]!;
             Assert.That(before["windows"]!["1h"]!["count"]!.GetValue<long>(), Is.EqualTo(600), "20 minutes of rows, all in the hour");
         }
+
+        var windows = WindowsOnDisk(stateDir);
+        Assert.Multiple(() =>
+        {
+            Assert.That(JournalRows(stateDir), Is.Zero, "a graceful stop writes a last snapshot and trims the journal");
+            Assert.That(windows["last_30"].Rows, Has.Count.EqualTo(30), "the count window's 30 rows, no more");
+            Assert.That(windows["last_30"].Rows.Select(r => r.Sequence), Is.EqualTo(Enumerable.Range(570, 30).Select(s => (long)s)), "the newest 30 of 600");
+            Assert.That(windows["1h"].Rows, Is.Empty, "a time window keeps no rows");
+            Assert.That(windows["1h"].Buckets, Has.Count.EqualTo(20), "one bucket a minute");
+            Assert.That(windows["1h"].Buckets.Sum(b => b.Count), Is.EqualTo(600));
+        });
 
         await using (var restarted = await StartAsync(clock, args, stateDir))
         {
@@ -55,13 +65,14 @@ public sealed partial class WindowDiskTests
     }
 
     [Test]
-    public async Task With_only_a_time_window_no_rows_are_written_and_the_hour_survives_a_restart_exactly()
+    public async Task With_only_a_time_window_no_rows_are_kept_only_the_buckets_in_the_span_and_the_hour_survives_a_restart_exactly()
     {
         var clock = new FakeTimeProvider(Start);
         var stateDir = NewStateDir();
         var random = new Random(5);
+        string[] args = ["--windows", "1h"];
         JsonNode before;
-        await using (var server = await StartAsync(clock, ["--windows", "1h"], stateDir))
+        await using (var server = await StartAsync(clock, args, stateDir))
         {
             for (var i = 0; i < 90; i++)
             {
@@ -72,25 +83,36 @@ public sealed partial class WindowDiskTests
             before = (await server.MetricsJsonAsync())["deployments"]![0]!;
         }
 
-        Assert.That(await RowsOnDiskAsync(stateDir), Is.Zero, "no count window: no rows");
-        Assert.That(Scalar(stateDir, "SELECT count(*) FROM window_buckets WHERE window_name = '1h'"), Is.EqualTo(30), "one bucket a minute");
-        await using (var restarted = await StartAsync(clock, ["--windows", "1h"], stateDir))
+        var hour = WindowsOnDisk(stateDir)["1h"];
+        Assert.Multiple(() =>
+        {
+            Assert.That(JournalRows(stateDir), Is.Zero);
+            Assert.That(hour.Rows, Is.Empty, "no count window: no rows");
+            Assert.That(hour.Buckets, Has.Count.EqualTo(30), "one bucket a minute");
+            Assert.That(hour.Buckets.Select(b => b.Count), Is.All.EqualTo(9), "3 events of 3 rows a minute");
+        });
+
+        await using (var restarted = await StartAsync(clock, args, stateDir))
         {
             var after = (await restarted.MetricsJsonAsync())["deployments"]![0]!;
             Assert.That(after.ToJsonString(), Is.EqualTo(before.ToJsonString()));
             Assert.That(after["windows"]!["1h"]!["count"]!.GetValue<long>(), Is.EqualTo(90 * 3));
 
-            // 61 minutes on, one more event: the hour holds it alone, and the buckets that left the span are deleted.
+            // 61 minutes on, one more event: the hour holds it alone.
             clock.Advance(TimeSpan.FromMinutes(61));
             await PostAsync(restarted, random, "late");
             Assert.That((await restarted.MetricsJsonAsync())["deployments"]![0]!["windows"]!["1h"]!["count"]!.GetValue<long>(), Is.EqualTo(3));
-            for (var i = 0; i < 200 && Scalar(stateDir, "SELECT count(*) FROM window_buckets") != 1; i++)
-            {
-                await Task.Delay(25);
-            }
-
-            Assert.That(Scalar(stateDir, "SELECT count(*) FROM window_buckets"), Is.EqualTo(1));
         }
+
+        // The buckets that left the span are dropped from the file: only the late event's is kept.
+        hour = WindowsOnDisk(stateDir)["1h"];
+        Assert.Multiple(() =>
+        {
+            Assert.That(JournalRows(stateDir), Is.Zero);
+            Assert.That(hour.Buckets, Has.Count.EqualTo(1));
+            Assert.That(hour.Buckets.Single().Index, Is.EqualTo(HourSpec.BucketIndex(clock.GetUtcNow())));
+            Assert.That(hour.Buckets.Single().Count, Is.EqualTo(3));
+        });
 
         Directory.Delete(stateDir, recursive: true);
     }
@@ -139,14 +161,9 @@ public sealed partial class WindowDiskTests
         answer.EnsureSuccessStatusCode();
     }
 
-    private static Task<long> RowsOnDiskAsync(string stateDir) => Task.FromResult(Scalar(stateDir, "SELECT coalesce(sum(row_count), 0) FROM window_chunks"));
+    /// <summary>The windows of the one model in the state file, by name.</summary>
+    private static Dictionary<string, WindowImage> WindowsOnDisk(string stateDir) =>
+        StateFile.Models(stateDir).Single().Windows.ToDictionary(w => w.Name);
 
-    private static long Scalar(string stateDir, string sql)
-    {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(stateDir, "feedback-metrics.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)command.ExecuteScalar()!;
-    }
+    private static long JournalRows(string stateDir) => StateFile.JournalRows(stateDir);
 }

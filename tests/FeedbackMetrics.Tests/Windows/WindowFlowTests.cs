@@ -127,43 +127,39 @@ public sealed class WindowFlowTests
     }
 
     [Test]
-    public async Task Window_rows_no_window_can_hold_are_deleted_from_the_state_file()
+    public async Task Rows_and_buckets_no_window_can_hold_are_dropped_from_the_state_file()
     {
         var clock = new FakeTimeProvider(Start);
         var rows = Rows(seed: 9, count: 100);
-        await using var server = await StartAsync(clock, ["--windows", "last_10,5m"]);
-        for (var i = 0; i < rows.Count; i++)
+        var stateDir = Path.Combine(Path.GetTempPath(), "fm-tests", Guid.NewGuid().ToString("N"));
+        await using (var server = await StartAsync(clock, ["--windows", "last_10,5m"], stateDir))
         {
-            await PostAsync(server, rows[i], $"e{i}");
+            for (var i = 0; i < rows.Count; i++)
+            {
+                await PostAsync(server, rows[i], $"e{i}");
+            }
+
+            var before = (await server.MetricsJsonAsync())["deployments"]![0]!["windows"]!;
+            Assert.That((before["last_10"]!["count"]!.GetValue<long>(), before["5m"]!["count"]!.GetValue<long>()), Is.EqualTo((10L, 100L)), "all within 5 minutes");
+
+            // Ten minutes on, one more row: the 5 minutes hold it alone.
+            clock.Advance(TimeSpan.FromMinutes(10));
+            await PostAsync(server, rows[0], "late");
+            var windows = (await server.MetricsJsonAsync())["deployments"]![0]!["windows"]!;
+            Assert.That((windows["last_10"]!["count"]!.GetValue<long>(), windows["5m"]!["count"]!.GetValue<long>()), Is.EqualTo((10L, 1L)));
         }
 
-        Assert.That(WindowRowsOnDisk(server.StateDir), Is.EqualTo(100), "all within 5 minutes");
-
-        // Ten minutes on, one more row: the writer prunes what neither the last 10 rows nor the last 5 minutes hold.
-        clock.Advance(TimeSpan.FromMinutes(10));
-        await PostAsync(server, rows[0], "late");
-
-        // The writer prunes right after it has answered the group, so give it a moment. The 5m window keeps bucket
-        // states, not rows; last_10 needs its last 10 rows and the rows of the window as at its last re-sum (where the
-        // sequence crossed 100): sequences 90 to 100.
-        for (var i = 0; i < 200 && WindowRowsOnDisk(server.StateDir) != 11; i++)
+        // A graceful stop writes a last snapshot: the model's image keeps last_10's 10 rows, the late one the newest, and
+        // of 5m (bucket states, never rows) only the late row's bucket.
+        var image = StateFile.Models(stateDir).Single().Windows.ToDictionary(w => w.Name);
+        Assert.Multiple(() =>
         {
-            await Task.Delay(25);
-        }
-
-        Assert.That(WindowRowsOnDisk(server.StateDir), Is.EqualTo(11), "the rows last_10 needs stay, the late one among them");
-        var windows = (await server.MetricsJsonAsync())["deployments"]![0]!["windows"]!;
-        Assert.That((windows["last_10"]!["count"]!.GetValue<long>(), windows["5m"]!["count"]!.GetValue<long>()), Is.EqualTo((10L, 1L)));
-    }
-
-    private static long WindowRowsOnDisk(string stateDir)
-    {
-        var file = Directory.EnumerateFiles(stateDir, "*.db").Single();
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT coalesce(sum(row_count), 0) FROM window_chunks";
-        return (long)command.ExecuteScalar()!;
+            Assert.That(StateFile.JournalRows(stateDir), Is.Zero);
+            Assert.That(image["last_10"].Rows.Select(r => r.Sequence), Is.EqualTo(Enumerable.Range(91, 10).Select(s => (long)s)));
+            Assert.That(image["5m"].Rows, Is.Empty);
+            Assert.That(image["5m"].Buckets.Select(b => b.Count), Is.EqualTo(new[] { 1L }));
+        });
+        Directory.Delete(stateDir, recursive: true);
     }
 
     private static Task<RunningServer> StartAsync(FakeTimeProvider clock, string[] args, string? stateDir = null) =>
