@@ -37,6 +37,7 @@ public sealed partial class EngineStore
                 _queue.Reader.TryRead(out _);
                 if (next is WakeUp)
                 {
+                    Interlocked.Exchange(ref _wakePending, 0);
                     continue;
                 }
 

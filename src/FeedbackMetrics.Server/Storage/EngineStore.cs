@@ -43,6 +43,7 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
     private bool _loaded;
     private bool _reloadOnRecovery;
     private int _stopped;
+    private int _wakePending;
 
     /// <param name="outbox">Whether a reply URL is set (metric events are kept for it) and how many may wait at most.</param>
     public EngineStore(FeedbackEngine engine, IStateLog log, (bool Enabled, int Capacity) outbox, TimeProvider time, IMetricFactory metrics, ILogger<EngineStore> logger)
@@ -222,7 +223,12 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
     {
         if (_log.Durable)
         {
-            _queue.Writer.TryWrite(WakeUp.Instance);
+            // One wake-up waiting is enough: a clock that jumps (a test's, or after a pause) does not fill the queue.
+            if (Interlocked.Exchange(ref _wakePending, 1) == 0 && !_queue.Writer.TryWrite(WakeUp.Instance))
+            {
+                _wakePending = 0;
+            }
+
             return;
         }
 
