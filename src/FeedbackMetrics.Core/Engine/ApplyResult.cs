@@ -19,5 +19,8 @@ public sealed record ApplyResult(ApplyOutcome Outcome, MetricReply? Reply)
     /// <summary>For a response or truth-only event, what the join did with it; null otherwise.</summary>
     public Join.JoinAction? Join { get; init; }
 
+    /// <summary>The figures of the key the event counted under, right after it (also when its metric event goes to the reply URL only); null when it counted nothing.</summary>
+    public ReplyFigures? Figures { get; init; }
+
     public static readonly ApplyResult Duplicate = new(ApplyOutcome.Duplicate, null);
 }

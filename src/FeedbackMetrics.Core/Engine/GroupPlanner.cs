@@ -94,7 +94,7 @@ internal sealed partial class GroupPlanner
                 _changes.Add(new ReplyPosted(++_outboxSeq, reply));
             }
 
-            return new ApplyResult(ApplyOutcome.Applied, toSender ? reply : null) { Join = join };
+            return new ApplyResult(ApplyOutcome.Applied, toSender ? reply : null) { Join = join, Figures = reply.Figures };
         }
         catch (InvalidFeedbackException x) when (eventsInRequest > 1)
         {

@@ -24,7 +24,7 @@ public abstract partial class EngineEquivalence
             var a = results[i];
             var e = expected.Results[i];
             Assert.That(
-                (a.Outcome, a.Join, a.Snapshot?.Count, a.Reply?.Rows.Length),
+                (a.Outcome, a.Join, a.Figures?.Count, a.Reply?.Rows.Length),
                 Is.EqualTo((e.Outcome, e.Join, e.CountAfter, e.ReplyRows)),
                 $"{context}, event {i + 1}: (outcome, join, the key's count after it, rows its metric event reports)");
         }
