@@ -62,6 +62,27 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
         return true;
     }
 
+    /// <summary>
+    /// Puts back an id a log kept (start-up), in the order it was remembered, judged against one clock reading for the
+    /// whole load; false when it has expired meanwhile.
+    /// </summary>
+    public bool Restore(UInt128 hash, long seq, long expiresAtUnixMs, long nowUnixMs)
+    {
+        _highestSeq = Math.Max(_highestSeq, seq);
+        if (expiresAtUnixMs <= nowUnixMs || !_seqOf.TryAdd(hash, seq))
+        {
+            return false;
+        }
+
+        _order.Enqueue((hash, seq, expiresAtUnixMs));
+        if (_seqOf.Count > MaxIds)
+        {
+            Forget();
+        }
+
+        return true;
+    }
+
     /// <summary>Makes room for this many ids at once (a store about to restore them), so loading does not regrow the tables.</summary>
     public void Reserve(int count)
     {

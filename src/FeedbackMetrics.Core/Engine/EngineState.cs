@@ -101,8 +101,8 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
     /// <summary>Puts back the class names a log kept for a model (not noted as changed).</summary>
     public void RestoreClassNames(MetricKey key, IReadOnlyList<string> names) => Models.ClassNames.Set(key, names);
 
-    /// <summary>Puts back a remembered id a log kept in its snapshot (not noted as changed: it is stored already).</summary>
-    public void RestoreId(UInt128 digest, long expiresAt) => Ids.TryAdd(digest, ++IdSequence, expiresAt);
+    /// <summary>Puts back a remembered id a log kept in its snapshot (not noted as changed: it is stored already), judged at <paramref name="now"/> (Unix ms).</summary>
+    public void RestoreId(UInt128 digest, long expiresAt, long now) => Ids.Restore(digest, ++IdSequence, expiresAt, now);
 
     /// <summary>Puts back the outbox sequence a log kept, so new replies number on after it.</summary>
     public void RestoreOutboxSequence(long seq) => OutboxSequence = Math.Max(OutboxSequence, seq);

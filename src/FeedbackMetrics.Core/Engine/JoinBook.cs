@@ -105,6 +105,9 @@ public sealed class JoinBook : IJoinFigures
         }
     }
 
+    /// <summary>Makes room for this many entries at once (a log about to put them back), so loading does not regrow the table.</summary>
+    public void Reserve(int count) => _entries.EnsureCapacity(count);
+
     /// <summary>Puts back a stored entry (a log loading a snapshot), in stamp order: it goes after every entry held.</summary>
     public void Restore(JoinScope scope, string requestId, RequestEntry entry)
     {

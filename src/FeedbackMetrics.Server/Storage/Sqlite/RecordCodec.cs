@@ -233,10 +233,13 @@ internal static class RecordCodec
         w.Write(entry.Stamp);
     }
 
-    public static RequestEntry ReadEntry(BinaryReader r)
+    /// <summary>A join entry; with <paramref name="names"/>, its key's strings are shared with every other entry's (a load of many).</summary>
+    public static RequestEntry ReadEntry(BinaryReader r, StringPool? names = null)
     {
         CheckFormat(r, "join entry");
-        return new RequestEntry(r.ReadKey(), r.ReadResponse(), r.ReadTime(), r.ReadTruth(), r.ReadOptionalDouble(), r.ReadTime(), r.ReadTime(), r.ReadCountedRows(), r.ReadTime(), r.ReadInt64());
+        var key = r.ReadKey();
+        key = names is null ? key : new(names.Of(key.Namespace), names.Of(key.Deployment), names.Of(key.Predictor), names.Of(key.Model));
+        return new RequestEntry(key, r.ReadResponse(), r.ReadTime(), r.ReadTruth(), r.ReadOptionalDouble(), r.ReadTime(), r.ReadTime(), r.ReadCountedRows(), r.ReadTime(), r.ReadInt64());
     }
 
     public static void WriteReply(BinaryWriter w, MetricReply reply)

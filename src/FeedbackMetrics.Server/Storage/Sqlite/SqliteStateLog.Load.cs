@@ -30,6 +30,7 @@ public sealed partial class SqliteStateLog
         }
 
         var entries = new List<(JoinScope Scope, string RequestId, RequestEntry Entry)>();
+        var names = new StringPool();
         using var command = _connection!.CreateCommand();
         command.CommandText = "SELECT seq, entries, dead FROM join_chunks ORDER BY seq;";
         using var reader = command.ExecuteReader();
@@ -42,9 +43,9 @@ public sealed partial class SqliteStateLog
             var dead = BitsOf(deadBytes, ids.Length);
             for (var i = 0; i < ids.Length; i++)
             {
-                var scope = new JoinScope(r.ReadString(), r.ReadString());
+                var scope = new JoinScope(names.Of(r.ReadString()), names.Of(r.ReadString()));
                 var requestId = r.ReadString();
-                var entry = RecordCodec.ReadEntry(r);
+                var entry = RecordCodec.ReadEntry(r, names);
                 ids[i] = (scope, requestId);
                 if (!dead[i])
                 {
@@ -54,8 +55,8 @@ public sealed partial class SqliteStateLog
 
             _chunks.Loaded(seq, ids, dead);
         }
-
         entries.Sort(static (a, b) => a.Entry.Stamp.CompareTo(b.Entry.Stamp));
+        state.Join.Reserve(entries.Count);
         foreach (var (scope, requestId, entry) in entries)
         {
             state.Join.Restore(scope, requestId, entry);
@@ -65,18 +66,18 @@ public sealed partial class SqliteStateLog
     private void LoadIds(EngineState state)
     {
         using var command = _connection!.CreateCommand();
+        state.Ids.Reserve((int)Math.Min(int.MaxValue, SqliteSchema.Scalar(_connection, "SELECT coalesce(sum(length(ids) / 24), 0) FROM id_chunks;")));
         command.CommandText = "SELECT seq, ids FROM id_chunks ORDER BY seq;";
         using var reader = command.ExecuteReader();
-        var count = 0;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         while (reader.Read())
         {
             var seq = reader.GetInt64(0);
             using var r = new BinaryReader(new MemoryStream((byte[])reader[1]));
             var n = r.ReadInt32();
-            state.Ids.Reserve(count += n);
             for (var i = 0; i < n; i++)
             {
-                state.RestoreId(new UInt128(r.ReadUInt64(), r.ReadUInt64()), r.ReadInt64());
+                state.RestoreId(new UInt128(r.ReadUInt64(), r.ReadUInt64()), r.ReadInt64(), now);
             }
 
             _idChunks.Add((state.IdSequence, seq));

@@ -65,7 +65,6 @@ public sealed partial class SqliteStateLog(string directory, TimeProvider time) 
                 }
             }
         }
-
         _lastSnapshot = time.GetTimestamp();
         return [.. outbox.Select(pair => (pair.Key, pair.Value))];
     }
