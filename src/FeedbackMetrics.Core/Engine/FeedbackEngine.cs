@@ -19,6 +19,8 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
     /// <summary>Each key's plan, kept between groups while it matches the key: counting into a key copies nothing of it.</summary>
     private readonly Dictionary<MetricKey, KeyPlan> _plans = [];
 
+    private GroupPlanner? _planner;
+
     public EngineState State { get; } = state;
 
     public JoinLimits JoinLimits { get; } = joinLimits;
@@ -32,7 +34,7 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
     /// <summary>Decides a group of requests, in order, changing nothing; each request's outcome is its results or its refusal.</summary>
     public GroupDecision Decide(IReadOnlyList<IReadOnlyList<IngestEvent>> requests)
     {
-        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies, _plans);
+        var planner = Planner();
         planner.ExpireDue(ExpiryChunk);
         var outcomes = new RequestOutcome[requests.Count];
         for (var i = 0; i < requests.Count; i++)
@@ -53,7 +55,7 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
     /// <summary>Writer housekeeping without traffic: forgets the join entries past their TTL (a chunk) and past the cap.</summary>
     public ChangeSet Housekeep()
     {
-        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies, _plans);
+        var planner = Planner();
         planner.ExpireDue(ExpiryChunk);
         planner.EvictOverCap();
         return planner.Changes;
@@ -65,7 +67,7 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
     /// </summary>
     public (int Existed, ChangeSet Changes) Reset(IReadOnlyCollection<MetricKey> keys)
     {
-        var planner = new GroupPlanner(State, JoinLimits, Time.GetUtcNow(), PostsReplies, _plans);
+        var planner = Planner();
         var existed = 0;
         foreach (var key in keys.Distinct())
         {
@@ -108,6 +110,14 @@ public sealed class FeedbackEngine(EngineState state, JoinLimits joinLimits, Tim
 
     /// <summary>Forgets the plans of keys (a log loading the state anew): each is made again from its key when next used.</summary>
     public void ForgetPlans() => _plans.Clear();
+
+    /// <summary>The one planner, begun for a new group.</summary>
+    private GroupPlanner Planner()
+    {
+        _planner ??= new GroupPlanner(State, JoinLimits, PostsReplies, _plans);
+        _planner.Begin(Time.GetUtcNow());
+        return _planner;
+    }
 
     /// <summary>The id of an event's metric event: derived from its digest, so every copy of one event's metric event has one id.</summary>
     public static string ReplyIdOf(UInt128 digest) => digest.ToString("x32", System.Globalization.CultureInfo.InvariantCulture);

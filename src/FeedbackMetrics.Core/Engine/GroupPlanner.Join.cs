@@ -25,6 +25,18 @@ internal sealed partial class GroupPlanner
     private readonly List<MetricKey> _keysAdded = [];
     private readonly List<(MetricKey Key, bool Had, IReadOnlyList<string>? Before)> _namesUndo = [];
 
+    private void ClearJoin()
+    {
+        _overlay.Clear();
+        _written.Clear();
+        _inFlight.Clear();
+        _oldest?.Dispose();
+        _oldest = null;
+        _stateEntriesLeft = true;
+        _writtenPassed = 0;
+        _heldDelta = 0;
+    }
+
     /// <summary>Forgets, a chunk at most, the entries whose TTL has passed (oldest first): writer housekeeping at the start of a group.</summary>
     public void ExpireDue(int chunk)
     {

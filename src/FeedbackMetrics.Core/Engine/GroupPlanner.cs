@@ -18,11 +18,11 @@ internal sealed partial class GroupPlanner
 {
     private readonly EngineState _state;
     private readonly JoinLimits _limits;
-    private readonly DateTimeOffset _now;
-    private readonly ChangeSet _changes;
     private readonly bool _postsReplies;
-    private readonly long _idExpiry;
     private readonly Dictionary<MetricKey, KeyPlan> _keys;
+    private DateTimeOffset _now;
+    private ChangeSet _changes = new(default);
+    private long _idExpiry;
     private readonly HashSet<UInt128> _seen = [];
     private readonly Dictionary<MetricKey, IReadOnlyList<string>?> _names = [];
     private long _stamp;
@@ -30,13 +30,21 @@ internal sealed partial class GroupPlanner
     private int _newKeys;
 
     /// <param name="plans">The engine's plans of keys, kept between groups while each matches its key.</param>
-    public GroupPlanner(EngineState state, JoinLimits limits, DateTimeOffset now, bool postsReplies, Dictionary<MetricKey, KeyPlan> plans)
+    public GroupPlanner(EngineState state, JoinLimits limits, bool postsReplies, Dictionary<MetricKey, KeyPlan> plans) =>
+        (_state, _limits, _postsReplies, _keys) = (state, limits, postsReplies, plans);
+
+    /// <summary>Starts planning a group decided at <paramref name="now"/>: the same planner serves every group, so a group allocates little.</summary>
+    public void Begin(DateTimeOffset now)
     {
-        (_state, _limits, _now, _postsReplies, _keys) = (state, limits, now, postsReplies, plans);
+        _now = now;
         _changes = new ChangeSet(now);
-        _stamp = state.Join.LastStamp;
-        _outboxSeq = state.OutboxSequence;
-        _idExpiry = now.ToUnixTimeMilliseconds() + (long)state.Ids.Ttl.TotalMilliseconds;
+        _stamp = _state.Join.LastStamp;
+        _outboxSeq = _state.OutboxSequence;
+        _idExpiry = now.ToUnixTimeMilliseconds() + (long)_state.Ids.Ttl.TotalMilliseconds;
+        _newKeys = 0;
+        _seen.Clear();
+        _names.Clear();
+        ClearJoin();
     }
 
     public ChangeSet Changes => _changes;

@@ -85,7 +85,10 @@ internal sealed class KeyPlan
         }
     }
 
-    /// <summary>The key's bounded figures as planned so far (what a metric event reports right after its event).</summary>
+    /// <summary>
+    /// The key's bounded figures as planned so far (what a metric event reports right after its event): the averages
+    /// over every class, the per-class figures of the classes <paramref name="rows"/> name only.
+    /// </summary>
     public ReplyFigures Figures(ReadOnlySpan<Observation> rows)
     {
         var n = Classes.Count;
@@ -96,8 +99,23 @@ internal sealed class KeyPlan
             correct += _hits[c];
         }
 
-        var totals = new ConfusionTotals(_support[..n], _predicted[..n], _hits[..n], correct);
-        return ReplyFigures.Of(MetricsCalculator.Summarize(Key, [.. Classes.Names], totals, Count, RewardTotal, RewardEvents), rows);
+        var (macro, micro, weighted) = MetricsCalculator.Averages(_support.AsSpan(0, n), _predicted.AsSpan(0, n), _hits.AsSpan(0, n));
+        // In the order of the matrix, as the key's figures list its classes.
+        var touched = new SortedSet<int>();
+        foreach (var row in rows)
+        {
+            touched.Add(Classes.PositionOf(row.Truth));
+            touched.Add(Classes.PositionOf(row.Predicted));
+        }
+
+        var figures = new ClassFigures[touched.Count];
+        var i = 0;
+        foreach (var c in touched)
+        {
+            figures[i++] = MetricsCalculator.Of(Classes.Names[c], _support[c], _predicted[c], _hits[c]);
+        }
+
+        return new ReplyFigures(Key, n, Count, MetricsCalculator.Accuracy(correct, Count), macro, micro, weighted, figures, MetricsCalculator.Reward(RewardTotal, RewardEvents));
     }
 
     /// <summary>

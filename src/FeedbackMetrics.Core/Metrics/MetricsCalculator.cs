@@ -20,42 +20,16 @@ public static class MetricsCalculator
         return Summarize(snapshot.Key, snapshot.Classes, snapshot.Totals, snapshot.Count, snapshot.RewardTotal, snapshot.RewardEvents, matrix);
     }
 
-    /// <summary>The figures of a key from its matrix's sums alone (no confusion matrix): what a metric event reports.</summary>
+    /// <summary>The figures of a key from its matrix's sums alone (no confusion matrix).</summary>
     public static KeySummary Summarize(Identity.MetricKey key, string[] classes, ConfusionTotals totals, long count, double rewardTotal, long rewardEvents, long[][]? matrix = null)
     {
-        var n = classes.Length;
-        var (support, predicted, correct) = (totals.Support, totals.Predicted, totals.Correct);
-        var perClass = new ClassFigures[n];
-        double macroP = 0, macroR = 0, macroF = 0, weightedP = 0, weightedR = 0, weightedF = 0;
-        long microTp = 0, microPredicted = 0, microSupport = 0, totalSupport = 0;
-        var present = 0;
-        for (var c = 0; c < n; c++)
+        var perClass = new ClassFigures[classes.Length];
+        for (var c = 0; c < perClass.Length; c++)
         {
-            var tp = totals.Hits[c];
-            var precision = Ratio(tp, predicted[c]);
-            var recall = Ratio(tp, support[c]);
-            var f1 = F1(precision, recall);
-            perClass[c] = new ClassFigures(classes[c], precision, recall, f1, support[c]);
-            if (support[c] == 0 && predicted[c] == 0)
-            {
-                continue;
-            }
-
-            present++;
-            macroP += precision;
-            macroR += recall;
-            macroF += f1;
-            weightedP += precision * support[c];
-            weightedR += recall * support[c];
-            weightedF += f1 * support[c];
-            microTp += tp;
-            microPredicted += predicted[c];
-            microSupport += support[c];
-            totalSupport += support[c];
+            perClass[c] = Of(classes[c], totals.Support[c], totals.Predicted[c], totals.Hits[c]);
         }
 
-        var microPrecision = Ratio(microTp, microPredicted);
-        var microRecall = Ratio(microTp, microSupport);
+        var (macro, micro, weighted) = Averages(totals.Support, totals.Predicted, totals.Hits);
         return new KeySummary(
             key.Namespace,
             key.Deployment,
@@ -63,16 +37,66 @@ public static class MetricsCalculator
             key.Model,
             classes,
             count,
-            Ratio(correct, count),
+            Ratio(totals.Correct, count),
             matrix ?? [],
             perClass,
+            macro,
+            micro,
+            weighted,
+            Reward(rewardTotal, rewardEvents));
+    }
+
+    /// <summary>One class's precision, recall and F1 from its support (true rows), predictions and hits.</summary>
+    public static ClassFigures Of(string name, long support, long predicted, long hits)
+    {
+        var precision = Ratio(hits, predicted);
+        var recall = Ratio(hits, support);
+        return new ClassFigures(name, precision, recall, F1(precision, recall), support);
+    }
+
+    /// <summary>
+    /// Macro, micro and weighted precision, recall and F1 over the classes that occur in the truth or the predictions,
+    /// from per-class support, predictions and hits.
+    /// </summary>
+    public static (AveragedFigures Macro, AveragedFigures Micro, AveragedFigures Weighted) Averages(ReadOnlySpan<long> support, ReadOnlySpan<long> predicted, ReadOnlySpan<long> hits)
+    {
+        double macroP = 0, macroR = 0, macroF = 0, weightedP = 0, weightedR = 0, weightedF = 0;
+        long microTp = 0, microPredicted = 0, microSupport = 0;
+        var present = 0;
+        for (var c = 0; c < support.Length; c++)
+        {
+            if (support[c] == 0 && predicted[c] == 0)
+            {
+                continue;
+            }
+
+            var precision = Ratio(hits[c], predicted[c]);
+            var recall = Ratio(hits[c], support[c]);
+            var f1 = F1(precision, recall);
+            present++;
+            macroP += precision;
+            macroR += recall;
+            macroF += f1;
+            weightedP += precision * support[c];
+            weightedR += recall * support[c];
+            weightedF += f1 * support[c];
+            microTp += hits[c];
+            microPredicted += predicted[c];
+            microSupport += support[c];
+        }
+
+        var microPrecision = Ratio(microTp, microPredicted);
+        var microRecall = Ratio(microTp, microSupport);
+        return (
             present == 0 ? new AveragedFigures(0, 0, 0) : new AveragedFigures(macroP / present, macroR / present, macroF / present),
             new AveragedFigures(microPrecision, microRecall, F1(microPrecision, microRecall)),
-            totalSupport == 0
-                ? new AveragedFigures(0, 0, 0)
-                : new AveragedFigures(weightedP / totalSupport, weightedR / totalSupport, weightedF / totalSupport),
-            rewardEvents == 0 ? null : new RewardFigures(rewardTotal, rewardEvents, rewardTotal / rewardEvents));
+            microSupport == 0 ? new AveragedFigures(0, 0, 0) : new AveragedFigures(weightedP / microSupport, weightedR / microSupport, weightedF / microSupport));
     }
+
+    /// <summary>The rewards' sum, count and mean; null when no event carried one.</summary>
+    public static RewardFigures? Reward(double total, long events) => events == 0 ? null : new RewardFigures(total, events, total / events);
+
+    public static double Accuracy(long correct, long count) => Ratio(correct, count);
 
     private static double Ratio(long numerator, long denominator) => denominator == 0 ? 0 : (double)numerator / denominator;
 
