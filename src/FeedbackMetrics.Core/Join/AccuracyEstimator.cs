@@ -99,10 +99,10 @@ public sealed class AccuracyEstimator
         }
     }
 
-    /// <summary>Copies of the pending rows' sums (rows, summed top probability, per bin), for a store that keeps pending responses on disk.</summary>
+    /// <summary>Copies of the pending rows' sums (rows, summed top probability, per bin), kept with the deployment's counts (<see cref="JoinHeld"/>).</summary>
     public (long[] Rows, double[] Confidence) PendingSums() => ([.. _pendingRows], [.. _pendingConfidence]);
 
-    /// <summary>Puts stored pending sums back (start-up restore when the pending responses stay on disk).</summary>
+    /// <summary>Puts stored pending sums back (counts loaded without counting every pending response again).</summary>
     public void RestorePending(IReadOnlyList<long> rows, IReadOnlyList<double> confidence)
     {
         if (rows.Count != CalibrationBins.Count || confidence.Count != CalibrationBins.Count)

@@ -19,7 +19,7 @@ internal sealed class JoinEntry
 
     public DateTimeOffset TruthArrived { get; set; }
 
-    /// <summary>How the host counted the joined rows (their places in the windows), once it says; what a relabel moves.</summary>
+    /// <summary>Where the joined rows were counted, as the stored entry says; carried along unchanged.</summary>
     public CountedRow[]? Counted { get; set; }
 
     /// <summary>When the request was first counted.</summary>
@@ -33,7 +33,7 @@ internal sealed class JoinEntry
 
     public bool IsJoined => Response is not null && Truth is not null;
 
-    /// <summary>The entry a store kept.</summary>
+    /// <summary>The entry as a store keeps it.</summary>
     public static JoinEntry Of(JoinRecord record) => new()
     {
         Key = record.Key ?? default,

@@ -7,9 +7,6 @@ namespace FeedbackMetrics.Core.Join;
 /// </summary>
 public sealed partial class JoinLedger
 {
-    /// <summary>The clock the ledger stamps arrivals and changes with (a store deciding on a scratch ledger uses the same).</summary>
-    public TimeProvider Clock => _time;
-
     /// <summary>
     /// Replaces the figures of the deployments given with the states given, each with what it holds
     /// (<see cref="JoinScopeState.Held"/>, required); with <paramref name="complete"/> the list is every deployment

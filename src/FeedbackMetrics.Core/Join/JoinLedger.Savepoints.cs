@@ -1,8 +1,8 @@
 namespace FeedbackMetrics.Core.Join;
 
 /// <summary>
-/// Taking changes back: a store admits each request whole or refuses it whole, and takes a whole group back when its
-/// commit fails, after the ledger has already answered for it.
+/// Taking changes back: a request is admitted whole or refused whole, also when the refusal comes after the ledger has
+/// answered for some of its events (a class or key limit the capacity plan finds).
 /// </summary>
 public sealed partial class JoinLedger
 {
@@ -23,7 +23,7 @@ public sealed partial class JoinLedger
             }
 
             // What is due goes before the savepoint opens: taking a request back never brings back an entry past its
-            // TTL, and the savepoint does not copy every entry of a large expiry (a million when a week falls due).
+            // TTL, and the savepoint copies no entry of the expiry.
             ExpireLocked(_time.GetUtcNow());
             return _open = new JoinSavepoint();
         }
@@ -56,7 +56,15 @@ public sealed partial class JoinLedger
 
             foreach (var ((scope, requestId), before) in savepoint.Entries)
             {
-                _entries.PutBack((scope, requestId), before);
+                if (before is null)
+                {
+                    _entries.Remove((scope, requestId));
+                }
+                else
+                {
+                    _entries.Put((scope, requestId), before);
+                }
+
                 MarkLocked(scope, requestId);
             }
 
@@ -80,12 +88,7 @@ public sealed partial class JoinLedger
     }
 
     /// <summary>Remembers, the first time in the open savepoint, how an entry and its deployment were.</summary>
-    private void SaveLocked(JoinScope scope, string requestId) => SaveLocked(scope, requestId, null, known: false);
-
-    /// <summary>Remembers an entry the caller holds already (<paramref name="current"/>, as the ledger has it now): no second lookup, which with a disk would be a read.</summary>
-    private void SaveLocked(JoinScope scope, string requestId, JoinEntry current) => SaveLocked(scope, requestId, current, known: true);
-
-    private void SaveLocked(JoinScope scope, string requestId, JoinEntry? current, bool known)
+    private void SaveLocked(JoinScope scope, string requestId)
     {
         if (_open is not { } savepoint)
         {
@@ -94,12 +97,7 @@ public sealed partial class JoinLedger
 
         if (!savepoint.Entries.ContainsKey((scope, requestId)))
         {
-            if (!known)
-            {
-                _entries.TryGet((scope, requestId), out current);
-            }
-
-            savepoint.Entries[(scope, requestId)] = current?.Copy();
+            savepoint.Entries[(scope, requestId)] = _entries.TryGet((scope, requestId), out var current) ? current.Copy() : null;
         }
 
         if (!savepoint.Scopes.ContainsKey(scope))

@@ -1,17 +1,18 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.ReadModel;
 
 namespace FeedbackMetrics.Core.Join;
 
 /// <summary>
-/// The join's state: per (namespace, deployment, request id) a pending response, a parked truth, or a joined request
-/// kept so a later truth can correct it; each forgotten <see cref="JoinLimits.Ttl"/> after its last change or, oldest
-/// first, once more than <see cref="JoinLimits.MaxEntries"/> are held, and counted when it is. Time comes from the
-/// injected <see cref="TimeProvider"/>. Entries are held in memory, or, restored over an <see cref="IJoinEntryStore"/>,
-/// read from disk and held only until the store commits them (<see cref="JoinEntries"/>). Thread-safe: every call takes
-/// the ledger's one lock (each is a few hash lookups or a point read, plus the expiries due); a refused call changes
-/// nothing but the expiries that were due. The rules are in this folder's README.
+/// The join as the Redis store plans it (the other stores' join is the engine's, <see cref="Engine.JoinBook"/>): per
+/// (namespace, deployment, request id) a pending response, a parked truth, or a joined request kept so a later truth
+/// can correct it; each forgotten <see cref="JoinLimits.Ttl"/> after its last change or, oldest first, once more than
+/// <see cref="JoinLimits.MaxEntries"/> are held, and counted when it is. A scratch ledger is restored from the entries
+/// a request touches (<see cref="Restore"/>), answers its events and hands over what changed
+/// (<see cref="TakeChanges"/>); a replica's own ledger holds no entries and shows the shared figures
+/// (<see cref="Mirror"/>). Time comes from the injected <see cref="TimeProvider"/>. Thread-safe: every call takes the
+/// ledger's one lock; a refused call changes nothing but the expiries that were due. The rules are in this folder's
+/// README.
 /// </summary>
 public sealed partial class JoinLedger : IJoinFigures
 {
@@ -21,43 +22,17 @@ public sealed partial class JoinLedger : IJoinFigures
     private readonly TimeProvider _time;
     private long _stamp;
 
-    /// <summary>
-    /// When the oldest entry falls due (a lower bound): calls before it skip expiry without looking at the entries,
-    /// so an entry on disk is read only when something may be due.
-    /// </summary>
-    private DateTimeOffset _nextDue = DateTimeOffset.MaxValue;
-
-    /// <param name="trackChanges">
-    /// True for a durable store: the ledger then remembers which entries and deployments changed until
-    /// <see cref="TakeChanges"/> hands them over.
-    /// </param>
-    /// <param name="forgetChunk">Entries one call forgets at most while holding the lock (tests make it small).</param>
-    public JoinLedger(JoinLimits limits, TimeProvider time, bool trackChanges = false, int forgetChunk = DefaultForgetChunk)
+    public JoinLedger(JoinLimits limits, TimeProvider time)
     {
         limits.Validate();
-        ArgumentOutOfRangeException.ThrowIfLessThan(forgetChunk, 1);
         Limits = limits;
         _time = time;
-        _tracking = trackChanges;
-        ForgetChunk = forgetChunk;
     }
 
     public JoinLimits Limits { get; }
 
-    /// <summary>Entries one call forgets at most while holding the lock; <see cref="Expire"/> and the figures go on a chunk at a time.</summary>
-    public int ForgetChunk { get; }
-
-    /// <summary>Entries held now, all deployments together (what the size cap bounds).</summary>
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return (int)Math.Min(_entries.Count, int.MaxValue);
-            }
-        }
-    }
+    /// <summary>The clock the ledger stamps arrivals and changes with (a store deciding on a scratch ledger uses the same).</summary>
+    public TimeProvider Clock => _time;
 
     /// <summary>
     /// Takes a logged response: joined when its truth is parked (refused, changing nothing, when their row counts
@@ -78,7 +53,7 @@ public sealed partial class JoinLedger : IJoinFigures
                 stats.Totals.ResponsesSeen++;
                 stats.PendingResponses++;
                 stats.Estimator.Pending(response, +1);
-                PlaceLocked(scope, requestId, entry, now, added: true);
+                PlaceLocked(scope, requestId, entry, now);
                 EvictLocked();
                 return new JoinResult(JoinAction.ResponsePending, key);
             }
@@ -103,7 +78,7 @@ public sealed partial class JoinLedger : IJoinFigures
             stats.Delay.Add(0);
             stats.Estimator.Joined(counted, +1);
             PlaceLocked(scope, requestId, entry, now);
-            return new JoinResult(JoinAction.Joined, key, counted, FirstCountedAt: now);
+            return new JoinResult(JoinAction.Joined, key, counted);
         }
     }
 
@@ -123,7 +98,7 @@ public sealed partial class JoinLedger : IJoinFigures
             {
                 entry = new JoinEntry { Truth = truth, Reward = reward, TruthArrived = now };
                 stats.ParkedTruths++;
-                PlaceLocked(scope, requestId, entry, now, added: true);
+                PlaceLocked(scope, requestId, entry, now);
                 EvictLocked();
                 return new JoinResult(JoinAction.TruthParked);
             }
@@ -153,7 +128,7 @@ public sealed partial class JoinLedger : IJoinFigures
                 stats.Estimator.Realize(counted);
                 stats.Estimator.Joined(counted, +1);
                 PlaceLocked(scope, requestId, entry, now);
-                return new JoinResult(JoinAction.Joined, entry.Key, counted, FirstCountedAt: now);
+                return new JoinResult(JoinAction.Joined, entry.Key, counted);
             }
 
             if (entry.Truth.Rows.AsSpan().SequenceEqual(truth.Rows))
@@ -169,44 +144,17 @@ public sealed partial class JoinLedger : IJoinFigures
             stats.Estimator.Joined(replaced, -1);
             stats.Estimator.Joined(counted, +1);
             PlaceLocked(scope, requestId, entry, now);
-            return new JoinResult(JoinAction.Corrected, entry.Key, counted, replaced, entry.CountedAt, entry.Counted);
+            return new JoinResult(JoinAction.Corrected, entry.Key, counted, replaced);
         }
     }
 
-    /// <summary>
-    /// Keeps how the host counted a joined request's rows (their places in the key's windows), so that a correction
-    /// hands them back to move (<see cref="JoinResult.CountedRows"/>). Call it after counting a
-    /// <see cref="JoinAction.Joined"/> and after moving the rows of a <see cref="JoinAction.Corrected"/>. Returns false
-    /// when the request is not held joined (it was forgotten meanwhile).
-    /// </summary>
-    public bool RecordCounted(JoinScope scope, string requestId, IReadOnlyList<CountedRow> rows)
-    {
-        lock (_lock)
-        {
-            if (!_entries.TryGet((scope, requestId), out var entry) || !entry.IsJoined)
-            {
-                return false;
-            }
-
-            if (rows.Count != entry.Response!.Rows.Length)
-            {
-                throw new ArgumentException($"The request has {entry.Response.Rows.Length} rows; {rows.Count} counted rows were given.", nameof(rows));
-            }
-
-            SaveLocked(scope, requestId);
-            entry.Counted = [.. rows];
-            _entries.Put((scope, requestId), entry);
-            MarkLocked(scope, requestId);
-            return true;
-        }
-    }
-
-    /// <summary>The figures of one deployment (after forgetting what is past the TTL), or null when it has none.</summary>
+    /// <summary>The figures of one deployment (after forgetting what is past the TTL or the cap), or null when it has none.</summary>
     public JoinFigures? Figures(JoinScope scope)
     {
-        Expire();
         lock (_lock)
         {
+            ExpireLocked(_time.GetUtcNow());
+            EvictLocked();
             return _stats.TryGetValue(scope, out var stats) ? stats.Figures(scope) : null;
         }
     }
@@ -214,17 +162,20 @@ public sealed partial class JoinLedger : IJoinFigures
     /// <summary>The figures of every deployment the join has seen, ordered by namespace then deployment.</summary>
     public List<JoinFigures> FiguresAll()
     {
-        Expire();
+        List<JoinFigures> all;
         lock (_lock)
         {
-            var all = _stats.Select(pair => pair.Value.Figures(pair.Key)).ToList();
-            all.Sort(static (a, b) =>
-            {
-                var c = string.CompareOrdinal(a.Scope.Namespace, b.Scope.Namespace);
-                return c != 0 ? c : string.CompareOrdinal(a.Scope.Deployment, b.Scope.Deployment);
-            });
-            return all;
+            ExpireLocked(_time.GetUtcNow());
+            EvictLocked();
+            all = [.. _stats.Select(pair => pair.Value.Figures(pair.Key))];
         }
+
+        all.Sort(static (a, b) =>
+        {
+            var c = string.CompareOrdinal(a.Scope.Namespace, b.Scope.Namespace);
+            return c != 0 ? c : string.CompareOrdinal(a.Scope.Deployment, b.Scope.Deployment);
+        });
+        return all;
     }
 
     /// <summary>The entry held for a request id, unless there is none or it is past its TTL (then forgotten now, counted).</summary>
@@ -235,12 +186,12 @@ public sealed partial class JoinLedger : IJoinFigures
             return false;
         }
 
-        if (!DueLocked(entry, now))
+        if (entry.LastChange + Limits.Ttl > now)
         {
             return true;
         }
 
-        ForgetDueLocked(scope, requestId, entry);
+        ForgetLocked(scope, requestId, entry, evicted: false);
         entry = null;
         return false;
     }

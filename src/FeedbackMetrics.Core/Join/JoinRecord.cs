@@ -27,8 +27,8 @@ public sealed record JoinRecord(
 /// <summary>
 /// What the join keeps per namespace and deployment besides its entries, as a store keeps it: the totals since the
 /// start, the label-delay bucket counts, the reliability table of joined rows and the sums of how the estimate fared, and
-/// (<see cref="Held"/>) the counts of entries held and the pending rows of the estimate: a ledger restored from all its
-/// entries counts those again from them, one whose entries stay on disk takes them from here.
+/// (<see cref="Held"/>) the counts of entries held and the pending rows of the estimate: the engine's join and a
+/// mirroring ledger take those from here, a ledger restored from entries counts them again from those.
 /// </summary>
 public sealed record JoinScopeState(
     JoinScope Scope,
@@ -45,19 +45,4 @@ public sealed record JoinScopeState(
 }
 
 /// <summary>What changed in the join since the last <see cref="JoinLedger.TakeChanges"/>: entries to write, entries to delete, deployments whose state to write.</summary>
-public sealed record JoinChanges(IReadOnlyList<JoinRecord> Written, IReadOnlyList<(JoinScope Scope, string RequestId)> Deleted, IReadOnlyList<JoinScopeState> Scopes)
-{
-    public bool IsEmpty => Written.Count == 0 && Deleted.Count == 0 && Scopes.Count == 0 && DeleteThrough == 0;
-
-    /// <summary>
-    /// With entries on disk: delete every stored entry whose sequence number is at most this (0: none) — those expiry
-    /// and the cap forgot, oldest first — before writing <see cref="Written"/>.
-    /// </summary>
-    public long DeleteThrough { get; init; }
-
-    /// <summary>Which version of each entry this hands over: once committed, the ledger forgets the ones not changed since.</summary>
-    internal IReadOnlyList<((JoinScope Scope, string RequestId) Id, long Version)> Versions { get; init; } = [];
-
-    /// <summary>How many entries the ledger had forgotten oldest first when it handed these over.</summary>
-    internal long Forgets { get; init; }
-}
+public sealed record JoinChanges(IReadOnlyList<JoinRecord> Written, IReadOnlyList<(JoinScope Scope, string RequestId)> Deleted, IReadOnlyList<JoinScopeState> Scopes);

@@ -18,6 +18,9 @@ public sealed class JoinLedgerTests
 
     private JoinLedger Ledger(int maxEntries = 1000) => new(new JoinLimits(Ttl, maxEntries), _clock);
 
+    /// <summary>Entries held, every deployment together.</summary>
+    private static long Held(JoinLedger ledger) => ledger.FiguresAll().Sum(f => f.PendingResponses + f.ParkedTruths + f.JoinedHeld);
+
     private static (int Truth, int Predicted)[] Rows(DecodedFeedback feedback) =>
         [.. feedback.Rows.Select(r => (r.Truth.Index, r.Predicted.Index))];
 
@@ -115,7 +118,7 @@ public sealed class JoinLedgerTests
             Assert.That(figures.Totals.ExpiredResponses, Is.EqualTo(1));
             Assert.That(figures.Totals.Expired, Is.EqualTo(1));
             Assert.That(figures.Totals.LabelCoverage, Is.Zero);
-            Assert.That(ledger.Count, Is.Zero);
+            Assert.That(Held(ledger), Is.Zero);
         });
         Assert.That(ledger.OfferTruth(Scope, "r1", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked));
     }
@@ -126,7 +129,6 @@ public sealed class JoinLedgerTests
         var ledger = Ledger();
         ledger.OfferTruth(Scope, "r1", Truth(1), null);
         _clock.Advance(Ttl);
-        ledger.Expire();
         Assert.Multiple(() =>
         {
             Assert.That(ledger.Figures(Scope)!.ParkedTruths, Is.Zero);
@@ -136,63 +138,50 @@ public sealed class JoinLedgerTests
     }
 
     [Test]
-    public void A_large_expiry_is_forgotten_a_chunk_per_call_and_an_entry_past_its_ttl_is_never_joined_before_its_turn()
+    public void Restored_over_a_lowered_cap_the_oldest_entries_are_evicted_and_counted()
     {
-        var ledger = new JoinLedger(new JoinLimits(Ttl, 10_000), _clock, forgetChunk: 100);
-        for (var i = 0; i < 1000; i++)
+        var ledger = Ledger(maxEntries: 1000);
+        for (var i = 0; i < 10; i++)
         {
             ledger.OfferResponse(Key, $"r{i}", Response("[[0.1, 0.7, 0.2]]"));
         }
 
-        _clock.Advance(Ttl);
-
-        // The call forgets the oldest 100; r999 is past its TTL too, so its truth is parked as new, not joined.
-        var late = ledger.OfferTruth(Scope, "r999", Truth(1), null);
+        var changes = ledger.TakeChanges();
+        var restored = Ledger(maxEntries: 3);
+        restored.Restore(changes.Written, changes.Scopes);
+        var evicted = restored.TakeChanges();
+        var figures = restored.Figures(Scope)!;
         Assert.Multiple(() =>
         {
-            Assert.That(late.Action, Is.EqualTo(JoinAction.TruthParked));
-            Assert.That(ledger.Count, Is.EqualTo(1000 - 100 - 1 + 1), "a chunk forgotten, then r999 found due, then the parked truth");
-        });
-
-        // A response for an id expiry has not reached is new as well, not a second response.
-        Assert.That(ledger.OfferResponse(Key, "r500", Response("[[0.1, 0.7, 0.2]]")).Action, Is.EqualTo(JoinAction.ResponsePending));
-
-        // The figures forget everything due, a chunk at a time; each entry is counted once.
-        var figures = ledger.Figures(Scope)!;
-        Assert.Multiple(() =>
-        {
-            Assert.That(figures.Totals.ExpiredResponses, Is.EqualTo(1000));
-            Assert.That(figures.Totals.DuplicateResponses, Is.Zero);
-            Assert.That(figures.PendingResponses, Is.EqualTo(1), "r500's new response");
-            Assert.That(figures.ParkedTruths, Is.EqualTo(1), "r999's truth");
-            Assert.That(figures.Estimated.PendingRows, Is.EqualTo(1));
-            Assert.That(ledger.Count, Is.EqualTo(2));
+            Assert.That(Held(restored), Is.EqualTo(3));
+            Assert.That(figures.PendingResponses, Is.EqualTo(3));
+            Assert.That(figures.Totals.EvictedResponses, Is.EqualTo(7));
+            Assert.That(evicted.Deleted.Select(d => d.RequestId), Is.EquivalentTo(Enumerable.Range(0, 7).Select(i => $"r{i}")), "handed over for deletion");
+            Assert.That(restored.OfferTruth(Scope, "r7", Truth(1), null).Action, Is.EqualTo(JoinAction.Joined), "the newest stay");
+            Assert.That(restored.OfferTruth(Scope, "r6", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked), "the oldest went");
         });
     }
 
     [Test]
-    public void Entries_over_a_lowered_cap_are_evicted_a_chunk_per_call_and_all_by_the_figures()
+    public void An_entry_past_its_ttl_is_not_joined_though_one_stamped_before_it_is_not_due_yet()
     {
-        var ledger = new JoinLedger(new JoinLimits(Ttl, 1000), _clock, trackChanges: true, forgetChunk: 100);
-        for (var i = 0; i < 1000; i++)
-        {
-            ledger.OfferResponse(Key, $"r{i}", Response("[[0.1, 0.7, 0.2]]"));
-        }
+        // Entries restored from what several replicas wrote: stamps need not follow each entry's last change.
+        var ledger = Ledger();
+        ledger.OfferResponse(Key, "early", Response("[[0.1, 0.7, 0.2]]"));
+        _clock.Advance(Ttl / 2);
+        ledger.OfferResponse(Key, "late", Response("[[0.1, 0.7, 0.2]]"));
+        var changes = ledger.TakeChanges();
+        var records = changes.Written.Select(r => r with { Sequence = r.RequestId == "early" ? 2 : 1 }).ToList();
+        _clock.Advance(Ttl / 2);
 
-        var restored = new JoinLedger(new JoinLimits(Ttl, 300), _clock, trackChanges: true, forgetChunk: 100);
-        var (entries, scopes) = ledger.Export();
-        restored.Restore(entries, scopes);
-        Assert.That(restored.Count, Is.EqualTo(900), "the restore evicts one chunk");
-        restored.OfferResponse(Key, "new", Response("[[0.1, 0.7, 0.2]]"));
-        Assert.That(restored.Count, Is.EqualTo(801), "a call adds one and evicts a chunk");
-        var figures = restored.Figures(Scope)!;
+        var restored = Ledger();
+        restored.Restore(records, changes.Scopes);
+        Assert.That(restored.TakeChanges().Deleted, Is.Empty, "expiry stops at the oldest stamp, which is not due");
         Assert.Multiple(() =>
         {
-            Assert.That(restored.Count, Is.EqualTo(300));
-            Assert.That(figures.PendingResponses, Is.EqualTo(300));
-            Assert.That(figures.Totals.EvictedResponses, Is.EqualTo(701));
-            Assert.That(restored.OfferTruth(Scope, "r701", Truth(1), null).Action, Is.EqualTo(JoinAction.Joined), "the newest stay");
-            Assert.That(restored.OfferTruth(Scope, "r700", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked), "the oldest went");
+            Assert.That(restored.OfferTruth(Scope, "early", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked), "found past its TTL: forgotten, the truth parked as new");
+            Assert.That(restored.OfferTruth(Scope, "late", Truth(1), null).Action, Is.EqualTo(JoinAction.Joined));
+            Assert.That(restored.Figures(Scope)!.Totals.ExpiredResponses, Is.EqualTo(1));
         });
     }
 
@@ -221,7 +210,6 @@ public sealed class JoinLedgerTests
         var first = ledger.OfferTruth(Scope, "r1", Truth(0, 1), null);
         var counted = new List<CountedRow>();
         book.Apply(first.Key!.Value, first.Counted!, counted);
-        Assert.That(ledger.RecordCounted(Scope, "r1", counted), Is.True);
         Assert.That(book.SnapshotAll()[0].Matrix, Is.EqualTo(new long[] { 1, 0, 0, 0, 0, 1, 0, 0, 0 }));
 
         _clock.Advance(TimeSpan.FromMinutes(1));
@@ -231,13 +219,10 @@ public sealed class JoinLedgerTests
             Assert.That(relabel.Action, Is.EqualTo(JoinAction.Corrected));
             Assert.That(Rows(relabel.Replaced!), Is.EqualTo(new[] { (0, 0), (1, 2) }));
             Assert.That(Rows(relabel.Counted!), Is.EqualTo(new[] { (0, 0), (2, 2) }));
-            Assert.That(relabel.CountedRows, Is.EqualTo(counted));
-            Assert.That(relabel.FirstCountedAt, Is.EqualTo(_clock.GetUtcNow() - TimeSpan.FromMinutes(1)));
         });
-        var moved = relabel.CountedRows!
+        var moved = counted
             .Select((row, i) => book.Relabel(relabel.Key!.Value, row, relabel.Counted!.Rows[i].Truth, relabel.Counted.Scores, i))
             .ToList();
-        ledger.RecordCounted(Scope, "r1", moved);
 
         var snapshot = book.SnapshotAll()[0];
         var figures = ledger.Figures(Scope)!;
@@ -255,28 +240,14 @@ public sealed class JoinLedgerTests
             Assert.That(ledger.Figures(Scope)!.Totals.Corrections, Is.EqualTo(1));
         });
 
-        // Back to the first truth: the rows recorded after the first move are the ones handed back.
+        // Back to the first truth: a correction again, from the truth that replaced it.
         var back = ledger.OfferTruth(Scope, "r1", Truth(0, 1), null);
-        Assert.That(back.CountedRows, Is.EqualTo(moved));
+        Assert.That((back.Action, Rows(back.Replaced!)), Is.EqualTo((JoinAction.Corrected, new[] { (0, 0), (2, 2) })));
 
         // A store whose commit failed moves the rows back, taking the relabelled counts back too.
         book.Relabel(Key, moved[1], first.Counted!.Rows[1].Truth, first.Counted.Scores, 1, takeBack: true);
         var taken = book.SnapshotAll()[0];
         Assert.That((taken.Matrix, taken.Relabelled), Is.EqualTo((new long[] { 1, 0, 0, 0, 0, 1, 0, 0, 0 }, new long[9])));
-    }
-
-    [Test]
-    public void Counted_rows_are_recorded_only_for_a_joined_request_and_only_as_many_as_its_rows()
-    {
-        var ledger = Ledger();
-        var book = new MetricsBook(100, 100);
-        ledger.OfferResponse(Key, "r1", Response("[[0.8, 0.1, 0.1]]"));
-        Assert.That(ledger.RecordCounted(Scope, "r1", []), Is.False, "still pending");
-        var joined = ledger.OfferTruth(Scope, "r1", Truth(0), null);
-        var counted = new List<CountedRow>();
-        book.Apply(Key, joined.Counted!, counted);
-        Assert.Throws<ArgumentException>(() => ledger.RecordCounted(Scope, "r1", [counted[0], counted[0]]));
-        Assert.That(ledger.OfferTruth(Scope, "r1", Truth(1), null).CountedRows, Is.Null, "nothing was recorded");
     }
 
     [Test]
@@ -302,7 +273,6 @@ public sealed class JoinLedgerTests
         ledger.OfferResponse(Key, "r1", Response("[[0.8, 0.1, 0.1]]"));
         ledger.OfferTruth(Scope, "r1", Truth(0), null);
         _clock.Advance(Ttl);
-        ledger.Expire();
         var figures = ledger.Figures(Scope)!;
         Assert.Multiple(() =>
         {
@@ -321,14 +291,14 @@ public sealed class JoinLedgerTests
         ledger.OfferResponse(Key, "r1", Response("[[0.8, 0.1, 0.1]]"));
         ledger.OfferTruth(Scope, "t1", Truth(0), null);
         ledger.OfferResponse(Key, "r2", Response("[[0.8, 0.1, 0.1]]"));
-        Assert.That(ledger.Count, Is.EqualTo(3));
+        Assert.That(Held(ledger), Is.EqualTo(3));
 
         ledger.OfferResponse(Key, "r3", Response("[[0.8, 0.1, 0.1]]"));
         ledger.OfferResponse(Key, "r4", Response("[[0.8, 0.1, 0.1]]"));
         var figures = ledger.Figures(Scope)!;
         Assert.Multiple(() =>
         {
-            Assert.That(ledger.Count, Is.EqualTo(3));
+            Assert.That(Held(ledger), Is.EqualTo(3));
             Assert.That(figures.Totals.EvictedResponses, Is.EqualTo(1));
             Assert.That(figures.Totals.EvictedTruths, Is.EqualTo(1));
             Assert.That(figures.PendingResponses, Is.EqualTo(3));

@@ -28,7 +28,7 @@ public sealed class RedisClusterStoreContractTests : StoreContract
 
     protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox)
     {
-        var join = new JoinLedger(JoinLimits, JoinClock, trackChanges: true);
+        var join = new JoinLedger(JoinLimits, JoinClock);
         return (RedisStores.Create(book, _cluster!.Url, state, outbox, join: join), join);
     }
 

@@ -37,7 +37,7 @@ public sealed class RedisStoreContractTests : StoreContract
 
     protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox)
     {
-        var join = new JoinLedger(JoinLimits, JoinClock, trackChanges: true);
+        var join = new JoinLedger(JoinLimits, JoinClock);
         return (RedisStores.Create(book, _redis!.Url, state, outbox, join: join), join);
     }
 

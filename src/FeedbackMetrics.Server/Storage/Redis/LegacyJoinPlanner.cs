@@ -16,9 +16,9 @@ internal static class JoinPlanner
 {
     /// <summary>
     /// Admits a request's fresh events: full feedback as is, join halves through the ledger. Returns the join steps in
-    /// event order and the savepoint to roll back should the group's commit fail; throws the refusal otherwise.
+    /// event order; throws the refusal otherwise, the ledger taken back.
     /// </summary>
-    public static (List<LegacyJoinStep> Steps, JoinSavepoint? Savepoint) Admit(JoinLedger ledger, CapacityPlan plan, IReadOnlyList<FeedbackEvent> fresh, int eventsInRequest)
+    public static List<LegacyJoinStep> Admit(JoinLedger ledger, CapacityPlan plan, IReadOnlyList<FeedbackEvent> fresh, int eventsInRequest)
     {
         var admitted = new List<FeedbackEvent>(fresh.Count);
         foreach (var e in fresh)
@@ -32,7 +32,7 @@ internal static class JoinPlanner
         if (admitted.Count == fresh.Count)
         {
             plan.Admit(admitted);
-            return ([], null);
+            return [];
         }
 
         var steps = new List<LegacyJoinStep>();
@@ -62,26 +62,7 @@ internal static class JoinPlanner
         }
 
         ledger.End(savepoint);
-        return (steps, savepoint);
-    }
-
-    /// <summary>
-    /// Moves the rows of a correction in the read model and tells the ledger where they now are; returns the rows as
-    /// they were, to move back should the commit fail.
-    /// </summary>
-    public static List<(CountedRow Before, CountedRow After)> Relabel(JoinLedger ledger, MetricsBook book, LegacyJoinStep step)
-    {
-        var result = step.Result;
-        var before = result.CountedRows ?? throw new InvalidOperationException($"Request {step.Part.RequestId} was joined but its counted rows were never recorded.");
-        var moved = new List<(CountedRow, CountedRow)>(before.Count);
-        var key = result.Key!.Value;
-        for (var i = 0; i < before.Count; i++)
-        {
-            moved.Add((before[i], book.Relabel(key, before[i], result.Counted!.Rows[i].Truth, result.Counted.Scores, i)));
-        }
-
-        ledger.RecordCounted(step.Scope, step.Part.RequestId, [.. moved.Select(m => m.Item2)]);
-        return moved;
+        return steps;
     }
 
     private static LegacyJoinStep Offer(JoinLedger ledger, FeedbackEvent e, JoinPart part, int eventsInRequest)
@@ -107,8 +88,8 @@ internal static class JoinPlanner
 /// <summary>
 /// The ledger's answer to one response or truth-only event, and what a store does with it: for a join, count
 /// <see cref="Admitted"/> (the rows under the response's key, an event counted like any feedback, its metric event
-/// built by the join half); for a correction, move the rows (<see cref="JoinPlanner.Relabel"/>), whose new classes
-/// <see cref="Admitted"/> holds for the capacity plan.
+/// built by the join half); for a correction, move the rows, whose new classes <see cref="Admitted"/> holds for the
+/// capacity plan.
 /// </summary>
 internal sealed record LegacyJoinStep(FeedbackEvent Event, JoinPart Part, JoinScope Scope, JoinResult Result)
 {

@@ -111,7 +111,7 @@ internal sealed partial class RedisJoinPlan
         var scopes = ids.Select(id => id.Item1).Distinct().ToList();
         var sums = (RedisResult[])read[2]!;
         var before = scopes.Select((scope, i) => RedisJoinSums.Parse((RedisResult[])sums[i]!).State(scope)).ToDictionary(s => s.Scope);
-        var ledger = new JoinLedger(limits, clock, trackChanges: true);
+        var ledger = new JoinLedger(limits, clock);
         ledger.Restore(records, before.Values);
 
         var fresh = new List<FeedbackEvent>();
@@ -124,7 +124,7 @@ internal sealed partial class RedisJoinPlan
         }
 
         var steps = new Dictionary<FeedbackEvent, LegacyJoinStep>(ReferenceEqualityComparer.Instance);
-        foreach (var step in JoinPlanner.Admit(ledger, new CapacityPlan(book), fresh, events.Count).Steps)
+        foreach (var step in JoinPlanner.Admit(ledger, new CapacityPlan(book), fresh, events.Count))
         {
             steps[step.Event] = step;
         }
