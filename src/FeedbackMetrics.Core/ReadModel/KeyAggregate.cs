@@ -38,22 +38,10 @@ public sealed class KeyAggregate
     /// <summary>Grows on every change: a reader holding figures of this version holds the figures of now.</summary>
     public long Version => Interlocked.Read(ref _version);
 
-    /// <summary>The window sequence number the next counted row gets.</summary>
-    public long NextWindowSequence
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _windows.NextSequence;
-            }
-        }
-    }
-
     /// <summary>
-    /// Counts the feedback's rows. Each row gets a <see cref="RowStamp"/> in the key's windows; when
-    /// <paramref name="counted"/> is given, every row is added to it as windows keep it, for a durable store to
-    /// write and, should its commit fail, to give back to <see cref="Unapply"/>.
+    /// Counts the feedback's rows (the Redis store's own planning; the engine counts with <see cref="Count"/>). Each row
+    /// gets a <see cref="RowStamp"/> in the key's windows; when <paramref name="counted"/> is given, every row is added to
+    /// it as windows keep it.
     /// </summary>
     public KeySnapshot Apply(DecodedFeedback feedback, int maxClasses, List<CountedRow>? counted = null)
     {
@@ -223,47 +211,15 @@ public sealed class KeyAggregate
     }
 
     /// <summary>
-    /// Takes back an <see cref="Apply"/> whose commit failed, given the rows it counted; classes it brought in stay,
-    /// with no counts. A count window that evicted older rows to make room does not get them back: it holds fewer rows
-    /// until new ones come, never a row that is not on disk.
-    /// </summary>
-    public void Unapply(DecodedFeedback feedback, IReadOnlyList<CountedRow> counted)
-    {
-        lock (_lock)
-        {
-            foreach (var (stamp, row) in counted)
-            {
-                _matrix.Add(row.Truth, row.Predicted, -1);
-                if (row.Probability is { } scored)
-                {
-                    _probabilities.Remove(scored);
-                }
-
-                _windows.Remove(row, stamp);
-            }
-
-            _count -= counted.Count;
-            if (feedback.Reward is { } reward)
-            {
-                _rewardTotal -= reward;
-                _rewardEvents--;
-            }
-
-            _version++;
-        }
-    }
-
-    /// <summary>
     /// Moves one counted row to a new truth (a second truth for the same request): in the cumulative matrix, the
     /// probability sums (the row is scored again against the new truth from <paramref name="scores"/>) and every
     /// window the row is still in, keeping its place. Returns the row as now counted.
     /// </summary>
     /// <remarks>
     /// The cell the row leaves is counted in the relabelled matrix (<see cref="KeySnapshot.Relabelled"/>), so counters
-    /// never go down. <paramref name="takeBack"/> moves a row back to where a relabel whose commit failed took it
-    /// from, taking that count back too.
+    /// never go down.
     /// </remarks>
-    public CountedRow Relabel(CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow, int maxClasses, bool takeBack = false)
+    public CountedRow Relabel(CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow, int maxClasses)
     {
         lock (_lock)
         {
@@ -278,8 +234,7 @@ public sealed class KeyAggregate
             {
                 _relabelled ??= new ConfusionMatrix();
                 _relabelled.Grow(_classes.Count);
-                var left = takeBack ? updated : old;
-                _relabelled.Add(left.Truth, left.Predicted, takeBack ? -1 : 1);
+                _relabelled.Add(old.Truth, old.Predicted, 1);
             }
 
             if (old.Probability is { } before)
@@ -299,9 +254,8 @@ public sealed class KeyAggregate
     }
 
     /// <summary>
-    /// Adds stored figures back (start-up restore): classes in their stored order, cells by class name, the reward
-    /// sums, the cumulative probability sums with the k they were scored with, the rows still in a count window and
-    /// the time windows' bucket states (without bucket states, the rows rebuild every window).
+    /// Adds figures a Redis replica read back: classes in their stored order, cells by class name, the reward sums and
+    /// the cells relabels moved rows out of (its windows come with <see cref="ReplaceWindows"/>).
     /// </summary>
     public void Restore(KeyState state)
     {
@@ -326,12 +280,6 @@ public sealed class KeyAggregate
                 _count += count;
             }
 
-            if (state.Probabilities is { Count: > 0 } sums)
-            {
-                _probabilities.Add(sums);
-                _topK = sums.TopK;
-            }
-
             foreach (var (truth, predicted, count) in state.RelabelledCells)
             {
                 var t = _classes.PositionOf(ClassLabel.OfName(truth));
@@ -341,27 +289,6 @@ public sealed class KeyAggregate
                 _relabelled.Grow(_classes.Count);
                 _relabelled.Add(t, p, count);
             }
-
-            foreach (var (stamp, row) in state.WindowRows)
-            {
-                _topK = row.Probability is { } scored && _topK == 0 ? scored.TopK : _topK;
-                if (state.Buckets is null)
-                {
-                    _windows.Add(row, stamp);
-                }
-                else
-                {
-                    _windows.RestoreRow(row, stamp);
-                }
-            }
-
-            foreach (var (window, bucket) in state.Buckets ?? [])
-            {
-                _topK = bucket.Probabilities is { } bucketSums && _topK == 0 ? bucketSums.TopK : _topK;
-                _windows.RestoreBucket(window, bucket);
-            }
-
-            _windows.ReserveSequence(state.NextWindowSequence);
 
             _version++;
         }
@@ -411,30 +338,12 @@ public sealed class KeyAggregate
         }
     }
 
-    /// <summary>The states of the time windows' buckets that hold rows (a store turning stored rows into buckets writes them).</summary>
-    public List<(string Window, BucketState State)> BucketStates()
-    {
-        lock (_lock)
-        {
-            return [.. _windows.BucketStates()];
-        }
-    }
-
     /// <summary>The class names in matrix order.</summary>
     public string[] ClassNames()
     {
         lock (_lock)
         {
             return [.. _classes.Names];
-        }
-    }
-
-    /// <summary>A copy of the cumulative probability sums (a durable store writes them after a group).</summary>
-    public ProbabilitySums Probabilities()
-    {
-        lock (_lock)
-        {
-            return _probabilities.Copy();
         }
     }
 

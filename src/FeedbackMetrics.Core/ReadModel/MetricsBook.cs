@@ -36,27 +36,14 @@ public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<Windo
     public KeySnapshot Apply(MetricKey key, DecodedFeedback feedback, List<CountedRow>? counted = null) =>
         _keys.GetOrAdd(key, _create).Apply(feedback, MaxClasses, counted);
 
-    /// <summary>Takes back an <see cref="Apply"/> whose commit failed; a key the apply created is removed again.</summary>
-    public void Unapply(MetricKey key, DecodedFeedback feedback, IReadOnlyList<CountedRow> counted, bool keyWasNew)
-    {
-        if (keyWasNew)
-        {
-            _keys.TryRemove(key, out _);
-        }
-        else if (_keys.TryGetValue(key, out var aggregate))
-        {
-            aggregate.Unapply(feedback, counted);
-        }
-    }
-
     /// <summary>
     /// Moves one counted row of a key to a new truth (a relabel: a later truth for a request already counted), as
     /// <see cref="KeyAggregate.Relabel"/> does: in the cumulative matrix, the probability sums and every window the
     /// row is still in. Returns the row as now counted. The key must hold the row.
     /// </summary>
-    public CountedRow Relabel(MetricKey key, CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow, bool takeBack = false) =>
+    public CountedRow Relabel(MetricKey key, CountedRow counted, ClassLabel truth, ScoreRows? scores, int scoreRow) =>
         _keys.TryGetValue(key, out var aggregate)
-            ? aggregate.Relabel(counted, truth, scores, scoreRow, MaxClasses, takeBack)
+            ? aggregate.Relabel(counted, truth, scores, scoreRow, MaxClasses)
             : throw new InvalidOperationException($"Relabel of a row of {key}, which holds no rows.");
 
     public bool Contains(MetricKey key) => _keys.ContainsKey(key);

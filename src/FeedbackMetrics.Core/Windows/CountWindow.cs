@@ -159,9 +159,7 @@ public sealed class CountWindow
         _newest = sequence;
 
         // Adding and subtracting doubles leaves rounding residue; summing the window afresh, in sequence order, once
-        // per N rows bounds it at O(1) amortised cost. Doing so where the sequence crosses a multiple of N makes the
-        // sums depend on the rows since then only, not on all history: a window rebuilt from the stored rows since the
-        // last crossing (KeepRowsFrom) has the very doubles of the live one.
+        // per N rows bounds it at O(1) amortised cost.
         if (crossed)
         {
             Resum();
@@ -196,22 +194,6 @@ public sealed class CountWindow
                 _sums.Add(entry.ToScoredRow(k));
             }
         }
-    }
-
-    /// <summary>
-    /// The first sequence a store must keep rows from so that count windows of these sizes come back exactly (doubles
-    /// included) when rebuilt from the stored rows: the window as it was at its last re-sum, when the newest sequence
-    /// crossed a multiple of N, and every row since (between N and 2N rows). Everything, none kept, with no count window.
-    /// </summary>
-    public static long KeepRowsFrom(IEnumerable<long> sizes, long nextSequence)
-    {
-        var keepFrom = long.MaxValue;
-        foreach (var size in sizes)
-        {
-            keepFrom = Math.Min(keepFrom, (Math.Max(nextSequence - 1, 0) / size * size) - size);
-        }
-
-        return keepFrom;
     }
 
     /// <summary>The slot of a sequence if the ring has one for it yet.</summary>

@@ -88,18 +88,6 @@ public sealed class WindowSet
     /// </summary>
     public void ReserveSequence(long next) => NextSequence = Math.Max(NextSequence, next);
 
-    /// <summary>The states of every time window's buckets that hold rows, by window name.</summary>
-    public IEnumerable<(string Window, BucketState State)> BucketStates()
-    {
-        for (var i = 0; i < Specs.Count; i++)
-        {
-            foreach (var state in _times[i]?.States() ?? [])
-            {
-                yield return (Specs[i].Name, state);
-            }
-        }
-    }
-
     /// <summary>Every window's contents exactly as held, in <see cref="Specs"/> order (a snapshot keeps them).</summary>
     public List<WindowImage> Export()
     {
