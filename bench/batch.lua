@@ -8,13 +8,14 @@ for i = 1, rows do
   response[i] = (i % 4 == 0) and "[0.2,0.5,0.3]" or (t == 0 and "[0.8,0.1,0.1]" or (t == 1 and "[0.1,0.8,0.1]" or "[0.1,0.1,0.8]"))
 end
 local body = '{"response": {"data": {"ndarray": [' .. table.concat(response, ",") .. ']}}, "truth": {"data": {"ndarray": [' .. table.concat(truth, ",") .. ']}}}'
-local run_id = tostring(os.time()) .. tostring(math.random(1000000))
+-- RUN_ID names this wrk process's events (wrk's math.random is not seeded: two processes would send the same ids).
+local run_id = os.getenv("RUN_ID") or tostring(os.time())
 
 function request()
   counter = counter + 1
   return wrk.format("POST", "/", {
     ["Content-Type"] = "application/json", ["ce-specversion"] = "1.0", ["ce-type"] = "io.seldon.serving.feedback",
-    ["ce-source"] = "wrk-batch", ["ce-id"] = run_id .. "-" .. counter .. "-" .. math.random(1000000000),
+    ["ce-source"] = "wrk-batch", ["ce-id"] = run_id .. "-" .. counter,
   }, body)
 end
 
