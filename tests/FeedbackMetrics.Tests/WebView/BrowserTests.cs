@@ -15,7 +15,9 @@ public abstract class BrowserTests
     [OneTimeSetUp]
     public async Task LaunchBrowserAsync()
     {
-        Assertions.SetDefaultExpectTimeout(15_000);
+        // A deadline, not a pace: each expectation polls until the page shows what it should, and a shared CI machine
+        // with another process on one core may take far longer than a quiet one to render a page.
+        Assertions.SetDefaultExpectTimeout(60_000);
         Chromium = await Browser.LaunchAsync();
     }
 
