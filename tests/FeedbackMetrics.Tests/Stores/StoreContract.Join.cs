@@ -322,4 +322,40 @@ public abstract partial class StoreContract
             Assert.That(Count(book), Is.Zero);
         });
     }
+
+    /// <summary>
+    /// A second truth for a request joined before its model was reset: the rows it would move are gone with the model's
+    /// counts, so it is no correction (the stores once disagreed here); it is parked as a new truth, counts nothing, and a
+    /// restart of a durable store keeps it so.
+    /// </summary>
+    [Test]
+    public async Task A_truth_for_a_request_joined_before_its_model_was_reset_is_parked_as_new_and_corrects_nothing()
+    {
+        var (store, book) = await OpenJoinAsync();
+        await store.ApplyAsync([ResponseEvent("resp", "r1", "[[0.8, 0.1, 0.1]]")], default);
+        await store.ApplyAsync([TruthEvent("t1", "r1", 0)], default);
+        await store.ResetAsync([ResponseKey], default);
+
+        var relabel = await store.ApplyAsync([TruthEvent("t2", "r1", 2)], default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(relabel[0].Join, Is.EqualTo(JoinAction.TruthParked));
+            Assert.That(relabel[0].Reply, Is.Null);
+            Assert.That(Count(book), Is.Zero, "nothing moved, nothing counted");
+            Assert.That(book.SnapshotAll(), Is.Empty, "the model stays reset");
+            Assert.That((Figures().Totals.Corrections, Figures().ParkedTruths, Figures().JoinedHeld), Is.EqualTo((0L, 1L, 0L)));
+        });
+
+        if (Durable)
+        {
+            await store.StopAsync(CancellationToken.None);
+            var (restarted, restored) = await OpenJoinAsync();
+            var joined = await restarted.ApplyAsync([ResponseEvent("resp-again", "r1", "[[0.1, 0.1, 0.8]]")], default);
+            Assert.Multiple(() =>
+            {
+                Assert.That(joined[0].Join, Is.EqualTo(JoinAction.Joined), "a new response meets the parked truth");
+                Assert.That(restored.SnapshotAll().Single().Matrix, Is.EqualTo(new long[] { 0, 0, 0, 0, 0, 0, 0, 0, 1 }), "counted once, with the new truth");
+            });
+        }
+    }
 }
