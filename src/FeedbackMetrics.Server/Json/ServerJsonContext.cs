@@ -23,7 +23,6 @@ public sealed record BatchItem(string Source, string Id, string Outcome);
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(MetricsDocument))]
 [JsonSerializable(typeof(BatchResponse))]
-[JsonSerializable(typeof(ReplyBody))]
 [JsonSerializable(typeof(ResetResult))]
 [JsonSerializable(typeof(AlertBody))]
 public sealed partial class ServerJsonContext : JsonSerializerContext;
