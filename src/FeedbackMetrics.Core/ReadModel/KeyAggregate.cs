@@ -14,6 +14,8 @@ namespace FeedbackMetrics.Core.ReadModel;
 public sealed class KeyAggregate
 {
     private readonly Lock _lock = new();
+    private KeyView? _view;
+    private DateTimeOffset _viewUntil;
     private readonly ClassSet _classes = new();
     private readonly ConfusionMatrix _matrix = new();
     private ConfusionMatrix? _relabelled;
@@ -356,13 +358,43 @@ public sealed class KeyAggregate
     }
 
     /// <summary>The snapshot with copies of what its windows and probability sums hold now: what figure sets are made of.</summary>
+    /// <remarks>
+    /// Kept while it holds: until the key changes or a time window's next bucket boundary passes (a time window's figures
+    /// move with the clock), so readers that ask again — a scrape, the JSON view, the alerts — share one view and the
+    /// figures it computes once.
+    /// </remarks>
     public KeyView View()
     {
         lock (_lock)
         {
+            var now = _time.GetUtcNow();
+            if (_view is { } kept && kept.Snapshot.Version == _version && now < _viewUntil)
+            {
+                return kept;
+            }
+
             var snapshot = SnapshotLocked();
-            return new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy());
+            _view = new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy());
+            _viewUntil = NextBoundary(now);
+            return _view;
         }
+    }
+
+    /// <summary>The next bucket boundary of any time window after <paramref name="now"/>: until then the windows stand still.</summary>
+    private DateTimeOffset NextBoundary(DateTimeOffset now)
+    {
+        var until = DateTimeOffset.MaxValue;
+        foreach (var spec in _windows.Specs)
+        {
+            if (spec.Kind == WindowKind.Time)
+            {
+                var width = spec.Span.Ticks / spec.Buckets;
+                var next = new DateTimeOffset(((now.UtcTicks / width) + 1) * width, TimeSpan.Zero);
+                until = next < until ? next : until;
+            }
+        }
+
+        return until;
     }
 
     private KeySnapshot SnapshotLocked()

@@ -1,14 +1,13 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Server.Exposition;
 
 /// <summary>
-/// What a scrape writes of the models, kept between scrapes: each model's blocks (<see cref="ModelSeries"/>) for the
-/// version of its figures, until its next change, the next time-window bucket boundary (a time window's figures move
-/// with the clock) or a change of class names; and the sections assembled from them (per family its header and every
+/// What a scrape writes of the models, kept between scrapes: each model's blocks (<see cref="ModelSeries"/>) for one
+/// view of its figures (<see cref="KeyAggregate.View"/> keeps a view until the model changes or a time-window bucket
+/// boundary passes), until the view or the class names change; and the sections assembled from them (per family its header and every
 /// model's block, in model order), kept while no model's blocks change. A scrape of unchanged models renders nothing
 /// and copies nothing: it writes the same sections again.
 /// </summary>
@@ -29,15 +28,15 @@ internal sealed class ModelSeriesCache(MetricsBook book, ModelSeries series, Cla
     /// <summary>A section per family of <see cref="ModelSeries.Families"/> with every model's series, and how many models they hold.</summary>
     public (IReadOnlyList<byte[]> Sections, int Models) Current()
     {
-        var now = book.Time.GetUtcNow();
         var names = display.Version;
         var entries = new List<Entry>(book.KeyCount);
         foreach (var aggregate in book.Aggregates)
         {
-            if (!_entries.TryGetValue(aggregate.Key, out var entry) || entry.Version != aggregate.Version || entry.ValidUntil <= now || entry.Names != names)
+            // A model's view is the same object while its figures stand still (KeyAggregate.View).
+            var view = aggregate.View();
+            if (!_entries.TryGetValue(aggregate.Key, out var entry) || !ReferenceEquals(entry.View, view) || entry.Names != names)
             {
-                var view = aggregate.View();
-                entry = new Entry(aggregate.Key, view.Snapshot.Version, ValidUntil(now), names, series.Render(view));
+                entry = new Entry(aggregate.Key, view, names, series.Render(view));
                 _entries[aggregate.Key] = entry;
             }
 
@@ -144,26 +143,9 @@ internal sealed class ModelSeriesCache(MetricsBook book, ModelSeries series, Cla
         return sections;
     }
 
-    /// <summary>The next bucket boundary of any time window after <paramref name="now"/>: until then a model's figures stand still.</summary>
-    private DateTimeOffset ValidUntil(DateTimeOffset now)
-    {
-        var until = DateTimeOffset.MaxValue;
-        foreach (var spec in book.Windows)
-        {
-            if (spec.Kind == WindowKind.Time)
-            {
-                var width = spec.Span.Ticks / spec.Buckets;
-                var next = new DateTimeOffset(((now.UtcTicks / width) + 1) * width, TimeSpan.Zero);
-                until = next < until ? next : until;
-            }
-        }
-
-        return until;
-    }
-
     /// <summary>Sections compressed as a part of a gzip member: the deflate bytes, and the CRC-32 and length of what they hold.</summary>
     public sealed record Deflated(byte[] Bytes, uint Crc, long Length);
 
-    /// <summary>One model's blocks, for the version of its figures, the class names and the span of time they hold for.</summary>
-    private sealed record Entry(MetricKey Key, long Version, DateTimeOffset ValidUntil, long Names, byte[][] Blocks);
+    /// <summary>One model's blocks, for one view of its figures and the class names they were rendered with.</summary>
+    private sealed record Entry(MetricKey Key, KeyView View, long Names, byte[][] Blocks);
 }
