@@ -122,29 +122,9 @@ public sealed class KeyAggregate
         lock (_lock)
         {
             RegisterLocked(newClasses);
-            foreach (var (stamp, from, to) in moves)
+            foreach (var move in moves)
             {
-                _matrix.Add(from.Truth, from.Predicted, -1);
-                _matrix.Add(to.Truth, to.Predicted, 1);
-                if (from.Truth != to.Truth)
-                {
-                    _relabelled ??= new ConfusionMatrix();
-                    _relabelled.Grow(_classes.Count);
-                    _relabelled.Add(from.Truth, from.Predicted, 1);
-                }
-
-                if (from.Probability is { } before)
-                {
-                    _probabilities.Remove(before);
-                }
-
-                if (to.Probability is { } after)
-                {
-                    _probabilities.Add(after);
-                    _topK = _topK == 0 ? after.TopK : _topK;
-                }
-
-                _windows.Relabel(stamp, from, to);
+                MoveLocked(move);
             }
 
             _version++;
@@ -202,6 +182,33 @@ public sealed class KeyAggregate
         }
     }
 
+    /// <summary>One row to its new truth, in the matrix, the relabelled cells, the probability sums and the windows.</summary>
+    private void MoveLocked(RowMove move)
+    {
+        var (stamp, from, to) = move;
+        _matrix.Add(from.Truth, from.Predicted, -1);
+        _matrix.Add(to.Truth, to.Predicted, 1);
+        if (from.Truth != to.Truth)
+        {
+            _relabelled ??= new ConfusionMatrix();
+            _relabelled.Grow(_classes.Count);
+            _relabelled.Add(from.Truth, from.Predicted, 1);
+        }
+
+        if (from.Probability is { } before)
+        {
+            _probabilities.Remove(before);
+        }
+
+        if (to.Probability is { } after)
+        {
+            _probabilities.Add(after);
+            _topK = _topK == 0 ? after.TopK : _topK;
+        }
+
+        _windows.Relabel(stamp, from, to);
+    }
+
     private void RegisterLocked(IReadOnlyList<string> names)
     {
         foreach (var name in names)
@@ -230,26 +237,7 @@ public sealed class KeyAggregate
             var position = _classes.PositionOf(truth);
             _matrix.Grow(_classes.Count);
             var updated = new WindowRow(position, old.Predicted, ScoreLocked(scores, scoreRow, truth));
-            _matrix.Add(old.Truth, old.Predicted, -1);
-            _matrix.Add(updated.Truth, updated.Predicted, 1);
-            if (old.Truth != updated.Truth)
-            {
-                _relabelled ??= new ConfusionMatrix();
-                _relabelled.Grow(_classes.Count);
-                _relabelled.Add(old.Truth, old.Predicted, 1);
-            }
-
-            if (old.Probability is { } before)
-            {
-                _probabilities.Remove(before);
-            }
-
-            if (updated.Probability is { } after)
-            {
-                _probabilities.Add(after);
-            }
-
-            _windows.Relabel(counted.Stamp, old, updated);
+            MoveLocked(new RowMove(counted.Stamp, old, updated));
             _version++;
             return counted with { Row = updated };
         }
