@@ -148,13 +148,21 @@ public sealed partial class JoinLedger : IJoinFigures
         }
     }
 
-    /// <summary>The figures of one deployment (after forgetting what is past the TTL or the cap), or null when it has none.</summary>
-    public JoinFigures? Figures(JoinScope scope)
+    /// <summary>Forgets, counted, what is past the TTL or the cap: housekeeping, called by whoever changes the ledger, never by a reader.</summary>
+    public void Expire()
     {
         lock (_lock)
         {
             ExpireLocked(_time.GetUtcNow());
             EvictLocked();
+        }
+    }
+
+    /// <summary>The figures of one deployment as they stand (reading forgets nothing), or null when it has none.</summary>
+    public JoinFigures? Figures(JoinScope scope)
+    {
+        lock (_lock)
+        {
             return _stats.TryGetValue(scope, out var stats) ? stats.Figures(scope) : null;
         }
     }
@@ -165,8 +173,6 @@ public sealed partial class JoinLedger : IJoinFigures
         List<JoinFigures> all;
         lock (_lock)
         {
-            ExpireLocked(_time.GetUtcNow());
-            EvictLocked();
             all = [.. _stats.Select(pair => pair.Value.Figures(pair.Key))];
         }
 

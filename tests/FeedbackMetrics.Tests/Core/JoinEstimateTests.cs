@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using Microsoft.Extensions.Time.Testing;
+using static FeedbackMetrics.Tests.Core.JoinHousekeeping;
 using static FeedbackMetrics.Tests.Core.JoinInputs;
 
 namespace FeedbackMetrics.Tests.Core;
@@ -147,7 +148,7 @@ public sealed class JoinEstimateTests
         ledger.OfferResponse(Key, "index", Response("[[2]]"));
         ledger.OfferTruth(Scope, "scores", Truth(1), null);
 
-        var estimate = ledger.Figures(Scope)!.Estimated;
+        var estimate = Expired(ledger).Figures(Scope)!.Estimated;
         var (accuracy, calibratedRows) = Independent(joined, pending);
         var realized = Realized(pending);
         var meanConfidence = pending.SelectMany(request => request.Probabilities).Average(p => p.Max());
@@ -172,7 +173,7 @@ public sealed class JoinEstimateTests
             ledger.OfferTruth(Scope, request.Id, Truth(request.Truths), null);
         }
 
-        var fared = ledger.Figures(Scope)!.Estimated.Realized;
+        var fared = Expired(ledger).Figures(Scope)!.Estimated.Realized;
         Assert.Multiple(() =>
         {
             Assert.That(fared.Rows, Is.EqualTo(stream.Sum(request => request.Truths.Length)), "every row that was pending with a distribution (not the raw scores, not the index)");
@@ -188,7 +189,7 @@ public sealed class JoinEstimateTests
 
         // Before any join, a pending row counts at its own top probability.
         ledger.OfferResponse(Key, "a", Response("[[0.75, 0.25]]"));
-        Assert.That(ledger.Figures(Scope)!.Estimated, Is.EqualTo(new EstimatedAccuracy(0.75, 1, 0, 0)));
+        Assert.That(Expired(ledger).Figures(Scope)!.Estimated, Is.EqualTo(new EstimatedAccuracy(0.75, 1, 0, 0)));
 
         // Two joined rows in the (0.7, 0.8] bin, one right: that bin now says 0.5.
         clock.Advance(TimeSpan.FromMinutes(1));
@@ -196,7 +197,7 @@ public sealed class JoinEstimateTests
         ledger.OfferResponse(Key, "c", Response("[[0.28, 0.72]]"));
         ledger.OfferTruth(Scope, "b", Truth(0), null);
         ledger.OfferTruth(Scope, "c", Truth(0), null);
-        var estimated = ledger.Figures(Scope)!.Estimated;
+        var estimated = Expired(ledger).Figures(Scope)!.Estimated;
         Assert.Multiple(() =>
         {
             Assert.That(estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(0.5, 1, 1, 2)));
@@ -209,10 +210,10 @@ public sealed class JoinEstimateTests
 
         // Relabelling c to its predicted class makes both joined rows right.
         ledger.OfferTruth(Scope, "c", Truth(1), null);
-        Assert.That(ledger.Figures(Scope)!.Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(1.0, 1, 1, 2)));
+        Assert.That(Expired(ledger).Figures(Scope)!.Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(1.0, 1, 1, 2)));
 
         // Once the pending row expires nothing is pending: no estimate.
         clock.Advance(TimeSpan.FromMinutes(59));
-        Assert.That(ledger.Figures(Scope)!.Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(null, 0, 0, 2)));
+        Assert.That(Expired(ledger).Figures(Scope)!.Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(null, 0, 0, 2)));
     }
 }

@@ -4,6 +4,7 @@ using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
 using Microsoft.Extensions.Time.Testing;
+using static FeedbackMetrics.Tests.Core.JoinHousekeeping;
 using static FeedbackMetrics.Tests.Core.JoinInputs;
 
 namespace FeedbackMetrics.Tests.Core;
@@ -19,7 +20,7 @@ public sealed class JoinLedgerTests
     private JoinLedger Ledger(int maxEntries = 1000) => new(new JoinLimits(Ttl, maxEntries), _clock);
 
     /// <summary>Entries held, every deployment together.</summary>
-    private static long Held(JoinLedger ledger) => ledger.FiguresAll().Sum(f => f.PendingResponses + f.ParkedTruths + f.JoinedHeld);
+    private static long Held(JoinLedger ledger) => Expired(ledger).FiguresAll().Sum(f => f.PendingResponses + f.ParkedTruths + f.JoinedHeld);
 
     private static (int Truth, int Predicted)[] Rows(DecodedFeedback feedback) =>
         [.. feedback.Rows.Select(r => (r.Truth.Index, r.Predicted.Index))];
@@ -29,13 +30,13 @@ public sealed class JoinLedgerTests
     {
         var ledger = Ledger();
         Assert.That(ledger.OfferResponse(Key, "r1", Response("[[0.1, 0.7, 0.2]]")).Action, Is.EqualTo(JoinAction.ResponsePending));
-        Assert.That(ledger.Figures(Scope)!.PendingResponses, Is.EqualTo(1));
+        Assert.That(Expired(ledger).Figures(Scope)!.PendingResponses, Is.EqualTo(1));
 
         _clock.Advance(TimeSpan.FromSeconds(90));
         var truthKeyElsewhere = new JoinScope("ns", "dep");
         var result = ledger.OfferTruth(truthKeyElsewhere, "r1", Truth(1), reward: 1);
 
-        var figures = ledger.Figures(Scope)!;
+        var figures = Expired(ledger).Figures(Scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(result.Action, Is.EqualTo(JoinAction.Joined));
@@ -59,7 +60,7 @@ public sealed class JoinLedgerTests
         {
             Assert.That(ledger.OfferTruth(new JoinScope("other-ns", "dep"), "r1", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked));
             Assert.That(ledger.OfferTruth(new JoinScope("ns", "other-dep"), "r1", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked));
-            Assert.That(ledger.Figures(Scope)!.PendingResponses, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.PendingResponses, Is.EqualTo(1));
         });
     }
 
@@ -68,11 +69,11 @@ public sealed class JoinLedgerTests
     {
         var ledger = Ledger();
         Assert.That(ledger.OfferTruth(Scope, "r1", Truth(2), null).Action, Is.EqualTo(JoinAction.TruthParked));
-        Assert.That(ledger.Figures(Scope)!.ParkedTruths, Is.EqualTo(1));
+        Assert.That(Expired(ledger).Figures(Scope)!.ParkedTruths, Is.EqualTo(1));
 
         _clock.Advance(TimeSpan.FromMinutes(5));
         var result = ledger.OfferResponse(Key, "r1", Response("[[0.1, 0.2, 0.7]]"));
-        var figures = ledger.Figures(Scope)!;
+        var figures = Expired(ledger).Figures(Scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(result.Action, Is.EqualTo(JoinAction.Joined));
@@ -97,8 +98,8 @@ public sealed class JoinLedgerTests
         {
             Assert.That(second.Action, Is.EqualTo(JoinAction.ResponseAlreadyHeld));
             Assert.That(Rows(joined.Counted!), Is.EqualTo(new[] { (0, 0) }));
-            Assert.That(ledger.Figures(Scope)!.Totals.DuplicateResponses, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.Totals.ResponsesSeen, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.DuplicateResponses, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.ResponsesSeen, Is.EqualTo(1));
         });
     }
 
@@ -108,10 +109,10 @@ public sealed class JoinLedgerTests
         var ledger = Ledger();
         ledger.OfferResponse(Key, "r1", Response("[[0.1, 0.7, 0.2]]"));
         _clock.Advance(Ttl - TimeSpan.FromSeconds(1));
-        Assert.That(ledger.Figures(Scope)!.PendingResponses, Is.EqualTo(1));
+        Assert.That(Expired(ledger).Figures(Scope)!.PendingResponses, Is.EqualTo(1));
 
         _clock.Advance(TimeSpan.FromSeconds(1));
-        var figures = ledger.Figures(Scope)!;
+        var figures = Expired(ledger).Figures(Scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(figures.PendingResponses, Is.Zero);
@@ -131,8 +132,8 @@ public sealed class JoinLedgerTests
         _clock.Advance(Ttl);
         Assert.Multiple(() =>
         {
-            Assert.That(ledger.Figures(Scope)!.ParkedTruths, Is.Zero);
-            Assert.That(ledger.Figures(Scope)!.Totals.ExpiredTruths, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.ParkedTruths, Is.Zero);
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.ExpiredTruths, Is.EqualTo(1));
             Assert.That(ledger.OfferResponse(Key, "r1", Response("[[0.1, 0.7, 0.2]]")).Action, Is.EqualTo(JoinAction.ResponsePending));
         });
     }
@@ -150,7 +151,7 @@ public sealed class JoinLedgerTests
         var restored = Ledger(maxEntries: 3);
         restored.Restore(changes.Written, changes.Scopes);
         var evicted = restored.TakeChanges();
-        var figures = restored.Figures(Scope)!;
+        var figures = Expired(restored).Figures(Scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(Held(restored), Is.EqualTo(3));
@@ -181,7 +182,7 @@ public sealed class JoinLedgerTests
         {
             Assert.That(restored.OfferTruth(Scope, "early", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked), "found past its TTL: forgotten, the truth parked as new");
             Assert.That(restored.OfferTruth(Scope, "late", Truth(1), null).Action, Is.EqualTo(JoinAction.Joined));
-            Assert.That(restored.Figures(Scope)!.Totals.ExpiredResponses, Is.EqualTo(1));
+            Assert.That(Expired(restored).Figures(Scope)!.Totals.ExpiredResponses, Is.EqualTo(1));
         });
     }
 
@@ -197,7 +198,7 @@ public sealed class JoinLedgerTests
         {
             Assert.That(ledger.OfferTruth(Scope, "early", Truth(1), null).Action, Is.EqualTo(JoinAction.TruthParked));
             Assert.That(ledger.OfferTruth(Scope, "late", Truth(1), null).Action, Is.EqualTo(JoinAction.Joined));
-            Assert.That(ledger.Figures(Scope)!.Totals.ExpiredResponses, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.ExpiredResponses, Is.EqualTo(1));
         });
     }
 
@@ -225,7 +226,7 @@ public sealed class JoinLedgerTests
             .ToList();
 
         var snapshot = book.SnapshotAll()[0];
-        var figures = ledger.Figures(Scope)!;
+        var figures = Expired(ledger).Figures(Scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(snapshot.Count, Is.EqualTo(2));
@@ -237,7 +238,7 @@ public sealed class JoinLedgerTests
             Assert.That(figures.Totals.Joined, Is.EqualTo(1));
             Assert.That(figures.LabelDelay.Count, Is.EqualTo(1), "a relabel is no second label delay");
             Assert.That(ledger.OfferTruth(Scope, "r1", Truth(0, 2), null).Action, Is.EqualTo(JoinAction.TruthUnchanged));
-            Assert.That(ledger.Figures(Scope)!.Totals.Corrections, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.Corrections, Is.EqualTo(1));
         });
 
         // Back to the first truth: a correction again, from the truth that replaced it.
@@ -257,8 +258,8 @@ public sealed class JoinLedgerTests
         {
             Assert.That(Rows(joined.Counted!), Is.EqualTo(new[] { (2, 2) }));
             Assert.That(joined.Counted!.Reward, Is.EqualTo(3.5));
-            Assert.That(ledger.Figures(Scope)!.Totals.Corrections, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.ParkedTruths, Is.Zero);
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.Corrections, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.ParkedTruths, Is.Zero);
         });
     }
 
@@ -269,7 +270,7 @@ public sealed class JoinLedgerTests
         ledger.OfferResponse(Key, "r1", Response("[[0.8, 0.1, 0.1]]"));
         ledger.OfferTruth(Scope, "r1", Truth(0), null);
         _clock.Advance(Ttl);
-        var figures = ledger.Figures(Scope)!;
+        var figures = Expired(ledger).Figures(Scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(figures.JoinedHeld, Is.Zero);
@@ -291,7 +292,7 @@ public sealed class JoinLedgerTests
 
         ledger.OfferResponse(Key, "r3", Response("[[0.8, 0.1, 0.1]]"));
         ledger.OfferResponse(Key, "r4", Response("[[0.8, 0.1, 0.1]]"));
-        var figures = ledger.Figures(Scope)!;
+        var figures = Expired(ledger).Figures(Scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(Held(ledger), Is.EqualTo(3));
@@ -315,8 +316,8 @@ public sealed class JoinLedgerTests
         ledger.OfferResponse(Key, "c", Response("[[0.8, 0.1, 0.1]]"));
         Assert.Multiple(() =>
         {
-            Assert.That(ledger.Figures(Scope)!.Totals.EvictedResponses, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.JoinedHeld, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.EvictedResponses, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.JoinedHeld, Is.EqualTo(1));
             Assert.That(ledger.OfferTruth(Scope, "a", Truth(1), null).Action, Is.EqualTo(JoinAction.Corrected));
         });
     }
@@ -331,8 +332,8 @@ public sealed class JoinLedgerTests
         {
             Assert.That(refusal.Kind, Is.EqualTo(RejectionKind.Malformed));
             Assert.That(refusal.Message, Does.Contain("truth has 1 rows but response has 2"));
-            Assert.That(ledger.Figures(Scope)!.PendingResponses, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.Totals.Joined, Is.Zero);
+            Assert.That(Expired(ledger).Figures(Scope)!.PendingResponses, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.Joined, Is.Zero);
         });
         Assert.That(ledger.OfferTruth(Scope, "r1", Truth(0, 1), null).Action, Is.EqualTo(JoinAction.Joined));
 
@@ -345,9 +346,9 @@ public sealed class JoinLedgerTests
         Assert.Throws<InvalidFeedbackException>(() => ledger.OfferResponse(Key, "r2", Response("[[0.8, 0.1, 0.1]]")));
         Assert.Multiple(() =>
         {
-            Assert.That(ledger.Figures(Scope)!.ParkedTruths, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.Totals.ResponsesSeen, Is.EqualTo(1));
-            Assert.That(ledger.Figures(Scope)!.Totals.Corrections, Is.Zero);
+            Assert.That(Expired(ledger).Figures(Scope)!.ParkedTruths, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.ResponsesSeen, Is.EqualTo(1));
+            Assert.That(Expired(ledger).Figures(Scope)!.Totals.Corrections, Is.Zero);
         });
     }
 
@@ -372,7 +373,7 @@ public sealed class JoinLedgerTests
 
         delays.Sort();
         double Exact(double q) => delays[(int)Math.Ceiling(q * delays.Count) - 1];
-        var figures = ledger.Figures(Scope)!;
+        var figures = Expired(ledger).Figures(Scope)!;
         Assert.Multiple(() =>
         {
             Assert.That(figures.LabelDelay.Count, Is.EqualTo(2000));
@@ -389,7 +390,7 @@ public sealed class JoinLedgerTests
         ledger.OfferResponse(new MetricKey("b", "x", "p", "m"), "r", Response("[[1, 0]]"));
         ledger.OfferTruth(new JoinScope("a", "z"), "r", Truth(0), null);
         ledger.OfferResponse(new MetricKey("a", "y", "p", "m"), "r", Response("[[1, 0]]"));
-        Assert.That(ledger.FiguresAll().Select(f => f.Scope.ToString()), Is.EqualTo(new[] { "a/y", "a/z", "b/x" }));
+        Assert.That(Expired(ledger).FiguresAll().Select(f => f.Scope.ToString()), Is.EqualTo(new[] { "a/y", "a/z", "b/x" }));
     }
 
     private static double Normal(Random random) =>

@@ -3,6 +3,7 @@ using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.Windows;
 using Microsoft.Extensions.Time.Testing;
+using static FeedbackMetrics.Tests.Core.JoinHousekeeping;
 using static FeedbackMetrics.Tests.Core.JoinInputs;
 
 namespace FeedbackMetrics.Tests.Core;
@@ -72,7 +73,7 @@ public sealed class JoinPersistenceTests
                 return $"{truth.Action} {Describe(truth)}";
             default:
                 clock.Advance(TimeSpan.FromMinutes(random.Next(20)));
-                ledger.FiguresAll();
+                Expired(ledger).FiguresAll();
                 return "time";
         }
     }
@@ -92,8 +93,8 @@ public sealed class JoinPersistenceTests
 
     private static void AssertSameFigures(JoinLedger restored, JoinLedger original)
     {
-        var expected = original.FiguresAll();
-        var actual = restored.FiguresAll();
+        var expected = Expired(original).FiguresAll();
+        var actual = Expired(restored).FiguresAll();
         Assert.That(actual, Has.Count.EqualTo(expected.Count));
         for (var i = 0; i < expected.Count; i++)
         {
@@ -217,7 +218,7 @@ public sealed class JoinPersistenceTests
         clock.Advance(TimeSpan.FromMinutes(40));
         var restored = new JoinLedger(new JoinLimits(Ttl, 100), clock);
         restored.Restore(disk.Entries.Values, disk.Scopes.Values);
-        var figures = restored.Figures(JoinScope.Of(key))!;
+        var figures = Expired(restored).Figures(JoinScope.Of(key))!;
         var changes = restored.TakeChanges();
         Assert.Multiple(() =>
         {
