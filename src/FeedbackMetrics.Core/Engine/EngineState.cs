@@ -14,7 +14,7 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
 {
     private HashSet<MetricKey> _models = [];
     private HashSet<JoinScope> _scopes = [];
-    private Dictionary<(JoinScope Scope, string RequestId), bool> _entries = [];
+    private HashSet<(JoinScope Scope, string RequestId)> _entries = [];
     private List<IdRemembered> _ids = [];
     private HashSet<MetricKey> _reset = [];
     private HashSet<MetricKey> _names = [];
@@ -126,7 +126,7 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
         var scopes = _scopes.Select(Join.StateOf).OfType<JoinScopeState>().ToList();
         var written = new List<(JoinScope, string, RequestEntry)>();
         var forgotten = new List<(JoinScope, string)>();
-        foreach (var ((scope, requestId), _) in _entries)
+        foreach (var (scope, requestId) in _entries)
         {
             if (Join.TryGet(scope, requestId, out var entry))
             {
@@ -171,7 +171,7 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
     {
         if (TrackChanges)
         {
-            _entries[(change.Scope, change.RequestId)] = true;
+            _entries.Add((change.Scope, change.RequestId));
             _scopes.Add(change.Scope);
         }
     }
