@@ -66,6 +66,10 @@ public sealed class Browser : IAsyncDisposable
             Locale = "en-GB",
             TimezoneId = "UTC",
         });
+
+        // Deadlines, not a pace: a wait ends as soon as the page does what it should. A shared CI machine with another
+        // process on one core can take far longer than a quiet one to render a page or to make its next refresh.
+        context.SetDefaultTimeout(120_000);
         return await WatchedPage.CreateAsync(context, origin);
     }
 
