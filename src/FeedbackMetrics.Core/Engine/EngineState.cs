@@ -21,6 +21,28 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
 
     public MetricsBook Models { get; } = models;
 
+    /// <summary>
+    /// The one instance of a key the join's entries hold: each event brings its own strings, and a million held entries
+    /// would otherwise keep a million copies of a few names. Bounded: past a multiple of <c>--max_keys</c> keys are not
+    /// kept (entries then hold their own copies).
+    /// </summary>
+    public MetricKey Intern(MetricKey key)
+    {
+        if (_keys.TryGetValue(key, out var kept))
+        {
+            return kept;
+        }
+
+        if (_keys.Count < Models.MaxKeys * 4)
+        {
+            _keys[key] = key;
+        }
+
+        return key;
+    }
+
+    private readonly Dictionary<MetricKey, MetricKey> _keys = [];
+
     public JoinBook Join { get; } = join;
 
     public DedupeWindow Ids { get; } = ids;

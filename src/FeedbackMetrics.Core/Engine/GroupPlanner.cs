@@ -139,11 +139,12 @@ internal sealed partial class GroupPlanner
 
     private (JoinAction?, KeyPlan?, Observation[], bool) Response(LoggedResponse r)
     {
-        var scope = JoinScope.Of(r.Key);
+        var key = _state.Intern(r.Key);
+        var scope = JoinScope.Of(key);
         var entry = Live(scope, r.RequestId);
         if (entry is null)
         {
-            Write(scope, r.RequestId, JoinStep.Pended, new RequestEntry(r.Key, r.Response, _now, null, null, default, default, null, _now, ++_stamp));
+            Write(scope, r.RequestId, JoinStep.Pended, new RequestEntry(key, r.Response, _now, null, null, default, default, null, _now, ++_stamp));
             return (JoinAction.ResponsePending, null, [], false);
         }
 
@@ -157,17 +158,18 @@ internal sealed partial class GroupPlanner
         // goes to the reply URL only (the sender of a response expects no answer).
         var counted = ClassDecoder.Combine(entry.Truth!, r.Response, entry.Reward);
         var plan = Count(r.Key, counted);
-        Write(scope, r.RequestId, JoinStep.ResponseJoined, entry with { Key = r.Key, Response = r.Response, ResponseArrived = _now, CountedAt = _now, Counted = _lastCounted, LastChange = _now, Stamp = ++_stamp });
+        Write(scope, r.RequestId, JoinStep.ResponseJoined, entry with { Key = key, Response = r.Response, ResponseArrived = _now, CountedAt = _now, Counted = _lastCounted, LastChange = _now, Stamp = ++_stamp });
         return (JoinAction.Joined, plan, counted.Rows, false);
     }
 
     private (JoinAction?, KeyPlan?, Observation[], bool) Truth(TruthOnly t)
     {
-        var scope = JoinScope.Of(t.Key);
+        var truthKey = _state.Intern(t.Key);
+        var scope = JoinScope.Of(truthKey);
         var entry = Live(scope, t.RequestId);
         if (entry is null)
         {
-            Write(scope, t.RequestId, JoinStep.Parked, new RequestEntry(t.Key, null, default, t.Truth, t.Reward, _now, default, null, _now, ++_stamp));
+            Write(scope, t.RequestId, JoinStep.Parked, new RequestEntry(truthKey, null, default, t.Truth, t.Reward, _now, default, null, _now, ++_stamp));
             return (JoinAction.TruthParked, null, [], false);
         }
 
