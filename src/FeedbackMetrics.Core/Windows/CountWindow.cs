@@ -228,7 +228,10 @@ public sealed class CountWindow
         return slot;
     }
 
-    /// <summary>One row of the ring (40 bytes): classes, the probability terms, and flags.</summary>
+    /// <summary>
+    /// One row of the ring (56 bytes): classes, the probability terms, flags and the rank codes (a row of more than two
+    /// classes holds its codes in an array of its own, 24 + 2 × classes bytes rounded up to 8).
+    /// </summary>
     private struct Entry
     {
         public int Truth;
@@ -236,6 +239,7 @@ public sealed class CountWindow
         public double LogLoss;
         public double Brier;
         public double Confidence;
+        public RankCodes Ranks;
         public byte Flags;
 
         private const byte IsOccupied = 1;
@@ -255,6 +259,7 @@ public sealed class CountWindow
                 entry.LogLoss = p.LogLoss;
                 entry.Brier = p.Brier;
                 entry.Confidence = p.Confidence;
+                entry.Ranks = p.Ranks;
                 entry.Flags |= (byte)(IsScored | (p.Correct ? IsCorrect : 0) | (p.TopKHit ? IsTopKHit : 0));
             }
 
@@ -262,6 +267,6 @@ public sealed class CountWindow
         }
 
         public readonly ScoredRow ToScoredRow(int k) =>
-            new(LogLoss, Brier, Confidence, (Flags & IsCorrect) != 0, (Flags & IsTopKHit) != 0, k);
+            new(LogLoss, Brier, Confidence, (Flags & IsCorrect) != 0, (Flags & IsTopKHit) != 0, k, Ranks);
     }
 }
