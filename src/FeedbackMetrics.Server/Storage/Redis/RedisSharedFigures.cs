@@ -127,7 +127,7 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
             if (k > 0 && parts[2].Length > 0)
             {
                 var s = parts[2].Split(',');
-                scored = new ScoredRow(Number(s[0]), Number(s[1]), Number(s[2]), s[3] == "1", s[4] == "1", k);
+                scored = new ScoredRow(Number(s[0]), Number(s[1]), Number(s[2]), s[3] == "1", s[4] == "1", k, s.Length > 5 ? Ranks(s) : default);
             }
 
             var stamp = new RowStamp(long.Parse(parts[0], CultureInfo.InvariantCulture), DateTimeOffset.MinValue);
@@ -155,9 +155,27 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
         return new RedisShared(Sums(probabilities, k), counted, buckets, long.Parse(nextSequence, CultureInfo.InvariantCulture));
     }
 
-    private static string RowText(in ScoredRow row) => string.Create(
-        CultureInfo.InvariantCulture,
-        $"{row.LogLoss:R},{row.Brier:R},{row.Confidence:R},{(row.Correct ? 1 : 0)},{(row.TopKHit ? 1 : 0)}");
+    /// <summary>A scored row as the list keeps it: its terms, then, when ranked, its width, truth index, step and codes ("c0;c1;…").</summary>
+    private static string RowText(in ScoredRow row)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"{row.LogLoss:R},{row.Brier:R},{row.Confidence:R},{(row.Correct ? 1 : 0)},{(row.TopKHit ? 1 : 0)}");
+        var ranks = row.Ranks;
+        if (!ranks.IsRanked)
+        {
+            return text;
+        }
+
+        var codes = new string[ranks.Ranked];
+        for (var i = 0; i < codes.Length; i++)
+        {
+            codes[i] = ranks.Code(i).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{text},{ranks.Width},{ranks.Truth},{ranks.Step},{string.Join(';', codes)}");
+    }
+
+    private static RankCodes Ranks(string[] s) =>
+        RankCodes.FromStored(Int(s[5]), Int(s[6]), [.. s[8].Split(';').Select(c => uint.Parse(c, CultureInfo.InvariantCulture))], Int(s[7]));
 
     private static ProbabilitySums? Sums(Dictionary<string, string> fields, int k)
     {
