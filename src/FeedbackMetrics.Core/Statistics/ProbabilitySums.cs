@@ -40,7 +40,7 @@ public sealed class ProbabilitySums(int rankBudget = RankHistogram.DefaultBudget
 
     public double BinConfidence(int bin) => _binConfidence[bin];
 
-    /// <summary>How many bins each rank histogram may keep (<see cref="RankHistogram.Budget"/>).</summary>
+    /// <summary>How many bins each rank histogram may keep (<see cref="RankHistogram.Budget"/>); 0 for sums that rank nothing.</summary>
     public int RankBudget => rankBudget;
 
     /// <summary>The threshold-free sums (a store reads them to keep them); null until a ranked row came.</summary>
@@ -49,8 +49,11 @@ public sealed class ProbabilitySums(int rankBudget = RankHistogram.DefaultBudget
     /// <summary>Bins the rank histograms hold (what they cost in memory: 20 bytes a bin).</summary>
     public int RankBins => Ranks?.Bins ?? 0;
 
-    /// <summary>Makes every rank histogram one level coarser (a time window keeping its buckets to a budget); false when none could.</summary>
+    /// <summary>Makes every rank histogram coarser (a time window keeping its buckets to a budget); false when none could.</summary>
     public bool CoarsenRanks() => Ranks?.Coarsen() ?? false;
+
+    /// <summary>The level the rank histograms start at when the first ranked row comes (0: a bin per code).</summary>
+    public int RankStartLevel { get; set; }
 
     /// <summary>Sums as stored (a durable store writes them with the counts and reads them back at start-up).</summary>
     public static ProbabilitySums FromTotals(
@@ -159,6 +162,19 @@ public sealed class ProbabilitySums(int rankBudget = RankHistogram.DefaultBudget
         _ranked = false;
     }
 
+    /// <summary>
+    /// A copy holding <paramref name="ranks"/> as its threshold-free sums (a count window ranks its rows when read:
+    /// its running sums keep none, <c>rankBudget</c> 0).
+    /// </summary>
+    public ProbabilitySums CopyWithRanks(RankSums? ranks)
+    {
+        var copy = new ProbabilitySums(ranks?.Budget ?? RankHistogram.DefaultBudget);
+        copy.Add(this);
+        copy._ranks = ranks;
+        copy._ranked = ranks is not null;
+        return copy;
+    }
+
     /// <summary>An independent copy.</summary>
     public ProbabilitySums Copy()
     {
@@ -246,6 +262,11 @@ public sealed class ProbabilitySums(int rankBudget = RankHistogram.DefaultBudget
     /// </summary>
     private RankSums? RanksFor(int width)
     {
+        if (rankBudget == 0)
+        {
+            return null;
+        }
+
         if (!_ranked)
         {
             if (_ranks?.Width != width)
@@ -253,6 +274,7 @@ public sealed class ProbabilitySums(int rankBudget = RankHistogram.DefaultBudget
                 _ranks = new RankSums(width, rankBudget);
             }
 
+            _ranks.StartAt(RankStartLevel);
             _ranked = true;
         }
 

@@ -149,16 +149,33 @@ public sealed class RankHistogram
         }
     }
 
-    /// <summary>Goes one level coarser (neighbouring bins merge); false at the coarsest level already.</summary>
-    public bool Coarsen()
+    /// <summary>
+    /// Goes coarser, level by level, until it holds at most three quarters of its bins (sparse bins may need several
+    /// levels to merge at all); false at the coarsest level already.
+    /// </summary>
+    public bool Shrink()
     {
         if (Level >= ScoreCodes.MaxLevel)
         {
             return false;
         }
 
-        Coarsen(Level + 1);
+        var target = Count * 3 / 4;
+        do
+        {
+            Coarsen(Level + 1);
+        }
+        while (Count > target && Level < ScoreCodes.MaxLevel);
         return true;
+    }
+
+    /// <summary>Makes an empty histogram start at <paramref name="level"/> (a time window's new bucket starts near its others).</summary>
+    public void StartAt(int level)
+    {
+        if (Count == 0)
+        {
+            Level = Math.Clamp(level, 0, ScoreCodes.MaxLevel);
+        }
     }
 
     /// <summary>Empties the histogram back to level 0, keeping its arrays for reuse.</summary>
@@ -169,7 +186,20 @@ public sealed class RankHistogram
     }
 
     /// <summary>An independent copy (same budget, level and bins).</summary>
-    public RankHistogram Copy() => FromBins(Budget, Level, _bins.AsSpan(0, Count), _positives.AsSpan(0, Count), _negatives.AsSpan(0, Count));
+    public RankHistogram Copy() => CopyWithin(Budget);
+
+    /// <summary>A copy kept to <paramref name="budget"/>: the same level and bins when they fit, else coarser until they do.</summary>
+    public RankHistogram CopyWithin(int budget)
+    {
+        if (Count <= budget)
+        {
+            return FromBins(budget, Level, _bins.AsSpan(0, Count), _positives.AsSpan(0, Count), _negatives.AsSpan(0, Count));
+        }
+
+        var fitted = new RankHistogram(budget);
+        fitted.Add(this);
+        return fitted;
+    }
 
     /// <summary>Where a bin of level <paramref name="from"/> falls at level <paramref name="to"/> (to ≥ from).</summary>
     private static uint Rebin(uint bin, int from, int to) =>
@@ -199,6 +229,16 @@ public sealed class RankHistogram
             (Count, Level) = (n, level);
             if (Count <= Budget || level >= ScoreCodes.MaxLevel)
             {
+                // Merging freed most of the room: give it back (a time window coarsens a bucket that grew before the
+                // others filled), keeping twice its bins, so a bucket that fills the same way again allocates nothing.
+                if (_bins.Length > (3 * Count) + 16)
+                {
+                    var length = (2 * Count) + 8;
+                    Array.Resize(ref _bins, length);
+                    Array.Resize(ref _positives, length);
+                    Array.Resize(ref _negatives, length);
+                }
+
                 return;
             }
 
@@ -209,22 +249,22 @@ public sealed class RankHistogram
     private void Insert(int i, uint bin, long positives, long negatives)
     {
         Grow(Count + 1);
-        Array.Copy(_bins, i, _bins, i + 1, Count - i);
-        Array.Copy(_positives, i, _positives, i + 1, Count - i);
-        Array.Copy(_negatives, i, _negatives, i + 1, Count - i);
+        _bins.AsSpan(i, Count - i).CopyTo(_bins.AsSpan(i + 1));
+        _positives.AsSpan(i, Count - i).CopyTo(_positives.AsSpan(i + 1));
+        _negatives.AsSpan(i, Count - i).CopyTo(_negatives.AsSpan(i + 1));
         (_bins[i], _positives[i], _negatives[i]) = (bin, positives, negatives);
         Count++;
     }
 
     private void RemoveAt(int i)
     {
-        Array.Copy(_bins, i + 1, _bins, i, Count - i - 1);
-        Array.Copy(_positives, i + 1, _positives, i, Count - i - 1);
-        Array.Copy(_negatives, i + 1, _negatives, i, Count - i - 1);
+        _bins.AsSpan(i + 1, Count - i - 1).CopyTo(_bins.AsSpan(i));
+        _positives.AsSpan(i + 1, Count - i - 1).CopyTo(_positives.AsSpan(i));
+        _negatives.AsSpan(i + 1, Count - i - 1).CopyTo(_negatives.AsSpan(i));
         Count--;
     }
 
-    /// <summary>Room for <paramref name="size"/> bins: doubling, to the budget and one over it (a bin is added before coarsening).</summary>
+    /// <summary>Room for <paramref name="size"/> bins: half as much again each time, to the budget and one over it (a bin is added before coarsening).</summary>
     private void Grow(int size)
     {
         if (_bins.Length >= size)
@@ -232,7 +272,7 @@ public sealed class RankHistogram
             return;
         }
 
-        var length = Math.Min(Budget + 1, Math.Max(size, Math.Max(4, _bins.Length * 2)));
+        var length = Math.Min(Budget + 1, Math.Max(size, Math.Max(4, _bins.Length + (_bins.Length / 2))));
         Array.Resize(ref _bins, length);
         Array.Resize(ref _positives, length);
         Array.Resize(ref _negatives, length);

@@ -13,15 +13,15 @@ namespace FeedbackMetrics.Core.Windows;
 /// <remarks>
 /// The buckets' rank histograms (ROC AUC, average precision) are held to <see cref="RankBinsPerBucket"/> bins a bucket
 /// and ranked score on average over the buckets in the window, not each bucket alone: when the buckets together pass
-/// it, the bucket holding the most bins goes one level coarser. A burst in one bucket of a quiet window then keeps its
-/// scores apart (a window is read at the coarsest level of its buckets anyway), and a busy window costs no more than
-/// buckets of 128 bins each. What is decided depends only on the buckets in the window, so a window put back from
+/// it, the bucket holding the most bins goes coarser (by a quarter of its bins at least). A burst in one bucket of a
+/// quiet window then keeps its scores apart (a window is read at the coarsest level of its buckets anyway), and a busy
+/// window costs no more than buckets of 64 bins each. What is decided depends only on the buckets in the window, so a window put back from
 /// them goes on as the live one.
 /// </remarks>
 public sealed class TimeWindow
 {
     /// <summary>Rank bins the window's buckets hold together, per bucket and ranked score.</summary>
-    public const int RankBinsPerBucket = 128;
+    public const int RankBinsPerBucket = 64;
 
     private readonly TimeBucket?[] _buckets;
     private readonly long _width;
@@ -68,6 +68,11 @@ public sealed class TimeWindow
         if (row.Probability is { } scored)
         {
             var sums = bucket.Probabilities ??= new ProbabilitySums();
+            if (sums.Count == 0)
+            {
+                sums.RankStartLevel = StartLevel();
+            }
+
             var bins = sums.RankBins;
             sums.Add(scored);
             Fit(sums.RankBins - bins, sums);
@@ -207,6 +212,30 @@ public sealed class TimeWindow
                 _rankBins += bucket.Probabilities?.RankBins ?? 0;
             }
         }
+    }
+
+    /// <summary>
+    /// The level a new bucket's rank histograms start at: the finest of the live buckets' (their coarsest histogram
+    /// each), so a busy window's new bucket does not first grow fine bins it would give up (and reuses its arrays);
+    /// one finer while the buckets hold less than half their budget, so a window whose traffic fell gets finer again.
+    /// </summary>
+    private int StartLevel()
+    {
+        var (level, histograms) = (int.MaxValue, 1);
+        foreach (var bucket in _buckets)
+        {
+            if (bucket is { Probabilities.Ranks: { } ranks } && IsLive(bucket))
+            {
+                (level, histograms) = (Math.Min(level, ranks.Level), ranks.Histograms.Count);
+            }
+        }
+
+        if (level == int.MaxValue)
+        {
+            return 0;
+        }
+
+        return _rankBins * 2 < (long)RankBinsPerBucket * _buckets.Length * histograms ? Math.Max(0, level - 1) : level;
     }
 
     /// <summary>

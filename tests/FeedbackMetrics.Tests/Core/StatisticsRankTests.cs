@@ -81,6 +81,8 @@ public sealed class StatisticsRankTests
     [TestCase(3, ScoreKind.RareClass)]
     [TestCase(10, ScoreKind.Weak)]
     [TestCase(10, ScoreKind.Confident)]
+    [TestCase(20, ScoreKind.Realistic)]
+    [TestCase(32, ScoreKind.Weak)]
     public void Figures_stay_within_1e_3_of_the_exact_ones_and_within_their_own_bound_as_rows_grow(int classes, ScoreKind kind)
     {
         var random = new Random((classes * 100) + (int)kind);

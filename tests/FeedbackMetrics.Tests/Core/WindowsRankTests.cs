@@ -65,6 +65,8 @@ public sealed class WindowsRankTests
     [TestCase(2, ScoreKind.Weak, 22)]
     [TestCase(2, ScoreKind.RareClass, 23)]
     [TestCase(3, ScoreKind.Confident, 24)]
+    [TestCase(10, ScoreKind.Realistic, 25)]
+    [TestCase(20, ScoreKind.Weak, 26)]
     public void A_busy_hour_keeps_its_buckets_to_their_budget_and_its_figures_within_1e_3(int classes, ScoreKind kind, int seed)
     {
         // 15 rows a second for 70 minutes: 900 rows a bucket, so the 1h window's buckets must go coarser to fit.

@@ -11,7 +11,7 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// ranked score h) and <c>rq{h}.{bin}</c> (negatives), <c>rs{step}</c> / <c>rt{step}</c> the two-class threshold
 /// steps, <c>rr</c> the rows ranked and <c>rw</c> their vectors' width (the first event's; rows of another width
 /// are not ranked, and the figures are then absent, as on one replica). A replica reads them into a histogram of its
-/// own budget. The time windows' buckets keep no histograms (a refresh would read 60 of them a window).
+/// own budget (coarser when they do not fit it). The time windows' buckets keep no histograms (a refresh would read 60 of them a window).
 /// </summary>
 internal sealed class RedisRankSums
 {
@@ -119,12 +119,7 @@ internal sealed class RedisRankSums
         }
 
         var histograms = bins.Select(b =>
-        {
-            var shared = RankHistogram.FromBins(Math.Max(4, b.Count), Level, [.. b.Keys], [.. b.Values.Select(v => v.Positives)], [.. b.Values.Select(v => v.Negatives)]);
-            var fitted = new RankHistogram(budget);
-            fitted.Add(shared);
-            return fitted;
-        }).ToList();
+            RankHistogram.FromBins(Math.Max(4, b.Count), Level, [.. b.Keys], [.. b.Values.Select(v => v.Positives)], [.. b.Values.Select(v => v.Negatives)])).ToList();
         return RankSums.FromStored(width, budget, ranked, histograms, steps);
     }
 

@@ -164,7 +164,7 @@ internal static class ProbabilityCodec
                 (positives[i], negatives[i]) = (r.Read7BitEncodedInt64(), r.Read7BitEncodedInt64());
             }
 
-            histograms[h] = RankHistogram.FromBins(budget, level, bins, positives, negatives);
+            histograms[h] = RankHistogram.FromBins(Math.Max(4, count), level, bins, positives, negatives);
         }
 
         var steps = new long[width == 2 ? 2 * (ScoreCodes.Thresholds + 1) : 0];
