@@ -58,7 +58,7 @@ public static class MemoryPerKey
     {
         Console.WriteLine($"| classes | vectors | traffic per key | bytes per key ({what}) |");
         Console.WriteLine("|---:|---|---|---:|");
-        foreach (var classes in new[] { 3, 20 })
+        foreach (var classes in new[] { 2, 3, 20 })
         {
             foreach (var vectors in new[] { false, true })
             {

@@ -44,6 +44,8 @@ public sealed record AlertRule(string Name, string Metric, string Window, AlertC
         ["brier"] = f => f.Probabilistic is { } p ? (p.Brier, p.Count) : null,
         ["ece"] = f => f.Probabilistic is { } p ? (p.Ece, p.Count) : null,
         ["top_k_accuracy"] = f => f.Probabilistic is { } p ? (p.TopK.Accuracy, p.Count) : null,
+        ["roc_auc"] = f => f.Probabilistic is { RocAuc: { } auc } p ? (auc, p.Count) : null,
+        ["average_precision"] = f => f.Probabilistic is { AveragePrecision: { } ap } p ? (ap, p.Count) : null,
         ["predicted_psi"] = f => f.Shift is { } s ? (s.PredictedPsi, f.Count) : null,
         ["truth_psi"] = f => f.Shift is { } s ? (s.TruthPsi, f.Count) : null,
     };

@@ -25,9 +25,25 @@ public sealed record ClassFigureSet(string Class, double Precision, double Recal
 
 /// <summary>
 /// Figures of the rows whose response carried a probability distribution; <see cref="Count"/> says how many that is,
-/// which may be fewer than the figure set's count.
+/// which may be fewer than the figure set's count. The threshold-free figures (<see cref="RankCalculator"/>) are null
+/// when no class has both positives and negatives, or some row could not be ranked (a vector past
+/// <see cref="RankCodes.MaxClasses"/> classes, or of another width than the others); the threshold sweep is there for
+/// two-class vectors only.
 /// </summary>
-public sealed record ProbabilisticFigures(long Count, double LogLoss, double Brier, double Ece, TopKFigures TopK, CalibrationBin[] Calibration);
+public sealed record ProbabilisticFigures(long Count, double LogLoss, double Brier, double Ece, TopKFigures TopK, CalibrationBin[] Calibration)
+{
+    /// <summary>ROC AUC: of the second class's score for two classes, one-vs-rest and macro-averaged for more.</summary>
+    public double? RocAuc { get; init; }
+
+    /// <summary>Average precision, as <see cref="RocAuc"/>.</summary>
+    public double? AveragePrecision { get; init; }
+
+    /// <summary>Two classes: precision, recall, F1 and false positive rate at thresholds 0.05, 0.10, …, 0.95.</summary>
+    public ThresholdFigures[]? Thresholds { get; init; }
+
+    /// <summary>Two classes: the threshold of <see cref="Thresholds"/> with the highest F1 (the lowest of equals).</summary>
+    public double? BestF1Threshold { get; init; }
+}
 
 /// <summary>Top-k accuracy and the k it was counted with.</summary>
 public sealed record TopKFigures(int K, double Accuracy);

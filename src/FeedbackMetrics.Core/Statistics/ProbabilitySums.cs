@@ -6,10 +6,15 @@ namespace FeedbackMetrics.Core.Statistics;
 /// Running sums of <see cref="ScoredRow"/>s from which log loss, Brier score, top-k accuracy, the expected calibration
 /// error and the reliability table follow. Rows can be added and taken back (a window evicting, a relabel moving a
 /// row), and sums merged, so the cumulative figures, a count window and every time bucket use the same type. The
-/// bins live inline so a time bucket costs one object. Not thread-safe: its owner locks.
+/// bins live inline so a time bucket costs one object. Rows that carry <see cref="RankCodes"/> also go into the
+/// threshold-free sums (<see cref="RankSums"/>, allocated on the first such row), when their vectors are as wide as
+/// the first ranked row's; ROC AUC and average precision are given only while every row summed was ranked. Not
+/// thread-safe: its owner locks.
 /// </summary>
-public sealed class ProbabilitySums
+public sealed class ProbabilitySums(int rankBudget = RankHistogram.DefaultBudget)
 {
+    private RankSums? _ranks;
+    private bool _ranked;
     private BinArray<long> _binCount;
     private BinArray<long> _binCorrect;
     private BinArray<double> _binConfidence;
@@ -35,21 +40,53 @@ public sealed class ProbabilitySums
 
     public double BinConfidence(int bin) => _binConfidence[bin];
 
+    /// <summary>How many bins each rank histogram may keep (<see cref="RankHistogram.Budget"/>); 0 for sums that rank nothing.</summary>
+    public int RankBudget => rankBudget;
+
+    /// <summary>The threshold-free sums (a store reads them to keep them); null until a ranked row came.</summary>
+    public RankSums? Ranks => _ranked ? _ranks : null;
+
+    /// <summary>Bins the rank histograms hold (what they cost in memory: 20 bytes a bin).</summary>
+    public int RankBins => Ranks?.Bins ?? 0;
+
+    /// <summary>Makes every rank histogram coarser (a time window keeping its buckets to a budget); false when none could.</summary>
+    public bool CoarsenRanks() => Ranks?.Coarsen() ?? false;
+
+    /// <summary>The level the rank histograms start at when the first ranked row comes (0: a bin per code).</summary>
+    public int RankStartLevel { get; set; }
+
     /// <summary>Sums as stored (a durable store writes them with the counts and reads them back at start-up).</summary>
     public static ProbabilitySums FromTotals(
-        long count, int topK, double logLossSum, double brierSum, long topKHits, long correct, ReadOnlySpan<long> binCount, ReadOnlySpan<long> binCorrect, ReadOnlySpan<double> binConfidence)
+        long count,
+        int topK,
+        double logLossSum,
+        double brierSum,
+        long topKHits,
+        long correct,
+        ReadOnlySpan<long> binCount,
+        ReadOnlySpan<long> binCorrect,
+        ReadOnlySpan<double> binConfidence,
+        RankSums? ranks = null,
+        int rankBudget = RankHistogram.DefaultBudget)
     {
         if (binCount.Length != CalibrationBins.Count || binCorrect.Length != CalibrationBins.Count || binConfidence.Length != CalibrationBins.Count)
         {
             throw new ArgumentException($"Expected {CalibrationBins.Count} values per bin array.");
         }
 
-        var sums = new ProbabilitySums();
+        var sums = new ProbabilitySums(rankBudget);
         if (count <= 0)
         {
             return sums;
         }
 
+        if (ranks is not null && (ranks.Ranked > count || ranks.Budget != rankBudget))
+        {
+            throw new ArgumentException($"Stored rank sums of {ranks.Ranked} rows (budget {ranks.Budget}) do not fit sums of {count} rows (budget {rankBudget}).", nameof(ranks));
+        }
+
+        sums._ranks = ranks?.Copy();
+        sums._ranked = ranks is not null;
         sums.Count = count;
         sums.TopK = topK;
         sums.LogLossSum = logLossSum;
@@ -99,6 +136,12 @@ public sealed class ProbabilitySums
             _binCorrect[b] += other._binCorrect[b];
             _binConfidence[b] += other._binConfidence[b];
         }
+
+        // Rows the other sums ranked are ranked here too when their width is this one's (or none is chosen yet).
+        if (other.Ranks is { } theirs && RanksFor(theirs.Width) is { } ours)
+        {
+            ours.Add(theirs);
+        }
     }
 
     public void Clear()
@@ -112,12 +155,30 @@ public sealed class ProbabilitySums
         _binCount = default;
         _binCorrect = default;
         _binConfidence = default;
+
+        // Empty sums rank whatever width comes next; the histograms are kept for it when it is the same (no allocation
+        // when a bucket or a count window fills again).
+        _ranks?.Clear();
+        _ranked = false;
+    }
+
+    /// <summary>
+    /// A copy holding <paramref name="ranks"/> as its threshold-free sums (a count window ranks its rows when read:
+    /// its running sums keep none, <c>rankBudget</c> 0).
+    /// </summary>
+    public ProbabilitySums CopyWithRanks(RankSums? ranks)
+    {
+        var copy = new ProbabilitySums(ranks?.Budget ?? RankHistogram.DefaultBudget);
+        copy.Add(this);
+        copy._ranks = ranks;
+        copy._ranked = ranks is not null;
+        return copy;
     }
 
     /// <summary>An independent copy.</summary>
     public ProbabilitySums Copy()
     {
-        var copy = new ProbabilitySums();
+        var copy = new ProbabilitySums(rankBudget);
         copy.Add(this);
         return copy;
     }
@@ -148,8 +209,25 @@ public sealed class ProbabilitySums
                 count == 0 ? null : _binCorrect[b] / (double)count);
         }
 
-        return new ProbabilisticFigures(Count, LogLossSum / n, BrierSum / n, ece, new TopKFigures(TopK, TopKHits / n), bins);
+        var figures = new ProbabilisticFigures(Count, LogLossSum / n, BrierSum / n, ece, new TopKFigures(TopK, TopKHits / n), bins);
+        if (Ranks is not { } ranks || ranks.Ranked != Count)
+        {
+            return figures;
+        }
+
+        var rank = RankCalculator.Of(ranks);
+        var sweep = RankCalculator.Thresholds(ranks);
+        return figures with
+        {
+            RocAuc = rank.RocAuc,
+            AveragePrecision = rank.AveragePrecision,
+            Thresholds = sweep?.Steps,
+            BestF1Threshold = sweep?.Best,
+        };
     }
+
+    /// <summary>ROC AUC, average precision and their bounds; null unless every row summed was ranked (the figures would miss one).</summary>
+    public RankFigures? RankFigures() => Ranks is { } ranks && ranks.Ranked == Count && Count > 0 ? RankCalculator.Of(ranks) : null;
 
     private void Apply(in ScoredRow row, int sign)
     {
@@ -164,11 +242,43 @@ public sealed class ProbabilitySums
         _binCount[bin] += sign;
         _binCorrect[bin] += correct;
         _binConfidence[bin] += sign * row.Confidence;
+        if (row.Ranks.IsRanked && RanksFor(row.Ranks.Width) is { } ranks)
+        {
+            ranks.Add(row.Ranks, sign);
+        }
+
         if (Count == 0)
         {
             // Empty again: drop the rounding residue of the double sums and free the choice of k.
             Clear();
         }
+    }
+
+    /// <summary>
+    /// The rank sums rows of <paramref name="width"/> go into: new ones for the first ranked row, the current ones when
+    /// that is their width, none when they rank another width (those rows are counted, not ranked, and the figures stay
+    /// absent until the sums are empty again). The width stays chosen until the sums are empty, so a row taken back is
+    /// taken from the sums it went into.
+    /// </summary>
+    private RankSums? RanksFor(int width)
+    {
+        if (rankBudget == 0)
+        {
+            return null;
+        }
+
+        if (!_ranked)
+        {
+            if (_ranks?.Width != width)
+            {
+                _ranks = new RankSums(width, rankBudget);
+            }
+
+            _ranks.StartAt(RankStartLevel);
+            _ranked = true;
+        }
+
+        return _ranks!.Width == width ? _ranks : null;
     }
 
     private void CheckTopK(int k)

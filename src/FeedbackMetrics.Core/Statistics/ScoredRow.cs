@@ -5,10 +5,11 @@ namespace FeedbackMetrics.Core.Statistics;
 /// <summary>
 /// What the probabilistic figures need of one row, worked out once from its probability vector and its true class:
 /// the row's log loss and Brier terms, its top probability (confidence), whether the top class is the truth, and
-/// whether the truth is among the k highest scores. Sums of these add and subtract, so windows can evict and a
-/// relabel can take a row back without keeping the vector.
+/// whether the truth is among the k highest scores, and the codes its scores are ranked by (<see cref="RankCodes"/>: ROC AUC,
+/// average precision, the threshold sweep). Sums of these add and subtract, so windows can evict and a relabel can take a
+/// row back without keeping the vector.
 /// </summary>
-public readonly record struct ScoredRow(double LogLoss, double Brier, double Confidence, bool Correct, bool TopKHit, int TopK)
+public readonly record struct ScoredRow(double LogLoss, double Brier, double Confidence, bool Correct, bool TopKHit, int TopK, RankCodes Ranks = default)
 {
     /// <summary>
     /// Probabilities are clipped to [eps, 1 − eps] before the logarithm, eps = 2.220446049250313e-16 (the float64
@@ -46,7 +47,7 @@ public readonly record struct ScoredRow(double LogLoss, double Brier, double Con
             }
         }
 
-        return new ScoredRow(logLoss, brier, probabilities[top], top == truth, IsTopKHit(probabilities, truth, k), k);
+        return new ScoredRow(logLoss, brier, probabilities[top], top == truth, IsTopKHit(probabilities, truth, k), k, RankCodes.Of(probabilities, truth));
     }
 
     /// <summary>

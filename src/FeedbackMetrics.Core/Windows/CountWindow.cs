@@ -4,7 +4,8 @@ namespace FeedbackMetrics.Core.Windows;
 
 /// <summary>
 /// The last N observations of a key, exactly: a ring indexed by the observations' sequence numbers holding each row's
-/// classes and probability terms, with running sums, so adding, evicting and taking back a row are O(1). The window is
+/// classes, probability terms and rank codes, with running sums, so adding, evicting and taking back a row are O(1);
+/// the rank histograms are built from the ring when the window is read. The window is
 /// the sequences (newest − N, newest]; a row taken back (a relabel) leaves its sequence empty until it is added again.
 /// The ring grows by doubling up to N, so a key with few rows costs little. Not thread-safe: its owner locks.
 /// </summary>
@@ -59,7 +60,7 @@ public sealed class CountWindow
         if (row.Probability is { } scored)
         {
             // Allocated on the first scored row: keys without probability vectors do not pay for the bins.
-            (_sums ??= new ProbabilitySums()).Add(scored);
+            (_sums ??= new ProbabilitySums(rankBudget: 0)).Add(scored);
         }
 
         return true;
@@ -96,7 +97,7 @@ public sealed class CountWindow
     {
         var matrix = new long[classes * classes];
         _cells.AddTo(matrix, classes);
-        return new WindowCounts(classes, matrix, Count, _sums?.Copy() ?? new ProbabilitySums());
+        return new WindowCounts(classes, matrix, Count, _sums?.CopyWithRanks(Ranks()) ?? new ProbabilitySums());
     }
 
     /// <summary>The rows in the window, in sequence order, and a copy of its sums, exactly as held (a snapshot keeps them).</summary>
@@ -128,7 +129,36 @@ public sealed class CountWindow
             Add(row, sequence);
         }
 
-        _sums = sums?.Copy();
+        _sums = null;
+        if (sums is not null)
+        {
+            // The very sums, doubles included; their ranks come from the rows when read.
+            _sums = new ProbabilitySums(rankBudget: 0);
+            _sums.Add(sums);
+        }
+    }
+
+    /// <summary>
+    /// The threshold-free sums of the rows in the window, built when read from the codes the ring keeps (kept running,
+    /// an ordered histogram would move its bins on every row that comes and goes).
+    /// </summary>
+    private RankSums? Ranks()
+    {
+        if (_sums is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        var rows = new List<RankCodes>((int)Count);
+        for (var sequence = Math.Max(_newest - _size + 1, _base); sequence <= _newest; sequence++)
+        {
+            if (TrySlot(sequence, out var slot) && _ring[slot] is { Occupied: true, Scored: true } entry)
+            {
+                rows.Add(entry.Ranks);
+            }
+        }
+
+        return RankSums.FromRows(rows, RankHistogram.DefaultBudget);
     }
 
     /// <summary>Moves the newest sequence forward, evicting the sequences that fall out of the window.</summary>
@@ -228,7 +258,10 @@ public sealed class CountWindow
         return slot;
     }
 
-    /// <summary>One row of the ring (40 bytes): classes, the probability terms, and flags.</summary>
+    /// <summary>
+    /// One row of the ring (64 bytes): classes, the probability terms, flags and the rank codes (a row of more than two
+    /// classes holds its codes in an array of its own, 24 + 4 × classes bytes rounded up to 8).
+    /// </summary>
     private struct Entry
     {
         public int Truth;
@@ -236,6 +269,7 @@ public sealed class CountWindow
         public double LogLoss;
         public double Brier;
         public double Confidence;
+        public RankCodes Ranks;
         public byte Flags;
 
         private const byte IsOccupied = 1;
@@ -255,6 +289,7 @@ public sealed class CountWindow
                 entry.LogLoss = p.LogLoss;
                 entry.Brier = p.Brier;
                 entry.Confidence = p.Confidence;
+                entry.Ranks = p.Ranks;
                 entry.Flags |= (byte)(IsScored | (p.Correct ? IsCorrect : 0) | (p.TopKHit ? IsTopKHit : 0));
             }
 
@@ -262,6 +297,6 @@ public sealed class CountWindow
         }
 
         public readonly ScoredRow ToScoredRow(int k) =>
-            new(LogLoss, Brier, Confidence, (Flags & IsCorrect) != 0, (Flags & IsTopKHit) != 0, k);
+            new(LogLoss, Brier, Confidence, (Flags & IsCorrect) != 0, (Flags & IsTopKHit) != 0, k, Ranks);
     }
 }

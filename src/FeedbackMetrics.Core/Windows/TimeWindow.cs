@@ -10,11 +10,23 @@ namespace FeedbackMetrics.Core.Windows;
 /// comes round. Adding touches one bucket; reading adds the live buckets up. Times are arguments, so a caller's
 /// <see cref="TimeProvider"/> decides what "now" is. Not thread-safe: its owner locks.
 /// </summary>
+/// <remarks>
+/// The buckets' rank histograms (ROC AUC, average precision) are held to <see cref="RankBinsPerBucket"/> bins a bucket
+/// and ranked score on average over the buckets in the window, not each bucket alone: when the buckets together pass
+/// it, the bucket holding the most bins goes coarser (by a quarter of its bins at least). A burst in one bucket of a
+/// quiet window then keeps its scores apart (a window is read at the coarsest level of its buckets anyway), and a busy
+/// window costs no more than buckets of 64 bins each. What is decided depends only on the buckets in the window, so a window put back from
+/// them goes on as the live one.
+/// </remarks>
 public sealed class TimeWindow
 {
+    /// <summary>Rank bins the window's buckets hold together, per bucket and ranked score.</summary>
+    public const int RankBinsPerBucket = 64;
+
     private readonly TimeBucket?[] _buckets;
     private readonly long _width;
     private long _head = long.MinValue;
+    private long _rankBins;
 
     public TimeWindow(TimeSpan span, int buckets)
     {
@@ -37,7 +49,7 @@ public sealed class TimeWindow
     public bool Add(in WindowRow row, DateTimeOffset countedAt)
     {
         var index = IndexOf(countedAt);
-        _head = Math.Max(_head, index);
+        Advance(index);
         if (index <= _head - _buckets.Length)
         {
             return false;
@@ -47,7 +59,7 @@ public sealed class TimeWindow
         var bucket = _buckets[slot] ??= new TimeBucket();
         if (bucket.Index != index)
         {
-            // The slot last held a slice that has left the window.
+            // The slot last held a slice that has left the window (its bins were counted out when it left).
             bucket.Reset(index);
         }
 
@@ -55,7 +67,15 @@ public sealed class TimeWindow
         bucket.Count++;
         if (row.Probability is { } scored)
         {
-            (bucket.Probabilities ??= new ProbabilitySums()).Add(scored);
+            var sums = bucket.Probabilities ??= new ProbabilitySums();
+            if (sums.Count == 0)
+            {
+                sums.RankStartLevel = StartLevel();
+            }
+
+            var bins = sums.RankBins;
+            sums.Add(scored);
+            Fit(sums.RankBins - bins, sums);
         }
 
         return true;
@@ -86,7 +106,9 @@ public sealed class TimeWindow
                 return false;
             }
 
+            var bins = sums.RankBins;
             sums.Remove(scored);
+            Fit(sums.RankBins - bins, sums);
         }
 
         bucket.Cells.Add(row.Truth, row.Predicted, -1);
@@ -100,11 +122,16 @@ public sealed class TimeWindow
     /// </summary>
     public void Restore(BucketState state)
     {
-        _head = Math.Max(_head, state.Index);
+        Advance(state.Index);
         var bucket = _buckets[(int)(state.Index % _buckets.Length)] ??= new TimeBucket();
         if (bucket.Index > state.Index)
         {
             return;
+        }
+
+        if (IsLive(bucket))
+        {
+            _rankBins -= bucket.Probabilities?.RankBins ?? 0;
         }
 
         bucket.Reset(state.Index);
@@ -116,7 +143,12 @@ public sealed class TimeWindow
         bucket.Count = state.Count;
         if (state.Probabilities is { Count: > 0 } sums)
         {
-            (bucket.Probabilities ??= new ProbabilitySums()).Add(sums);
+            var restored = bucket.Probabilities ??= new ProbabilitySums();
+            restored.Add(sums);
+            if (IsLive(bucket))
+            {
+                Fit(restored.RankBins, restored);
+            }
         }
     }
 
@@ -160,4 +192,79 @@ public sealed class TimeWindow
     }
 
     private long IndexOf(DateTimeOffset time) => time.UtcTicks / _width;
+
+    private bool IsLive(TimeBucket bucket) => bucket.Count > 0 && bucket.Index > _head - _buckets.Length && bucket.Index <= _head;
+
+    /// <summary>Moves the newest bucket index on; the bins of buckets that leave the window stop counting.</summary>
+    private void Advance(long index)
+    {
+        if (index <= _head)
+        {
+            return;
+        }
+
+        _head = index;
+        _rankBins = 0;
+        foreach (var bucket in _buckets)
+        {
+            if (bucket is not null && IsLive(bucket))
+            {
+                _rankBins += bucket.Probabilities?.RankBins ?? 0;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The level a new bucket's rank histograms start at: the finest of the live buckets' (their coarsest histogram
+    /// each), so a busy window's new bucket does not first grow fine bins it would give up (and reuses its arrays);
+    /// one finer while the buckets hold less than half their budget, so a window whose traffic fell gets finer again.
+    /// </summary>
+    private int StartLevel()
+    {
+        var (level, histograms) = (int.MaxValue, 1);
+        foreach (var bucket in _buckets)
+        {
+            if (bucket is { Probabilities.Ranks: { } ranks } && IsLive(bucket))
+            {
+                (level, histograms) = (Math.Min(level, ranks.Level), ranks.Histograms.Count);
+            }
+        }
+
+        if (level == int.MaxValue)
+        {
+            return 0;
+        }
+
+        return _rankBins * 2 < (long)RankBinsPerBucket * _buckets.Length * histograms ? Math.Max(0, level - 1) : level;
+    }
+
+    /// <summary>
+    /// Counts <paramref name="change"/> more bins (of <paramref name="sums"/>, a live bucket's) and, while the buckets
+    /// hold more than their budget, makes the bucket with the most bins (the oldest of equals) one level coarser.
+    /// </summary>
+    private void Fit(long change, ProbabilitySums sums)
+    {
+        _rankBins += change;
+        var budget = (long)RankBinsPerBucket * _buckets.Length * Math.Max(1, sums.Ranks?.Histograms.Count ?? 1);
+        while (_rankBins > budget)
+        {
+            TimeBucket? largest = null;
+            foreach (var bucket in _buckets)
+            {
+                if (bucket is { Probabilities: { } p } && IsLive(bucket) &&
+                    (largest is null || p.RankBins > largest.Probabilities!.RankBins || (p.RankBins == largest.Probabilities!.RankBins && bucket.Index < largest.Index)))
+                {
+                    largest = bucket;
+                }
+            }
+
+            var before = largest?.Probabilities!.RankBins ?? 0;
+            if (largest is null || !largest.Probabilities!.CoarsenRanks())
+            {
+                return;
+            }
+
+            _rankBins += largest.Probabilities.RankBins - before;
+        }
+    }
 }

@@ -54,6 +54,8 @@ public static class MetricFamilies
     public static readonly MetricFamily BrierScore = new(P + "brier_score", MetricType.Gauge, Window, "Mean squared distance between the probability vector and the one-hot truth (multiclass Brier score).");
     public static readonly MetricFamily ExpectedCalibrationError = new(P + "expected_calibration_error", MetricType.Gauge, Window, "Expected calibration error over 10 equal-width bins of the top probability.");
     public static readonly MetricFamily TopKAccuracyRatio = new(P + "top_k_accuracy_ratio", MetricType.Gauge, [.. Window, "k"], "Share of rows whose true class is among the k highest probabilities (scikit-learn top_k_accuracy_score; k in the label).");
+    public static readonly MetricFamily RocAuc = new(P + "roc_auc", MetricType.Gauge, Window, "ROC AUC of the scored rows (scikit-learn roc_auc_score: the second class's probability for two classes, one-vs-rest macro average for more), from score histograms within 1e-3.");
+    public static readonly MetricFamily AveragePrecision = new(P + "average_precision", MetricType.Gauge, Window, "Average precision of the scored rows (scikit-learn average_precision_score, as roc_auc), from score histograms within 1e-3.");
     public static readonly MetricFamily PredictedClassPsi = new(P + "predicted_class_psi", MetricType.Gauge, Window, "Population stability index of the window's predicted classes against the cumulative ones (windows only).");
     public static readonly MetricFamily TrueClassPsi = new(P + "true_class_psi", MetricType.Gauge, Window, "Population stability index of the window's true classes against the cumulative ones (windows only).");
 
@@ -100,7 +102,7 @@ public static class MetricFamilies
 
     public static IReadOnlyList<MetricFamily> PerWindow { get; } =
         [Rows, AccuracyRatio, AccuracyIntervalRatio, PrecisionRatio, RecallRatio, F1Ratio, ClassPrecisionRatio, ClassRecallRatio, ClassF1Ratio, ClassSupport,
-         ScoredRows, LogLoss, BrierScore, ExpectedCalibrationError, TopKAccuracyRatio, PredictedClassPsi, TrueClassPsi];
+         ScoredRows, LogLoss, BrierScore, ExpectedCalibrationError, TopKAccuracyRatio, RocAuc, AveragePrecision, PredictedClassPsi, TrueClassPsi];
 
     public static IReadOnlyList<MetricFamily> Join { get; } =
         [JoinPendingResponses, JoinParkedTruths, JoinResponsesTotal, JoinJoinedTotal, JoinCorrectionsTotal, JoinExpiredTotal, JoinLabelCoverageRatio,

@@ -30,7 +30,7 @@ internal sealed class ModelSeries(DecoderSelector decoders, string method, Class
         MetricFamilies.PrecisionRatio, MetricFamilies.RecallRatio, MetricFamilies.F1Ratio,
         MetricFamilies.ClassPrecisionRatio, MetricFamilies.ClassRecallRatio, MetricFamilies.ClassF1Ratio, MetricFamilies.ClassSupport,
         MetricFamilies.ScoredRows, MetricFamilies.LogLoss, MetricFamilies.BrierScore, MetricFamilies.ExpectedCalibrationError, MetricFamilies.TopKAccuracyRatio,
-        MetricFamilies.PredictedClassPsi, MetricFamilies.TrueClassPsi,
+        MetricFamilies.RocAuc, MetricFamilies.AveragePrecision, MetricFamilies.PredictedClassPsi, MetricFamilies.TrueClassPsi,
         MetricFamilies.RewardTotal, MetricFamilies.RewardedEventsTotal,
     ];
 
@@ -125,12 +125,18 @@ internal sealed class ModelSeries(DecoderSelector decoders, string method, Class
                 Probabilistic(text, family, k, p => p.TopK.Accuracy, p => $",k=\"{p.TopK.K}\"");
                 break;
             case 26:
-                Shift(text, family, k, s => s.PredictedPsi);
+                Probabilistic(text, family, k, p => p.RocAuc);
                 break;
             case 27:
-                Shift(text, family, k, s => s.TruthPsi);
+                Probabilistic(text, family, k, p => p.AveragePrecision);
                 break;
             case 28:
+                Shift(text, family, k, s => s.PredictedPsi);
+                break;
+            case 29:
+                Shift(text, family, k, s => s.TruthPsi);
+                break;
+            case 30:
                 PerKey(text, family, k, k.Snapshot.RewardTotal);
                 break;
             default:
@@ -233,14 +239,14 @@ internal sealed class ModelSeries(DecoderSelector decoders, string method, Class
         }
     }
 
-    /// <summary>A probabilistic figure, for the windows (and cumulative figures) whose rows carried probability vectors.</summary>
-    private static void Probabilistic(StringBuilder text, MetricFamily family, Key k, Func<ProbabilisticFigures, double> value, Func<ProbabilisticFigures, string>? more = null)
+    /// <summary>A probabilistic figure, for the windows (and cumulative figures) whose rows carried probability vectors and have it.</summary>
+    private static void Probabilistic(StringBuilder text, MetricFamily family, Key k, Func<ProbabilisticFigures, double?> value, Func<ProbabilisticFigures, string>? more = null)
     {
         foreach (var w in k.Windows)
         {
-            if (w.Figures.Probabilistic is { } p)
+            if (w.Figures.Probabilistic is { } p && value(p) is { } v)
             {
-                Sample(text, family.Name, k.Labels, w.Label + more?.Invoke(p), value(p));
+                Sample(text, family.Name, k.Labels, w.Label + more?.Invoke(p), v);
             }
         }
     }

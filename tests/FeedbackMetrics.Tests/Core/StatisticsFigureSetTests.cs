@@ -102,6 +102,7 @@ public sealed class StatisticsFigureSetTests
         options.Converters.Add(new JsonStringEnumConverter());
         var sums = new ProbabilitySums();
         sums.Add(ScoredRow.Of([0.7, 0.3], 0, 1));
+        sums.Add(ScoredRow.Of([0.4, 0.6], 1, 1));
         var figures = FigureCalculator.Compute(["CLASS_0", "CLASS_1"], [1, 0, 0, 1], sums, [5, 1, 1, 5]);
         var json = JsonNode.Parse(JsonSerializer.Serialize(figures, options))!.AsObject();
 
@@ -109,9 +110,12 @@ public sealed class StatisticsFigureSetTests
         Assert.That(json["accuracyInterval"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "low", "high" }));
         Assert.That(json["perClass"]![0]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "class", "precision", "recall", "f1", "support", "precisionInterval", "recallInterval" }));
         Assert.That(json["macro"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "precision", "recall", "f1" }));
-        Assert.That(json["probabilistic"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "count", "logLoss", "brier", "ece", "topK", "calibration" }));
+        Assert.That(
+            json["probabilistic"]!.AsObject().Select(p => p.Key),
+            Is.EqualTo(new[] { "count", "logLoss", "brier", "ece", "topK", "calibration", "rocAuc", "averagePrecision", "thresholds", "bestF1Threshold" }));
+        Assert.That(json["probabilistic"]!["thresholds"]![0]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "threshold", "precision", "recall", "f1", "falsePositiveRate" }));
         Assert.That(json["probabilistic"]!["topK"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "k", "accuracy" }));
-        Assert.That(json["probabilistic"]!["calibration"]![6]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "low", "high", "count", "confidence", "accuracy" }));
+        Assert.That(json["probabilistic"]!["calibration"]![5]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "low", "high", "count", "confidence", "accuracy" }));
         Assert.That(json["probabilistic"]!["calibration"]![0]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "low", "high", "count" }), "an empty bin has no mean");
         Assert.That(json["shift"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "predictedPsi", "truthPsi", "estimatedTruthDistribution", "estimation" }));
         Assert.That(json["shift"]!["estimation"]!.GetValue<string>(), Is.EqualTo("Bbse"));

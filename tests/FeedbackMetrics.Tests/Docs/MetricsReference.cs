@@ -78,9 +78,10 @@ public static class MetricsReference
         Group(md, "Per model", "Cumulative, one series per model (and per cell for the confusion counters).", MetricFamilies.PerModel);
         Group(md, "Per model and window", """
             Derived gauges, for the cumulative figures (`window="all"`) and every window of `--windows`. The probabilistic
-            figures (`scored_rows` to `top_k_accuracy_ratio`) are written only for windows with rows whose response carried
-            a probability distribution; the two PSI gauges only for windows, not for `all`. Definitions:
-            [windows-and-statistics.md](windows-and-statistics.md).
+            figures (`scored_rows` to `average_precision`) are written only for windows with rows whose response carried
+            a probability distribution, `roc_auc` and `average_precision` only where some class has both positives and
+            negatives and every such row could be ranked (vectors of one width, at most 32 classes); the two PSI gauges
+            only for windows, not for `all`. Definitions: [windows-and-statistics.md](windows-and-statistics.md).
             """, MetricFamilies.PerWindow);
         Group(md, "Late-truth join", """
             Per namespace and deployment (where request ids are matched), once the deployment has seen a logged response

@@ -2,6 +2,8 @@ using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.Statistics;
+using FeedbackMetrics.Tests.Core;
 
 namespace FeedbackMetrics.Tests.Stores;
 
@@ -30,6 +32,15 @@ public abstract partial class EngineEquivalence
         }
     }
 
+    /// <summary>ROC AUC and average precision within 1e-3 of scikit-learn's on the scored rows (the stream's vectors are all three wide).</summary>
+    private static void CompareRanks(ProbabilitySums sums, IEnumerable<OracleRow> rows, string context)
+    {
+        var exact = ExactRanking.Of([.. rows.Where(r => r.Scored).Select(r => (r.Truth.Index, r.Distribution!))]);
+        var ours = sums.RankFigures();
+        Assert.That(ours?.RocAuc, exact.Auc is { } auc ? Is.EqualTo(auc).Within(1e-3) : Is.Null, $"{context} ROC AUC");
+        Assert.That(ours?.AveragePrecision, exact.Ap is { } ap ? Is.EqualTo(ap).Within(1e-3) : Is.Null, $"{context} average precision");
+    }
+
     private static string Answers(ApplyResult[]? results) =>
         results is null ? "a refusal of another kind" : "[" + string.Join(", ", results.Select(r => $"{r.Outcome} {r.Join}")) + "]";
 
@@ -50,6 +61,7 @@ public abstract partial class EngineEquivalence
             Assert.That((snapshot.RewardTotal, snapshot.RewardEvents), Is.EqualTo((model.RewardTotal, model.RewardEvents)), $"{context}: {key} rewards");
             Assert.That(snapshot.Relabelled, Is.EqualTo(model.RelabelledMatrix()), $"{context}: {key} cells relabels left");
             Assert.That(view.Probabilities.Count, Is.EqualTo(model.Rows.Count(r => r.Scored)), $"{context}: {key} scored rows");
+            CompareRanks(view.Probabilities, model.Rows, $"{context}: {key} cumulative");
             for (var w = 0; w < Windows.Count; w++)
             {
                 var rows = model.Window(Windows[w], now).ToList();
@@ -57,6 +69,7 @@ public abstract partial class EngineEquivalence
                 Assert.That(window.Matrix, Is.EqualTo(model.MatrixOf(rows)), $"{context}: {key} window {Windows[w].Name} matrix");
                 Assert.That(window.Count, Is.EqualTo(rows.Count), $"{context}: {key} window {Windows[w].Name} count");
                 Assert.That(window.Probabilities.Count, Is.EqualTo(rows.Count(r => r.Scored)), $"{context}: {key} window {Windows[w].Name} scored rows");
+                CompareRanks(window.Probabilities, rows, $"{context}: {key} window {Windows[w].Name}");
             }
         }
 

@@ -105,7 +105,7 @@ internal sealed partial class EquivalenceOracle
     private static OracleRow[] Rows(DecodedTruth truth, DecodedResponse response, DateTimeOffset now) =>
         truth.Rows.Length != response.Rows.Length
             ? throw new OracleRefusal(RejectionKind.Malformed)
-            : [.. truth.Rows.Select((t, i) => new OracleRow(0, now, t, response.Rows[i], IsDistribution(response.Scores, i)))];
+            : [.. truth.Rows.Select((t, i) => new OracleRow(0, now, t, response.Rows[i], DistributionOf(response.Scores, i)))];
 
     /// <summary>The entry held for a request id, one past its TTL forgotten (and counted) first.</summary>
     private OracleEntry? Live(OracleState s, (JoinScope, string) id, DateTimeOffset now)

@@ -65,7 +65,7 @@ internal sealed partial class EquivalenceOracle(EquivalenceLimits limits)
 
     private ExpectedResult Counted(OracleState s, CountedFeedback f, DateTimeOffset now)
     {
-        var rows = f.Feedback.Rows.Select((o, i) => new OracleRow(0, now, o.Truth, o.Predicted, IsDistribution(f.Feedback.Scores, i))).ToArray();
+        var rows = f.Feedback.Rows.Select((o, i) => new OracleRow(0, now, o.Truth, o.Predicted, DistributionOf(f.Feedback.Scores, i))).ToArray();
         Count(s, f.Key, rows, f.Feedback.ClassWidth, f.Feedback.Reward);
         return Posted(s, new ExpectedResult(ApplyOutcome.Applied, null, s.Models[f.Key].Rows.Count, rows.Length));
     }
@@ -157,15 +157,16 @@ internal sealed partial class EquivalenceOracle(EquivalenceLimits limits)
         model.Classes.AddRange(classes);
     }
 
-    private static bool IsDistribution(ScoreRows? scores, int row)
+    /// <summary>The row's score vector when it is a probability distribution (over at least two classes), else null.</summary>
+    private static double[]? DistributionOf(ScoreRows? scores, int row)
     {
         if (scores is null || scores.Width < 2)
         {
-            return false;
+            return null;
         }
 
         var values = scores.Values.Skip(row * scores.Width).Take(scores.Width).ToArray();
-        return values.All(v => v >= 0) && Math.Abs(values.Sum() - 1) <= 1e-6;
+        return values.All(v => v >= 0) && Math.Abs(values.Sum() - 1) <= 1e-6 ? values : null;
     }
 
     private static ExpectedResult Posted(OracleState s, ExpectedResult result)
@@ -189,11 +190,11 @@ internal sealed record ExpectedResult(ApplyOutcome Outcome, JoinAction? Join, lo
 /// <summary>What one request should give: a result per event, or the kind of its refusal.</summary>
 internal sealed record Expected(ExpectedResult[]? Results, RejectionKind? Refusal);
 
-/// <summary>One counted row: its place (sequence, when counted), its truth as now, its prediction, and whether its response row was a probability distribution.</summary>
-internal sealed record OracleRow(long Sequence, DateTimeOffset CountedAt, ClassLabel Truth, ClassLabel Predicted, bool Distribution)
+/// <summary>One counted row: its place (sequence, when counted), its truth as now, its prediction, and its response row when that was a probability distribution.</summary>
+internal sealed record OracleRow(long Sequence, DateTimeOffset CountedAt, ClassLabel Truth, ClassLabel Predicted, double[]? Distribution)
 {
     /// <summary>Scored for the probabilistic figures: a distribution row whose truth is a class index.</summary>
-    public bool Scored => Distribution && Truth.Name is null;
+    public bool Scored => Distribution is not null && Truth.Name is null;
 }
 
 /// <summary>One key as the oracle keeps it: classes in order of arrival, every row counted, rewards, and the cells relabels left.</summary>

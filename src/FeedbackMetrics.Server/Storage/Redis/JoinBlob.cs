@@ -5,6 +5,7 @@ using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
+using FeedbackMetrics.Server.Storage.Sqlite;
 
 namespace FeedbackMetrics.Server.Storage.Redis;
 
@@ -74,7 +75,7 @@ internal static class JoinBlob
                     w.Write(stamp.CountedAt.UtcTicks);
                     w.Write(row.Truth);
                     w.Write(row.Predicted);
-                    w.Write(row.Probability.HasValue);
+                    w.Write(row.Probability is not { } scored ? ProbabilityCodec.Absent : scored.Ranks.IsRanked ? ProbabilityCodec.Ranked : ProbabilityCodec.Plain);
                     if (row.Probability is { } p)
                     {
                         w.Write(p.LogLoss);
@@ -83,6 +84,10 @@ internal static class JoinBlob
                         w.Write(p.Correct);
                         w.Write(p.TopKHit);
                         w.Write(p.TopK);
+                        if (p.Ranks.IsRanked)
+                        {
+                            w.Write(p.Ranks);
+                        }
                     }
                 }
             }
@@ -135,9 +140,10 @@ internal static class JoinBlob
                 var stamp = new RowStamp(r.ReadInt64(), Time(r.ReadInt64()));
                 var t = r.ReadInt32();
                 var p = r.ReadInt32();
-                ScoredRow? scored = r.ReadBoolean()
-                    ? new ScoredRow(r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadBoolean(), r.ReadBoolean(), r.ReadInt32())
-                    : null;
+                var flag = r.ReadByte();
+                ScoredRow? scored = flag == ProbabilityCodec.Absent
+                    ? null
+                    : new ScoredRow(r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadBoolean(), r.ReadBoolean(), r.ReadInt32(), flag == ProbabilityCodec.Ranked ? r.ReadRankCodes() : default);
                 counted.Add(new CountedRow(stamp, new WindowRow(t, p, scored)));
             }
         }

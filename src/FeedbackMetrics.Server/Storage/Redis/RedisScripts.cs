@@ -10,7 +10,7 @@ internal static class RedisScripts
 {
     /// <summary>
     /// Counts the events of one request. KEYS: the set of models, the remembered ids, then per model meta, classes,
-    /// cells. ARGV[1]: JSON <c>{ttl, maxIds, maxClasses, maxKeys, w, keys: [{t, v, ev: [{h, n, c, r, j, cr, k, pi, pf}]}]}</c>
+    /// cells. ARGV[1]: JSON <c>{ttl, maxIds, maxClasses, maxKeys, w, keys: [{t, v, ev: [{h, n, c, r, j, cr, k, pi, pf, rw, pr}]}]}</c>
     /// — the windows of the request (<see cref="RedisSharedFigures.WriteHeader"/>), per model its tag and the version
     /// the caller holds, per event its digest (hex), the class names it brings in order, its cells as (truth index,
     /// predicted index, count) triples into those names (a relabel's are −1 and +1, and its <c>m</c> the cells its rows
@@ -41,7 +41,8 @@ internal static class RedisScripts
     /// increments, each added with <c>add(a.i or a.f, key, field, delta)</c>; <c>b</c> the time windows' buckets of
     /// now that get rows; <c>r</c> rows to push) and written once by <c>flush(a, base, meta, w)</c>: a request of many
     /// events costs a few commands per key, not per event.
-    /// <c>shared(a, w, base, meta, e, ord, entry)</c> counts an applied event's rows in the model's probability sums,
+    /// <c>shared(a, w, base, meta, e, ord, entry)</c> counts an applied event's rows in the model's probability sums
+    /// (and its rank histograms, <c>pr</c>, only there, when its rows are as wide as the model's <c>rw</c>),
     /// its time windows' buckets of now and its list of latest rows, and notes where they went in the join entry; a
     /// relabel (<c>e.m</c>) moves its rows where that note says, in each bucket and list slot still kept, and moves the
     /// sums (the adder is flushed before, so the list holds every row counted). A row scored with another k than the
@@ -122,6 +123,18 @@ internal static class RedisScripts
             end
             if a.k == e.k then
               sums(a, base .. 'prob', e)
+              if e.pr then
+                -- The rank histograms (cumulative only): rows of another width than the model's first add none.
+                if not a.rw then
+                  redis.call('HSETNX', base .. 'prob', 'rw', e.rw)
+                  a.rw = tonumber(redis.call('HGET', base .. 'prob', 'rw'))
+                end
+                if a.rw == e.rw then
+                  for x = 1, #e.pr, 2 do
+                    add(a.i, base .. 'prob', e.pr[x], e.pr[x + 1])
+                  end
+                end
+              end
             else
               e.pi = nil
             end

@@ -17,8 +17,9 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// <remarks>
 /// In Redis, under a model's key prefix: <c>prob</c> a hash of the cumulative probability sums (<c>k</c> the top-k they
 /// are scored with, <c>pn</c> rows, <c>ph</c> top-k hits, <c>po</c> correct, <c>pl</c>/<c>pb</c> the log-loss and
-/// Brier sums, per calibration bin B <c>pcB</c> rows, <c>pkB</c> correct, <c>pfB</c> confidence sum); <c>rows</c> a
-/// list of the latest rows (as many as the largest count window), each "sequence|truth,predicted|scores";
+/// Brier sums, per calibration bin B <c>pcB</c> rows, <c>pkB</c> correct, <c>pfB</c> confidence sum, and the rank
+/// histograms of <see cref="RedisRankSums"/>); <c>rows</c> a list of the latest rows (as many as the largest count
+/// window), each "sequence|truth,predicted|scores" (the scores with the row's rank codes);
 /// <c>tw:NAME</c> a sorted set of a time window's bucket indices and <c>tw:NAME:INDEX</c> a bucket (<c>n</c> rows, cells
 /// "t,p", and the sums as in <c>prob</c>); <c>tws</c> the names of the time windows kept; <c>s</c> in meta the
 /// sequence the next row gets. A joined request's entry keeps <c>w</c>, "sequence;NAME=INDEX;…": where its rows were
@@ -83,6 +84,7 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
     {
         var k = topK > 0 ? topK : TopK.DefaultFor(feedback.Scores?.Width ?? 0);
         var delta = new SumsDelta();
+        var ranks = new RedisRankSums();
         json.WriteStartArray("cr");
         for (var i = 0; i < feedback.Rows.Length; i++)
         {
@@ -92,6 +94,7 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
             if (ScoredRow.TryScore(feedback.Scores, i, row.Truth, k, out var scored))
             {
                 delta.Add(scored, 1);
+                ranks.Add(scored.Ranks, 1);
                 json.WriteStringValue(RowText(scored));
             }
             else
@@ -102,6 +105,7 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
             if (replaced is not null && ScoredRow.TryScore(feedback.Scores, i, replaced.Rows[i].Truth, k, out var before))
             {
                 delta.Add(before, -1);
+                ranks.Add(before.Ranks, -1);
             }
         }
 
@@ -110,6 +114,7 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
         {
             json.WriteNumber("k", k);
             delta.Write(json);
+            ranks.Write(json);
         }
     }
 
@@ -127,7 +132,7 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
             if (k > 0 && parts[2].Length > 0)
             {
                 var s = parts[2].Split(',');
-                scored = new ScoredRow(Number(s[0]), Number(s[1]), Number(s[2]), s[3] == "1", s[4] == "1", k);
+                scored = new ScoredRow(Number(s[0]), Number(s[1]), Number(s[2]), s[3] == "1", s[4] == "1", k, s.Length > 5 ? Ranks(s) : default);
             }
 
             var stamp = new RowStamp(long.Parse(parts[0], CultureInfo.InvariantCulture), DateTimeOffset.MinValue);
@@ -155,9 +160,27 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
         return new RedisShared(Sums(probabilities, k), counted, buckets, long.Parse(nextSequence, CultureInfo.InvariantCulture));
     }
 
-    private static string RowText(in ScoredRow row) => string.Create(
-        CultureInfo.InvariantCulture,
-        $"{row.LogLoss:R},{row.Brier:R},{row.Confidence:R},{(row.Correct ? 1 : 0)},{(row.TopKHit ? 1 : 0)}");
+    /// <summary>A scored row as the list keeps it: its terms, then, when ranked, its width, truth index, step and codes ("c0;c1;…").</summary>
+    private static string RowText(in ScoredRow row)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture, $"{row.LogLoss:R},{row.Brier:R},{row.Confidence:R},{(row.Correct ? 1 : 0)},{(row.TopKHit ? 1 : 0)}");
+        var ranks = row.Ranks;
+        if (!ranks.IsRanked)
+        {
+            return text;
+        }
+
+        var codes = new string[ranks.Ranked];
+        for (var i = 0; i < codes.Length; i++)
+        {
+            codes[i] = ranks.Code(i).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{text},{ranks.Width},{ranks.Truth},{ranks.Step},{string.Join(';', codes)}");
+    }
+
+    private static RankCodes Ranks(string[] s) =>
+        RankCodes.FromStored(Int(s[5]), Int(s[6]), [.. s[8].Split(';').Select(c => uint.Parse(c, CultureInfo.InvariantCulture))], Int(s[7]));
 
     private static ProbabilitySums? Sums(Dictionary<string, string> fields, int k)
     {
@@ -172,7 +195,8 @@ internal sealed class RedisSharedFigures(IReadOnlyList<WindowSpec> specs)
         var bins = Enumerable.Range(0, CalibrationBins.Count).ToArray();
         return ProbabilitySums.FromTotals(
             count, k, Double("pl"), Double("pb"), Long("ph"), Long("po"),
-            [.. bins.Select(b => Long($"pc{b}"))], [.. bins.Select(b => Long($"pk{b}"))], [.. bins.Select(b => Double($"pf{b}"))]);
+            [.. bins.Select(b => Long($"pc{b}"))], [.. bins.Select(b => Long($"pk{b}"))], [.. bins.Select(b => Double($"pf{b}"))],
+            RedisRankSums.Parse(fields, count, RankHistogram.DefaultBudget));
     }
 
     private static Dictionary<string, string> Pairs(RedisResult[] pairs)

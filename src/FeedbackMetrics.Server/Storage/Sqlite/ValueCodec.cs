@@ -110,30 +110,6 @@ internal static class ValueCodec
 
     public static double? ReadOptionalDouble(this BinaryReader r) => r.ReadBoolean() ? r.ReadDouble() : null;
 
-    public static void Write(this BinaryWriter w, ScoredRow? scored)
-    {
-        w.Write(scored.HasValue);
-        if (scored is { } s)
-        {
-            w.Write(s.LogLoss);
-            w.Write(s.Brier);
-            w.Write(s.Confidence);
-            w.Write((byte)((s.Correct ? 1 : 0) | (s.TopKHit ? 2 : 0)));
-            w.Write(s.TopK);
-        }
-    }
-
-    public static ScoredRow? ReadScored(this BinaryReader r)
-    {
-        if (!r.ReadBoolean())
-        {
-            return null;
-        }
-
-        var (logLoss, brier, confidence, flags) = (r.ReadDouble(), r.ReadDouble(), r.ReadDouble(), r.ReadByte());
-        return new ScoredRow(logLoss, brier, confidence, (flags & 1) != 0, (flags & 2) != 0, r.ReadInt32());
-    }
-
     public static void Write(this BinaryWriter w, WindowRow row)
     {
         w.Write(row.Truth);
@@ -176,47 +152,6 @@ internal static class ValueCodec
         }
 
         return rows;
-    }
-
-    public static void Write(this BinaryWriter w, ProbabilitySums? sums)
-    {
-        w.Write(sums is { Count: > 0 });
-        if (sums is not { Count: > 0 } s)
-        {
-            return;
-        }
-
-        w.Write(s.Count);
-        w.Write(s.TopK);
-        w.Write(s.LogLossSum);
-        w.Write(s.BrierSum);
-        w.Write(s.TopKHits);
-        w.Write(s.Correct);
-        for (var b = 0; b < CalibrationBins.Count; b++)
-        {
-            w.Write(s.BinCount(b));
-            w.Write(s.BinCorrect(b));
-            w.Write(s.BinConfidence(b));
-        }
-    }
-
-    public static ProbabilitySums? ReadSums(this BinaryReader r)
-    {
-        if (!r.ReadBoolean())
-        {
-            return null;
-        }
-
-        var (count, topK, logLoss, brier, hits, correct) = (r.ReadInt64(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), r.ReadInt64(), r.ReadInt64());
-        Span<long> binCount = stackalloc long[CalibrationBins.Count];
-        Span<long> binCorrect = stackalloc long[CalibrationBins.Count];
-        Span<double> binConfidence = stackalloc double[CalibrationBins.Count];
-        for (var b = 0; b < CalibrationBins.Count; b++)
-        {
-            (binCount[b], binCorrect[b], binConfidence[b]) = (r.ReadInt64(), r.ReadInt64(), r.ReadDouble());
-        }
-
-        return ProbabilitySums.FromTotals(count, topK, logLoss, brier, hits, correct, binCount, binCorrect, binConfidence);
     }
 
     public static void Write(this BinaryWriter w, DecodedResponse? response)

@@ -56,7 +56,7 @@ export function sparkline(points, { width = 120, height = 30, label = 'trend' } 
     svg('circle', { cx: x(last.t).toFixed(1), cy: y(last.v).toFixed(1), r: 2.5, class: 'spark-dot' }));
 }
 
-function axes(g, { w, h, ml, mt, xLabel, yLabel, yTicks }) {
+export function axes(g, { w, h, ml, mt, xLabel, yLabel, yTicks }) {
   for (const [v, text] of yTicks) {
     const y = mt + h - v * h;
     g.append(svg('line', { x1: ml, x2: ml + w, y1: y, y2: y, class: 'grid' }));

@@ -7,6 +7,7 @@ import { DASH, count, pct, ratio, interval, duration, isNum } from './format.js'
 import { ALL, windowNames, figureSet, accuracyInterval, alertsFor, alertName, alertCondition, health } from './model.js';
 import { confusionHeatmap } from './heatmap.js';
 import { reliabilityDiagram, confidenceHistogram, sparkline } from './charts.js';
+import { rocCurve, precisionRecallCurve } from './curves.js';
 
 function panel(title, props, ...content) {
   const id = `panel-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
@@ -87,10 +88,21 @@ function windowsTable(d, current, onWindow) {
 
 function probabilisticPanel(p) {
   const bins = Array.isArray(p.calibration) ? p.calibration : [];
+  const steps = Array.isArray(p.thresholds) ? p.thresholds : [];
   const top = p.topK && isNum(p.topK.accuracy) ? [tile(`Top-${p.topK.k ?? 'k'} accuracy`, pct(p.topK.accuracy))] : [];
+  const averaged = steps.length ? 'of the second class' : 'one-vs-rest, macro';
+  const ranks = 'rocAuc' in p || 'averagePrecision' in p
+    ? [tile('ROC AUC', ratio(p.rocAuc), averaged, { dataset: { tile: 'roc-auc', value: String(p.rocAuc) } }),
+      tile('Average precision', ratio(p.averagePrecision), averaged, { dataset: { tile: 'average-precision', value: String(p.averagePrecision) } })]
+    : [];
+  const best = isNum(p.bestF1Threshold) ? [tile('Best F1 threshold', String(p.bestF1Threshold), `F1 ${ratio(steps.find(s => s.threshold === p.bestF1Threshold)?.f1)}`, { dataset: { tile: 'best-f1' } })] : [];
   return panel('Probabilities', { class: 'panel-wide', sub: `From ${count(p.count)} rows whose response carried a probability vector.` },
     h('div', { class: 'tiles' }, tile('Log loss', ratio(p.logLoss)), tile('Brier score', ratio(p.brier)),
-      tile('ECE', ratio(p.ece), '10 equal-width bins'), top),
+      tile('ECE', ratio(p.ece), '10 equal-width bins'), top, ranks, best),
+    steps.length ? h('div', { class: 'charts' },
+      h('figure', null, rocCurve(steps, p.rocAuc), h('figcaption', { text: `ROC curve at thresholds 0.05 to 0.95 (area ${ratio(p.rocAuc)}, from every score); the dashed diagonal is a model that guesses.` })),
+      h('figure', null, precisionRecallCurve(steps, p.averagePrecision), h('figcaption', { text: `Precision against recall at the same thresholds (average precision ${ratio(p.averagePrecision)}).` })))
+      : null,
     bins.length ? h('div', { class: 'charts' },
       h('figure', null, reliabilityDiagram(bins), h('figcaption', { text: 'Reliability: bars are the accuracy reached in each confidence bin, dots sit at the bin\'s mean confidence; on the dashed diagonal the model is calibrated.' })),
       h('figure', null, confidenceHistogram(bins), h('figcaption', { text: 'How confident the model was: rows per bin of its top probability.' })))
