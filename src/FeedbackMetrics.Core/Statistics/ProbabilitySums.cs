@@ -52,6 +52,9 @@ public sealed class ProbabilitySums(int rankBudget = RankHistogram.DefaultBudget
     /// <summary>Makes every rank histogram coarser (a time window keeping its buckets to a budget); false when none could.</summary>
     public bool CoarsenRanks() => Ranks?.Coarsen() ?? false;
 
+    /// <summary>Gives back the rank histograms' room past their bins (a time window's bucket the window moved past).</summary>
+    public void TrimRanks() => Ranks?.TrimExcess();
+
     /// <summary>The level the rank histograms start at when the first ranked row comes (0: a bin per code).</summary>
     public int RankStartLevel { get; set; }
 

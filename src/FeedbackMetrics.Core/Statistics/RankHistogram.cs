@@ -178,6 +178,18 @@ public sealed class RankHistogram
         }
     }
 
+    /// <summary>Gives back the room past its bins (a time window's bucket that no longer fills).</summary>
+    public void TrimExcess()
+    {
+        var length = Math.Max(4, Count);
+        if (_bins.Length > length)
+        {
+            Array.Resize(ref _bins, length);
+            Array.Resize(ref _positives, length);
+            Array.Resize(ref _negatives, length);
+        }
+    }
+
     /// <summary>Empties the histogram back to level 0, keeping its arrays for reuse.</summary>
     public void Clear()
     {

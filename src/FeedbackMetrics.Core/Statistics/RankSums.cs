@@ -214,6 +214,15 @@ public sealed class RankSums
         return coarser;
     }
 
+    /// <summary>Gives back the room past every histogram's bins.</summary>
+    public void TrimExcess()
+    {
+        foreach (var histogram in _histograms)
+        {
+            histogram.TrimExcess();
+        }
+    }
+
     /// <summary>Makes every empty histogram start at <paramref name="level"/>.</summary>
     public void StartAt(int level)
     {

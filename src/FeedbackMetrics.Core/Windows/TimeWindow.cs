@@ -15,13 +15,13 @@ namespace FeedbackMetrics.Core.Windows;
 /// and ranked score on average over the buckets in the window, not each bucket alone: when the buckets together pass
 /// it, the bucket holding the most bins goes coarser (by a quarter of its bins at least). A burst in one bucket of a
 /// quiet window then keeps its scores apart (a window is read at the coarsest level of its buckets anyway), and a busy
-/// window costs no more than buckets of 64 bins each. What is decided depends only on the buckets in the window, so a window put back from
+/// window costs no more than buckets of 32 bins each. What is decided depends only on the buckets in the window, so a window put back from
 /// them goes on as the live one.
 /// </remarks>
 public sealed class TimeWindow
 {
     /// <summary>Rank bins the window's buckets hold together, per bucket and ranked score.</summary>
-    public const int RankBinsPerBucket = 64;
+    public const int RankBinsPerBucket = 32;
 
     private readonly TimeBucket?[] _buckets;
     private readonly long _width;
@@ -203,6 +203,12 @@ public sealed class TimeWindow
             return;
         }
 
+        // The bucket the window leaves behind fills no more: its histograms keep only the bins they hold.
+        if (_head >= 0 && _buckets[(int)(_head % _buckets.Length)] is { } closed && closed.Index == _head)
+        {
+            closed.Probabilities?.TrimRanks();
+        }
+
         _head = index;
         _rankBins = 0;
         foreach (var bucket in _buckets)
@@ -265,6 +271,10 @@ public sealed class TimeWindow
             }
 
             _rankBins += largest.Probabilities.RankBins - before;
+            if (largest.Index != _head)
+            {
+                largest.Probabilities.TrimRanks();
+            }
         }
     }
 }
