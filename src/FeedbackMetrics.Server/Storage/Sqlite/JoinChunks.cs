@@ -22,6 +22,9 @@ internal sealed class JoinChunks
 
     public long NextSeq { get; private set; } = 1;
 
+    /// <summary>Makes room for this many live entries at once (start-up), so loading does not regrow the table.</summary>
+    public void Reserve(int count) => _where.EnsureCapacity(count);
+
     /// <summary>A chunk read at start-up: its entries in order and which are dead.</summary>
     public void Loaded(long seq, (JoinScope Scope, string RequestId)[] ids, BitArray dead)
     {

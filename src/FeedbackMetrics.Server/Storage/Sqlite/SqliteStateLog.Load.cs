@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.InteropServices;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 
@@ -30,6 +31,8 @@ public sealed partial class SqliteStateLog
         }
 
         var entries = new List<(JoinScope Scope, string RequestId, RequestEntry Entry)>();
+        var stamps = new List<long>();
+        var chunks = new List<(long Seq, (JoinScope, string)[] Ids, BitArray Dead)>();
         var names = new StringPool();
         using var command = _connection!.CreateCommand();
         command.CommandText = "SELECT seq, entries, dead FROM join_chunks ORDER BY seq;";
@@ -50,12 +53,22 @@ public sealed partial class SqliteStateLog
                 if (!dead[i])
                 {
                     entries.Add((scope, requestId, entry));
+                    stamps.Add(entry.Stamp);
                 }
             }
 
+            chunks.Add((seq, ids, dead));
+        }
+
+        // Where each live entry is stored, in a table sized once.
+        _chunks.Reserve(entries.Count);
+        foreach (var (seq, ids, dead) in chunks)
+        {
             _chunks.Loaded(seq, ids, dead);
         }
-        entries.Sort(static (a, b) => a.Entry.Stamp.CompareTo(b.Entry.Stamp));
+
+        // In stamp order (the order they expire in); sorted by a key array, not a comparison per pair.
+        CollectionsMarshal.AsSpan(stamps).Sort(CollectionsMarshal.AsSpan(entries));
         state.Join.Reserve(entries.Count);
         foreach (var (scope, requestId, entry) in entries)
         {
