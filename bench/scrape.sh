@@ -3,7 +3,9 @@
 # core 1 as a one-CPU pod runs, scrapes from core 0. Prints the server CPU per scrape (utime + stime of the process,
 # from /proc, over SCRAPES scrapes) for the first scrape after the models changed and for scrapes of unchanged models,
 # the bytes per scrape and per model (as Prometheus asks, gzip, and as plain text), and the same for the JSON view.
-# Usage: bash bench/scrape.sh [KEYS=1000] [SCRAPES=200]      SERVER_DLL=… to measure another build
+# SCORES=random gives every event a vector and truth of its own (bench/prefill.py), so ROC AUC and average precision
+# are ranked from many bins rather than one.
+# Usage: [SCORES=random] bash bench/scrape.sh [KEYS=1000] [SCRAPES=200]      SERVER_DLL=… to measure another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keys="${1:-1000}"
