@@ -1,7 +1,4 @@
-using System.Text.Json;
 using FeedbackMetrics.Core.Join;
-using FeedbackMetrics.Core.Metrics;
-using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Server.Alerts;
 using FeedbackMetrics.Server.Json;
 using FeedbackMetrics.Server.Options;
@@ -21,7 +18,7 @@ public static class MetricsEndpoints
         app.MapGet("/v1/metrics", WriteMetricsAsync);
     }
 
-    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, MetricsBook book, ClassDisplay display, AlertBoard alerts, IOptions<AlertOptions> alertOptions, IJoinFigures join)
+    private static async Task WriteMetricsAsync(HttpContext context, CollectorRegistry registry, DomainExposition domain, JsonView view, AlertBoard alerts, IOptions<AlertOptions> alertOptions, IJoinFigures join)
     {
         var request = context.Request;
         var format = request.Query["format"].ToString();
@@ -29,10 +26,6 @@ public static class MetricsEndpoints
             || (format.Length == 0 && request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)));
         if (wantsJson)
         {
-            var summaries = book.ViewAll()
-                .Where(v => Matches(request, v.Snapshot.Key))
-                .Select(v => DeploymentFigures.Of(v, display, join.Figures(JoinScope.Of(v.Snapshot.Key)), book.ClassNames.Of(v.Snapshot.Key)))
-                .ToList();
             context.Response.ContentType = "application/json; charset=utf-8";
             var firing = string.IsNullOrEmpty(alertOptions.Value.RulesFile)
                 ? null
@@ -42,8 +35,7 @@ public static class MetricsEndpoints
                 .OrderBy(f => f.Scope.Namespace, StringComparer.Ordinal).ThenBy(f => f.Scope.Deployment, StringComparer.Ordinal)
                 .Select(DeploymentJoin.Of)
                 .ToList();
-            var document = new MetricsDocument(summaries, firing, joins.Count > 0 ? joins : null);
-            await JsonSerializer.SerializeAsync(context.Response.Body, document, ServerJsonContext.Default.MetricsDocument, context.RequestAborted);
+            await view.WriteAsync(context.Response.BodyWriter, key => Matches(request, key), firing, joins.Count > 0 ? joins : null, context.RequestAborted);
             return;
         }
 

@@ -199,6 +199,7 @@ public static class ServerApp
             sp.GetRequiredService<CollectorRegistry>().AddBeforeCollectCallback(() => counters.SyncDropped(sp.GetRequiredService<IFeedbackStore>().Outbox.Dropped));
             return counters;
         });
+        services.AddSingleton<JsonView>();
         services.AddSingleton(sp => new DomainExposition(
             sp.GetRequiredService<MetricsBook>(),
             sp.GetRequiredService<Readiness>(),

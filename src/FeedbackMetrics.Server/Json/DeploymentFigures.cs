@@ -29,28 +29,10 @@ public sealed record DeploymentFigures(
     RewardFigures? Reward,
     IReadOnlyDictionary<string, FigureSet> Windows)
 {
-    /// <summary>The late-truth join of the model's namespace and deployment; absent when it has seen neither response nor truth-only feedback.</summary>
-    public JoinBody? Join { get; init; }
-
-    /// <summary>Label-delay quantiles of the model's deployment (with <see cref="Join"/>).</summary>
-    public LabelDelayBody? LabelDelaySeconds { get; init; }
-
-    /// <summary>Estimated accuracy of the deployment's pending responses (with <see cref="Join"/>).</summary>
-    public EstimatedBody? Estimated { get; init; }
-
     /// <summary>
     /// The view's figures with the class names shown (<see cref="ClassDisplay.Shown"/>: configured names, else those the
-    /// model's responses gave, <paramref name="fromModel"/>), and its deployment's join figures when given.
+    /// model's responses gave, <paramref name="fromModel"/>).
     /// </summary>
-    public static DeploymentFigures Of(KeyView view, ClassDisplay display, JoinFigures? join, IReadOnlyList<string>? fromModel = null) =>
-        join is null ? Of(view, display, fromModel) : Of(view, display, fromModel) with
-        {
-            Join = JoinBody.Of(join),
-            LabelDelaySeconds = LabelDelayBody.Of(join),
-            Estimated = EstimatedBody.Of(join),
-        };
-
-    /// <summary>The view's figures with the class names shown (<see cref="ClassDisplay.Shown"/>).</summary>
     public static DeploymentFigures Of(KeyView view, ClassDisplay display, IReadOnlyList<string>? fromModel = null)
     {
         var snapshot = view.Snapshot;
@@ -74,3 +56,12 @@ public sealed record DeploymentFigures(
     private static FigureSet Shown(FigureSet figures, Dictionary<string, string> shown) =>
         figures with { PerClass = [.. figures.PerClass.Select(c => c with { Class = shown.GetValueOrDefault(c.Class, c.Class) })] };
 }
+
+/// <summary>
+/// The members a model's object in the JSON view has after its own figures: its deployment's late-truth join, absent
+/// when the deployment has seen neither response nor truth-only feedback.
+/// </summary>
+/// <param name="Join">The join's counts and backlog.</param>
+/// <param name="LabelDelaySeconds">Label-delay quantiles of the deployment.</param>
+/// <param name="Estimated">Estimated accuracy of the deployment's pending responses.</param>
+public sealed record DeploymentJoinMembers(JoinBody? Join, LabelDelayBody? LabelDelaySeconds, EstimatedBody? Estimated);

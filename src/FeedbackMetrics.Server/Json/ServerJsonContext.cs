@@ -3,13 +3,6 @@ using FeedbackMetrics.Core.Metrics;
 
 namespace FeedbackMetrics.Server.Json;
 
-/// <summary>The JSON view of <c>GET /v1/metrics</c>: one entry per key.</summary>
-/// <remarks>
-/// <c>alerts</c> lists the alerts firing now (absent when no rules file is configured); <c>joins</c> the late-truth join
-/// of every deployment it has seen (absent when none), models with counted rows or not.
-/// </remarks>
-public sealed record MetricsDocument(IReadOnlyList<DeploymentFigures> Deployments, IReadOnlyList<AlertBody>? Alerts = null, IReadOnlyList<DeploymentJoin>? Joins = null);
-
 /// <summary>The answer to a batch-mode request: one result per event, in order.</summary>
 public sealed record BatchResponse(IReadOnlyList<BatchItem> Results);
 
@@ -21,7 +14,10 @@ public sealed record BatchItem(string Source, string Id, string Outcome);
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UseStringEnumConverter = true)]
-[JsonSerializable(typeof(MetricsDocument))]
+[JsonSerializable(typeof(DeploymentFigures))]
+[JsonSerializable(typeof(DeploymentJoinMembers))]
+[JsonSerializable(typeof(IReadOnlyList<AlertBody>))]
+[JsonSerializable(typeof(IReadOnlyList<DeploymentJoin>))]
 [JsonSerializable(typeof(BatchResponse))]
 [JsonSerializable(typeof(ResetResult))]
 [JsonSerializable(typeof(AlertBody))]

@@ -63,6 +63,31 @@ public sealed class ModelClassNameTests
     }
 
     [Test]
+    public async Task Names_a_logged_response_brings_show_in_the_json_at_once_though_the_models_counts_did_not_move()
+    {
+        // The JSON view keeps each model's object while the model does not change; names are kept beside the counts,
+        // so a response that only names the classes (pending in the join, nothing counted) must still show.
+        await using var server = await RunningServer.StartAsync(["--state", "memory"]);
+        await PostAsync(server, "1", null);
+        var before = await server.Client.GetStringAsync("/v1/metrics?format=json");
+        Assert.That(await server.Client.GetStringAsync("/v1/metrics?format=json"), Is.EqualTo(before), "an unchanged model reads the same");
+        Assert.That(Strings((await DeploymentAsync(server))["classes"]), Is.EqualTo(Indexes));
+
+        // As the Seldon executor logs a response of a model whose class defines class_names() (response-class-names-python-wrapper).
+        using (var logged = await server.PostBinaryAsync(
+            """{"data": {"names": ["setosa", "versicolor", "virginica"], "ndarray": [[0.1, 0.2, 0.7]]}, "meta": {}}""",
+            "response-1", "io.seldon.serving.inference.response", "http://:8000/", new Dictionary<string, string> { ["requestid"] = "request-1" }))
+        {
+            Assert.That((int)logged.StatusCode, Is.EqualTo(202), await logged.Content.ReadAsStringAsync());
+        }
+
+        var d = await DeploymentAsync(server);
+        Assert.That(Strings(d["classes"]), Is.EqualTo(Iris));
+        Assert.That(d["count"]!.GetValue<long>(), Is.EqualTo(1), "the response is pending: nothing more counted");
+        Assert.That(d["perClass"]!.AsArray().Select(c => c!["class"]!.GetValue<string>()), Is.EqualTo(Iris));
+    }
+
+    [Test]
     public async Task Names_an_operator_configured_win_over_the_names_of_the_responses()
     {
         await using var server = await RunningServer.StartAsync(["--state", "memory", "--class_names", "a,b"]);
