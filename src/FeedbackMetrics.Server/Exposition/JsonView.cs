@@ -13,9 +13,10 @@ namespace FeedbackMetrics.Server.Exposition;
 /// The JSON view of <c>GET /v1/metrics?format=json</c>: <c>{"deployments": […], "alerts": […], "joins": […]}</c>, one
 /// <see cref="DeploymentFigures"/> per model (with its deployment's <see cref="DeploymentJoinMembers"/>); <c>alerts</c>
 /// the alerts firing now (absent when no rules file is configured); <c>joins</c> the late-truth join of every
-/// deployment it has seen (absent when none), models with counted rows or not. Each model's object is serialised once per view of the model
-/// (<see cref="KeyView"/>, kept until the model changes or a time window's bucket boundary passes) and class names,
-/// and kept beside the view; a read of unchanged models copies those bytes. The deployment's join figures, which move
+/// deployment it has seen (absent when none), models with counted rows or not. Each model's object is serialised once
+/// per view of the model (<see cref="KeyView"/>, kept until the model changes or a time window's bucket boundary
+/// passes) and class names shown (the model's own and the configured ones, <see cref="ClassDisplay.Version"/>), and
+/// kept beside the view; a read of unchanged models copies those bytes. The deployment's join figures, which move
 /// without the model, are serialised on every read and appended to the model's object.
 /// </summary>
 public sealed class JsonView(MetricsBook book, ClassDisplay display, IJoinFigures join)
@@ -76,16 +77,18 @@ public sealed class JsonView(MetricsBook book, ClassDisplay display, IJoinFigure
         await body.FlushAsync(cancel);
     }
 
-    /// <summary>A model's object without its deployment's join figures, as kept for this view and these class names.</summary>
+    /// <summary>A model's object without its deployment's join figures, as kept for this view and these class names (the model's and the configured ones).</summary>
     private byte[] ModelBytes(KeyView view, IReadOnlyList<string>? names)
     {
-        if (_fragments.TryGetValue(view, out var kept) && ReferenceEquals(kept.Names, names))
+        // The configured names (--class_names, the alert rules file's, read again when it changes) have a version.
+        var configured = display.Version;
+        if (_fragments.TryGetValue(view, out var kept) && ReferenceEquals(kept.Names, names) && kept.Configured == configured)
         {
             return kept.Bytes;
         }
 
         var bytes = JsonSerializer.SerializeToUtf8Bytes(DeploymentFigures.Of(view, display, names), ServerJsonContext.Default.DeploymentFigures);
-        _fragments.AddOrUpdate(view, new Fragment(names, bytes));
+        _fragments.AddOrUpdate(view, new Fragment(names, configured, bytes));
         return bytes;
     }
 
@@ -108,5 +111,5 @@ public sealed class JsonView(MetricsBook book, ClassDisplay display, IJoinFigure
         return joined;
     }
 
-    private sealed record Fragment(IReadOnlyList<string>? Names, byte[] Bytes);
+    private sealed record Fragment(IReadOnlyList<string>? Names, long Configured, byte[] Bytes);
 }
