@@ -46,16 +46,22 @@ internal static class Feed
     }
 
     /// <summary>
-    /// A few more events, one batch per refresh of the page (?refresh=1), so its trend lines and last-minute counts,
-    /// which come from successive refreshes, have something to show.
+    /// A few more events, each batch followed by a refresh of the page, so its trend lines and last-minute counts, which
+    /// come from successive refreshes, have something to show. The test asks for each refresh with the page's own control
+    /// (paused, then every second again: the page reads at once), so it waits for no timer of a page a busy machine
+    /// may run late.
     /// </summary>
     public static async Task TrickleAsync(RunningServer server, Microsoft.Playwright.IPage page, int refreshes = 3)
     {
+        var select = page.Locator("#refresh-select");
         for (var i = 0; i < refreshes; i++)
         {
             await PostIrisAsync(server, (0, 0), (1, 1), (2, 1));
             await PostAsync(server, OneHot, Events.OneHot(4, (1, 1), (2, 2)));
-            await page.WaitForResponseAsync(r => r.Url.Contains("/v1/metrics", StringComparison.Ordinal));
+            await select.SelectOptionAsync("0");
+            await page.RunAndWaitForResponseAsync(
+                () => select.SelectOptionAsync("1"),
+                r => r.Url.Contains("/v1/metrics", StringComparison.Ordinal));
         }
     }
 
