@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Core.Engine;
 
@@ -15,12 +16,22 @@ public sealed record IdRemembered(UInt128 Digest, long ExpiresAt) : Change;
 
 /// <summary>
 /// Rows counted under a key: the classes the key registers first (in this order), each row with its place in the
-/// windows and its class positions and scored terms, and the reward of the event, when it carried one.
+/// windows and its class positions and scored terms, and the reward of the event, when it carried one; the segment
+/// values (already folded into <c>other</c> past <c>--max_segment_values</c>) the rows are also counted under.
 /// </summary>
-public sealed record RowsCounted(MetricKey Key, string[] NewClasses, CountedRow[] Rows, double? Reward) : Change;
+public sealed record RowsCounted(MetricKey Key, string[] NewClasses, CountedRow[] Rows, double? Reward) : Change
+{
+    public SegmentValue[] Segments { get; init; } = [];
+}
 
-/// <summary>Counted rows moved to a new truth (a relabel), each keeping its place in the windows; the classes the key registers first.</summary>
-public sealed record RowsMoved(MetricKey Key, string[] NewClasses, RowMove[] Moves) : Change;
+/// <summary>
+/// Counted rows moved to a new truth (a relabel), each keeping its place in the windows; the classes the key registers
+/// first; the segment values the rows were counted under, where they move too.
+/// </summary>
+public sealed record RowsMoved(MetricKey Key, string[] NewClasses, RowMove[] Moves) : Change
+{
+    public SegmentValue[] Segments { get; init; } = [];
+}
 
 /// <summary>
 /// The join's entry for one request id took a step: <paramref name="Entry"/> is the entry after it (null when the step

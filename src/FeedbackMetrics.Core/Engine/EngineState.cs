@@ -65,11 +65,11 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
                 NoteId(id);
                 break;
             case RowsCounted counted:
-                Models.GetOrCreate(counted.Key).Count(counted.NewClasses, counted.Rows, counted.Reward);
+                Models.GetOrCreate(counted.Key).Count(counted.NewClasses, counted.Rows, counted.Reward, counted.Segments);
                 NoteModel(counted.Key);
                 break;
             case RowsMoved moved:
-                Models.GetOrCreate(moved.Key).Move(moved.NewClasses, moved.Moves);
+                Models.GetOrCreate(moved.Key).Move(moved.NewClasses, moved.Moves, moved.Segments);
                 NoteModel(moved.Key);
                 break;
             case JoinChanged joined:

@@ -2,6 +2,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Core.Engine;
@@ -86,7 +87,7 @@ internal sealed partial class GroupPlanner
             Name(e);
             var (join, key, rows, toSender) = e switch
             {
-                CountedFeedback f => (null, Count(f.Key, f.Feedback), f.Feedback.Rows, true),
+                CountedFeedback f => (null, Count(f.Key, f.Feedback, f.Segments), f.Feedback.Rows, true),
                 LoggedResponse r => Response(r),
                 TruthOnly t => Truth(t),
                 _ => throw new ArgumentException($"Unknown event {e.GetType().Name}.", nameof(e)),
@@ -144,7 +145,7 @@ internal sealed partial class GroupPlanner
         var entry = Live(scope, r.RequestId);
         if (entry is null)
         {
-            Write(scope, r.RequestId, JoinStep.Pended, new RequestEntry(key, r.Response, _now, null, null, default, default, null, _now, ++_stamp));
+            Write(scope, r.RequestId, JoinStep.Pended, new RequestEntry(key, r.Response, _now, null, null, default, default, null, _now, ++_stamp) { Segments = r.Segments });
             return (JoinAction.ResponsePending, null, [], false);
         }
 
@@ -157,8 +158,8 @@ internal sealed partial class GroupPlanner
         // The truth came first: counted now, under the response's key, with a label delay of zero; the metric event
         // goes to the reply URL only (the sender of a response expects no answer).
         var counted = ClassDecoder.Combine(entry.Truth!, r.Response, entry.Reward);
-        var plan = Count(r.Key, counted);
-        Write(scope, r.RequestId, JoinStep.ResponseJoined, entry with { Key = key, Response = r.Response, ResponseArrived = _now, CountedAt = _now, Counted = _lastCounted, LastChange = _now, Stamp = ++_stamp });
+        var plan = Count(r.Key, counted, SegmentValue.Merge(r.Segments, entry.Segments));
+        Write(scope, r.RequestId, JoinStep.ResponseJoined, entry with { Key = key, Response = r.Response, ResponseArrived = _now, CountedAt = _now, Counted = _lastCounted, LastChange = _now, Stamp = ++_stamp, Segments = _lastSegments });
         return (JoinAction.Joined, plan, counted.Rows, false);
     }
 
@@ -169,21 +170,21 @@ internal sealed partial class GroupPlanner
         var entry = Live(scope, t.RequestId);
         if (entry is null)
         {
-            Write(scope, t.RequestId, JoinStep.Parked, new RequestEntry(truthKey, null, default, t.Truth, t.Reward, _now, default, null, _now, ++_stamp));
+            Write(scope, t.RequestId, JoinStep.Parked, new RequestEntry(truthKey, null, default, t.Truth, t.Reward, _now, default, null, _now, ++_stamp) { Segments = t.Segments });
             return (JoinAction.TruthParked, null, [], false);
         }
 
         if (entry.Response is null)
         {
-            Write(scope, t.RequestId, JoinStep.ParkedReplaced, entry with { Truth = t.Truth, Reward = t.Reward, TruthArrived = _now, LastChange = _now, Stamp = ++_stamp });
+            Write(scope, t.RequestId, JoinStep.ParkedReplaced, entry with { Truth = t.Truth, Reward = t.Reward, TruthArrived = _now, LastChange = _now, Stamp = ++_stamp, Segments = t.Segments });
             return (JoinAction.ParkedTruthReplaced, null, [], false);
         }
 
         var counted = ClassDecoder.Combine(t.Truth, entry.Response, t.Reward);
         if (entry.Truth is null)
         {
-            var plan = Count(entry.Key, counted);
-            Write(scope, t.RequestId, JoinStep.TruthJoined, entry with { Truth = t.Truth, Reward = t.Reward, TruthArrived = _now, CountedAt = _now, Counted = _lastCounted, LastChange = _now, Stamp = ++_stamp });
+            var plan = Count(entry.Key, counted, SegmentValue.Merge(entry.Segments, t.Segments));
+            Write(scope, t.RequestId, JoinStep.TruthJoined, entry with { Truth = t.Truth, Reward = t.Reward, TruthArrived = _now, CountedAt = _now, Counted = _lastCounted, LastChange = _now, Stamp = ++_stamp, Segments = _lastSegments });
             return (JoinAction.Joined, plan, counted.Rows, true);
         }
 
@@ -192,7 +193,7 @@ internal sealed partial class GroupPlanner
             return (JoinAction.TruthUnchanged, null, [], false);
         }
 
-        var moved = Move(entry.Key, entry.Counted!, counted);
+        var moved = Move(entry.Key, entry.Counted!, counted, entry.Segments);
         Write(scope, t.RequestId, JoinStep.Corrected, entry with { Truth = t.Truth, Reward = t.Reward, TruthArrived = _now, Counted = _lastCounted, LastChange = _now, Stamp = ++_stamp });
 
         // Its metric event reports the rows whose truth changed: those are what the counters count again.
@@ -203,8 +204,14 @@ internal sealed partial class GroupPlanner
     /// <summary>The rows the last <see cref="Count"/> or <see cref="Move"/> planned, as the join entry keeps them.</summary>
     private CountedRow[]? _lastCounted;
 
-    /// <summary>Plans counting rows under a key: its classes (capped), each row's positions, score and window stamp.</summary>
-    private KeyPlan Count(MetricKey key, DecodedFeedback feedback)
+    /// <summary>The segment values the last <see cref="Count"/> counted its rows under, as the join entry keeps them.</summary>
+    private SegmentValue[] _lastSegments = [];
+
+    /// <summary>
+    /// Plans counting rows under a key: its classes (capped), each row's positions, score and window stamp, and the
+    /// segment values they are also counted under (past <c>--max_segment_values</c> a name's new values fold into <c>other</c>).
+    /// </summary>
+    private KeyPlan Count(MetricKey key, DecodedFeedback feedback, IReadOnlyList<SegmentValue> segments)
     {
         var plan = KeyPlanOf(key);
         plan.Classes.CheckCapacity(feedback, _state.Models.MaxClasses);
@@ -219,13 +226,14 @@ internal sealed partial class GroupPlanner
         }
 
         plan.Counted(rows.Length, feedback.Reward);
-        _changes.Add(new RowsCounted(key, plan.TakeNewClasses(), rows, feedback.Reward));
+        _lastSegments = plan.Fold(segments, _state.Models.MaxSegmentValues);
+        _changes.Add(new RowsCounted(key, plan.TakeNewClasses(), rows, feedback.Reward) { Segments = _lastSegments });
         _lastCounted = rows;
         return plan;
     }
 
     /// <summary>Plans moving a joined request's counted rows to the truths of <paramref name="relabelled"/>, each keeping its place.</summary>
-    private KeyPlan Move(MetricKey key, CountedRow[] counted, DecodedFeedback relabelled)
+    private KeyPlan Move(MetricKey key, CountedRow[] counted, DecodedFeedback relabelled, IReadOnlyList<SegmentValue> segments)
     {
         var plan = KeyPlanOf(key);
 
@@ -246,7 +254,7 @@ internal sealed partial class GroupPlanner
             rows[i] = counted[i] with { Row = to };
         }
 
-        _changes.Add(new RowsMoved(key, plan.TakeNewClasses(), moves));
+        _changes.Add(new RowsMoved(key, plan.TakeNewClasses(), moves) { Segments = [.. segments] });
         _lastCounted = rows;
         return plan;
     }
@@ -266,8 +274,8 @@ internal sealed partial class GroupPlanner
 
         if (aggregate is not null)
         {
-            var (snapshot, topK, next) = aggregate.PlanningState();
-            plan = new KeyPlan(key, snapshot, topK, next);
+            var (snapshot, topK, next, segments) = aggregate.PlanningState();
+            plan = new KeyPlan(key, snapshot, topK, next, segments);
         }
         else
         {

@@ -1,5 +1,6 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Core.Engine;
 
@@ -7,7 +8,11 @@ namespace FeedbackMetrics.Core.Engine;
 /// One event the engine decides on: its (source, id, type) for deduplication, the key it arrived under, and what its
 /// metric event echoes. Plain data: what an event's answer is follows from the engine's rules.
 /// </summary>
-public abstract record IngestEvent(CloudEventId Id, MetricKey Key, ReplyContext Reply);
+public abstract record IngestEvent(CloudEventId Id, MetricKey Key, ReplyContext Reply)
+{
+    /// <summary>The event's values of the segment names (<c>--segment_by</c>) it carries, in their configured order.</summary>
+    public IReadOnlyList<SegmentValue> Segments { get; init; } = [];
+}
 
 /// <summary>A feedback event carrying both its truth and its response: counted under its key at once.</summary>
 public sealed record CountedFeedback(CloudEventId Id, MetricKey Key, DecodedFeedback Feedback, ReplyContext Reply)

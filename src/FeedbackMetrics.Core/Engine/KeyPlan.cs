@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 
 namespace FeedbackMetrics.Core.Engine;
@@ -22,9 +23,18 @@ internal sealed class KeyPlan
     private long[] _hits;
     private Checkpoint _mark;
     private int _written;
+    private readonly HashSet<SegmentValue> _segments;
+    private readonly Dictionary<string, int> _valuesPerName = new(StringComparer.Ordinal);
+    private readonly List<SegmentValue> _segmentsAdded = [];
 
-    public KeyPlan(MetricKey key, KeySnapshot? current, int topK, long nextSequence)
+    public KeyPlan(MetricKey key, KeySnapshot? current, int topK, long nextSequence, IReadOnlyList<SegmentValue>? segments = null)
     {
+        _segments = [.. segments ?? []];
+        foreach (var segment in _segments)
+        {
+            CountValue(segment, +1);
+        }
+
         Key = key;
         Classes = ClassSet.FromNames(current?.Classes ?? []);
         _written = Classes.Count;
@@ -139,10 +149,52 @@ internal sealed class KeyPlan
         return scored;
     }
 
+    /// <summary>
+    /// The values rows of an event are counted under: each value the model keeps already, a new one while its name has
+    /// fewer than <paramref name="maxValues"/> values, else <see cref="SegmentValue.Other"/>.
+    /// </summary>
+    public SegmentValue[] Fold(IReadOnlyList<SegmentValue> values, int maxValues)
+    {
+        if (values.Count == 0)
+        {
+            return [];
+        }
+
+        var folded = new SegmentValue[values.Count];
+        for (var i = 0; i < folded.Length; i++)
+        {
+            var value = values[i];
+            if (!_segments.Contains(value) && value.Value != SegmentValue.Other && _valuesPerName.GetValueOrDefault(value.Name) >= maxValues)
+            {
+                value = value with { Value = SegmentValue.Other };
+            }
+
+            if (_segments.Add(value))
+            {
+                CountValue(value, +1);
+                _segmentsAdded.Add(value);
+            }
+
+            folded[i] = value;
+        }
+
+        return folded;
+    }
+
+    /// <summary>Counts a name's values but <c>other</c>, what <c>--max_segment_values</c> bounds.</summary>
+    private void CountValue(SegmentValue value, int delta)
+    {
+        if (value.Value != SegmentValue.Other)
+        {
+            _valuesPerName[value.Name] = _valuesPerName.GetValueOrDefault(value.Name) + delta;
+        }
+    }
+
     /// <summary>Remembers where the key stands before a request, so <see cref="Rollback"/> can go back to it.</summary>
     public void Mark()
     {
         _cells.Clear();
+        _segmentsAdded.Clear();
         _mark = new Checkpoint(Classes.Count, _written, NextSequence, TopK, Count, RewardTotal, RewardEvents);
     }
 
@@ -158,6 +210,13 @@ internal sealed class KeyPlan
         }
 
         _cells.Clear();
+        foreach (var value in _segmentsAdded)
+        {
+            _segments.Remove(value);
+            CountValue(value, -1);
+        }
+
+        _segmentsAdded.Clear();
         Classes.TruncateTo(_mark.Classes);
         (_written, NextSequence, TopK, Count, RewardTotal, RewardEvents) = (_mark.Written, _mark.NextSequence, _mark.TopK, _mark.Count, _mark.RewardTotal, _mark.RewardEvents);
     }

@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Core.Engine;
 
@@ -22,6 +23,12 @@ public sealed record RequestEntry(
     DateTimeOffset LastChange,
     long Stamp)
 {
+    /// <summary>
+    /// The segment values (<c>--segment_by</c>) of what the entry holds: the response's (and the truth's for names the
+    /// response lacks) until it is counted, then the values its rows were counted under, where a relabel moves them.
+    /// </summary>
+    public IReadOnlyList<SegmentValue> Segments { get; init; } = [];
+
     public bool IsJoined => Response is not null && Truth is not null;
 
     /// <summary>The rows a joined entry counts: its truth and response row by row.</summary>

@@ -1,6 +1,7 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
 
@@ -9,7 +10,9 @@ namespace FeedbackMetrics.Core.ReadModel;
 /// <summary>
 /// The running figures of one key: its cumulative confusion matrix, the probability sums of rows whose response
 /// carried a distribution, the reward sums, and its windows (<c>--windows</c>). Thread-safe: every call takes the
-/// key's own lock; figures are computed from copies outside it.
+/// key's own lock; figures are computed from copies outside it. A model's segments (<c>--segment_by</c>) are keys of the
+/// same kind held by it, one per segment value: each shares the model's classes (in the model's order) and its rows'
+/// places in the windows, so a count window of a segment holds that segment's rows among the model's last N.
 /// </summary>
 public sealed class KeyAggregate
 {
@@ -27,6 +30,7 @@ public sealed class KeyAggregate
     private double _rewardTotal;
     private long _rewardEvents;
     private int _topK;
+    private SortedDictionary<SegmentValue, KeyAggregate>? _segments;
 
     public KeyAggregate(MetricKey key, IReadOnlyList<WindowSpec> windows, TimeProvider time)
     {
@@ -84,11 +88,16 @@ public sealed class KeyAggregate
     /// Counts rows as the engine decided them (<c>RowsCounted</c>): registers <paramref name="newClasses"/> in order,
     /// then adds each row to the matrix, the probability sums and the windows at its stamp.
     /// </summary>
-    public void Count(IReadOnlyList<string> newClasses, ReadOnlySpan<CountedRow> rows, double? reward)
+    public void Count(IReadOnlyList<string> newClasses, ReadOnlySpan<CountedRow> rows, double? reward, IReadOnlyList<SegmentValue>? segments = null)
     {
         lock (_lock)
         {
             RegisterLocked(newClasses);
+            foreach (var segment in segments ?? [])
+            {
+                SegmentLocked(segment).Count(_classes.Names, rows, reward);
+            }
+
             foreach (var (stamp, row) in rows)
             {
                 _matrix.Add(row.Truth, row.Predicted, 1);
@@ -117,11 +126,16 @@ public sealed class KeyAggregate
     /// probability sums and every window a row is still in, keeping its place; the cell a row leaves is counted in the
     /// relabelled matrix (<see cref="KeySnapshot.Relabelled"/>), so counters never go down.
     /// </summary>
-    public void Move(IReadOnlyList<string> newClasses, ReadOnlySpan<RowMove> moves)
+    public void Move(IReadOnlyList<string> newClasses, ReadOnlySpan<RowMove> moves, IReadOnlyList<SegmentValue>? segments = null)
     {
         lock (_lock)
         {
             RegisterLocked(newClasses);
+            foreach (var segment in segments ?? [])
+            {
+                SegmentLocked(segment).Move(_classes.Names, moves);
+            }
+
             foreach (var move in moves)
             {
                 MoveLocked(move);
@@ -131,13 +145,29 @@ public sealed class KeyAggregate
         }
     }
 
-    /// <summary>What the engine plans on: the figures now, the k rows are scored with (0: none yet), the next window sequence.</summary>
-    public (KeySnapshot Snapshot, int TopK, long NextSequence) PlanningState()
+    /// <summary>
+    /// What the engine plans on: the figures now, the k rows are scored with (0: none yet), the next window sequence, the
+    /// segment values the model keeps.
+    /// </summary>
+    public (KeySnapshot Snapshot, int TopK, long NextSequence, SegmentValue[] Segments) PlanningState()
     {
         lock (_lock)
         {
-            return (SnapshotLocked(), _topK, _windows.NextSequence);
+            return (SnapshotLocked(), _topK, _windows.NextSequence, _segments is null ? [] : [.. _segments.Keys]);
         }
+    }
+
+    /// <summary>The model's figures for one segment value, created (empty, with the model's classes) when new.</summary>
+    private KeyAggregate SegmentLocked(SegmentValue segment)
+    {
+        _segments ??= new SortedDictionary<SegmentValue, KeyAggregate>(Comparer<SegmentValue>.Create(SegmentValue.Compare));
+        if (!_segments.TryGetValue(segment, out var aggregate))
+        {
+            aggregate = new KeyAggregate(Key, _windows.Specs, _time);
+            _segments.Add(segment, aggregate);
+        }
+
+        return aggregate;
     }
 
     /// <summary>Everything the key holds, exactly, for a snapshot.</summary>
@@ -146,7 +176,10 @@ public sealed class KeyAggregate
         lock (_lock)
         {
             _relabelled?.Grow(_matrix.Size);
-            return new ModelImage(Key, [.. _classes.Names], _matrix.ToArray(), _relabelled?.ToArray(), _count, _rewardTotal, _rewardEvents, _probabilities.Copy(), _topK, _windows.Export());
+            return new ModelImage(Key, [.. _classes.Names], _matrix.ToArray(), _relabelled?.ToArray(), _count, _rewardTotal, _rewardEvents, _probabilities.Copy(), _topK, _windows.Export())
+            {
+                Segments = _segments is null ? [] : [.. _segments.Select(s => (s.Key, s.Value.Export()))],
+            };
         }
     }
 
@@ -178,6 +211,11 @@ public sealed class KeyAggregate
             _probabilities.Add(image.Probabilities);
             _topK = image.TopK;
             _windows.Restore(image.Windows);
+            foreach (var (segment, segmentImage) in image.Segments)
+            {
+                SegmentLocked(segment).Restore(segmentImage);
+            }
+
             _version++;
         }
     }
@@ -362,7 +400,10 @@ public sealed class KeyAggregate
             }
 
             var snapshot = SnapshotLocked();
-            _view = new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy());
+            _view = new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy())
+            {
+                Segments = _segments is null ? [] : [.. _segments.Select(s => new SegmentView(s.Key, s.Value.View()))],
+            };
             _viewUntil = NextBoundary(now);
             return _view;
         }

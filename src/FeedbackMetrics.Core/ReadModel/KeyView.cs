@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Metrics;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
 
@@ -12,6 +13,9 @@ public sealed record KeyView(KeySnapshot Snapshot, IReadOnlyList<WindowSpec> Spe
 {
     private KeyFigures? _figures;
 
+    /// <summary>The model's segments (<c>--segment_by</c>), by name then value, each read with the model.</summary>
+    public IReadOnlyList<SegmentView> Segments { get; init; } = [];
+
     /// <summary>The cumulative figure set and one per window (with its shift against the cumulative matrix), computed on first use.</summary>
     public KeyFigures Figures() => _figures ??= new KeyFigures(
         FigureCalculator.Compute(Snapshot.Classes, Snapshot.Matrix, Probabilities),
@@ -24,3 +28,6 @@ public sealed record KeyFigures(FigureSet All, IReadOnlyDictionary<string, Figur
     /// <summary>The figure set of a window by name, <c>all</c> for the cumulative one; null when there is no such window.</summary>
     public FigureSet? Of(string window) => window == "all" ? All : Windows.GetValueOrDefault(window);
 }
+
+/// <summary>One segment value of a model read with it: its figures as a key of their own (the model's classes, in its order).</summary>
+public sealed record SegmentView(SegmentValue Segment, KeyView View);

@@ -27,6 +27,9 @@ public sealed class MetricsBook(int maxKeys, int maxClasses, IReadOnlyList<Windo
 
     public int MaxClasses { get; } = maxClasses;
 
+    /// <summary>Most values of one segment name a model keeps (<c>--max_segment_values</c>); rows of later values count under <c>other</c>.</summary>
+    public int MaxSegmentValues { get; init; } = 20;
+
     /// <summary>The windows every key keeps (<c>--windows</c>).</summary>
     public IReadOnlyList<WindowSpec> Windows { get; } = windows ?? [];
 

@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
 
@@ -20,4 +21,8 @@ public sealed record ModelImage(
     long RewardEvents,
     ProbabilitySums Probabilities,
     int TopK,
-    IReadOnlyList<WindowImage> Windows);
+    IReadOnlyList<WindowImage> Windows)
+{
+    /// <summary>The image of each segment value the model keeps (<c>--segment_by</c>), by name then value.</summary>
+    public IReadOnlyList<(SegmentValue Segment, ModelImage Image)> Segments { get; init; } = [];
+}

@@ -147,7 +147,8 @@ public static class ServerApp
         {
             var limits = sp.GetRequiredService<IOptions<LimitsOptions>>().Value;
             var windows = sp.GetRequiredService<IOptions<WindowOptions>>().Value.Specs;
-            return new MetricsBook(limits.MaxKeys, limits.MaxClasses, windows, sp.GetRequiredService<TimeProvider>());
+            var segments = sp.GetRequiredService<IOptions<SegmentOptions>>().Value;
+            return new MetricsBook(limits.MaxKeys, limits.MaxClasses, windows, sp.GetRequiredService<TimeProvider>()) { MaxSegmentValues = segments.MaxValues };
         });
         services.AddSingleton(sp =>
         {
@@ -215,6 +216,7 @@ public static class ServerApp
         services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();
 
+        services.AddSingleton(sp => new SegmentReader(sp.GetRequiredService<IOptions<SegmentOptions>>().Value));
         services.AddSingleton<FeedbackIngest>();
         services.AddSingleton<AlertBoard>();
         services.AddSingleton<AlertEvents>();

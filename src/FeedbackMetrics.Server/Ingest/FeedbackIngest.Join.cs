@@ -53,7 +53,10 @@ public sealed partial class FeedbackIngest
             var decoder = decoders.For(key);
             var response = decoder.DecodeResponse(MessageReader.Read(body, "response"));
             var requestId = RequestIds.OfResponse(cloudEvent.Attribute(IdentityExtensions.RequestId), cloudEvent.Attribute(Metadata), cloudEvent.Id);
-            return new PreparedFeedback(cloudEvent, new LoggedResponse(IdOf(cloudEvent), key, requestId, response, ReplyContextOf(cloudEvent, decoder)));
+            return new PreparedFeedback(cloudEvent, new LoggedResponse(IdOf(cloudEvent), key, requestId, response, ReplyContextOf(cloudEvent, decoder))
+            {
+                Segments = segments.Read(cloudEvent, body),
+            });
         }
         catch (InvalidFeedbackException e)
         {
@@ -82,6 +85,9 @@ public sealed partial class FeedbackIngest
         var requestId = RequestIds.OfTruth(cloudEvent.Attribute(IdentityExtensions.RequestId), body);
         var payload = TruthPayload.Read(body);
         var truth = decoder.DecodeTruth(payload.Truth);
-        return new PreparedFeedback(cloudEvent, new TruthOnly(IdOf(cloudEvent), key, requestId, truth, payload.Reward, ReplyContextOf(cloudEvent, decoder)));
+        return new PreparedFeedback(cloudEvent, new TruthOnly(IdOf(cloudEvent), key, requestId, truth, payload.Reward, ReplyContextOf(cloudEvent, decoder))
+        {
+            Segments = segments.Read(cloudEvent, Member(body, "truth")),
+        });
     }
 }

@@ -24,6 +24,7 @@ public sealed partial class FeedbackIngest(
     IdentityDefaults defaults,
     IOptions<DecodingOptions> decoding,
     IOptions<JoinOptions> join,
+    SegmentReader segments,
     ServerCounters counters,
     ILogger<FeedbackIngest> logger)
 {
@@ -105,7 +106,10 @@ public sealed partial class FeedbackIngest(
             }
 
             var payload = FeedbackPayload.Read(body);
-            return new PreparedFeedback(cloudEvent, new CountedFeedback(IdOf(cloudEvent), key, decoder.Decode(payload), ReplyContextOf(cloudEvent, decoder)));
+            return new PreparedFeedback(cloudEvent, new CountedFeedback(IdOf(cloudEvent), key, decoder.Decode(payload), ReplyContextOf(cloudEvent, decoder))
+            {
+                Segments = segments.Read(cloudEvent, Member(body, "response"), Member(body, "truth")),
+            });
         }
         catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.FullName == "System.Text.Json.ThrowHelper")
         {
@@ -116,6 +120,9 @@ public sealed partial class FeedbackIngest(
             throw new InvalidFeedbackException(e.Kind, $"Event {cloudEvent}: {e.Message} The whole batch was refused; nothing was counted.");
         }
     }
+
+    private static JsonElement? Member(JsonElement body, string name) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var member) ? member : null;
 
     /// <summary>The <c>model_name</c> of the Open Inference Protocol response a feedback carries, if any.</summary>
     private static string? ResponseModelName(JsonElement? body) =>

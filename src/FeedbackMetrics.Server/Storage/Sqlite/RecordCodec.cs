@@ -2,6 +2,7 @@ using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Server.Storage.Sqlite;
@@ -13,7 +14,7 @@ namespace FeedbackMetrics.Server.Storage.Sqlite;
 /// </summary>
 internal static class RecordCodec
 {
-    private const byte Format = 1;
+    private const byte Format = 2;
 
     private enum Tag : byte
     {
@@ -47,11 +48,13 @@ internal static class RecordCodec
                     w.Write(counted.NewClasses);
                     w.Write(counted.Rows);
                     w.WriteOptional(counted.Reward);
+                    w.Write(counted.Segments);
                     break;
                 case RowsMoved moved:
                     w.Write((byte)Tag.Moved);
                     w.Write(moved.Key);
                     w.Write(moved.NewClasses);
+                    w.Write(moved.Segments);
                     w.Write(moved.Moves.Length);
                     foreach (var (stamp, was, to) in moved.Moves)
                     {
@@ -103,7 +106,7 @@ internal static class RecordCodec
             changes.Add((Tag)r.ReadByte() switch
             {
                 Tag.Id => new IdRemembered(new UInt128(r.ReadUInt64(), r.ReadUInt64()), r.ReadInt64()),
-                Tag.Counted => new RowsCounted(r.ReadKey(), r.ReadNames(), r.ReadCountedRows()!, r.ReadOptionalDouble()),
+                Tag.Counted => new RowsCounted(r.ReadKey(), r.ReadNames(), r.ReadCountedRows()!, r.ReadOptionalDouble()) { Segments = r.ReadSegments() },
                 Tag.Moved => ReadMoved(r),
                 Tag.Join => new JoinChanged(new JoinScope(r.ReadString(), r.ReadString()), r.ReadString(), (JoinStep)r.ReadByte(), r.ReadBoolean() ? ReadEntry(r) : null),
                 Tag.Reset => new ModelReset(r.ReadKey()),
@@ -152,6 +155,14 @@ internal static class RecordCodec
                 w.Write(bucket);
             }
         }
+
+        w.Write(model.Segments.Count);
+        foreach (var ((name, value), image) in model.Segments)
+        {
+            w.Write(name);
+            w.Write(value);
+            WriteModel(w, image);
+        }
     }
 
     public static ModelImage ReadModel(BinaryReader r)
@@ -184,7 +195,13 @@ internal static class RecordCodec
             windows[i] = new WindowImage(name, rows, windowSums, buckets, next);
         }
 
-        return new ModelImage(key, classes, matrix, relabelled, count, rewardTotal, rewardEvents, sums, topK, windows);
+        var segments = new (SegmentValue, ModelImage)[r.ReadInt32()];
+        for (var i = 0; i < segments.Length; i++)
+        {
+            segments[i] = (new SegmentValue(r.ReadString(), r.ReadString()), ReadModel(r));
+        }
+
+        return new ModelImage(key, classes, matrix, relabelled, count, rewardTotal, rewardEvents, sums, topK, windows) { Segments = segments };
     }
 
     public static void WriteScope(BinaryWriter w, JoinScopeState state)
@@ -231,6 +248,7 @@ internal static class RecordCodec
         w.Write(entry.Counted);
         w.Write(entry.LastChange);
         w.Write(entry.Stamp);
+        w.Write(entry.Segments);
     }
 
     /// <summary>A join entry; with <paramref name="names"/>, its key's strings are shared with every other entry's (a load of many).</summary>
@@ -239,7 +257,7 @@ internal static class RecordCodec
         CheckFormat(r, "join entry");
         var key = r.ReadKey();
         key = names is null ? key : new(names.Of(key.Namespace), names.Of(key.Deployment), names.Of(key.Predictor), names.Of(key.Model));
-        return new RequestEntry(key, r.ReadResponse(), r.ReadTime(), r.ReadTruth(), r.ReadOptionalDouble(), r.ReadTime(), r.ReadTime(), r.ReadCountedRows(), r.ReadTime(), r.ReadInt64());
+        return new RequestEntry(key, r.ReadResponse(), r.ReadTime(), r.ReadTruth(), r.ReadOptionalDouble(), r.ReadTime(), r.ReadTime(), r.ReadCountedRows(), r.ReadTime(), r.ReadInt64()) { Segments = r.ReadSegments() };
     }
 
     public static void WriteReply(BinaryWriter w, MetricReply reply)
@@ -309,7 +327,7 @@ internal static class RecordCodec
 
     private static RowsMoved ReadMoved(BinaryReader r)
     {
-        var (key, names) = (r.ReadKey(), r.ReadNames());
+        var (key, names, segments) = (r.ReadKey(), r.ReadNames(), r.ReadSegments());
         var moves = new RowMove[r.ReadInt32()];
         for (var i = 0; i < moves.Length; i++)
         {
@@ -317,7 +335,7 @@ internal static class RecordCodec
             moves[i] = new RowMove(was.Stamp, was.Row, r.ReadWindowRow());
         }
 
-        return new RowsMoved(key, names, moves);
+        return new RowsMoved(key, names, moves) { Segments = segments };
     }
 
     private static void CheckFormat(BinaryReader r, string what)

@@ -2,6 +2,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
 
@@ -23,6 +24,33 @@ internal static class ValueCodec
     }
 
     public static MetricKey ReadKey(this BinaryReader r) => new(r.ReadString(), r.ReadString(), r.ReadString(), r.ReadString());
+
+    public static void Write(this BinaryWriter w, IReadOnlyList<SegmentValue> segments)
+    {
+        w.Write(segments.Count);
+        foreach (var (name, value) in segments)
+        {
+            w.Write(name);
+            w.Write(value);
+        }
+    }
+
+    public static SegmentValue[] ReadSegments(this BinaryReader r)
+    {
+        var count = r.ReadInt32();
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var segments = new SegmentValue[count];
+        for (var i = 0; i < count; i++)
+        {
+            segments[i] = new SegmentValue(r.ReadString(), r.ReadString());
+        }
+
+        return segments;
+    }
 
     public static void Write(this BinaryWriter w, DateTimeOffset time) => w.Write(time.UtcTicks);
 

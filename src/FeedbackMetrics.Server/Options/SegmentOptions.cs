@@ -1,0 +1,54 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.RegularExpressions;
+
+namespace FeedbackMetrics.Server.Options;
+
+/// <summary>
+/// Segments (<c>--segment_by</c>): the event attributes each model's figures are also kept per value of, and how many
+/// values of one name a model keeps (<c>--max_segment_values</c>) before the rest fold into <c>other</c>.
+/// </summary>
+public sealed partial class SegmentOptions
+{
+    public const string Section = "FeedbackMetrics:Segments";
+
+    /// <summary>The start of a name read from Seldon's <c>meta.tags</c> rather than from a CloudEvent extension.</summary>
+    public const string TagPrefix = "tags.";
+
+    /// <summary>Segment names, each a CloudEvent extension attribute or <c>tags.KEY</c>; none when empty.</summary>
+    public string[] By { get; set; } = [];
+
+    [Range(1, 1000)]
+    public int MaxValues { get; set; } = 20;
+
+    /// <summary>What is wrong with the names, or null: each a CloudEvents extension name or tags.KEY, none twice.</summary>
+    public string? NamesError()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in By)
+        {
+            if (!IsName(name))
+            {
+                return $"'{name}' is not a segment name";
+            }
+
+            if (!seen.Add(name))
+            {
+                return $"'{name}' is named twice";
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsName(string name) =>
+        name.StartsWith(TagPrefix, StringComparison.Ordinal)
+            ? name.Length > TagPrefix.Length && name.Length <= 64 + TagPrefix.Length && !name.Any(char.IsControl)
+            : ExtensionName().IsMatch(name) && !ContextAttributes.Contains(name);
+
+    /// <summary>The CloudEvents attributes that are not extensions: a segment of them would say nothing of the model's users.</summary>
+    private static readonly HashSet<string> ContextAttributes = ["id", "source", "specversion", "type", "datacontenttype", "dataschema", "subject", "time", "data"];
+
+    /// <summary>A CloudEvents attribute name: lower-case letters and digits (the spec asks for at most 20 of them).</summary>
+    [GeneratedRegex("^[a-z0-9]{1,20}$")]
+    private static partial Regex ExtensionName();
+}
