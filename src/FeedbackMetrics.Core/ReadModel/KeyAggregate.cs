@@ -393,20 +393,39 @@ public sealed class KeyAggregate
     {
         lock (_lock)
         {
-            var now = _time.GetUtcNow();
-            if (_view is { } kept && kept.Snapshot.Version == _version && now < _viewUntil)
+            return ViewLocked();
+        }
+    }
+
+    /// <summary>A segment's view, its count windows first moved on to its model's newest row (<paramref name="newest"/>).</summary>
+    private KeyView SegmentView(long newest)
+    {
+        lock (_lock)
+        {
+            if (_windows.AdvanceCountWindows(newest))
             {
-                return kept;
+                _version++;
             }
 
-            var snapshot = SnapshotLocked();
-            _view = new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy())
-            {
-                Segments = _segments is null ? [] : [.. _segments.Select(s => new SegmentView(s.Key, s.Value.View()))],
-            };
-            _viewUntil = NextBoundary(now);
-            return _view;
+            return ViewLocked();
         }
+    }
+
+    private KeyView ViewLocked()
+    {
+        var now = _time.GetUtcNow();
+        if (_view is { } kept && kept.Snapshot.Version == _version && now < _viewUntil)
+        {
+            return kept;
+        }
+
+        var snapshot = SnapshotLocked();
+        _view = new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy())
+        {
+            Segments = _segments is null ? [] : [.. _segments.Select(s => new SegmentView(s.Key, s.Value.SegmentView(_windows.NextSequence - 1)))],
+        };
+        _viewUntil = NextBoundary(now);
+        return _view;
     }
 
     /// <summary>The next bucket boundary of any time window after <paramref name="now"/>: until then the windows stand still.</summary>

@@ -67,6 +67,22 @@ public sealed class CountWindow
     }
 
     /// <summary>
+    /// Moves the window on to end at <paramref name="sequence"/> without a row there (a segment's window following its
+    /// model's rows); true when rows left it.
+    /// </summary>
+    public bool AdvanceTo(long sequence)
+    {
+        if (_newest == long.MinValue || sequence <= _newest)
+        {
+            return false;
+        }
+
+        var before = Count;
+        Advance(sequence);
+        return Count != before;
+    }
+
+    /// <summary>
     /// Takes back the row of a sequence (the first half of a relabel); false when it has left the window or is not
     /// in it. <paramref name="row"/> must be the row that was added: the window checks its classes.
     /// </summary>

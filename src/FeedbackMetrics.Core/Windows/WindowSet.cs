@@ -83,6 +83,21 @@ public sealed class WindowSet
     }
 
     /// <summary>
+    /// Moves every count window on to end at <paramref name="newest"/>: a segment's windows hold its rows among its
+    /// model's last N, so they move with the model's rows. True when rows left a window.
+    /// </summary>
+    public bool AdvanceCountWindows(long newest)
+    {
+        var moved = false;
+        foreach (var window in _counts)
+        {
+            moved |= window?.AdvanceTo(newest) ?? false;
+        }
+
+        return moved;
+    }
+
+    /// <summary>
     /// Never hands out a sequence below <paramref name="next"/> again: with no count window no rows are stored, so the
     /// store keeps the number, and a later relabel (which finds its row by sequence) never meets another row under it.
     /// </summary>

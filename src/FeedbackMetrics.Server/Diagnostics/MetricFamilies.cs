@@ -59,6 +59,12 @@ public static class MetricFamilies
     public static readonly MetricFamily PredictedClassPsi = new(P + "predicted_class_psi", MetricType.Gauge, Window, "Population stability index of the window's predicted classes against the cumulative ones (windows only).");
     public static readonly MetricFamily TrueClassPsi = new(P + "true_class_psi", MetricType.Gauge, Window, "Population stability index of the window's true classes against the cumulative ones (windows only).");
 
+    // Per model and segment value (--segment_by), and the gaps across a segment name's values.
+    public static readonly MetricFamily SegmentRows = new(P + "segment_rows", MetricType.Gauge, [.. Window, "segment", "value"], "Rows counted under one value of a segment (--segment_by; value=\"other\": the values past --max_segment_values), per window as rows.");
+    public static readonly MetricFamily SegmentAccuracyRatio = new(P + "segment_accuracy_ratio", MetricType.Gauge, [.. Window, "segment", "value"], "Accuracy of the rows of one segment value, per window as accuracy_ratio.");
+    public static readonly MetricFamily SegmentGap = new(P + "segment_gap", MetricType.Gauge, [.. Model, "segment", "figure"], "Largest minus smallest cumulative figure (figure = accuracy, recall, precision or positive_rate) across a segment's values but \"other\"; present with two values or more.");
+    public static readonly MetricFamily SegmentGapApart = new(P + "segment_gap_apart", MetricType.Gauge, [.. Model, "segment", "figure"], "1 when the 95 % intervals of the largest and the smallest figure of segment_gap do not overlap (the gap is more than noise), else 0.");
+
     // The late-truth join, per namespace and deployment (where request ids are matched).
     public static readonly MetricFamily JoinPendingResponses = new(P + "join_pending_responses", MetricType.Gauge, Deployment, "Logged responses waiting for their truth.");
     public static readonly MetricFamily JoinParkedTruths = new(P + "join_parked_truths", MetricType.Gauge, Deployment, "Truth-only feedback waiting for its response.");
@@ -104,6 +110,8 @@ public static class MetricFamilies
         [Rows, AccuracyRatio, AccuracyIntervalRatio, PrecisionRatio, RecallRatio, F1Ratio, ClassPrecisionRatio, ClassRecallRatio, ClassF1Ratio, ClassSupport,
          ScoredRows, LogLoss, BrierScore, ExpectedCalibrationError, TopKAccuracyRatio, RocAuc, AveragePrecision, PredictedClassPsi, TrueClassPsi];
 
+    public static IReadOnlyList<MetricFamily> PerSegment { get; } = [SegmentRows, SegmentAccuracyRatio, SegmentGap, SegmentGapApart];
+
     public static IReadOnlyList<MetricFamily> Join { get; } =
         [JoinPendingResponses, JoinParkedTruths, JoinResponsesTotal, JoinJoinedTotal, JoinCorrectionsTotal, JoinExpiredTotal, JoinLabelCoverageRatio,
          JoinLabelDelaySeconds, JoinEstimatedAccuracyRatio, JoinEstimatedRows, JoinEstimateRealizedRowsTotal, JoinEstimateExpectedRatio, JoinEstimateRealizedRatio];
@@ -115,7 +123,7 @@ public static class MetricFamilies
          AuthFailuresTotal, SenderEventsTotal, RateLimitedTotal, HttpRequestDurationSeconds];
 
     /// <summary>Every family, group by group.</summary>
-    public static IReadOnlyList<MetricFamily> All { get; } = [.. Seldon, .. PerModel, .. PerWindow, .. Join, .. Alerts, .. Server];
+    public static IReadOnlyList<MetricFamily> All { get; } = [.. Seldon, .. PerModel, .. PerWindow, .. PerSegment, .. Join, .. Alerts, .. Server];
 
     /// <summary>The family of one of Seldon's counters.</summary>
     public static MetricFamily Of(SeldonCounter counter) => counter switch

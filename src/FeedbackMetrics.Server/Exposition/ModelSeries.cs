@@ -2,6 +2,7 @@ using System.Text;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Server.Diagnostics;
 using static FeedbackMetrics.Server.Exposition.PrometheusText;
@@ -32,7 +33,11 @@ internal sealed class ModelSeries(DecoderSelector decoders, string method, Class
         MetricFamilies.ScoredRows, MetricFamilies.LogLoss, MetricFamilies.BrierScore, MetricFamilies.ExpectedCalibrationError, MetricFamilies.TopKAccuracyRatio,
         MetricFamilies.RocAuc, MetricFamilies.AveragePrecision, MetricFamilies.PredictedClassPsi, MetricFamilies.TrueClassPsi,
         MetricFamilies.RewardTotal, MetricFamilies.RewardedEventsTotal,
+        MetricFamilies.SegmentRows, MetricFamilies.SegmentAccuracyRatio, MetricFamilies.SegmentGap, MetricFamilies.SegmentGapApart,
     ];
+
+    /// <summary>The gap figures in <see cref="SegmentGaps.Figures"/> order, as the <c>figure</c> label names them.</summary>
+    private static readonly string[] GapLabels = ["accuracy", "recall", "precision", "positive_rate"];
 
     /// <summary>A block per family of <see cref="Families"/>, in that order.</summary>
     public byte[][] Render(KeyView view)
@@ -139,8 +144,20 @@ internal sealed class ModelSeries(DecoderSelector decoders, string method, Class
             case 30:
                 PerKey(text, family, k, k.Snapshot.RewardTotal);
                 break;
-            default:
+            case 31:
                 PerKey(text, family, k, k.Snapshot.RewardEvents);
+                break;
+            case 32:
+                Segments(text, family, k, f => f.Count);
+                break;
+            case 33:
+                Segments(text, family, k, f => f.Accuracy);
+                break;
+            case 34:
+                Gaps(text, family, k, g => g.Gap);
+                break;
+            default:
+                Gaps(text, family, k, g => g.Apart ? 1 : 0);
                 break;
         }
     }
@@ -251,6 +268,42 @@ internal sealed class ModelSeries(DecoderSelector decoders, string method, Class
         }
     }
 
+    /// <summary>A figure of each segment value of the key, cumulative (<c>window="all"</c>) and per window.</summary>
+    private static void Segments(StringBuilder text, MetricFamily family, Key k, Func<FigureSet, double> value)
+    {
+        foreach (var segment in k.View.Segments)
+        {
+            var figures = segment.View.Figures();
+            var labels = $",segment=\"{Escape(segment.Segment.Name)}\",value=\"{Escape(segment.Segment.Value)}\"";
+            Sample(text, family.Name, k.Labels, k.All.Label + labels, value(figures.All));
+            for (var i = 0; i < segment.View.Specs.Count; i++)
+            {
+                var name = segment.View.Specs[i].Name;
+                Sample(text, family.Name, k.Labels, k.Windows[i + 1].Label + labels, value(figures.Windows[name]));
+            }
+        }
+    }
+
+    /// <summary>A figure of the key's gaps across each segment name's values.</summary>
+    private static void Gaps(StringBuilder text, MetricFamily family, Key k, Func<SegmentGap, double> value)
+    {
+        if (k.View.Segments.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (name, gaps) in SegmentGaps.Of(k.View.Segments))
+        {
+            for (var i = 0; i < GapLabels.Length; i++)
+            {
+                if (gaps.Of(SegmentGaps.Figures[i]) is { } gap)
+                {
+                    Sample(text, family.Name, k.Labels, $",segment=\"{Escape(name)}\",figure=\"{GapLabels[i]}\"", value(gap));
+                }
+            }
+        }
+    }
+
     private static void Shift(StringBuilder text, MetricFamily family, Key k, Func<ShiftFigures, double> value)
     {
         foreach (var w in k.Windows)
@@ -278,7 +331,7 @@ internal sealed class ModelSeries(DecoderSelector decoders, string method, Class
 
         var key = snapshot.Key;
         var labels = $"deployment_namespace=\"{Escape(key.Namespace)}\",deployment_name=\"{Escape(key.Deployment)}\",predictor_name=\"{Escape(key.Predictor)}\",model_name=\"{Escape(key.Model)}\"";
-        return new Key(snapshot, labels, windows);
+        return new Key(view, snapshot, labels, windows);
     }
 
     private WindowFigures Window(string name, KeySnapshot snapshot, FigureSet figures)
@@ -288,7 +341,7 @@ internal sealed class ModelSeries(DecoderSelector decoders, string method, Class
     }
 
     /// <summary>One key's snapshot, its label text and its figures per window.</summary>
-    private sealed record Key(KeySnapshot Snapshot, string Labels, WindowFigures[] Windows)
+    private sealed record Key(KeyView View, KeySnapshot Snapshot, string Labels, WindowFigures[] Windows)
     {
         public WindowFigures All => Windows[0];
 

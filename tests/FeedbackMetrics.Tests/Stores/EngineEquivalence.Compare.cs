@@ -2,6 +2,8 @@ using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Tests.Core;
 
@@ -41,6 +43,49 @@ public abstract partial class EngineEquivalence
         Assert.That(ours?.AveragePrecision, exact.Ap is { } ap ? Is.EqualTo(ap).Within(1e-3) : Is.Null, $"{context} average precision");
     }
 
+    /// <summary>
+    /// Each segment value the model keeps: its rows are the model's rows counted under it (a count window: those among the
+    /// model's last N), over the model's classes (a segment knows those up to its own last row).
+    /// </summary>
+    private static void CompareSegments(KeyView view, OracleModel model, DateTimeOffset now, string context)
+    {
+        var expected = model.Rows.SelectMany(r => r.Segments).Distinct().ToList();
+        expected.Sort(SegmentValue.Compare);
+        Assert.That(view.Segments.Select(s => s.Segment), Is.EqualTo(expected), $"{context} segment values");
+        foreach (var (segment, segmentView) in view.Segments)
+        {
+            var rows = model.Rows.Where(r => r.Segments.Contains(segment)).ToList();
+            var snapshot = segmentView.Snapshot;
+            Assert.That(model.Classes.Take(snapshot.Classes.Length), Is.EqualTo(snapshot.Classes), $"{context} {segment} classes are the model's, in order");
+            Assert.That(Widened(snapshot.Matrix, snapshot.Classes.Length, model.Classes.Count), Is.EqualTo(model.MatrixOf(rows)), $"{context} {segment} cumulative matrix");
+            Assert.That(snapshot.Count, Is.EqualTo(rows.Count), $"{context} {segment} count");
+            Assert.That(segmentView.Probabilities.Count, Is.EqualTo(rows.Count(r => r.Scored)), $"{context} {segment} scored rows");
+            CompareRanks(segmentView.Probabilities, rows, $"{context} {segment} cumulative");
+            for (var w = 0; w < Windows.Count; w++)
+            {
+                var windowRows = model.Window(Windows[w], now).Where(r => r.Segments.Contains(segment)).ToList();
+                var window = segmentView.Windows[w];
+                Assert.That(Widened(window.Matrix, snapshot.Classes.Length, model.Classes.Count), Is.EqualTo(model.MatrixOf(windowRows)), $"{context} {segment} window {Windows[w].Name} matrix");
+                Assert.That(window.Count, Is.EqualTo(windowRows.Count), $"{context} {segment} window {Windows[w].Name} count");
+            }
+        }
+    }
+
+    /// <summary>A row-major matrix over the first <paramref name="from"/> classes, widened to <paramref name="to"/> with zeros.</summary>
+    private static long[] Widened(long[] matrix, int from, int to)
+    {
+        var wide = new long[to * to];
+        for (var t = 0; t < from; t++)
+        {
+            for (var p = 0; p < from; p++)
+            {
+                wide[(t * to) + p] = matrix[(t * from) + p];
+            }
+        }
+
+        return wide;
+    }
+
     private static string Answers(ApplyResult[]? results) =>
         results is null ? "a refusal of another kind" : "[" + string.Join(", ", results.Select(r => $"{r.Outcome} {r.Join}")) + "]";
 
@@ -71,6 +116,8 @@ public abstract partial class EngineEquivalence
                 Assert.That(window.Probabilities.Count, Is.EqualTo(rows.Count(r => r.Scored)), $"{context}: {key} window {Windows[w].Name} scored rows");
                 CompareRanks(window.Probabilities, rows, $"{context}: {key} window {Windows[w].Name}");
             }
+
+            CompareSegments(view, model, now, $"{context}: {key}");
         }
 
         var scopes = oracle.Scopes.Keys.OrderBy(s => s.Namespace, StringComparer.Ordinal).ThenBy(s => s.Deployment, StringComparer.Ordinal).ToList();

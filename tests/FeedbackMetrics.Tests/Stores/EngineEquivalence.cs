@@ -28,7 +28,7 @@ public abstract partial class EngineEquivalence
     protected static IReadOnlyList<WindowSpec> Windows { get; } = WindowSpec.ParseList("last_4,last_25,1m,1h");
 
     /// <summary>Caps small enough to be reached: 5 of the stream's 6 keys, 4 classes, 16 join entries for its 30 request ids.</summary>
-    internal static EquivalenceLimits Limits { get; } = new(MaxKeys: 5, MaxClasses: 4, JoinTtl: TimeSpan.FromMinutes(10), JoinCap: 16, IdTtl: TimeSpan.FromMinutes(30));
+    internal static EquivalenceLimits Limits { get; } = new(MaxKeys: 5, MaxClasses: 4, JoinTtl: TimeSpan.FromMinutes(10), JoinCap: 16, IdTtl: TimeSpan.FromMinutes(30), MaxSegmentValues: 2);
 
     private readonly List<Prometheus.CollectorRegistry> _registries = [];
 
@@ -59,7 +59,7 @@ public abstract partial class EngineEquivalence
     /// <summary>A store over the engine and a state log, with this test's limits, windows and clock.</summary>
     protected OpenedStore EngineStoreOver(IStateLog log, Action<bool>? onStop = null)
     {
-        var book = new MetricsBook(Limits.MaxKeys, Limits.MaxClasses, Windows, Clock);
+        var book = new MetricsBook(Limits.MaxKeys, Limits.MaxClasses, Windows, Clock) { MaxSegmentValues = Limits.MaxSegmentValues };
         var join = new JoinBook();
         var state = new EngineState(book, join, new DedupeWindow(Limits.IdTtl, 1_000_000, Clock)) { TrackChanges = log.Durable };
         var engine = new FeedbackEngine(state, new JoinLimits(Limits.JoinTtl, Limits.JoinCap), Clock) { PostsReplies = true };

@@ -3,6 +3,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Tests.Stores;
 
@@ -20,7 +21,7 @@ internal sealed partial class EquivalenceOracle
         var entry = Live(s, id, now);
         if (entry is null)
         {
-            Write(s, id, new OracleEntry(r.Key, r.Response, null, null, null, now, 0));
+            Write(s, id, new OracleEntry(r.Key, r.Response, null, null, null, now, 0) { ResponseSegments = r.Segments });
             Scope(s, id.Item1).Pending++;
             Scope(s, id.Item1).ResponsesSeen++;
             return new ExpectedResult(ApplyOutcome.Applied, JoinAction.ResponsePending, null, null);
@@ -33,8 +34,8 @@ internal sealed partial class EquivalenceOracle
         }
 
         // The truth came first: counted now under the response's key; its metric event goes to the reply URL only.
-        var seqs = Count(s, r.Key, Rows(entry.Truth!, r.Response, now), Math.Max(entry.Truth!.ClassWidth, r.Response.ClassWidth), entry.Reward);
-        Write(s, id, entry with { Key = r.Key, Response = r.Response, Counted = seqs });
+        var seqs = Count(s, r.Key, Rows(entry.Truth!, r.Response, now), Math.Max(entry.Truth!.ClassWidth, r.Response.ClassWidth), entry.Reward, SegmentValue.Merge(r.Segments, entry.TruthSegments));
+        Write(s, id, entry with { Key = r.Key, Response = r.Response, Counted = seqs, ResponseSegments = r.Segments });
         var scope = Scope(s, id.Item1);
         (scope.ResponsesSeen, scope.Parked, scope.JoinedHeld, scope.Joined) = (scope.ResponsesSeen + 1, scope.Parked - 1, scope.JoinedHeld + 1, scope.Joined + 1);
         return Posted(s, new ExpectedResult(ApplyOutcome.Applied, JoinAction.Joined, s.Models[r.Key].Rows.Count, null));
@@ -46,14 +47,14 @@ internal sealed partial class EquivalenceOracle
         var entry = Live(s, id, now);
         if (entry is null)
         {
-            Write(s, id, new OracleEntry(t.Key, null, t.Truth, t.Reward, null, now, 0));
+            Write(s, id, new OracleEntry(t.Key, null, t.Truth, t.Reward, null, now, 0) { TruthSegments = t.Segments });
             Scope(s, id.Item1).Parked++;
             return new ExpectedResult(ApplyOutcome.Applied, JoinAction.TruthParked, null, null);
         }
 
         if (entry.Response is null)
         {
-            Write(s, id, entry with { Truth = t.Truth, Reward = t.Reward });
+            Write(s, id, entry with { Truth = t.Truth, Reward = t.Reward, TruthSegments = t.Segments });
             Scope(s, id.Item1).Corrections++;
             return new ExpectedResult(ApplyOutcome.Applied, JoinAction.ParkedTruthReplaced, null, null);
         }
@@ -61,7 +62,7 @@ internal sealed partial class EquivalenceOracle
         var rows = Rows(t.Truth, entry.Response, now);
         if (entry.Truth is null)
         {
-            var seqs = Count(s, entry.Key, rows, Math.Max(t.Truth.ClassWidth, entry.Response.ClassWidth), t.Reward);
+            var seqs = Count(s, entry.Key, rows, Math.Max(t.Truth.ClassWidth, entry.Response.ClassWidth), t.Reward, SegmentValue.Merge(entry.ResponseSegments, t.Segments));
             Write(s, id, entry with { Truth = t.Truth, Reward = t.Reward, Counted = seqs });
             var scope = Scope(s, id.Item1);
             (scope.Pending, scope.JoinedHeld, scope.Joined) = (scope.Pending - 1, scope.JoinedHeld + 1, scope.Joined + 1);
@@ -182,7 +183,13 @@ internal sealed partial class EquivalenceOracle
 }
 
 /// <summary>One request id's entry: the response's (or until then the truth's) key, each half as it came, the sequences of its counted rows, its last change and the order of that change.</summary>
-internal sealed record OracleEntry(MetricKey Key, DecodedResponse? Response, DecodedTruth? Truth, double? Reward, long[]? Counted, DateTimeOffset LastChange, long Stamp);
+internal sealed record OracleEntry(MetricKey Key, DecodedResponse? Response, DecodedTruth? Truth, double? Reward, long[]? Counted, DateTimeOffset LastChange, long Stamp)
+{
+    /// <summary>The segment values the response carried (a truth's count only for the names the response lacks).</summary>
+    public IReadOnlyList<SegmentValue> ResponseSegments { get; init; } = [];
+
+    public IReadOnlyList<SegmentValue> TruthSegments { get; init; } = [];
+}
 
 /// <summary>A deployment's join figures as the oracle counts them.</summary>
 internal sealed class OracleScope

@@ -3,6 +3,7 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Tests.Stores;
@@ -66,12 +67,16 @@ internal sealed partial class EquivalenceOracle(EquivalenceLimits limits)
     private ExpectedResult Counted(OracleState s, CountedFeedback f, DateTimeOffset now)
     {
         var rows = f.Feedback.Rows.Select((o, i) => new OracleRow(0, now, o.Truth, o.Predicted, DistributionOf(f.Feedback.Scores, i))).ToArray();
-        Count(s, f.Key, rows, f.Feedback.ClassWidth, f.Feedback.Reward);
+        Count(s, f.Key, rows, f.Feedback.ClassWidth, f.Feedback.Reward, f.Segments);
         return Posted(s, new ExpectedResult(ApplyOutcome.Applied, null, s.Models[f.Key].Rows.Count, rows.Length));
     }
 
-    /// <summary>Counts rows under a key: a new key past <c>max_keys</c> or classes past <c>max_classes</c> refuse the request.</summary>
-    private long[] Count(OracleState s, MetricKey key, OracleRow[] rows, int width, double? reward)
+    /// <summary>
+    /// Counts rows under a key: a new key past <c>max_keys</c> or classes past <c>max_classes</c> refuse the request.
+    /// The rows are counted under each segment value too: one the model keeps, a new one while its name has fewer than
+    /// <c>max_segment_values</c> values (but other), else other.
+    /// </summary>
+    private long[] Count(OracleState s, MetricKey key, OracleRow[] rows, int width, double? reward, IReadOnlyList<SegmentValue> segments)
     {
         if (!s.Models.TryGetValue(key, out var model))
         {
@@ -95,11 +100,20 @@ internal sealed partial class EquivalenceOracle(EquivalenceLimits limits)
 
         labels.AddRange(rows.SelectMany(r => new[] { r.Truth, r.Predicted }));
         Register(model, labels);
+        var folded = new List<SegmentValue>();
+        foreach (var (name, value) in segments)
+        {
+            var known = model.SegmentValues.GetValueOrDefault(name) ?? [];
+            var kept = known.Contains(value) || value == SegmentValue.Other || known.Count(v => v != SegmentValue.Other) < Limits.MaxSegmentValues ? value : SegmentValue.Other;
+            model.SegmentValues[name] = [.. known.Append(kept).Distinct()];
+            folded.Add(new SegmentValue(name, kept));
+        }
+
         var seqs = new long[rows.Length];
         for (var i = 0; i < rows.Length; i++)
         {
             seqs[i] = model.Rows.Count;
-            model.Rows.Add(rows[i] with { Sequence = model.Rows.Count });
+            model.Rows.Add(rows[i] with { Sequence = model.Rows.Count, Segments = folded });
         }
 
         if (reward is { } r)
@@ -182,7 +196,7 @@ internal sealed partial class EquivalenceOracle(EquivalenceLimits limits)
 }
 
 /// <summary>The limits both the engine and the oracle work with.</summary>
-internal sealed record EquivalenceLimits(int MaxKeys, int MaxClasses, TimeSpan JoinTtl, int JoinCap, TimeSpan IdTtl);
+internal sealed record EquivalenceLimits(int MaxKeys, int MaxClasses, TimeSpan JoinTtl, int JoinCap, TimeSpan IdTtl, int MaxSegmentValues);
 
 /// <summary>What one event should give: its outcome, what the join did, the key's count right after it when it counted, and the rows its metric event reports (null: no metric event for its sender).</summary>
 internal sealed record ExpectedResult(ApplyOutcome Outcome, JoinAction? Join, long? CountAfter, int? ReplyRows);
@@ -195,6 +209,9 @@ internal sealed record OracleRow(long Sequence, DateTimeOffset CountedAt, ClassL
 {
     /// <summary>Scored for the probabilistic figures: a distribution row whose truth is a class index.</summary>
     public bool Scored => Distribution is not null && Truth.Name is null;
+
+    /// <summary>The segment values the row was counted under (folded).</summary>
+    public IReadOnlyList<SegmentValue> Segments { get; init; } = [];
 }
 
 /// <summary>One key as the oracle keeps it: classes in order of arrival, every row counted, rewards, and the cells relabels left.</summary>
@@ -209,6 +226,9 @@ internal sealed class OracleModel
     public long RewardEvents { get; set; }
 
     public Dictionary<(string Truth, string Predicted), long> Relabelled { get; private init; } = [];
+
+    /// <summary>The values of each segment name the model keeps (other included once used).</summary>
+    public Dictionary<string, string[]> SegmentValues { get; private init; } = [];
 
     /// <summary>The confusion matrix of <paramref name="rows"/> over the key's classes (row-major, rows the true class).</summary>
     public long[] MatrixOf(IEnumerable<OracleRow> rows)
@@ -264,5 +284,6 @@ internal sealed class OracleModel
         RewardTotal = RewardTotal,
         RewardEvents = RewardEvents,
         Relabelled = new(Relabelled),
+        SegmentValues = new(SegmentValues),
     };
 }

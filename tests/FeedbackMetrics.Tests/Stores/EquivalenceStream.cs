@@ -2,6 +2,7 @@ using System.Globalization;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Tests.Stores;
 
@@ -11,7 +12,8 @@ namespace FeedbackMetrics.Tests.Stores;
 /// full feedback, logged responses and truth-only events over three deployments (class indices with probability
 /// vectors, logits or labels; class names), redeliveries, the same event twice in a request, truths whose row count
 /// does not match, classes past the cap — and now and then a reset of some keys and a restart, graceful or as after a
-/// crash.
+/// crash. Events carry segment values (a region of five, past the cap of two values; a tier of two, the literal other
+/// now and then), some none, from a random source of their own so the rest of the stream is as it was.
 /// </summary>
 internal sealed class EquivalenceStream(int seed)
 {
@@ -26,7 +28,10 @@ internal sealed class EquivalenceStream(int seed)
     private static readonly string[] Names = ["cat", "dog", "owl", "fox"];
     private static readonly double?[] Rewards = [null, null, null, 0.5, 1, 1.5, 2];
 
+    private static readonly string[] Regions = ["eu", "us", "asia", "af", "sa"];
+
     private readonly Random _random = new(seed);
+    private readonly Random _segments = new(seed + 7919);
     private readonly List<IngestEvent> _sent = [];
     private readonly Dictionary<(int Deployment, int RequestId), DecodedTruth> _lastTruth = [];
     private int _nextId;
@@ -86,7 +91,7 @@ internal sealed class EquivalenceStream(int seed)
         var predicted = Predictions(d, rows, out var width, out var scores);
         var truth = Truths(d, rows);
         var feedback = new DecodedFeedback([.. truth.Select((t, i) => new Observation(t, predicted[i]))], width, Rewards[_random.Next(Rewards.Length)], scores);
-        return new CountedFeedback(NewId(FeedbackType), ModelKey(d), feedback, ReplyContext.None);
+        return new CountedFeedback(NewId(FeedbackType), ModelKey(d), feedback, ReplyContext.None) { Segments = Segments() };
     }
 
     private LoggedResponse Response(int d)
@@ -101,7 +106,7 @@ internal sealed class EquivalenceStream(int seed)
             id = other with { Type = ResponseType };
         }
 
-        return new LoggedResponse(id, ModelKey(d), $"r{requestId}", new DecodedResponse(predicted, width, scores), ReplyContext.None);
+        return new LoggedResponse(id, ModelKey(d), $"r{requestId}", new DecodedResponse(predicted, width, scores), ReplyContext.None) { Segments = Segments() };
     }
 
     private TruthOnly Truth(int d)
@@ -119,7 +124,24 @@ internal sealed class EquivalenceStream(int seed)
             : new DecodedTruth(Truths(d, rows), 0);
         _lastTruth[(d, requestId)] = truth;
         var (ns, deployment, _, _) = Deployments[d];
-        return new TruthOnly(NewId(FeedbackType), new MetricKey(ns, deployment, "unknown", "unknown"), $"r{requestId}", truth, Rewards[_random.Next(Rewards.Length)], ReplyContext.None);
+        return new TruthOnly(NewId(FeedbackType), new MetricKey(ns, deployment, "unknown", "unknown"), $"r{requestId}", truth, Rewards[_random.Next(Rewards.Length)], ReplyContext.None) { Segments = Segments() };
+    }
+
+    /// <summary>An event's segment values, in the configured order (region, then tags.tier), each present or not.</summary>
+    private SegmentValue[] Segments()
+    {
+        var values = new List<SegmentValue>(2);
+        if (_segments.NextDouble() < 0.7)
+        {
+            values.Add(new SegmentValue("region", Regions[_segments.Next(Regions.Length)]));
+        }
+
+        if (_segments.NextDouble() < 0.5)
+        {
+            values.Add(new SegmentValue("tags.tier", _segments.NextDouble() < 0.1 ? SegmentValue.Other : _segments.Next(2) == 0 ? "gold" : "free"));
+        }
+
+        return [.. values];
     }
 
     /// <summary>Predicted classes, with the score vectors a model server sends: distributions, logits (not one), labels only, or a vector too wide for the class cap.</summary>
