@@ -36,11 +36,17 @@ public static class RequestIds
     }
 
     /// <summary>
-    /// The first value of <c>X-Request-Id</c> (header name matched case-insensitively) in the JSON of KServe's
-    /// <c>metadata</c> extension, <c>{"X-Request-Id":["abc"]}</c>; a bare string value is taken too. Null when the
-    /// extension is absent, is not a JSON object, or has no such header: the event id is the request id then.
+    /// The first value of <c>X-Request-Id</c> in KServe's <c>metadata</c> extension (<see cref="MetadataHeader"/>); null
+    /// when there is none: the event id is the request id then.
     /// </summary>
-    public static string? FromMetadata(string? metadata)
+    public static string? FromMetadata(string? metadata) => MetadataHeader(metadata, RequestIdHeader);
+
+    /// <summary>
+    /// The first value of a request header (name matched case-insensitively) in the JSON of the KServe agent's
+    /// <c>metadata</c> extension, the allow-listed request headers: <c>{"X-Request-Id":["abc"]}</c>; a bare string value
+    /// is taken too. Null when the extension is absent, is not a JSON object, or has no such header with a value.
+    /// </summary>
+    public static string? MetadataHeader(string? metadata, string name)
     {
         if (string.IsNullOrEmpty(metadata))
         {
@@ -57,7 +63,7 @@ public static class RequestIds
 
             foreach (var header in document.RootElement.EnumerateObject())
             {
-                if (!header.Name.Equals(RequestIdHeader, StringComparison.OrdinalIgnoreCase))
+                if (!header.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
                 {
                     continue;
                 }
@@ -68,15 +74,15 @@ public static class RequestIds
                     JsonValueKind.Array when header.Value.GetArrayLength() > 0 && header.Value[0].ValueKind == JsonValueKind.String => header.Value[0].GetString(),
                     _ => null,
                 };
-                if (NonEmpty(value) is { } id)
+                if (NonEmpty(value) is { } found)
                 {
-                    return id;
+                    return found;
                 }
             }
         }
         catch (JsonException)
         {
-            // Not JSON: KServe always writes JSON here, so another sender's metadata simply names no request id.
+            // Not JSON: KServe always writes JSON here, so another sender's metadata simply names no header.
         }
 
         return null;

@@ -63,9 +63,9 @@ internal static class OptionTable
             }),
         .. In(
             OptionTopic.Segments,
-            new("segment_by", "Segments:By", "Keep each model's figures also per value of these, comma-separated: CloudEvent extensions or tags.KEY.", "", IsList: true)
+            new("segment_by", "Segments:By", "Keep each model's figures also per value of these, comma-separated: CloudEvent extensions, tags.KEY or metadata.HEADER.", "", IsList: true)
             {
-                Accepts = "comma-separated CloudEvent extension names (lower-case letters and digits, e.g. region) or tags.KEY (Seldon's meta.tags.KEY), none twice; not with --state redis://",
+                Accepts = "comma-separated CloudEvent extension names (lower-case letters and digits, e.g. region), tags.KEY (Seldon's meta.tags.KEY) or metadata.HEADER (a request header the KServe agent passes), none twice; not with --state redis://",
                 Details = "A logged response's values go with it to the truth that joins it. An event without a name's value is in none of its segments. The JSON view has segments and segmentGaps per model; Prometheus has rows and accuracy per value.",
             },
             new("max_segment_values", "Segments:MaxValues", "Values of one segment name each model keeps; rows of later values count under value \"other\".", "20") { Accepts = "a whole number from 1 to 1000" }),

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using FeedbackMetrics.Core;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Options;
@@ -9,8 +10,9 @@ namespace FeedbackMetrics.Server.Ingest;
 
 /// <summary>
 /// Reads an event's segment values (<c>--segment_by</c>): a name is a CloudEvent extension attribute
-/// (<c>region</c> ← <c>ce-region</c>) or <c>tags.KEY</c>, Seldon's <c>meta.tags.KEY</c> of the messages the event
-/// carries (the response's first, then the truth's). A string is taken as it is, a number or a boolean as its JSON
+/// (<c>region</c> ← <c>ce-region</c>), <c>tags.KEY</c>, Seldon's <c>meta.tags.KEY</c> of the messages the event
+/// carries (the response's first, then the truth's), or <c>metadata.HEADER</c>, the first value of a request header the
+/// KServe agent passes in its <c>metadata</c> extension (the headers its logger allow-lists). A string is taken as it is, a number or a boolean as its JSON
 /// text; an absent or null value leaves the event out of that name's segments. A value that cannot be a segment (an
 /// object or array, an empty string, more than <see cref="MaxValueLength"/> characters) refuses the event.
 /// </summary>
@@ -34,8 +36,8 @@ public sealed class SegmentReader(SegmentOptions options)
         List<SegmentValue>? values = null;
         foreach (var name in _names)
         {
-            var value = name.StartsWith(SegmentOptions.TagPrefix, StringComparison.Ordinal)
-                ? Tag(name, first) ?? Tag(name, second)
+            var value = name.StartsWith(SegmentOptions.TagPrefix, StringComparison.Ordinal) ? Tag(name, first) ?? Tag(name, second)
+                : name.StartsWith(SegmentOptions.MetadataPrefix, StringComparison.Ordinal) ? RequestIds.MetadataHeader(cloudEvent.Attribute("metadata"), name[SegmentOptions.MetadataPrefix.Length..])
                 : cloudEvent.Attribute(name);
             if (value is null)
             {

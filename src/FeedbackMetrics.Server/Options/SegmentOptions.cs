@@ -14,13 +14,16 @@ public sealed partial class SegmentOptions
     /// <summary>The start of a name read from Seldon's <c>meta.tags</c> rather than from a CloudEvent extension.</summary>
     public const string TagPrefix = "tags.";
 
-    /// <summary>Segment names, each a CloudEvent extension attribute or <c>tags.KEY</c>; none when empty.</summary>
+    /// <summary>The start of a name read from a request header the KServe agent passes in its <c>metadata</c> extension.</summary>
+    public const string MetadataPrefix = "metadata.";
+
+    /// <summary>Segment names, each a CloudEvent extension attribute, <c>tags.KEY</c> or <c>metadata.HEADER</c>; none when empty.</summary>
     public string[] By { get; set; } = [];
 
     [Range(1, 1000)]
     public int MaxValues { get; set; } = 20;
 
-    /// <summary>What is wrong with the names, or null: each a CloudEvents extension name or tags.KEY, none twice.</summary>
+    /// <summary>What is wrong with the names, or null: each a CloudEvents extension name, tags.KEY or metadata.HEADER, none twice.</summary>
     public string? NamesError()
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -41,9 +44,11 @@ public sealed partial class SegmentOptions
     }
 
     private static bool IsName(string name) =>
-        name.StartsWith(TagPrefix, StringComparison.Ordinal)
-            ? name.Length > TagPrefix.Length && name.Length <= 64 + TagPrefix.Length && !name.Any(char.IsControl)
-            : ExtensionName().IsMatch(name) && !ContextAttributes.Contains(name);
+        name.StartsWith(TagPrefix, StringComparison.Ordinal) ? IsKey(name[TagPrefix.Length..])
+        : name.StartsWith(MetadataPrefix, StringComparison.Ordinal) ? IsKey(name[MetadataPrefix.Length..])
+        : ExtensionName().IsMatch(name) && !ContextAttributes.Contains(name);
+
+    private static bool IsKey(string key) => key.Length is > 0 and <= 64 && !key.Any(c => char.IsControl(c) || char.IsWhiteSpace(c));
 
     /// <summary>The CloudEvents attributes that are not extensions: a segment of them would say nothing of the model's users.</summary>
     private static readonly HashSet<string> ContextAttributes = ["id", "source", "specversion", "type", "datacontenttype", "dataschema", "subject", "time", "data"];
