@@ -1,5 +1,5 @@
 // The detail of one model: window selector, headline figures, confusion heatmap, per-class figures, windows,
-// probabilistic figures, join backlog and label delay, shift, alerts. Panels whose fields the JSON does not carry
+// segments, probabilistic figures, join backlog and label delay, shift, alerts. Panels whose fields the JSON does not carry
 // are left out; single missing figures show as an em dash.
 
 import { h, fill } from './dom.js';
@@ -8,6 +8,7 @@ import { ALL, windowNames, figureSet, accuracyInterval, alertsFor, alertName, al
 import { confusionHeatmap } from './heatmap.js';
 import { reliabilityDiagram, confidenceHistogram, sparkline } from './charts.js';
 import { rocCurve, precisionRecallCurve } from './curves.js';
+import { segmentsPanel } from './segments.js';
 
 function panel(title, props, ...content) {
   const id = `panel-${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
@@ -194,6 +195,7 @@ export function renderDetail(section, { doc, d, id, state, history, onBack, onWi
         matrix.length && set.count > 0 ? confusionHeatmap(matrix, classes, state.mode, onMode) : h('p', { class: 'muted', text: 'No rows in this window yet.' })),
       panel('Per class', { sub: 'scikit-learn definitions, zero_division = 0.' }, perClassTable(set))),
     names.length ? windowsTable(d, windowName, onWindow) : null,
+    segmentsPanel(d, d.classes ?? classes, panel),
     set.probabilistic ? probabilisticPanel(set.probabilistic) : null,
     d.join || d.labelDelaySeconds || set.shift ? h('div', { class: 'grid grid-even' },
       d.join || d.labelDelaySeconds ? joinPanel(d) : null,

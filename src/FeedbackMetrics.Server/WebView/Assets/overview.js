@@ -4,6 +4,7 @@ import { h, fill } from './dom.js';
 import { DASH, count, pct, ratio, interval, isNum } from './format.js';
 import { ALL, identity, keyOf, windowNames, accuracyInterval, alertsFor, alertName, alertCondition, health, DEFAULT_FLOOR } from './model.js';
 import { sparkline } from './charts.js';
+import { apartAccuracyGaps } from './segments.js';
 
 /** Rows drawn at most (a server may hold thousands of models): the filter narrows the rest down. */
 const MAX_ROWS = 300;
@@ -81,7 +82,16 @@ function accuracyCell(d, judged) {
     h('div', { class: 'big', text: pct(d.accuracy) }),
     h('div', { class: 'sub', title: iv?.computed ? '95 % Wilson interval, computed in the browser from count and accuracy' : '95 % interval from the server' },
       interval(iv), iv?.computed ? h('span', { class: 'dagger', text: '†' }) : null),
-    judged ? h('div', { class: `health health-${judged.level}`, title: judged.reasons.join('\n'), text: judged.label }) : null);
+    judged ? h('div', { class: `health health-${judged.level}`, title: judged.reasons.join('\n'), text: judged.label }) : null,
+    gapMarks(d));
+}
+
+/** A mark per segment name whose accuracy differs between values by more than the noise (their intervals apart). */
+function gapMarks(d) {
+  return apartAccuracyGaps(d).map(({ name, gap }) => h('div', null, h('span', {
+    class: 'badge badge-apart gap-mark', dataset: { gap: name },
+    title: `Accuracy by ${name}: ${gap.maxValue} ${pct(gap.max)}, ${gap.minValue} ${pct(gap.min)}; their 95 % intervals do not overlap`,
+  }, h('span', { 'aria-hidden': 'true', text: '▲ ' }), `gap: ${name}`)));
 }
 
 function windowsCell(d) {
@@ -126,7 +136,7 @@ function row(r, onOpen) {
   return h('tr', {
     tabindex: 0, class: r.alerts?.length ? 'model-row firing' : r.health ? `model-row health-${r.health.level}` : 'model-row',
     dataset: { focus: `row:${r.key}`, key: r.key },
-    'aria-label': `${id.dep} / ${id.model}, namespace ${id.ns}, predictor ${id.pred}: accuracy ${pct(d.accuracy)}${r.health ? `, ${r.health.reasons[0]}` : ''}; press Enter for details`,
+    'aria-label': `${id.dep} / ${id.model}, namespace ${id.ns}, predictor ${id.pred}: accuracy ${pct(d.accuracy)}${r.health ? `, ${r.health.reasons[0]}` : ''}${apartAccuracyGaps(d).map(g => `, accuracy gap by ${g.name}`).join('')}; press Enter for details`,
     onclick: open,
     onkeydown: e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); open(); } },
   }, COLUMNS.map(c => h('td', {
