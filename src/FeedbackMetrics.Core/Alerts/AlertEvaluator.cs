@@ -21,18 +21,28 @@ public sealed class AlertEvaluator
     public IReadOnlyCollection<FiringAlert> Firing => _firing.Values;
 
     /// <summary>
-    /// Evaluates <paramref name="rules"/> against every model's figures (cumulative and per window). Rules no longer
-    /// present, and models gone, resolve.
+    /// Evaluates <paramref name="rules"/> against every model read (its figures, cumulative and per window, and its
+    /// segments). Rules no longer present, and models gone, resolve.
     /// </summary>
-    public List<AlertTransition> Evaluate(IReadOnlyList<AlertRule> rules, IReadOnlyDictionary<MetricKey, KeyFigures> figures, DateTimeOffset now)
+    public List<AlertTransition> Evaluate(IReadOnlyList<AlertRule> rules, IEnumerable<KeyView> views, DateTimeOffset now) =>
+        Evaluate(rules, views.Select(v => (v.Snapshot.Key, (Func<AlertRule, AlertReading?>)(rule => rule.Read(v)))), now);
+
+    /// <summary>
+    /// Evaluates <paramref name="rules"/> against every model's figures (cumulative and per window); segment gap rules
+    /// have no segments to read here and judge nothing. Rules no longer present, and models gone, resolve.
+    /// </summary>
+    public List<AlertTransition> Evaluate(IReadOnlyList<AlertRule> rules, IReadOnlyDictionary<MetricKey, KeyFigures> figures, DateTimeOffset now) =>
+        Evaluate(rules, figures.Select(f => (f.Key, (Func<AlertRule, AlertReading?>)(rule => rule.Read(f.Value)))), now);
+
+    private List<AlertTransition> Evaluate(IReadOnlyList<AlertRule> rules, IEnumerable<(MetricKey Key, Func<AlertRule, AlertReading?> Read)> models, DateTimeOffset now)
     {
         var transitions = new List<AlertTransition>();
         var seen = new HashSet<(string, MetricKey)>();
-        foreach (var (key, keyFigures) in figures)
+        foreach (var (key, read) in models)
         {
             foreach (var rule in rules)
             {
-                if (!rule.AppliesTo(key) || rule.Read(keyFigures) is not { } reading)
+                if (!rule.AppliesTo(key) || read(rule) is not { } reading)
                 {
                     continue;
                 }

@@ -1,12 +1,14 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.ReadModel;
+using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 
 namespace FeedbackMetrics.Core.Alerts;
 
 /// <summary>
-/// What fires: the figure below or above a fixed threshold, or the window's 95 % interval wholly below or above the
-/// same figure over all rows (a drop, or a rise, that noise cannot explain).
+/// What fires: the figure below or above a fixed threshold, the window's 95 % interval wholly below or above the
+/// same figure over all rows (a drop, or a rise, that noise cannot explain), or the gap of a figure across one segment
+/// name's values above a threshold (<see cref="AlertRule.Segment"/>).
 /// </summary>
 public enum AlertComparison
 {
@@ -14,15 +16,35 @@ public enum AlertComparison
     Above,
     IntervalBelowCumulative,
     IntervalAboveCumulative,
+    SegmentGapAbove,
 }
 
 /// <summary>
 /// One alert rule: a figure of a figure set (<see cref="Window"/>, <c>all</c> = cumulative), a comparison with a
 /// threshold (or, for interval rules, with the cumulative figure), the observations the figure must rest on before the
 /// rule judges at all (no flapping on a handful of rows), and which models it applies to (<see cref="KeySelector"/>).
+/// A segment gap rule (<see cref="Segment"/> set) watches instead how far apart a figure lies across the values of one
+/// <c>--segment_by</c> name, over all rows; its minimum observations hold for each of the two values it compares.
 /// </summary>
 public sealed record AlertRule(string Name, string Metric, string Window, AlertComparison Comparison, double Threshold, long MinObservations, KeySelector Selector)
 {
+    /// <summary>The segment name (<c>--segment_by</c>) a segment gap rule watches; null for every other rule.</summary>
+    public string? Segment { get; init; }
+
+    /// <summary>A segment gap rule fires only when the two values' 95 % intervals do not overlap (the gap is beyond noise).</summary>
+    public bool RequireApart { get; init; } = true;
+
+    /// <summary>The figures a segment gap rule can watch, by the name rules use, to their name in <see cref="SegmentGaps"/>.</summary>
+    public static readonly IReadOnlyDictionary<string, string> SegmentGapMetrics = new Dictionary<string, string>
+    {
+        ["accuracy"] = "accuracy",
+        ["recall"] = "recall",
+        ["precision"] = "precision",
+        ["positive_rate"] = "positiveRate",
+    };
+
+    public bool IsSegmentGapRule => Segment is not null;
+
     /// <summary>
     /// The figures a rule can watch, by the name rules use: the value (null when the figure set has none, e.g. no row
     /// carried a probability vector, or the cumulative figures have no shift) and the rows it rests on.
@@ -58,10 +80,16 @@ public sealed record AlertRule(string Name, string Metric, string Window, AlertC
 
     public bool IsIntervalRule => Comparison is AlertComparison.IntervalBelowCumulative or AlertComparison.IntervalAboveCumulative;
 
-    /// <summary>The rule's reading of a key's figures, or null when it has nothing to judge (no such window, no such figure).</summary>
+    /// <summary>The rule's reading of a model, or null when it has nothing to judge (no such window, no such figure, no gap).</summary>
+    public AlertReading? Read(KeyView view) => IsSegmentGapRule ? SegmentGapReading.Read(this, view.Segments) : Read(view.Figures());
+
+    /// <summary>
+    /// The rule's reading of a key's figures, or null when it has nothing to judge (no such window, no such figure; a
+    /// segment gap rule reads segments, not figures).
+    /// </summary>
     public AlertReading? Read(KeyFigures figures)
     {
-        if (figures.Of(Window) is not { } set || Metrics[Metric](set) is not { } reading)
+        if (IsSegmentGapRule || figures.Of(Window) is not { } set || Metrics[Metric](set) is not { } reading)
         {
             return null;
         }
@@ -82,9 +110,14 @@ public sealed record AlertRule(string Name, string Metric, string Window, AlertC
 
 /// <summary>
 /// What a rule read from one model: the figure, the rows it rests on, the threshold it was held against (for interval
-/// rules the cumulative figure), the window's 95 % interval when the figure has one, and whether that fires.
+/// rules the cumulative figure), the window's 95 % interval when the figure has one, and whether that fires. A segment
+/// gap rule reads the gap as the value, the rows of the smaller of its two values, and the two values in <see cref="Gap"/>.
 /// </summary>
-public sealed record AlertReading(double Value, long Rows, double Threshold, Interval? Interval, bool Breached);
+public sealed record AlertReading(double Value, long Rows, double Threshold, Interval? Interval, bool Breached)
+{
+    /// <summary>The two segment values a segment gap rule compared; null for every other rule.</summary>
+    public SegmentGapReading? Gap { get; init; }
+}
 
 /// <summary>Which models a rule applies to: each part an exact value, a glob with <c>*</c>, or absent for any.</summary>
 public sealed record KeySelector(string? Namespace, string? Deployment, string? Predictor, string? Model)

@@ -17,6 +17,12 @@ namespace FeedbackMetrics.Core.Alerts;
 ///     metric: accuracy          # a figure with an interval (AlertRule.Intervals)
 ///     window: last_100          # one of --windows
 ///     outside_interval: below   # fires when the window's 95 % interval lies wholly below the cumulative figure (or above)
+///   - name: region-accuracy-gap
+///     segment_gap: region       # one of --segment_by: fires on the gap of a figure across its values, over all rows
+///     metric: accuracy          # accuracy, recall, precision, positive_rate (AlertRule.SegmentGapMetrics)
+///     above: 0.1                # fires when max - min is above this
+///     apart: true               # (default) and only when the two values' 95 % intervals do not overlap
+///     min_observations: 100     # each of the two values rests on at least this many rows
 /// class_names:                # optional: names for CLASS_0, CLASS_1, … of one deployment (namespace * for any)
 ///   seldon/iris: [setosa, versicolor, virginica]
 /// </code>
@@ -25,13 +31,17 @@ namespace FeedbackMetrics.Core.Alerts;
 /// </summary>
 public static class AlertRuleFile
 {
-    public static AlertRuleFileContent Parse(string yaml, IReadOnlyCollection<string> windows)
+    /// <summary>
+    /// Reads <paramref name="yaml"/> against the configured window names and segment names (<c>--segment_by</c>; a
+    /// segment gap rule must name one of them).
+    /// </summary>
+    public static AlertRuleFileContent Parse(string yaml, IReadOnlyCollection<string> windows, IReadOnlyCollection<string>? segments = null)
     {
-        var (rules, classNames, errors) = ParseAll(yaml, windows);
+        var (rules, classNames, errors) = ParseAll(yaml, windows, segments ?? []);
         return errors.Count > 0 ? new([], new Dictionary<string, IReadOnlyList<string>>(), errors) : new(rules, classNames, errors);
     }
 
-    private static (IReadOnlyList<AlertRule> Rules, IReadOnlyDictionary<string, IReadOnlyList<string>> ClassNames, IReadOnlyList<string> Errors) ParseAll(string yaml, IReadOnlyCollection<string> windows)
+    private static (IReadOnlyList<AlertRule> Rules, IReadOnlyDictionary<string, IReadOnlyList<string>> ClassNames, IReadOnlyList<string> Errors) ParseAll(string yaml, IReadOnlyCollection<string> windows, IReadOnlyCollection<string> segments)
     {
         var none = new Dictionary<string, IReadOnlyList<string>>();
         var errors = new List<string>();
@@ -112,6 +122,16 @@ public static class AlertRuleFile
                 errors.Add($"{where}: the name is used twice");
             }
 
+            if (fields.ContainsKey("segment_gap"))
+            {
+                if (SegmentGapRules.Parse(name, fields, where, segments, errors) is { } gapRule)
+                {
+                    rules.Add(gapRule);
+                }
+
+                continue;
+            }
+
             var metric = Scalar(fields, "metric") ?? "";
             if (!AlertRule.Metrics.ContainsKey(metric))
             {
@@ -157,37 +177,14 @@ public static class AlertRuleFile
                 }
             }
 
-            var min = Number(fields, "min_observations", where, errors) ?? 1;
-            if (min < 1 || min != Math.Floor(min))
-            {
-                errors.Add($"{where}: min_observations must be a whole number of at least 1");
-            }
-
-            var selector = KeySelector.Any;
-            if (fields.TryGetValue("selector", out var node))
-            {
-                if (node is not YamlMappingNode s || s.Children.Keys.Any(k => k is not YamlScalarNode))
-                {
-                    errors.Add($"{where}: selector must be a mapping of namespace, deployment, predictor, model");
-                }
-                else
-                {
-                    var parts = s.Children.GroupBy(c => ((YamlScalarNode)c.Key).Value ?? "").ToDictionary(g => g.Key, g => g.Last().Value);
-                    foreach (var unknown in parts.Keys.Except(["namespace", "deployment", "predictor", "model"]))
-                    {
-                        errors.Add($"{where}: selector has an unknown field '{unknown}'");
-                    }
-
-                    selector = new KeySelector(Scalar(parts, "namespace"), Scalar(parts, "deployment"), Scalar(parts, "predictor"), Scalar(parts, "model"));
-                }
-            }
-
+            var min = MinObservations(fields, where, errors);
+            var selector = Selector(fields, where, errors);
             foreach (var unknown in fields.Keys.Except(["name", "metric", "window", "below", "above", "outside_interval", "min_observations", "selector"]))
             {
                 errors.Add($"{where}: unknown field '{unknown}'");
             }
 
-            rules.Add(new AlertRule(name, metric, window, comparison, below ?? above ?? 0, (long)min, selector));
+            rules.Add(new AlertRule(name, metric, window, comparison, below ?? above ?? 0, min, selector));
         }
 
         return (rules, classNames, errors);
@@ -240,10 +237,43 @@ public static class AlertRuleFile
         return names;
     }
 
-    private static string? Scalar(Dictionary<string, YamlNode> fields, string name) =>
+    internal static long MinObservations(Dictionary<string, YamlNode> fields, string where, List<string> errors)
+    {
+        var min = Number(fields, "min_observations", where, errors) ?? 1;
+        if (min < 1 || min != Math.Floor(min))
+        {
+            errors.Add($"{where}: min_observations must be a whole number of at least 1");
+        }
+
+        return (long)min;
+    }
+
+    internal static KeySelector Selector(Dictionary<string, YamlNode> fields, string where, List<string> errors)
+    {
+        if (!fields.TryGetValue("selector", out var node))
+        {
+            return KeySelector.Any;
+        }
+
+        if (node is not YamlMappingNode s || s.Children.Keys.Any(k => k is not YamlScalarNode))
+        {
+            errors.Add($"{where}: selector must be a mapping of namespace, deployment, predictor, model");
+            return KeySelector.Any;
+        }
+
+        var parts = s.Children.GroupBy(c => ((YamlScalarNode)c.Key).Value ?? "").ToDictionary(g => g.Key, g => g.Last().Value);
+        foreach (var unknown in parts.Keys.Except(["namespace", "deployment", "predictor", "model"]))
+        {
+            errors.Add($"{where}: selector has an unknown field '{unknown}'");
+        }
+
+        return new KeySelector(Scalar(parts, "namespace"), Scalar(parts, "deployment"), Scalar(parts, "predictor"), Scalar(parts, "model"));
+    }
+
+    internal static string? Scalar(Dictionary<string, YamlNode> fields, string name) =>
         fields.TryGetValue(name, out var node) && node is YamlScalarNode scalar ? scalar.Value : null;
 
-    private static double? Number(Dictionary<string, YamlNode> fields, string name, string where, List<string> errors)
+    internal static double? Number(Dictionary<string, YamlNode> fields, string name, string where, List<string> errors)
     {
         if (Scalar(fields, name) is not { } text)
         {

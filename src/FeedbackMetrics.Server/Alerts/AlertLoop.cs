@@ -19,6 +19,7 @@ namespace FeedbackMetrics.Server.Alerts;
 /// </summary>
 public sealed class AlertLoop(
     IOptions<AlertOptions> options,
+    IOptions<SegmentOptions> segments,
     MetricsBook book,
     IFeedbackStore store,
     AlertBoard board,
@@ -60,8 +61,7 @@ public sealed class AlertLoop(
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         ReloadIfChanged();
-        var figures = book.ViewAll().ToDictionary(v => v.Snapshot.Key, v => v.Figures());
-        var transitions = _evaluator.Evaluate(board.Rules, figures, time.GetUtcNow());
+        var transitions = _evaluator.Evaluate(board.Rules, book.ViewAll(), time.GetUtcNow());
         board.Publish([.. _evaluator.Firing]);
         if (!gate.Exports)
         {
@@ -116,7 +116,7 @@ public sealed class AlertLoop(
         }
 
         _loaded = text;
-        var (rules, classNames, errors) = AlertRuleFile.Parse(text, [.. book.Windows.Select(w => w.Name)]);
+        var (rules, classNames, errors) = AlertRuleFile.Parse(text, [.. book.Windows.Select(w => w.Name)], segments.Value.By);
         if (errors.Count > 0)
         {
             Refuse(string.Join("; ", errors));
