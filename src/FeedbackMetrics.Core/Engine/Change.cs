@@ -1,7 +1,6 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Core.Engine;
 

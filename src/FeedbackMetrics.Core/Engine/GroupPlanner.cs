@@ -2,7 +2,6 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Core.Engine;

@@ -1,6 +1,5 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Core.Engine;
 

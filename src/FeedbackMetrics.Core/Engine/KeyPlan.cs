@@ -1,7 +1,6 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
-using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 
 namespace FeedbackMetrics.Core.Engine;

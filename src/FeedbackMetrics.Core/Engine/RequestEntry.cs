@@ -1,7 +1,6 @@
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Core.Engine;
 

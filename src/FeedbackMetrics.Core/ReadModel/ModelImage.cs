@@ -1,5 +1,4 @@
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
 

@@ -1,3 +1,4 @@
+using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
 using FeedbackMetrics.Core.Statistics;
@@ -14,10 +15,13 @@ public sealed record SegmentGap(double Max, double Min, double Gap, bool Apart, 
 /// <summary>
 /// The gaps of one segment name, from each value's cumulative counts. Two classes: recall, precision and the positive
 /// rate (the share of rows predicted positive) of the second class, each with its Wilson interval. More classes:
-/// recall and precision are macro averages, with a normal interval whose variance sums the classes' (each class's
+/// recall and precision are the macro averages of the value's figure set (scikit-learn's: over the classes in its truths
+/// or predictions, a class with none as 0), with a normal interval whose variance sums the classes' (each class's
 /// recall is counted on its own rows, so they are independent), and there is no positive rate. Accuracy always, with its
 /// Wilson interval. A value is left out of a figure while the figure is undefined for it (no rows, or no positives);
-/// <c>other</c> (the values past <c>--max_segment_values</c> together) is left out of every figure.
+/// <c>other</c> (the values past <c>--max_segment_values</c> together) is left out of every figure. Of values tied for
+/// the largest figure the one whose interval lies highest counts (for the smallest, the one whose interval lies lowest),
+/// so a value of three rows does not stand for a tie that forty rows make certain.
 /// </summary>
 public sealed record SegmentGaps(SegmentGap Accuracy, SegmentGap? Recall, SegmentGap? Precision, SegmentGap? PositiveRate)
 {
@@ -66,12 +70,12 @@ public sealed record SegmentGaps(SegmentGap Accuracy, SegmentGap? Recall, Segmen
             }
 
             defined++;
-            if (max is null || estimate.Value > max.Value.Estimate.Value)
+            if (max is not { } top || estimate.Value > top.Estimate.Value || (estimate.Value == top.Estimate.Value && estimate.Interval.Low > top.Estimate.Interval.Low))
             {
                 max = (value, estimate);
             }
 
-            if (min is null || estimate.Value <= min.Value.Estimate.Value)
+            if (min is not { } bottom || estimate.Value < bottom.Estimate.Value || (estimate.Value == bottom.Estimate.Value && estimate.Interval.High <= bottom.Estimate.Interval.High))
             {
                 min = (value, estimate);
             }
@@ -110,28 +114,34 @@ public sealed record SegmentGaps(SegmentGap Accuracy, SegmentGap? Recall, Segmen
                     Estimate.Proportion(totals.Predicted[1], snapshot.Count));
             }
 
-            return new Estimates(accuracy, Macro(totals.Hits, totals.Support), Macro(totals.Hits, totals.Predicted), null);
+            return new Estimates(accuracy, Macro(totals, totals.Support), Macro(totals, totals.Predicted), null);
         }
 
         /// <summary>
-        /// The mean of the classes' proportions (classes with no trials left out) and its normal interval: the classes'
-        /// row sets are disjoint, so the variance of the mean is the sum of theirs over k², each taken at the
-        /// Agresti–Coull proportion (x + 2) / (n + 4) so that a class at 0 or 1 still counts its uncertainty.
+        /// The mean of the classes' proportions over the classes in the truths or the predictions (one with no trials
+        /// counts 0, as scikit-learn's <c>zero_division=0</c>), and its normal interval: the classes' row sets are
+        /// disjoint, so the variance of the mean is the sum of theirs over k², each taken at the Agresti–Coull proportion
+        /// (x + 2) / (n + 4) so that a class at 0 or 1 still counts its uncertainty (a class with no trials has none).
         /// </summary>
-        private static Estimate? Macro(IReadOnlyList<long> hits, IReadOnlyList<long> trials)
+        private static Estimate? Macro(ConfusionTotals totals, IReadOnlyList<long> trials)
         {
             double sum = 0, variance = 0;
             var k = 0;
             for (var c = 0; c < trials.Count; c++)
             {
-                if (trials[c] == 0)
+                if (totals.Support[c] == 0 && totals.Predicted[c] == 0)
                 {
                     continue;
                 }
 
                 k++;
-                sum += (double)hits[c] / trials[c];
-                var adjusted = (hits[c] + 2.0) / (trials[c] + 4.0);
+                if (trials[c] == 0)
+                {
+                    continue;
+                }
+
+                sum += (double)totals.Hits[c] / trials[c];
+                var adjusted = (totals.Hits[c] + 2.0) / (trials[c] + 4.0);
                 variance += adjusted * (1 - adjusted) / (trials[c] + 4.0);
             }
 

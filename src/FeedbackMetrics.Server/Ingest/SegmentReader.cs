@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using FeedbackMetrics.Core;
 using FeedbackMetrics.Core.Join;
-using FeedbackMetrics.Core.Segments;
+using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Options;
 

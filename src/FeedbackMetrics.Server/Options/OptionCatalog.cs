@@ -16,7 +16,7 @@ internal static class OptionCatalog
     private static readonly Dictionary<string, Type> Types = new Type[]
     {
         typeof(ServerOptions), typeof(DecodingOptions), typeof(LimitsOptions), typeof(ReplyOptions), typeof(StateOptions), typeof(AdminOptions),
-        typeof(JoinOptions), typeof(SecurityOptions), typeof(ExpositionOptions), typeof(AlertOptions), typeof(WindowOptions),
+        typeof(JoinOptions), typeof(SecurityOptions), typeof(ExpositionOptions), typeof(AlertOptions), typeof(WindowOptions), typeof(SegmentOptions),
     }.ToDictionary(t => (string)t.GetField("Section")!.GetValue(null)!);
 
     /// <summary>The option that sets <paramref name="property"/> of the options bound from <paramref name="section"/>.</summary>

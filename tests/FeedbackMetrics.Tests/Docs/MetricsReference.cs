@@ -83,6 +83,11 @@ public static class MetricsReference
             negatives and every such row could be ranked (vectors of one width, at most 32 classes); the two PSI gauges
             only for windows, not for `all`. Definitions: [windows-and-statistics.md](windows-and-statistics.md).
             """, MetricFamilies.PerWindow);
+        Group(md, "Per model and segment value", """
+            With `--segment_by`: rows and accuracy per segment value (`segment` the name, `value` its value, `other` for the
+            values past `--max_segment_values`) for `window="all"` and each window, and per segment name the gap of each
+            figure across its values; the JSON view has every figure per value ([segments.md](segments.md)).
+            """, MetricFamilies.PerSegment);
         Group(md, "Late-truth join", """
             Per namespace and deployment (where request ids are matched), once the deployment has seen a logged response
             or a truth-only feedback. See [join.md](join.md).

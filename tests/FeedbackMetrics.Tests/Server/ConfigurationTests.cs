@@ -25,6 +25,7 @@ public sealed class ConfigurationTests
             ["Exposition"] = new ExpositionOptions(),
             ["Alerts"] = new AlertOptions(),
             ["Windows"] = new WindowOptions(),
+            ["Segments"] = new SegmentOptions(),
         };
         foreach (var option in SeldonCommandLine.Options)
         {

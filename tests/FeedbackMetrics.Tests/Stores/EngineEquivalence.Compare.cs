@@ -3,7 +3,6 @@ using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Tests.Core;
 

@@ -3,7 +3,6 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
-using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Tests.Stores;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Identity;
-using FeedbackMetrics.Core.Segments;
 
 namespace FeedbackMetrics.Tests.Stores;
 

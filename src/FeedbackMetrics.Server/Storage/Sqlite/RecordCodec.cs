@@ -2,7 +2,7 @@ using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Segments;
+using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Server.Storage.Sqlite;

@@ -2,7 +2,6 @@ using FeedbackMetrics.Core.Decoding;
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Segments;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
 

@@ -32,9 +32,8 @@ function proportion(hits, trials) {
 }
 
 /**
- * Recall, precision and (two classes) the positive rate of a value, as segmentGaps defines them, from its confusion
- * matrix: two classes, those of the second class; more, the mean over the classes that have rows (recall) or
- * predictions (precision), so that the table and the gap line agree.
+ * Recall, precision and (two classes) the positive rate of a value, as segmentGaps defines them: two classes, those of
+ * the second class from its confusion matrix, with their intervals; more, the value's macro averages (scikit-learn's).
  */
 export function valueFigures(set, classCount) {
   const m = Array.isArray(set?.confusionMatrix) ? set.confusionMatrix : [];
@@ -49,11 +48,8 @@ export function valueFigures(set, classCount) {
       positiveRate: proportion(predicted[1], set.count),
     };
   }
-  const mean = trials => {
-    const shares = hits.map((x, i) => (trials[i] > 0 ? x / trials[i] : null)).filter(isNum);
-    return shares.length ? { value: shares.reduce((a, v) => a + v, 0) / shares.length } : null;
-  };
-  return { recall: mean(support), precision: mean(predicted), positiveRate: null };
+  const macro = v => (isNum(v) ? { value: v } : null);
+  return { recall: macro(set?.macro?.recall), precision: macro(set?.macro?.precision), positiveRate: null };
 }
 
 /** A value's accuracy as a dot on a 0–100 % track, its 95 % interval as a band, the model's accuracy as a dashed line. */
@@ -104,7 +100,7 @@ function segmentTable(name, values, gaps, d, classCount) {
     twoClass ? 'Recall' : 'Macro recall', twoClass ? 'Precision' : 'Macro precision', ...(twoClass ? ['Positive rate'] : [])];
   const titles = {
     Recall: `recall of ${d.classes?.[1] ?? 'the second class'}`, Precision: `precision of ${d.classes?.[1] ?? 'the second class'}`,
-    'Macro recall': 'mean recall of the classes that have rows', 'Macro precision': 'mean precision of the classes that were predicted',
+    'Macro recall': 'mean recall over the classes in the truths or predictions (scikit-learn macro)', 'Macro precision': 'mean precision over the classes in the truths or predictions (scikit-learn macro)',
     'Positive rate': `share of rows predicted ${d.classes?.[1] ?? 'the second class'}`,
     'Accuracy and interval': 'dot: accuracy; band: 95 % interval; dashed line: the model\'s accuracy',
   };

@@ -1,4 +1,4 @@
-namespace FeedbackMetrics.Core.Segments;
+namespace FeedbackMetrics.Core.Identity;
 
 /// <summary>
 /// One value of a segment (<c>--segment_by</c>) an event carried: <paramref name="Name"/> as configured (<c>region</c>,
