@@ -1,5 +1,5 @@
-using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.Statistics;
 using FeedbackMetrics.Core.Windows;
 

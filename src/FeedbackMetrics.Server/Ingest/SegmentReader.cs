@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using FeedbackMetrics.Core;
-using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Identity;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Server.CloudEvents;
 using FeedbackMetrics.Server.Options;
 

@@ -1,8 +1,8 @@
 using FeedbackMetrics.Core.Engine;
+using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.Metrics;
 using FeedbackMetrics.Core.ReadModel;
-using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Windows;
 
 namespace FeedbackMetrics.Server.Storage.Sqlite;
