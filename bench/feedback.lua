@@ -19,6 +19,9 @@ if delay_ms > 0 then
   function delay() return delay_ms end
 end
 
+-- REGIONS=N gives the events a region extension, N values in turn (for --segment_by region).
+local regions = tonumber(os.getenv("REGIONS") or "0")
+
 local body = '{"response": {"data": {"ndarray": [[0.0007,0.0037,0.9956]]}}, "truth": {"data": {"ndarray": [[0,0,1]]}}}'
 
 function request()
@@ -31,6 +34,9 @@ function request()
     ["ce-id"] = run_id .. "-" .. thread_id .. "-" .. counter,
     ["ce-inferenceservicename"] = "bench",
   }
+  if regions > 0 then
+    headers["ce-region"] = "region-" .. (counter % regions)
+  end
   return wrk.format("POST", "/", headers, body)
 end
 

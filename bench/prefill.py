@@ -5,7 +5,8 @@ pending responses reach --join_max_entries and every new one evicts the oldest.
 With SCORES=random, each feedback event carries a probability vector and a truth of its own (drawn from a generator
 seeded with the event's number: the truth follows the vector, so ROC AUC and average precision have something to
 rank), instead of the same vector and truth on every event.
-Usage: [KIND=response] [SCORES=random] python3 bench/prefill.py URL EVENTS [KEYS=1]   (KEYS distinct models, events spread evenly)"""
+With REGIONS=N, each event carries a region extension, one of N values in turn (for --segment_by region).
+Usage: [KIND=response] [SCORES=random] [REGIONS=N] python3 bench/prefill.py URL EVENTS [KEYS=1]   (KEYS distinct models, events spread evenly)"""
 import http.client
 import json
 import os
@@ -19,6 +20,7 @@ url, total = urllib.parse.urlparse(sys.argv[1]), int(sys.argv[2])
 keys = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 responses = os.environ.get("KIND") == "response"
 random_scores = os.environ.get("SCORES") == "random"
+regions = int(os.environ.get("REGIONS") or 0)
 data = {"response": {"data": {"ndarray": [[0.0007, 0.0037, 0.9956]]}}, "truth": {"data": {"ndarray": [[0, 0, 1]]}}}
 response = {"data": {"names": ["t:0", "t:1", "t:2"], "ndarray": [[0.0007, 0.0037, 0.9956]]}, "meta": {}}
 run = str(time.time_ns())
@@ -33,6 +35,13 @@ def scored(n):
 
 
 def event(n):
+    e = plain(n)
+    if regions:
+        e["region"] = f"region-{(n // keys) % regions}"
+    return e
+
+
+def plain(n):
     model = "bench" if keys == 1 else f"bench-{n % keys}"
     if responses:
         return {"specversion": "1.0", "type": "io.seldon.serving.inference.response", "source": "http://:8000/",

@@ -4,8 +4,9 @@
 # from /proc, over SCRAPES scrapes) for the first scrape after the models changed and for scrapes of unchanged models,
 # the bytes per scrape and per model (as Prometheus asks, gzip, and as plain text), and the same for the JSON view.
 # SCORES=random gives every event a vector and truth of its own (bench/prefill.py), so ROC AUC and average precision
-# are ranked from many bins rather than one.
-# Usage: [SCORES=random] bash bench/scrape.sh [KEYS=1000] [SCRAPES=200]      SERVER_DLL=… to measure another build
+# are ranked from many bins rather than one. REGIONS=N starts the server with --segment_by region and gives every
+# model's events N region values in turn (bench/prefill.py).
+# Usage: [SCORES=random] [REGIONS=N] bash bench/scrape.sh [KEYS=1000] [SCRAPES=200]      SERVER_DLL=… to measure another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 keys="${1:-1000}"
@@ -16,7 +17,9 @@ server_dll="${SERVER_DLL:-src/FeedbackMetrics.Server/bin/Release/net10.0/Feedbac
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 port=5299
-DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port $port --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" >"$work/server.log" 2>&1 &
+segments=()
+if [ -n "${REGIONS:-}" ]; then segments=(--segment_by region); fi
+DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port $port --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" "${segments[@]}" >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/ready")" = 200 ] && break; sleep 0.1; done
 python3 bench/prefill.py "http://127.0.0.1:$port/" $((keys * 30)) "$keys"

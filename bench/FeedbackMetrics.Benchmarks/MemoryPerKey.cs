@@ -9,7 +9,8 @@ namespace FeedbackMetrics.Benchmarks;
 /// <summary>
 /// Memory per key with the default windows (last_100, 1h): of the windows alone, and of a whole model in the read
 /// model (classes, cumulative matrix, probability sums, windows) applied through <see cref="MetricsBook"/> as the stores
-/// do. Live heap before and after building many keys, divided by the keys.
+/// do, and of a whole model whose rows are also counted under segment values (<c>--segment_by</c>). Live heap before
+/// and after building many keys, divided by the keys.
 /// Run with <c>dotnet run -c Release --project bench/FeedbackMetrics.Benchmarks -- memory</c>.
 /// </summary>
 public static class MemoryPerKey
@@ -51,7 +52,33 @@ public static class MemoryPerKey
                 return book;
             };
         });
+        foreach (var values in new[] { 5, 20 })
+        {
+            Console.WriteLine();
+            Table($"a whole model with one --segment_by name of {values} values, rows spread evenly", Segmented(values));
+        }
     }
+
+    /// <summary>A model counted as the engine counts (<see cref="KeyAggregate.Count"/>), each row also under one of <paramref name="values"/> segment values.</summary>
+    private static Func<int, bool, int, Func<int, object>> Segmented(int values) => (classes, vectors, rows) =>
+    {
+        var k = TopK.DefaultFor(classes);
+        var sample = Sample(classes, vectors).Select(s => new WindowRow(s.Truth, s.Predicted, s.P is { } p ? ScoredRow.Of(p, s.Truth, k) : null)).ToArray();
+        var names = Enumerable.Range(0, classes).Select(ClassNames.ForIndex).ToArray();
+        var segments = Enumerable.Range(0, values).Select(v => new[] { new SegmentValue("region", $"region-{v}") }).ToArray();
+        var specs = WindowSpec.ParseList(WindowSpec.DefaultList);
+        var clock = Clock();
+        return key =>
+        {
+            var model = new KeyAggregate(new MetricKey("ns", $"deployment-{key}", "default", "model"), specs, clock);
+            for (var i = 0; i < rows; i++)
+            {
+                model.Count(i == 0 ? names : [], [new CountedRow(new RowStamp(i, clock.GetUtcNow()), sample[(key + i) % sample.Length])], null, segments[i % values]);
+            }
+
+            return model;
+        };
+    };
 
     /// <summary>One table; <paramref name="builder"/> gives, per (classes, vectors, rows), what builds key number n.</summary>
     private static void Table(string what, Func<int, bool, int, Func<int, object>> builder)

@@ -52,7 +52,9 @@ public sealed class SegmentTests : BrowserTests
     [Test]
     public async Task An_accuracy_gap_whose_intervals_are_apart_stands_out_names_the_regions_and_marks_the_model_on_the_overview()
     {
-        await using var server = await RunningServer.StartAsync(SegmentFeed.ServerArgs());
+        var rules = Path.Combine(Path.GetTempPath(), $"fm-ui-gap-rules-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(rules, "rules:\n  - {name: region-gap, segment_gap: region, metric: accuracy, above: 0.2, min_observations: 10}\n");
+        await using var server = await RunningServer.StartAsync(SegmentFeed.ServerArgs("--alert_rules", rules, "--alert_interval", "00:00:00.100"));
         await SegmentFeed.PostAsync(server, SegmentFeed.Right, "eu", times: 40);
         await SegmentFeed.PostAsync(server, SegmentFeed.Half, "us", times: 20);
         await SegmentFeed.PostAsync(server, SegmentFeed.Right, "apac", times: 3);
@@ -93,6 +95,9 @@ public sealed class SegmentTests : BrowserTests
         await Expect(segment.Locator("tr.seg-low")).ToHaveAttributeAsync("data-value", "us");
         await Expect(segment.Locator("tr.seg-low th")).ToContainTextAsync("lowest");
         await Expect(segment.Locator("tr.seg-low svg.seg-bar")).ToHaveClassAsync(new Regex("seg-bar-low"));
+
+        // The gap rule fires, and its line names the values and their figures.
+        await Expect(page.Page.Locator("li.alert-item")).ToContainTextAsync("region-gap accuracy gap by region 0.5 (eu 1 – us 0.5) > 0.2, apart");
 
         await SaveAsync(segment.Locator("xpath=ancestor::section[contains(@class, 'panel-segments')]"), "ui-segments");
         page.AssertClean();

@@ -156,8 +156,15 @@ export function alertName(alert) {
   return alert?.rule ?? alert?.name ?? alert?.alert ?? 'alert';
 }
 
-/** "accuracy (1h) < 0.8", from whatever of metric, window, comparison and threshold the alert carries. */
+/**
+ * "accuracy (1h) < 0.8", from whatever of metric, window, comparison and threshold the alert carries; a segment gap
+ * alert: "accuracy gap by region 0.75 (eu 1 – us 0.25) > 0.2, apart".
+ */
 export function alertCondition(alert) {
+  const g = alert?.segmentGap;
+  if (g && typeof g === 'object') {
+    return `${alert.metric ?? 'figure'} gap by ${g.segment} ${round(g.gap)} (${g.maxValue} ${round(g.max)} – ${g.minValue} ${round(g.min)}) > ${alert.threshold}${g.apart ? ', apart' : ''}`;
+  }
   const comparisons = { lt: '<', le: '≤', gt: '>', ge: '≥', eq: '=', ne: '≠', below: '<', above: '>' };
   const op = alert?.comparison ?? alert?.op;
   const parts = [
@@ -167,4 +174,9 @@ export function alertCondition(alert) {
     alert?.threshold,
   ].filter(p => p != null && p !== '');
   return parts.join(' ');
+}
+
+/** A figure to three decimals at most, for alert lines. */
+function round(v) {
+  return typeof v === 'number' && Number.isFinite(v) ? String(Math.round(v * 1000) / 1000) : String(v);
 }
