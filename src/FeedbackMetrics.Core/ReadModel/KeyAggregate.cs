@@ -94,7 +94,7 @@ public sealed class KeyAggregate
             RegisterLocked(newClasses);
             foreach (var segment in segments ?? [])
             {
-                SegmentLocked(segment).Count(_classes.Names, rows, reward);
+                SegmentLocked(segment).Count(NewTo(segment), rows, reward);
             }
 
             foreach (var (stamp, row) in rows)
@@ -132,7 +132,7 @@ public sealed class KeyAggregate
             RegisterLocked(newClasses);
             foreach (var segment in segments ?? [])
             {
-                SegmentLocked(segment).Move(_classes.Names, moves);
+                SegmentLocked(segment).Move(NewTo(segment), moves);
             }
 
             foreach (var move in moves)
@@ -154,6 +154,16 @@ public sealed class KeyAggregate
         {
             return (SnapshotLocked(), _topK, _windows.NextSequence, _segments is null ? [] : [.. _segments.Keys]);
         }
+    }
+
+    /// <summary>
+    /// The model's classes a segment value does not have yet: a value's classes are always the first of the model's, in
+    /// its order, so these are the model's past the value's count.
+    /// </summary>
+    private IReadOnlyList<string> NewTo(SegmentValue segment)
+    {
+        var known = _segments![segment]._classes.Count;
+        return known == _classes.Count ? [] : [.. _classes.Names.Skip(known)];
     }
 
     /// <summary>The model's figures for one segment value, created (empty, with the model's classes) when new.</summary>
