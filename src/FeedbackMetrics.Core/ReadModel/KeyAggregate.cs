@@ -116,6 +116,7 @@ public sealed class KeyAggregate
                 _rewardEvents++;
             }
 
+            FollowLocked();
             _version++;
         }
     }
@@ -140,6 +141,7 @@ public sealed class KeyAggregate
                 MoveLocked(move);
             }
 
+            FollowLocked();
             _version++;
         }
     }
@@ -164,6 +166,43 @@ public sealed class KeyAggregate
     {
         var known = _segments![segment]._classes.Count;
         return known == _classes.Count ? [] : [.. _classes.Names.Skip(known)];
+    }
+
+    /// <summary>
+    /// Brings every segment value along with the model, on the write path so that live and replayed state are the same:
+    /// the model's new classes (a value's figures are over all of the model's classes) and its newest row (a value's
+    /// count windows hold its rows among the model's last N).
+    /// </summary>
+    private void FollowLocked()
+    {
+        if (_segments is null)
+        {
+            return;
+        }
+
+        var newest = _windows.NextSequence - 1;
+        foreach (var segment in _segments.Values)
+        {
+            segment.Follow(_classes.Names, newest);
+        }
+    }
+
+    private void Follow(IReadOnlyList<string> modelClasses, long newest)
+    {
+        lock (_lock)
+        {
+            var changed = _windows.AdvanceCountWindows(newest);
+            if (_classes.Count < modelClasses.Count)
+            {
+                RegisterLocked([.. modelClasses.Skip(_classes.Count)]);
+                changed = true;
+            }
+
+            if (changed)
+            {
+                _version++;
+            }
+        }
     }
 
     /// <summary>The model's figures for one segment value, created (empty, with the model's classes) when new.</summary>
@@ -406,20 +445,6 @@ public sealed class KeyAggregate
         }
     }
 
-    /// <summary>A segment's view, its count windows first moved on to its model's newest row (<paramref name="newest"/>).</summary>
-    private KeyView SegmentView(long newest)
-    {
-        lock (_lock)
-        {
-            if (_windows.AdvanceCountWindows(newest))
-            {
-                _version++;
-            }
-
-            return ViewLocked();
-        }
-    }
-
     private KeyView ViewLocked()
     {
         var now = _time.GetUtcNow();
@@ -431,7 +456,7 @@ public sealed class KeyAggregate
         var snapshot = SnapshotLocked();
         _view = new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy())
         {
-            Segments = _segments is null ? [] : [.. _segments.Select(s => new SegmentView(s.Key, s.Value.SegmentView(_windows.NextSequence - 1)))],
+            Segments = _segments is null ? [] : [.. _segments.Select(s => new SegmentView(s.Key, s.Value.View()))],
         };
         _viewUntil = NextBoundary(now);
         return _view;

@@ -60,33 +60,24 @@ public sealed record SegmentGaps(SegmentGap Accuracy, SegmentGap? Recall, Segmen
 
     private static SegmentGap? Gap(List<(string Value, Estimates Figures)> values, Func<Estimates, Estimate?> figure)
     {
-        (string Value, Estimate Estimate)? max = null, min = null;
-        var defined = 0;
+        var defined = new List<(string Value, Estimate Estimate)>(values.Count);
         foreach (var (value, figures) in values)
         {
-            if (figure(figures) is not { } estimate)
+            if (figure(figures) is { } estimate)
             {
-                continue;
-            }
-
-            defined++;
-            if (max is not { } top || estimate.Value > top.Estimate.Value || (estimate.Value == top.Estimate.Value && estimate.Interval.Low > top.Estimate.Interval.Low))
-            {
-                max = (value, estimate);
-            }
-
-            if (min is not { } bottom || estimate.Value < bottom.Estimate.Value || (estimate.Value == bottom.Estimate.Value && estimate.Interval.High <= bottom.Estimate.Interval.High))
-            {
-                min = (value, estimate);
+                defined.Add((value, estimate));
             }
         }
 
-        if (defined < 2)
+        if (defined.Count < 2)
         {
             return null;
         }
 
-        var (high, low) = (max!.Value, min!.Value);
+        // The largest (of equals, the one whose interval lies highest), then the smallest of the others (of equals, the
+        // one whose interval lies lowest): two values, even when every value has the same figure.
+        var high = defined.MaxBy(d => (d.Estimate.Value, d.Estimate.Interval.Low));
+        var low = defined.Where(d => d.Value != high.Value).MinBy(d => (d.Estimate.Value, d.Estimate.Interval.High));
         var apart = high.Estimate.Interval.Low > low.Estimate.Interval.High;
         return new SegmentGap(high.Estimate.Value, low.Estimate.Value, high.Estimate.Value - low.Estimate.Value, apart, high.Value, low.Value);
     }

@@ -68,7 +68,7 @@ internal static class OptionTable
                 Accepts = "comma-separated CloudEvent extension names (lower-case letters and digits, e.g. region), tags.KEY (Seldon's meta.tags.KEY) or metadata.HEADER (a request header the KServe agent passes), none twice; not with --state redis://",
                 Details = "A logged response's values go with it to the truth that joins it. An event without a name's value is in none of its segments. The JSON view has segments and segmentGaps per model; Prometheus has rows and accuracy per value.",
             },
-            new("max_segment_values", "Segments:MaxValues", "Values of one segment name each model keeps; rows of later values count under value \"other\".", "20") { Accepts = "a whole number from 1 to 1000" }),
+            new("max_segment_values", "Segments:MaxValues", "Values of one segment name each model keeps; rows of later values count under value \"other\".", "20") { Accepts = "a whole number from 1 to 100", Details = "Each value keeps a figure set and windows of its own, costing about what a model costs." }),
         .. In(
             OptionTopic.Alerts,
             new("alert_rules", "Alerts:RulesFile", "YAML file of alert rules, re-read when it changes; no alerts when empty.", "")

@@ -13,8 +13,9 @@ namespace FeedbackMetrics.Server.Ingest;
 /// (<c>region</c> ← <c>ce-region</c>), <c>tags.KEY</c>, Seldon's <c>meta.tags.KEY</c> of the messages the event
 /// carries (the response's first, then the truth's), or <c>metadata.HEADER</c>, the first value of a request header the
 /// KServe agent passes in its <c>metadata</c> extension (the headers its logger allow-lists). A string is taken as it is, a number or a boolean as its JSON
-/// text; an absent or null value leaves the event out of that name's segments. A value that cannot be a segment (an
-/// object or array, an empty string, more than <see cref="MaxValueLength"/> characters) refuses the event.
+/// text; an absent or null value leaves the event out of that name's segments (for <c>metadata.HEADER</c> also a header
+/// the agent's JSON gives no string value). A value that cannot be a segment (an object or array, an empty string, a
+/// control character, more than <see cref="MaxValueLength"/> characters) refuses the event.
 /// </summary>
 public sealed class SegmentReader(SegmentOptions options)
 {
@@ -51,6 +52,8 @@ public sealed class SegmentReader(SegmentOptions options)
                     $"Segment '{name}' has {(value.Length == 0 ? "an empty value" : $"a value of {value.Length} characters")}; a segment value (--segment_by) is 1 to {MaxValueLength} characters.");
             }
 
+            // Values become Prometheus label values and JSON keys: no control characters, as for identities and classes.
+            LabelRules.Check($"Segment '{name}'", value);
             (values ??= new List<SegmentValue>(_names.Length)).Add(new SegmentValue(name, value));
         }
 

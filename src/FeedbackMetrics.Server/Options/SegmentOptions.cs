@@ -20,7 +20,8 @@ public sealed partial class SegmentOptions
     /// <summary>Segment names, each a CloudEvent extension attribute, <c>tags.KEY</c> or <c>metadata.HEADER</c>; none when empty.</summary>
     public string[] By { get; set; } = [];
 
-    [Range(1, 1000)]
+    /// <summary>Each value costs about what a model costs (docs/segments.md), so the bound stays small.</summary>
+    [Range(1, 100)]
     public int MaxValues { get; set; } = 20;
 
     /// <summary>What is wrong with the names, or null: each a CloudEvents extension name, tags.KEY or metadata.HEADER, none twice.</summary>

@@ -56,13 +56,14 @@ public sealed class SegmentGapAlertFlowTests
         Assert.That((await server.PrometheusAsync()).Value("feedback_metrics_alert_firing", ("rule", "region-accuracy-gap"), ("deployment_name", "multiclass-model")), Is.EqualTo(1));
 
         // A rule naming a segment the server does not keep refuses the file; the gap rule stays in force and keeps firing.
-        await File.WriteAllTextAsync(rules, Rules.Replace("segment_gap: region", "segment_gap: country", StringComparison.Ordinal));
+        // Each file is written whole and moved into place, so the server's watcher never reads half of one.
+        await ReplaceAsync(rules, Rules.Replace("segment_gap: region", "segment_gap: country", StringComparison.Ordinal));
         var board = server.Get<AlertBoard>();
-        await WaitAsync(() => board.FileError is not null);
+        await WaitAsync(() => board.FileError?.Contains("country", StringComparison.Ordinal) == true);
         Assert.That(board.FileError, Does.Contain("rule 'region-accuracy-gap': segment_gap 'country' is not one of --segment_by (region)"));
         Assert.That((await server.PrometheusAsync()).Value("feedback_metrics_alert_rules_file_errors_total"), Is.GreaterThanOrEqualTo(1));
         Assert.That((await server.MetricsJsonAsync())["alerts"]!.AsArray().Single()!["rule"]!.GetValue<string>(), Is.EqualTo("region-accuracy-gap"));
-        await File.WriteAllTextAsync(rules, Rules);
+        await ReplaceAsync(rules, Rules);
         await WaitAsync(() => board.FileError is null);
 
         // eu catches up: 180 more right rows, 185 of 200 (0.925), within 0.2 of us.
@@ -73,6 +74,13 @@ public sealed class SegmentGapAlertFlowTests
         Assert.That(resolved["message"]!.GetValue<string>(), Does.StartWith("accuracy across region is 1 at us (20 rows) and ").And.Contain(": back to a gap of "));
         Assert.That((await server.MetricsJsonAsync())["alerts"]!.AsArray(), Is.Empty);
         Directory.Delete(dir, recursive: true);
+    }
+
+    private static async Task ReplaceAsync(string path, string text)
+    {
+        var written = path + ".new";
+        await File.WriteAllTextAsync(written, text);
+        File.Move(written, path, overwrite: true);
     }
 
     private static void AssertGap(JsonNode gap, double max, double min, long minObservations, bool apart)

@@ -152,6 +152,45 @@ public sealed class SegmentTests
     }
 
     [Test]
+    public async Task A_logged_response_whose_value_cannot_be_a_segment_is_acknowledged_and_not_kept()
+    {
+        var fixture = RealSenderFixture.Load("kserve-agent/response-open-inference-protocol");
+        var response = fixture with { Headers = [.. fixture.Headers, KeyValuePair.Create("Ce-Region", new string('r', 129))] };
+        await using var server = await RunningServer.StartAsync(["--state", "memory", "--segment_by", "region"]);
+        using (var request = response.ToRequest())
+        using (var answer = await server.Client.SendAsync(request))
+        {
+            Assert.That((int)answer.StatusCode, Is.EqualTo(202), "response logs come from every model: a refusal would only fill the dead-letter sink");
+        }
+
+        var truth = await JoinReplicas.SendTruthAsync(server.Client, "kserve-test", "sklearn-irisv2", """
+            {"truth": {"outputs": [{"name": "label", "shape": [2], "datatype": "INT64", "data": [1, 0]}]}}
+            """, requestId: "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e", id: "label-1");
+        Assert.That(truth.Status, Is.EqualTo(202), "no response was kept, so the truth is parked, not joined");
+        Assert.That((await server.PrometheusAsync()).Value("feedback_metrics_ignored_events_total", ("type", "org.kubeflow.serving.inference.response")), Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_batch_with_one_event_whose_value_has_a_control_character_is_refused_whole()
+    {
+        await using var server = await RunningServer.StartAsync(["--state", "memory", "--segment_by", "region"]);
+        var fixture = RealSenderFixture.Load("seldon-executor/feedback-ndarray-metrics-server-notebook");
+        var data = JsonNode.Parse(fixture.Body)!;
+        JsonObject Event(string id, string region) => new()
+        {
+            ["specversion"] = "1.0", ["type"] = "io.seldon.serving.feedback", ["source"] = "http://:8000/", ["id"] = id,
+            ["inferenceservicename"] = "multiclass-model", ["namespace"] = "seldon", ["region"] = region,
+            ["datacontenttype"] = "application/json", ["data"] = data.DeepClone(),
+        };
+
+        using var answer = await server.PostRawAsync(new JsonArray(Event("ok", "eu"), Event("bad", "e\u0007u")).ToJsonString(), "application/cloudevents-batch+json");
+
+        Assert.That((int)answer.StatusCode, Is.EqualTo(400));
+        Assert.That(await answer.Content.ReadAsStringAsync(), Does.Contain("Segment 'region' contains a control").And.Contain("The whole batch was refused"));
+        Assert.That((await server.MetricsJsonAsync())["deployments"]!.AsArray(), Is.Empty);
+    }
+
+    [Test]
     public async Task Segments_come_back_after_a_kill_and_a_restart_on_the_same_state()
     {
         var stateDir = Path.Combine(Path.GetTempPath(), "fm-segments", Guid.NewGuid().ToString("N"));
@@ -177,6 +216,7 @@ public sealed class SegmentTests
     [TestCase("--segment_by region,region", "'region' is named twice (--segment_by)")]
     [TestCase("--segment_by id", "'id' is not a segment name (--segment_by)")]
     [TestCase("--max_segment_values 0", "0 is out of range (--max_segment_values)")]
+    [TestCase("--max_segment_values 101", "101 is out of range (--max_segment_values): give a whole number from 1 to 100")]
     public async Task A_bad_segment_option_fails_at_start_up_with_its_name(string arguments, string message)
     {
         var (code, _, stderr) = await ServerProcess.RunToExitAsync(["--http_port", "0", "--bind_address", "127.0.0.1", "--state", "memory", .. arguments.Split(' ')]);
