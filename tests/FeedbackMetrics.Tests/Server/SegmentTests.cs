@@ -178,9 +178,15 @@ public sealed class SegmentTests
         var data = JsonNode.Parse(fixture.Body)!;
         JsonObject Event(string id, string region) => new()
         {
-            ["specversion"] = "1.0", ["type"] = "io.seldon.serving.feedback", ["source"] = "http://:8000/", ["id"] = id,
-            ["inferenceservicename"] = "multiclass-model", ["namespace"] = "seldon", ["region"] = region,
-            ["datacontenttype"] = "application/json", ["data"] = data.DeepClone(),
+            ["specversion"] = "1.0",
+            ["type"] = "io.seldon.serving.feedback",
+            ["source"] = "http://:8000/",
+            ["id"] = id,
+            ["inferenceservicename"] = "multiclass-model",
+            ["namespace"] = "seldon",
+            ["region"] = region,
+            ["datacontenttype"] = "application/json",
+            ["data"] = data.DeepClone(),
         };
 
         using var answer = await server.PostRawAsync(new JsonArray(Event("ok", "eu"), Event("bad", "e\u0007u")).ToJsonString(), "application/cloudevents-batch+json");
