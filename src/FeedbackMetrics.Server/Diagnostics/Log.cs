@@ -9,6 +9,10 @@ internal static partial class Log
         Message = "Feedback metrics server {ModelName} listening on {Address}: decoder {StorageUri}, feedback types [{FeedbackTypes}], state {State}, reply URL {ReplyUrl}")]
     public static partial void Started(ILogger logger, string modelName, string address, string storageUri, string feedbackTypes, string state, string replyUrl);
 
+    [LoggerMessage(EventId = 40, EventName = "Segments", Level = LogLevel.Information,
+        Message = "Segments: each model's figures are kept also per value of [{Names}], at most {MaxValues} values of each (later ones as other)")]
+    public static partial void Segments(ILogger logger, string names, int maxValues);
+
     [LoggerMessage(EventId = 2, EventName = "EventRejected", Level = LogLevel.Warning,
         Message = "Rejected event {Source}#{Id} with {Status}: {Reason}")]
     public static partial void EventRejected(ILogger logger, int status, string source, string id, string reason);

@@ -287,6 +287,10 @@ public static class ServerApp
         var reply = services.GetRequiredService<IOptions<ReplyOptions>>().Value;
         var stateText = state.Mode == "sqlite" ? $"sqlite in {state.Dir}" : state.Mode;
         Log.Started(logger, server.ModelName, BoundAddress(app).ToString(), decoding.StorageUri, string.Join(", ", decoding.EffectiveFeedbackTypes), stateText, reply.Url is { Length: > 0 } u ? u : "none");
+        if (services.GetRequiredService<IOptions<SegmentOptions>>().Value is { By.Length: > 0 } segments)
+        {
+            Log.Segments(logger, string.Join(", ", segments.By), segments.MaxValues);
+        }
         if (services.GetService<StateDirectoryLock>()?.NotHeldBecause is { } notLocked)
         {
             Log.StateDirectoryNotLocked(logger, state.Dir, notLocked);

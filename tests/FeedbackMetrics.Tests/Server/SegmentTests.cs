@@ -215,6 +215,7 @@ public sealed class SegmentTests
         await using var restarted = await ServerProcess.StartAsync(stateDir, new[] { "--segment_by", "region" });
         var after = Model(JsonNode.Parse(await restarted.Client.GetStringAsync("/v1/metrics?format=json"))!.AsObject())["segments"]!.ToJsonString();
         Assert.That(after, Is.EqualTo(before));
+        Assert.That(restarted.Output, Does.Contain("Segments: each model's figures are kept also per value of [region], at most 20 values of each (later ones as other)"));
         Assert.That(after, Does.Contain("\"eu\"").And.Contain("\"us\""));
     }
 
