@@ -91,6 +91,29 @@ public sealed class OverviewTests : BrowserTests
     }
 
     [Test]
+    public async Task A_row_held_down_across_a_refresh_still_opens_its_model_when_released()
+    {
+        await using var server = await StartServerAsync();
+        await Feed.SeedAsync(server);
+        await using var page = await Chromium.OpenAsync(server.BaseAddress);
+        await page.GotoAsync("/ui" + Fast);
+        var row = page.Page.Locator(Feed.Iris.RowSelector);
+        await Expect(row).ToBeVisibleAsync();
+        var box = (await row.BoundingBoxAsync())!;
+
+        // Pressed, then a refresh arrives (every second here) and the page has had time to draw it; then released.
+        await page.Page.Mouse.MoveAsync(box.X + 20, box.Y + (box.Height / 2));
+        await page.Page.Mouse.DownAsync();
+        await page.Page.WaitForResponseAsync(r => r.Url.Contains("/v1/metrics", StringComparison.Ordinal));
+        await page.Page.EvaluateAsync("() => new Promise(done => setTimeout(done, 300))");
+        await page.Page.Mouse.UpAsync();
+
+        await Expect(page.Page.Locator("#detail")).ToBeVisibleAsync();
+        await Expect(page.Page.Locator("#detail-title")).ToContainTextAsync("iris");
+        page.AssertClean();
+    }
+
+    [Test]
     public async Task A_row_opens_with_the_keyboard_and_escape_returns_to_it()
     {
         await using var server = await StartServerAsync();

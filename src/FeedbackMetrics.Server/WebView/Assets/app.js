@@ -192,7 +192,19 @@ function renderDetailView(section) {
   if (again && scroll) [again.scrollLeft, again.scrollTop] = scroll;
 }
 
+// A row pressed and not yet released is not redrawn: a refresh between the press and the release would replace it, and
+// the click that should open the model would land nowhere. The render waits for the release (2 s at most, should the
+// release never come, e.g. outside the window).
+let pressed = false;
+let pressedAt = 0;
+let renderWaiting = false;
+
 function render() {
+  if (pressed && Date.now() - pressedAt < 2000) {
+    renderWaiting = true;
+    return;
+  }
+  renderWaiting = false;
   const focus = focusKey();
   renderStatus();
   renderProblem();
@@ -242,6 +254,17 @@ function start() {
   }
   select.value = String(state.refresh);
   select.addEventListener('change', () => { state.refresh = Number(select.value); renderStatus(); if (state.refresh > 0) refresh(); else schedule(); });
+
+  $('models').addEventListener('pointerdown', e => { pressed = !!e.target.closest?.('tr.model-row'); pressedAt = Date.now(); });
+  const release = () => {
+    if (!pressed) return;
+    pressed = false;
+    // After the click that follows this release has been dispatched.
+    if (renderWaiting) setTimeout(render, 0);
+  };
+  document.addEventListener('pointerup', release);
+  document.addEventListener('pointercancel', release);
+  window.addEventListener('blur', release);
 
   const filter = $('filter');
   filter.value = state.filter;
