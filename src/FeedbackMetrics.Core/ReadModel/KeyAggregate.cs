@@ -441,25 +441,20 @@ public sealed class KeyAggregate
     {
         lock (_lock)
         {
-            return ViewLocked();
-        }
-    }
+            var now = _time.GetUtcNow();
+            if (_view is { } kept && kept.Snapshot.Version == _version && now < _viewUntil)
+            {
+                return kept;
+            }
 
-    private KeyView ViewLocked()
-    {
-        var now = _time.GetUtcNow();
-        if (_view is { } kept && kept.Snapshot.Version == _version && now < _viewUntil)
-        {
-            return kept;
+            var snapshot = SnapshotLocked();
+            _view = new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy())
+            {
+                Segments = _segments is null ? [] : [.. _segments.Select(s => new SegmentView(s.Key, s.Value.View()))],
+            };
+            _viewUntil = NextBoundary(now);
+            return _view;
         }
-
-        var snapshot = SnapshotLocked();
-        _view = new KeyView(snapshot, _windows.Specs, _windows.Read(snapshot.Classes.Length), _probabilities.Copy())
-        {
-            Segments = _segments is null ? [] : [.. _segments.Select(s => new SegmentView(s.Key, s.Value.View()))],
-        };
-        _viewUntil = NextBoundary(now);
-        return _view;
     }
 
     /// <summary>The next bucket boundary of any time window after <paramref name="now"/>: until then the windows stand still.</summary>
