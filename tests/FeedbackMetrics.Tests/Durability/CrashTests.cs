@@ -24,7 +24,7 @@ public sealed class CrashTests
         var stateDir = Path.Combine(Path.GetTempPath(), "fm-crash", Guid.NewGuid().ToString("N"));
         var acknowledged = new ConcurrentDictionary<int, bool>();
         var attempted = new ConcurrentDictionary<int, bool>();
-        var killAfter = TimeSpan.FromMilliseconds(random.Next(300, 1500));
+        var killAt = random.Next(Events / 10, Events * 9 / 10);
 
         await using (var server = await ServerProcess.StartAsync(stateDir))
         {
@@ -49,13 +49,22 @@ public sealed class CrashTests
                 }
             })).ToList();
 
-            await Task.Delay(killAfter);
+            // The kill comes once a number of events were acknowledged, not after a time: a fast machine sends them all
+            // within any fixed delay, a loaded one none.
+            var reached = Task.Run(async () =>
+            {
+                while (acknowledged.Count < killAt && !clients.All(c => c.IsCompleted))
+                {
+                    await Task.Delay(1);
+                }
+            });
+            await reached.WaitAsync(TimeSpan.FromSeconds(60));
             await server.KillAsync();
             await sending.CancelAsync();
             await Task.WhenAll(clients);
         }
 
-        TestContext.Out.WriteLine($"seed {seed}: killed after {killAfter.TotalMilliseconds} ms with {acknowledged.Count} acknowledged of {attempted.Count} attempted");
+        TestContext.Out.WriteLine($"seed {seed}: killed once {killAt} events were acknowledged, with {acknowledged.Count} acknowledged of {attempted.Count} attempted");
         Assert.That(acknowledged, Is.Not.Empty, "the kill came before any event was acknowledged; the test proved nothing");
         Assert.That(attempted.Count, Is.LessThan(Events), "the kill came after every event was sent; the test proved nothing");
 
