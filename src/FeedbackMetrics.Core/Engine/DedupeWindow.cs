@@ -91,6 +91,9 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
         _order.EnsureCapacity(n);
     }
 
+    /// <summary>Every id remembered, with its expiry (Unix ms), in the order they were remembered (what a full snapshot keeps).</summary>
+    public IEnumerable<(UInt128 Hash, long ExpiresAt)> Remembered() => _order.Select(static o => (o.Hash, o.ExpiresAt));
+
     /// <summary>Forgets everything (a store rebuilding from its file).</summary>
     public void Clear()
     {

@@ -37,9 +37,4 @@ public static class EventHash
             }
         }
     }
-
-    /// <summary>The high or low 64 bits, as a signed integer (how SQLite stores them).</summary>
-    public static long Half(UInt128 hash, bool high) => unchecked((long)(ulong)(high ? hash >> 64 : hash));
-
-    public static UInt128 FromHalves(long high, long low) => new(unchecked((ulong)high), unchecked((ulong)low));
 }

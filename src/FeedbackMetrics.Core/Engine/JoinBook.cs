@@ -117,6 +117,15 @@ public sealed class JoinBook : IJoinFigures
         LastStamp = Math.Max(LastStamp, entry.Stamp);
     }
 
+    /// <summary>The stored form of every deployment's counts (what a full snapshot keeps).</summary>
+    public List<JoinScopeState> States()
+    {
+        lock (_lock)
+        {
+            return [.. _stats.Select(pair => pair.Value.State(pair.Key))];
+        }
+    }
+
     /// <summary>The stored form of a deployment's counts.</summary>
     public JoinScopeState? StateOf(JoinScope scope)
     {

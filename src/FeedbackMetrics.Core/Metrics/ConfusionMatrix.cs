@@ -31,9 +31,6 @@ internal sealed class ConfusionMatrix
         Size = size;
     }
 
-    /// <summary>Drops classes added last (their cells must be back at zero): a planned request taken back.</summary>
-    public void Truncate(int size) => Size = Math.Min(Size, size);
-
     public void Add(int truth, int predicted, long count) => _cells[(truth * _stride) + predicted] += count;
 
     public long this[int truth, int predicted] => _cells[(truth * _stride) + predicted];

@@ -63,5 +63,8 @@ public sealed class ModelClassNames(int maxKeys, Func<MetricKey, bool> counted)
         return true;
     }
 
+    /// <summary>Every model's names (what a full snapshot keeps).</summary>
+    public IEnumerable<KeyValuePair<MetricKey, IReadOnlyList<string>>> All() => _names;
+
     public void Clear() => _names.Clear();
 }

@@ -54,11 +54,4 @@ public sealed class Tensor
 
     public static Tensor OfStrings(int rank, int length0, int length1, string[] values, bool batchFirst = false) =>
         new(rank, length0, length1, null, values, batchFirst);
-
-    public string DescribeShape() => Rank switch
-    {
-        0 => "a scalar",
-        1 => $"a vector of {Length0}",
-        _ => $"a {Length0}x{Length1} matrix",
-    };
 }

@@ -23,7 +23,7 @@ public sealed class KeyAggregate
     private ConfusionMatrix? _relabelled;
     private readonly ProbabilitySums _probabilities = new();
     private readonly TimeProvider _time;
-    private WindowSet _windows;
+    private readonly WindowSet _windows;
     private long _count;
     private long _version;
     private double _rewardTotal;
@@ -329,47 +329,6 @@ public sealed class KeyAggregate
         }
     }
 
-    /// <summary>
-    /// Adds figures a Redis replica read back: classes in their stored order, cells by class name, the reward sums and
-    /// the cells relabels moved rows out of (its windows come with <see cref="ReplaceWindows"/>).
-    /// </summary>
-    public void Restore(KeyState state)
-    {
-        lock (_lock)
-        {
-            _rewardTotal += state.RewardTotal;
-            _rewardEvents += state.RewardEvents;
-            foreach (var name in state.Classes)
-            {
-                _classes.PositionOf(ClassLabel.OfName(name));
-            }
-
-            // Classes without cells yet (a replica taking Redis's classes before its counts): the matrix still covers
-            // every class, or a view read in between would pair two classes with a one-class matrix.
-            _matrix.Grow(_classes.Count);
-            foreach (var (truth, predicted, count) in state.Cells)
-            {
-                var t = _classes.PositionOf(ClassLabel.OfName(truth));
-                var p = _classes.PositionOf(ClassLabel.OfName(predicted));
-                _matrix.Grow(_classes.Count);
-                _matrix.Add(t, p, count);
-                _count += count;
-            }
-
-            foreach (var (truth, predicted, count) in state.RelabelledCells)
-            {
-                var t = _classes.PositionOf(ClassLabel.OfName(truth));
-                var p = _classes.PositionOf(ClassLabel.OfName(predicted));
-                _matrix.Grow(_classes.Count);
-                _relabelled ??= new ConfusionMatrix();
-                _relabelled.Grow(_classes.Count);
-                _relabelled.Add(t, p, count);
-            }
-
-            _version++;
-        }
-    }
-
     /// <summary>The k this key scores top-k hits with; 0 until a row was scored.</summary>
     public int TopK
     {
@@ -379,38 +338,6 @@ public sealed class KeyAggregate
             {
                 return _topK;
             }
-        }
-    }
-
-    /// <summary>
-    /// Replaces the windows and the cumulative probability sums with what a shared store holds (every replica then
-    /// shows the same figures): the rows still in a count window, the time windows' bucket states, the sequence the
-    /// next row gets. The cumulative matrix, classes and rewards stay as they are.
-    /// </summary>
-    public void ReplaceWindows(ProbabilitySums? probabilities, IReadOnlyList<CountedRow> rows, IReadOnlyList<(string Window, BucketState State)> buckets, long nextSequence)
-    {
-        lock (_lock)
-        {
-            _probabilities.Clear();
-            if (probabilities is { Count: > 0 })
-            {
-                _probabilities.Add(probabilities);
-                _topK = probabilities.TopK;
-            }
-
-            _windows = new WindowSet(_windows.Specs, _time);
-            foreach (var (stamp, row) in rows)
-            {
-                _windows.RestoreRow(row, stamp);
-            }
-
-            foreach (var (window, bucket) in buckets)
-            {
-                _windows.RestoreBucket(window, bucket);
-            }
-
-            _windows.ReserveSequence(nextSequence);
-            _version++;
         }
     }
 

@@ -87,9 +87,6 @@ public readonly struct RankCodes : IEquatable<RankCodes>
         return width == 2 ? new RankCodes(2, truth, codes[0], null, (byte)step) : new RankCodes(width, truth, 0, codes.ToArray(), 0);
     }
 
-    /// <summary>The same codes with another true class (a relabel keeps the scores).</summary>
-    public RankCodes WithTruth(int truth) => IsRanked ? new RankCodes(_width, truth, _single, _codes, _step) : this;
-
     public bool Equals(RankCodes other)
     {
         if (_width != other._width || _truth != other._truth || _single != other._single || _step != other._step)

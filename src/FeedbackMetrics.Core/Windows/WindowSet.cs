@@ -57,19 +57,6 @@ public sealed class WindowSet
         }
     }
 
-    /// <summary>
-    /// Counts a stored observation in the count windows only: at start-up the time windows come back from their bucket
-    /// states (<see cref="RestoreBucket"/>), which a durable store keeps instead of rows.
-    /// </summary>
-    public void RestoreRow(in WindowRow row, RowStamp stamp)
-    {
-        NextSequence = Math.Max(NextSequence, stamp.Sequence + 1);
-        for (var i = 0; i < Specs.Count; i++)
-        {
-            _ = _counts[i]?.Add(row, stamp.Sequence);
-        }
-    }
-
     /// <summary>Puts back a stored bucket of the time window named; a window not in <c>--windows</c> any more ignores it.</summary>
     public void RestoreBucket(string window, BucketState state)
     {
@@ -96,12 +83,6 @@ public sealed class WindowSet
 
         return moved;
     }
-
-    /// <summary>
-    /// Never hands out a sequence below <paramref name="next"/> again: with no count window no rows are stored, so the
-    /// store keeps the number, and a later relabel (which finds its row by sequence) never meets another row under it.
-    /// </summary>
-    public void ReserveSequence(long next) => NextSequence = Math.Max(NextSequence, next);
 
     /// <summary>Every window's contents exactly as held, in <see cref="Specs"/> order (a snapshot keeps them).</summary>
     public List<WindowImage> Export()

@@ -49,6 +49,14 @@ internal static partial class Log
         Message = "Unexpected error in the state writer; the events of this group are refused with 503 and the state is rebuilt from the file")]
     public static partial void WriterDefect(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 41, EventName = "StateContended", Level = LogLevel.Warning,
+        Message = "A group of {Count} request(s) was refused with 503: other replicas appended to the shared state first at each of {Attempts} attempts; the broker delivers them again")]
+    public static partial void StateContended(ILogger logger, int count, int attempts);
+
+    [LoggerMessage(EventId = 42, EventName = "StateLost", Level = LogLevel.Error,
+        Message = "The shared state is loaded again: {Reason}")]
+    public static partial void StateLost(ILogger logger, string reason);
+
     [LoggerMessage(EventId = 12, EventName = "RequestAborted", Level = LogLevel.Debug,
         Message = "A client went away before its request was read ({Reason}); counted as aborted")]
     public static partial void RequestAborted(ILogger logger, string reason);

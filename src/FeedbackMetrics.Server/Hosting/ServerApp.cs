@@ -155,15 +155,12 @@ public static class ServerApp
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
             return new DedupeWindow(state.DedupeTtl, state.DedupeMaxIds, sp.GetRequiredService<TimeProvider>());
         });
-        services.AddSingleton(sp => new JoinLedger(
-            sp.GetRequiredService<IOptions<JoinOptions>>().Value.Limits,
-            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<JoinBook>();
-        services.AddSingleton<IJoinFigures>(sp => sp.GetRequiredService<IOptions<StateOptions>>().Value.IsRedis ? sp.GetRequiredService<JoinLedger>() : sp.GetRequiredService<JoinBook>());
+        services.AddSingleton<IJoinFigures>(sp => sp.GetRequiredService<JoinBook>());
         services.AddSingleton(sp =>
         {
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
-            var engineState = new EngineState(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<JoinBook>(), sp.GetRequiredService<DedupeWindow>()) { TrackChanges = state.Mode != "memory" };
+            var engineState = new EngineState(sp.GetRequiredService<MetricsBook>(), sp.GetRequiredService<JoinBook>(), sp.GetRequiredService<DedupeWindow>()) { TrackChanges = state.Mode == "sqlite" };
             return new FeedbackEngine(engineState, sp.GetRequiredService<IOptions<JoinOptions>>().Value.Limits, sp.GetRequiredService<TimeProvider>())
             {
                 PostsReplies = sp.GetRequiredService<IOptions<ReplyOptions>>().Value.ParsedUrl is not null,
@@ -172,18 +169,16 @@ public static class ServerApp
         services.AddSingleton<IFeedbackStore>(sp =>
         {
             var state = sp.GetRequiredService<IOptions<StateOptions>>().Value;
-            if (state.IsRedis)
-            {
-                return ActivatorUtilities.CreateInstance<RedisFeedbackStore>(sp);
-            }
-
             var time = sp.GetRequiredService<TimeProvider>();
             var reply = sp.GetRequiredService<IOptions<ReplyOptions>>().Value;
-            IStateLog log = state.Mode == "memory" ? new MemoryStateLog() : new SqliteStateLog(state.Dir, time);
+            var outbox = (reply.ParsedUrl is not null, reply.QueueCapacity);
+            IStateLog log = state.IsRedis
+                ? new RedisStateLog(state, outbox, time, sp.GetRequiredService<ModelSeriesGate>(), sp.GetRequiredService<IMetricFactory>(), sp.GetRequiredService<ILogger<RedisStateLog>>())
+                : state.Mode == "memory" ? new MemoryStateLog() : new SqliteStateLog(state.Dir, time);
             return new EngineStore(
                 sp.GetRequiredService<FeedbackEngine>(),
                 log,
-                (reply.ParsedUrl is not null, reply.QueueCapacity),
+                outbox,
                 time,
                 sp.GetRequiredService<IMetricFactory>(),
                 sp.GetRequiredService<ILogger<EngineStore>>());

@@ -36,13 +36,6 @@ internal static class OptionsRegistration
         services.AddCheckedOptions<WindowOptions>(WindowOptions.Section);
         services.AddCheckedOptions<SegmentOptions>(SegmentOptions.Section)
             .Check("segment_by", o => o.NamesError());
-
-        // Redis keeps the figures its replicas share in its own scripts, which keep no segments yet.
-        services.AddSingleton<IValidateOptions<SegmentOptions>>(sp => new OptionRule<SegmentOptions>(
-            "segment_by",
-            o => o.By.Length > 0 && sp.GetRequiredService<IOptions<StateOptions>>().Value.IsRedis ? "segments are not kept with --state redis://… yet" : null,
-            "use --state sqlite or memory for segments, or leave --segment_by empty",
-            sp.GetRequiredService<IConfiguration>()));
     }
 
     /// <summary>Binds <typeparamref name="T"/> from <paramref name="section"/> and checks its data annotations at start.</summary>

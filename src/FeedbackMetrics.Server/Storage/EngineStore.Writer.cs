@@ -9,6 +9,9 @@ public sealed partial class EngineStore
 {
     private static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Decisions per group before its requests are answered 503, while other replicas keep appending first.</summary>
+    private const int ConflictAttempts = 64;
+
     private void WriteLoop()
     {
         var batch = new List<WriteRequest>(MaxBatch);
@@ -53,13 +56,12 @@ public sealed partial class EngineStore
                 var started = _time.GetTimestamp();
                 if (batch.Count == 0)
                 {
-                    Commit(_engine.Housekeep());
+                    Follow();
+                    Decided(() => (0, _engine.Housekeep()));
                 }
                 else if (batch[0] is ResetRequest reset)
                 {
-                    var (existed, changes) = _engine.Reset(reset.Keys);
-                    Commit(changes);
-                    reset.Completion.TrySetResult(existed);
+                    reset.Completion.TrySetResult(Decided(() => _engine.Reset(reset.Keys)));
                 }
                 else
                 {
@@ -78,6 +80,15 @@ public sealed partial class EngineStore
                 // A snapshot that failed has taken what changed: the state is read from the file again.
                 _reloadOnRecovery = true;
                 EnterFailure(e.Message, e, batch);
+            }
+            catch (StateConflictException e)
+            {
+                // Other replicas kept appending first: the broker delivers these requests again.
+                Log.StateContended(_logger, batch.Count, ConflictAttempts);
+                foreach (var request in batch)
+                {
+                    Fail(request, new StorageUnavailableException($"Storage unavailable: the state kept changing under other replicas ({ConflictAttempts} attempts); deliver it again.", e));
+                }
             }
             catch (Exception e)
             {
@@ -101,10 +112,14 @@ public sealed partial class EngineStore
             requests[i] = ((ApplyRequest)batch[i]).Events;
         }
 
-        var decision = _engine.Decide(requests);
+        GroupDecision decision;
         try
         {
-            Commit(decision.Changes);
+            decision = Decided(() =>
+            {
+                var d = _engine.Decide(requests);
+                return (d, d.Changes);
+            });
         }
         catch (Exception e) when (IsStorageFault(e))
         {
@@ -122,16 +137,63 @@ public sealed partial class EngineStore
         }
     }
 
-    private void Commit(ChangeSet changes)
+    /// <summary>
+    /// Decides, commits and applies; with a shared log, while another replica appended first, catches up and decides
+    /// again (at most <see cref="ConflictAttempts"/> times).
+    /// </summary>
+    private T Decided<T>(Func<(T Result, ChangeSet Changes)> decide)
     {
-        _log.Commit(changes);
-        Committed(changes);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (result, changes) = decide();
+            try
+            {
+                _log.Commit(changes);
+                Committed(changes);
+                return result;
+            }
+            catch (StateConflictException conflict) when (attempt < ConflictAttempts)
+            {
+                _engine.ForgetPlans();
+                Follow(conflict.Lost ? conflict : null);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Brings the state up to what a shared log holds: the change sets other replicas appended since, or, when the log
+    /// cannot be followed (<paramref name="lost"/>, or it was trimmed or replaced meanwhile), the whole state again.
+    /// </summary>
+    private void Follow(StateConflictException? lost = null)
+    {
+        if (lost is null)
+        {
+            try
+            {
+                _log.CatchUp(_engine);
+                return;
+            }
+            catch (StateConflictException e) when (e.Lost)
+            {
+                lost = e;
+            }
+        }
+
+        Log.StateLost(_logger, lost.Message);
+        Load();
     }
 
     private void FailQueued()
     {
         while (_queue.Reader.TryRead(out var request))
         {
+            if (request is WakeUp)
+            {
+                // Taken, so the next tick may queue one again: housekeeping (and following other replicas) goes on after recovery.
+                Interlocked.Exchange(ref _wakePending, 0);
+                continue;
+            }
+
             Fail(request, new StorageUnavailableException($"Storage unavailable: {_unavailable}."));
         }
     }
@@ -156,6 +218,8 @@ public sealed partial class EngineStore
             Fail(request, new StorageUnavailableException($"Storage unavailable: {reason}.", e));
         }
 
+        // A shared log may have taken a change set this state did not apply (a WAIT that failed after the append).
+        _reloadOnRecovery |= _log.Shared;
         _log.Close(graceful: false);
     }
 

@@ -23,7 +23,6 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
     private const int MaxBatch = 1024;
     private const int QueueCapacity = 8192;
     private const long NoHorizon = long.MinValue;
-    private static readonly TimeSpan HousekeepingInterval = TimeSpan.FromSeconds(1);
 
     private readonly FeedbackEngine _engine;
     private readonly IStateLog _log;
@@ -62,7 +61,7 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
 
     public string? Unavailable => _unavailable;
 
-    public IOutbox Outbox => _outbox;
+    public IOutbox Outbox => _log.Outbox ?? _outbox;
 
     public long? DedupeHorizon => Interlocked.Read(ref _horizon) is var h && h != NoHorizon ? h : null;
 
@@ -82,7 +81,8 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
             name += " (unavailable, retrying every second)";
         }
 
-        _housekeeping = _time.CreateTimer(_ => Housekeep(), null, HousekeepingInterval, HousekeepingInterval);
+        // A shared log follows the other replicas by the wall clock, whatever clock the engine decides with.
+        _housekeeping = (_log.Shared ? TimeProvider.System : _time).CreateTimer(_ => Housekeep(), null, _log.FollowInterval, _log.FollowInterval);
         if (_log.Durable)
         {
             // A thread of its own: the writer blocks on the log's fsync, which must not starve Kestrel's thread pool.
@@ -144,6 +144,7 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
 
         _housekeeping?.Dispose();
         _outbox.Close();
+        _log.Outbox?.Close();
         _queue.Writer.TryComplete();
         using (cancellationToken.Register(_stopping.Cancel))
         {
@@ -171,7 +172,7 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private static bool IsStorageFault(Exception e) => e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException;
+    private bool IsStorageFault(Exception e) => _log.IsFault(e);
 
     private void Enqueue(WriteRequest request)
     {
@@ -203,11 +204,11 @@ public sealed partial class EngineStore : IFeedbackStore, IAsyncDisposable
         Interlocked.Exchange(ref _horizon, _engine.State.Ids.OldestExpiry ?? NoHorizon);
     }
 
-    /// <summary>A change set is durable: apply it, and hand its metric events to the outbox sender.</summary>
+    /// <summary>A change set is durable: apply it, and hand its metric events to the outbox sender (a shared log's outbox has them).</summary>
     private void Committed(ChangeSet changes)
     {
         _engine.Apply(changes);
-        foreach (var change in changes.Changes)
+        foreach (var change in _log.Outbox is null ? changes.Changes : [])
         {
             if (change is ReplyPosted posted && _outbox.TryReserve())
             {

@@ -9,6 +9,8 @@ public sealed class MemoryStateLog : IStateLog
 
     public bool Durable => false;
 
+    public bool IsFault(Exception e) => false;
+
     public IReadOnlyList<(long Seq, MetricReply Reply)> Load(FeedbackEngine engine) => [];
 
     public void Commit(ChangeSet changes)

@@ -1,7 +1,6 @@
 using FeedbackMetrics.Core.Identity;
 using FeedbackMetrics.Core.Join;
 using Microsoft.Extensions.Time.Testing;
-using static FeedbackMetrics.Tests.Core.JoinHousekeeping;
 using static FeedbackMetrics.Tests.Core.JoinInputs;
 
 namespace FeedbackMetrics.Tests.Core;
@@ -129,26 +128,26 @@ public sealed class JoinEstimateTests
     [TestCase(false)]
     public void Estimated_accuracy_of_pending_responses_is_their_calibrated_top_probability(bool calibrated)
     {
-        var ledger = new JoinLedger(JoinLimits.Default, new FakeTimeProvider());
+        var ledger = new EngineJoin(JoinLimits.Default, new FakeTimeProvider(DateTimeOffset.UtcNow));
         var stream = Stream(calibrated ? 5 : 6, 12_000, calibrated);
         var joined = stream.Take(8_000).ToList();
         var pending = stream.Skip(8_000).ToList();
         foreach (var request in stream)
         {
-            ledger.OfferResponse(Key, request.Id, Response(request.Probabilities));
+            ledger.Response(Key, request.Id, Response(request.Probabilities));
         }
 
         foreach (var request in joined)
         {
-            ledger.OfferTruth(Scope, request.Id, Truth(request.Truths), null);
+            ledger.Truth(Key, request.Id, Truth(request.Truths), null);
         }
 
         // Rows that carry no probability distribution take no part: raw scores, and class indices.
-        ledger.OfferResponse(Key, "scores", Response("[[3.0, -1.0, 0.5, 0.2]]"));
-        ledger.OfferResponse(Key, "index", Response("[[2]]"));
-        ledger.OfferTruth(Scope, "scores", Truth(1), null);
+        ledger.Response(Key, "scores", Response("[[3.0, -1.0, 0.5, 0.2]]"));
+        ledger.Response(Key, "index", Response("[[2]]"));
+        ledger.Truth(Key, "scores", Truth(1), null);
 
-        var estimate = Expired(ledger).Figures(Scope)!.Estimated;
+        var estimate = ledger.Figures(Scope).Estimated;
         var (accuracy, calibratedRows) = Independent(joined, pending);
         var realized = Realized(pending);
         var meanConfidence = pending.SelectMany(request => request.Probabilities).Average(p => p.Max());
@@ -170,10 +169,10 @@ public sealed class JoinEstimateTests
         // Once the pending rows get their truth, the estimate is seen to have been close.
         foreach (var request in pending)
         {
-            ledger.OfferTruth(Scope, request.Id, Truth(request.Truths), null);
+            ledger.Truth(Key, request.Id, Truth(request.Truths), null);
         }
 
-        var fared = Expired(ledger).Figures(Scope)!.Estimated.Realized;
+        var fared = ledger.Figures(Scope).Estimated.Realized;
         Assert.Multiple(() =>
         {
             Assert.That(fared.Rows, Is.EqualTo(stream.Sum(request => request.Truths.Length)), "every row that was pending with a distribution (not the raw scores, not the index)");
@@ -184,20 +183,20 @@ public sealed class JoinEstimateTests
     [Test]
     public void The_estimate_follows_pending_rows_as_they_join_expire_and_are_relabelled()
     {
-        var clock = new FakeTimeProvider();
-        var ledger = new JoinLedger(new JoinLimits(TimeSpan.FromHours(1), 1000), clock);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var ledger = new EngineJoin(new JoinLimits(TimeSpan.FromHours(1), 1000), clock);
 
         // Before any join, a pending row counts at its own top probability.
-        ledger.OfferResponse(Key, "a", Response("[[0.75, 0.25]]"));
-        Assert.That(Expired(ledger).Figures(Scope)!.Estimated, Is.EqualTo(new EstimatedAccuracy(0.75, 1, 0, 0)));
+        ledger.Response(Key, "a", Response("[[0.75, 0.25]]"));
+        Assert.That(ledger.Figures(Scope).Estimated, Is.EqualTo(new EstimatedAccuracy(0.75, 1, 0, 0)));
 
         // Two joined rows in the (0.7, 0.8] bin, one right: that bin now says 0.5.
         clock.Advance(TimeSpan.FromMinutes(1));
-        ledger.OfferResponse(Key, "b", Response("[[0.72, 0.28]]"));
-        ledger.OfferResponse(Key, "c", Response("[[0.28, 0.72]]"));
-        ledger.OfferTruth(Scope, "b", Truth(0), null);
-        ledger.OfferTruth(Scope, "c", Truth(0), null);
-        var estimated = Expired(ledger).Figures(Scope)!.Estimated;
+        ledger.Response(Key, "b", Response("[[0.72, 0.28]]"));
+        ledger.Response(Key, "c", Response("[[0.28, 0.72]]"));
+        ledger.Truth(Key, "b", Truth(0), null);
+        ledger.Truth(Key, "c", Truth(0), null);
+        var estimated = ledger.Figures(Scope).Estimated;
         Assert.Multiple(() =>
         {
             Assert.That(estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(0.5, 1, 1, 2)));
@@ -209,11 +208,11 @@ public sealed class JoinEstimateTests
         });
 
         // Relabelling c to its predicted class makes both joined rows right.
-        ledger.OfferTruth(Scope, "c", Truth(1), null);
-        Assert.That(Expired(ledger).Figures(Scope)!.Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(1.0, 1, 1, 2)));
+        ledger.Truth(Key, "c", Truth(1), null);
+        Assert.That(ledger.Figures(Scope).Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(1.0, 1, 1, 2)));
 
         // Once the pending row expires nothing is pending: no estimate.
         clock.Advance(TimeSpan.FromMinutes(59));
-        Assert.That(Expired(ledger).Figures(Scope)!.Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(null, 0, 0, 2)));
+        Assert.That(ledger.Figures(Scope).Estimated with { Realized = new(0, null, null) }, Is.EqualTo(new EstimatedAccuracy(null, 0, 0, 2)));
     }
 }

@@ -18,12 +18,12 @@ public sealed class MetricsCalculatorTests
     }
 
     [Test]
-    public void A_key_restored_with_a_class_not_yet_counted_gives_figures_over_every_class()
+    public void A_key_given_a_class_not_yet_counted_gives_figures_over_every_class()
     {
-        // A Redis replica takes Redis's classes first and the counts after: a view read in between must be whole.
+        // The engine registers a class a change set brings before any row is counted in it: a view must be whole.
         var book = new MetricsBook(10, 100, WindowSpec.ParseList("last_100,1h"));
         book.Apply(Key, new DecodedFeedback([new Observation(ClassLabel.OfName("a"), ClassLabel.OfName("a"))], 0));
-        book.GetOrCreate(Key).Restore(new KeyState(["a", "b"], []));
+        book.GetOrCreate(Key).Count(["b"], [], null);
 
         var view = book.ViewAll().Single();
         var figures = view.Figures();

@@ -254,7 +254,7 @@ public sealed class RedisReplicaTests
             await Task.Delay(100);
         }
 
-        Assert.That(views.Distinct().ToList(), Has.Count.EqualTo(1), "the replicas' JSON views disagree");
+        Assert.That(views.Distinct().ToList(), Has.Count.EqualTo(1), "the replicas' JSON views disagree:\n" + string.Join("\n----\n", replicas.Select(r => r.Output)));
         return total;
     }
 

@@ -232,11 +232,58 @@ public sealed class SegmentTests
     }
 
     [Test]
-    public async Task Segments_with_a_redis_state_are_refused_at_start_up_with_what_to_do()
+    [Category("Redis")]
+    public async Task Replicas_on_redis_share_every_value_s_figures_and_a_replica_started_later_loads_them()
     {
-        var (code, _, stderr) = await ServerProcess.RunToExitAsync("--http_port", "0", "--bind_address", "127.0.0.1", "--state", "redis://127.0.0.1:1", "--segment_by", "region");
-        Assert.That(code, Is.EqualTo(2), stderr);
-        Assert.That(stderr, Does.Contain("segments are not kept with --state redis://… yet (--segment_by)").And.Contain("use --state sqlite or memory"));
+        await using var redis = await RedisServer.StartAsync();
+        string[] args = ["--state", redis.Url, "--redis_prefix", "segments", "--redis_refresh_interval", "00:00:00.100", "--segment_by", "region", "--max_segment_values", "2"];
+        var dir = Path.Combine(Path.GetTempPath(), "fm-segment-replicas-unused");
+        var replicas = new List<ServerProcess> { await ServerProcess.StartAsync(dir, args), await ServerProcess.StartAsync(dir, args) };
+        try
+        {
+            // eu: 10 of 10 right through the first replica; us: 2 of 10 right through the second; ap past the cap of 2.
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.That(await SendFeedbackAsync(replicas[0].Client, $"eu-{i}", "eu", CorrectTruth), Is.EqualTo(200));
+                Assert.That(await SendFeedbackAsync(replicas[1].Client, $"us-{i}", "us", i < 2 ? CorrectTruth : WrongTruth), Is.EqualTo(200));
+            }
+
+            Assert.That(await SendFeedbackAsync(replicas[0].Client, "ap-1", "ap", CorrectTruth), Is.EqualTo(200));
+            Assert.That(await SendFeedbackAsync(replicas[1].Client, "eu-0", "eu", CorrectTruth), Is.EqualTo(202), "a redelivery through the other replica: acknowledged, not counted again");
+            replicas.Add(await ServerProcess.StartAsync(dir, args));
+
+            var shown = new List<string>();
+            for (var attempt = 0; attempt < 100; attempt++)
+            {
+                shown = [];
+                foreach (var replica in replicas)
+                {
+                    var model = Model(JsonNode.Parse(await replica.Client.GetStringAsync("/v1/metrics?format=json"))!.AsObject());
+                    shown.Add(model["segments"]!.ToJsonString() + model["segmentGaps"]!.ToJsonString());
+                }
+
+                if (shown.Distinct().Count() == 1 && shown[0].Contains("\"other\"", StringComparison.Ordinal))
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.That(shown.Distinct().ToList(), Has.Count.EqualTo(1), "every replica shows the same segments");
+            var regions = Model(JsonNode.Parse(await replicas[2].Client.GetStringAsync("/v1/metrics?format=json"))!.AsObject())["segments"]!["region"]!.AsObject();
+            Assert.That(regions.Select(r => r.Key), Is.EquivalentTo(new[] { "eu", "us", "other" }));
+            Assert.That((Count(regions["eu"]!), Accuracy(regions["eu"]!)), Is.EqualTo((10L, 1.0)), "the redelivery was a duplicate");
+            Assert.That((Count(regions["us"]!), Accuracy(regions["us"]!)), Is.EqualTo((10L, 0.2)));
+            Assert.That(Count(regions["other"]!), Is.EqualTo(1L), "a third value past the cap of 2, decided once for every replica");
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                await replica.DisposeAsync();
+            }
+        }
     }
 
     private static Task<int> SendFeedbackAsync(RunningServer server, string id, string? region, string truth) => SendFeedbackAsync(server.Client, id, region, truth);

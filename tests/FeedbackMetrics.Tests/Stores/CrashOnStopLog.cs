@@ -17,6 +17,8 @@ internal sealed class CrashOnStopLog(IStateLog inner) : IStateLog
 
     public bool Durable => inner.Durable;
 
+    public bool IsFault(Exception e) => inner.IsFault(e);
+
     public IReadOnlyList<(long Seq, MetricReply Reply)> Load(FeedbackEngine engine) => inner.Load(engine);
 
     public void Commit(ChangeSet changes) => inner.Commit(changes);

@@ -26,18 +26,16 @@ public sealed class RedisClusterStoreContractTests : StoreContract
         }
     }
 
-    protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox)
-    {
-        var join = new JoinLedger(JoinLimits, JoinClock);
-        return (RedisStores.Create(book, _cluster!.Url, state, outbox, join: join), join);
-    }
+    protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox) =>
+        EngineStoreOver(book, RedisStores.Log(_cluster!.Url, state, outbox), outbox);
 
     [Test]
     public async Task Two_stores_with_different_prefixes_live_in_different_slots_and_keep_apart()
     {
         var (store, book) = await OpenAsync();
         var other = new MetricsBook(MaxKeys, MaxClasses);
-        await using var otherStore = RedisStores.Create(other, _cluster!.Url, State + "-other", outbox: false);
+        var (otherStore, _) = RedisStores.Create(other, _cluster!.Url, State + "-other", outbox: false);
+        await using var _ = otherStore;
         await otherStore.InitializeAsync(default);
 
         await store.ApplyAsync([Event("1", "d1"), Event("2", "d2")], default);

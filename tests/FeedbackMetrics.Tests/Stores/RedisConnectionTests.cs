@@ -57,10 +57,10 @@ public sealed class RedisConnectionTests
         }
     }
 
-    private static async Task<(RedisFeedbackStore Store, MetricsBook Book)> OpenAsync(string url, Action<StateOptions> configure)
+    private static async Task<(FeedbackMetrics.Server.Storage.EngineStore Store, MetricsBook Book)> OpenAsync(string url, Action<StateOptions> configure)
     {
         var book = new MetricsBook(10, 10);
-        var store = RedisStores.Create(book, url, Guid.NewGuid().ToString("N"), outbox: false, configure: configure);
+        var (store, _) = RedisStores.Create(book, url, Guid.NewGuid().ToString("N"), outbox: false, configure: configure);
         await store.InitializeAsync(default);
         return (store, book);
     }

@@ -35,11 +35,8 @@ public sealed class RedisStoreContractTests : StoreContract
         }
     }
 
-    protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox)
-    {
-        var join = new JoinLedger(JoinLimits, JoinClock);
-        return (RedisStores.Create(book, _redis!.Url, state, outbox, join: join), join);
-    }
+    protected override (IFeedbackStore Store, IJoinFigures Join) Create(MetricsBook book, string state, bool outbox) =>
+        EngineStoreOver(book, RedisStores.Log(_redis!.Url, state, outbox), outbox);
 
     [Test]
     public async Task Three_replicas_with_an_outbox_counting_into_one_model_at_once_are_never_refused_and_write_one_metric_event_per_counted_event()
@@ -214,6 +211,27 @@ public sealed class RedisStoreContractTests : StoreContract
         $"{p.Count} {p.LogLoss:F9} {p.Brier:F9} {p.Ece:F9} {p.TopK.K}:{p.TopK.Accuracy:F9} {string.Join(";", p.Calibration.Select(b => $"{b.Count}:{b.Confidence:F9}:{b.Accuracy:F9}"))}");
 
     [Test]
+    public async Task A_replica_behind_a_log_trimmed_by_a_snapshot_loads_the_state_again_and_counts_on()
+    {
+        var (writer, writerBook) = (await OpenAsync()) is var w ? (w.Store, w.Book) : default;
+        var laggingBook = new MetricsBook(MaxKeys, MaxClasses, null, JoinClock);
+        var (lagging, _) = RedisStores.Create(laggingBook, _redis!.Url, State, outbox: false, refresh: TimeSpan.FromHours(1), time: JoinClock);
+        await lagging.InitializeAsync(default);
+        await writer.ApplyAsync([Event("1"), Event("2", "d2")], default);
+
+        // A graceful stop of the lease holder writes a snapshot and trims the log the lagging replica has not read.
+        await writer.StopAsync(default);
+        Assert.That(_redis.Cli("XLEN", $"{{test-{State}}}:log").Trim(), Is.EqualTo("0"), "the log is trimmed behind the snapshot");
+        Assert.That(_redis.Cli("HGET", $"{{test-{State}}}:head", "snapshot_through").Trim(), Is.EqualTo("1"));
+
+        var answers = await lagging.ApplyAsync([Event("3"), Event("1")], default);
+        Assert.That(answers.Select(a => a.Outcome), Is.EqualTo(new[] { ApplyOutcome.Applied, ApplyOutcome.Duplicate }), "decided on the state loaded again");
+        Assert.That((Count(laggingBook), laggingBook.KeyCount), Is.EqualTo((3L, 2)));
+        Assert.That(Count(writerBook), Is.EqualTo(2));
+        await lagging.DisposeAsync();
+    }
+
+    [Test]
     public async Task A_replica_loading_from_redis_gets_every_model_s_classes_in_the_order_the_counting_replica_shows()
     {
         var key = new MetricKey("ns", "named", "p", "m");
@@ -229,7 +247,7 @@ public sealed class RedisStoreContractTests : StoreContract
         }
 
         var book = new MetricsBook(MaxKeys, 20);
-        var store = RedisStores.Create(book, _redis!.Url, State, outbox: false);
+        var (store, _) = RedisStores.Create(book, _redis!.Url, State, outbox: false);
         await store.InitializeAsync(default);
         for (var i = 0; i < events.Count; i += 3)
         {
@@ -237,7 +255,7 @@ public sealed class RedisStoreContractTests : StoreContract
         }
 
         var loaded = new MetricsBook(MaxKeys, 20);
-        var reader = RedisStores.Create(loaded, _redis!.Url, State, outbox: false);
+        var (reader, _) = RedisStores.Create(loaded, _redis!.Url, State, outbox: false);
         await reader.InitializeAsync(default);
         var shown = book.SnapshotAll().Single();
         var read = loaded.SnapshotAll().Single();
@@ -355,8 +373,8 @@ public sealed class RedisStoreContractTests : StoreContract
     public async Task Past_the_cap_the_entries_changed_longest_ago_are_forgotten_first_and_counted()
     {
         var book = new MetricsBook(MaxKeys, MaxClasses);
-        var ledger = new JoinLedger(new JoinLimits(TimeSpan.FromHours(1), 2), JoinClock);
-        await using var store = RedisStores.Create(book, _redis!.Url, State, outbox: false, join: ledger);
+        var (store, ledger) = RedisStores.Create(book, _redis!.Url, State, outbox: false, limits: new JoinLimits(TimeSpan.FromHours(1), 2), time: JoinClock);
+        await using var _ = store;
         await store.InitializeAsync(default);
         foreach (var r in new[] { "r1", "r2", "r3" })
         {

@@ -34,7 +34,7 @@ public abstract partial class StoreContract
     protected (IFeedbackStore Store, IJoinFigures Join) EngineStoreOver(MetricsBook book, IStateLog log, bool outbox)
     {
         var join = new JoinBook();
-        var state = new EngineState(book, join, new DedupeWindow(TimeSpan.FromHours(1), 100_000, JoinClock)) { TrackChanges = log.Durable };
+        var state = new EngineState(book, join, new DedupeWindow(TimeSpan.FromHours(1), 100_000, JoinClock)) { TrackChanges = log.Durable && !log.Shared };
         var engine = new FeedbackEngine(state, JoinLimits, JoinClock) { PostsReplies = outbox };
         var store = new EngineStore(engine, log, (outbox, 1000), JoinClock, Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), Microsoft.Extensions.Logging.Abstractions.NullLogger<EngineStore>.Instance);
         return (store, join);

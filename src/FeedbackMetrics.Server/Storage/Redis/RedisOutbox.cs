@@ -6,10 +6,10 @@ using StackExchange.Redis;
 namespace FeedbackMetrics.Server.Storage.Redis;
 
 /// <summary>
-/// The shared outbox of metric events on Redis: a stream read through one consumer group. The apply script that
-/// counts a request's events writes their metric events and takes them for this replica in the same atomic step
-/// (<see cref="RedisScripts.Apply"/>), before the request is answered, so no counted event's metric event can be
-/// lost between two steps. The replica sends them from its in-memory queue and acknowledges and deletes each once
+/// The shared outbox of metric events on Redis: a stream read through one consumer group, each entry a metric event as
+/// data (<see cref="ReplyBlob"/>; the sender serialises it). The script that appends a group's change set writes its
+/// metric events and takes them for this replica in the same atomic step (<see cref="RedisScripts.Commit"/>), before the
+/// requests are answered, so no counted event's metric event can be lost between two steps. The replica sends them from its in-memory queue and acknowledges and deletes each once
 /// delivered. Entries a replica has held unacknowledged for <see cref="ClaimAfter"/> (it died) are taken over by a live replica;
 /// a live replica keeps its own entries fresh so they are not. Delivery is at least once: an entry taken over from a
 /// replica that was only slow is sent twice.
@@ -58,13 +58,13 @@ internal sealed class RedisOutbox : IOutbox
     public void Close() => _queue.Close();
 
     /// <summary>
-    /// Takes places in the queue for the metric events a request's apply script is to write; returns the ones that
+    /// Takes places in the queue for the metric events a commit is to write; returns the ones that
     /// got a place (the rest are counted as dropped). Each place is given back by <see cref="Accept"/> or <see cref="Release"/>.
     /// </summary>
     public List<MetricReply> Reserve(IReadOnlyList<MetricReply> events) =>
         Enabled ? [.. events.Where(_ => _queue.TryReserve())] : [];
 
-    /// <summary>Gives back the places of metric events the apply script did not write (it found the request stale, or failed).</summary>
+    /// <summary>Gives back the places of metric events a commit did not write (another replica appended first, or it failed).</summary>
     public void Release(int count)
     {
         for (var i = 0; i < count; i++)
@@ -74,7 +74,7 @@ internal sealed class RedisOutbox : IOutbox
     }
 
     /// <summary>
-    /// Queues for sending what the apply script wrote and took for this replica: <paramref name="taken"/> holds {id,
+    /// Queues for sending what the commit wrote and took for this replica: <paramref name="taken"/> holds {id,
     /// event} pairs, first one per reserved event, in order (event left out: it is <paramref name="written"/>), then
     /// any older entry no replica had taken yet.
     /// </summary>
@@ -83,7 +83,7 @@ internal sealed class RedisOutbox : IOutbox
         for (var i = 0; i + 1 < taken.Length; i += 2)
         {
             var own = i / 2 < written.Count;
-            var entry = own ? new OutboxEntry(Interlocked.Increment(ref _seq), written[i / 2]) : new OutboxEntry(Interlocked.Increment(ref _seq), null, MetricEventBlob.Read((byte[])taken[i + 1]!));
+            var entry = own ? new OutboxEntry(Interlocked.Increment(ref _seq), written[i / 2]) : new OutboxEntry(Interlocked.Increment(ref _seq), ReplyBlob.Read((byte[])taken[i + 1]!));
             _held[entry.Seq] = ((RedisValue)taken[i], Now);
             if (own)
             {
@@ -97,7 +97,7 @@ internal sealed class RedisOutbox : IOutbox
     }
 
     /// <summary>
-    /// Housekeeping, run by the store's refresh: deletes delivered entries whose acknowledgement failed earlier, keeps
+    /// Housekeeping, run by the log's follow-up: deletes delivered entries whose acknowledgement failed earlier, keeps
     /// this replica's entries from looking abandoned, and takes over entries abandoned by other replicas.
     /// </summary>
     public async Task MaintainAsync()
@@ -120,7 +120,7 @@ internal sealed class RedisOutbox : IOutbox
 
     private async Task MaintainOnceAsync()
     {
-        await EnsureGroupAsync();
+        EnsureGroup();
         var db = _db();
         var done = new List<RedisValue>();
         while (done.Count < 1000 && _done.TryDequeue(out var id))
@@ -172,7 +172,7 @@ internal sealed class RedisOutbox : IOutbox
                 continue; // one of ours, slow to be touched: it is queued here already
             }
 
-            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), null, MetricEventBlob.Read((byte[])blob!));
+            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), ReplyBlob.Read((byte[])blob!));
             _held[entry.Seq] = (message.Id, Now);
             _queue.Restore(entry);
         }
@@ -205,16 +205,17 @@ internal sealed class RedisOutbox : IOutbox
         }
     }
 
-    private async Task EnsureGroupAsync()
+    /// <summary>Makes the stream's consumer group unless it is there (a commit reads through it).</summary>
+    public void EnsureGroup()
     {
-        if (_groupReady)
+        if (!Enabled || _groupReady)
         {
             return;
         }
 
         try
         {
-            await _db().StreamCreateConsumerGroupAsync(_names.Outbox, Group, "0", createStream: true);
+            _db().StreamCreateConsumerGroup(_names.Outbox, Group, "0", createStream: true);
         }
         catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
         {
@@ -225,7 +226,7 @@ internal sealed class RedisOutbox : IOutbox
     }
 
     /// <summary>Redis lost the group (its data was lost): make it again next time.</summary>
-    private void ForgetGroupIfGone(Exception e)
+    public void ForgetGroupIfGone(Exception e)
     {
         if (e.Message.Contains("NOGROUP", StringComparison.Ordinal))
         {

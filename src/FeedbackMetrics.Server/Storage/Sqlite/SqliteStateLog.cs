@@ -37,6 +37,8 @@ public sealed partial class SqliteStateLog(string directory, TimeProvider time) 
 
     public bool Durable => true;
 
+    public bool IsFault(Exception e) => e is SqliteException or IOException or UnauthorizedAccessException;
+
     public IReadOnlyList<(long Seq, MetricReply Reply)> Load(FeedbackEngine engine)
     {
         Open();
