@@ -10,8 +10,9 @@ internal static class RedisScripts
     /// Appends a change set if the log is still at the version the decision was made on. KEYS: head, log, outbox.
     /// ARGV: epoch, version read, the change set, the outbox group, this replica's consumer name, then one blob per
     /// metric event to keep. Returns {1, version, id, '', …, older id, blob, …} (the metric events written and taken for
-    /// this replica, then older ones no replica had taken), {0, version} when another replica appended first, {-1} when
-    /// the epoch differs (Redis lost the state).
+    /// this replica, then older ones no replica had taken), {0, version, {{id, {'c', blob}}, …}} when another replica
+    /// appended first (the change sets this replica missed, up to 512, so catching up takes no call of its own), {-1}
+    /// when the epoch differs (Redis lost the state).
     /// </summary>
     public const string Commit = """
         #!lua
@@ -21,7 +22,7 @@ internal static class RedisScripts
         end
         local version = tonumber(head[2] or '0')
         if version ~= tonumber(ARGV[2]) then
-          return {0, version}
+          return {0, version, redis.call('XRANGE', KEYS[2], (tonumber(ARGV[2]) + 1) .. '-1', '+', 'COUNT', 512)}
         end
         version = version + 1
         redis.call('HSET', KEYS[1], 'version', version)

@@ -49,6 +49,9 @@ public sealed partial class RedisStateLog : IStateLog
     private long _lastSnapshot;
     private bool _leader;
 
+    /// <summary>The change sets a refused commit brought back, up to the head's version then: what <see cref="CatchUp"/> applies first.</summary>
+    private (long Version, RedisResult[] Entries)? _missed;
+
     /// <param name="time">The clock the follow interval, the snapshots and the outbox's claims are timed by (the engine has its own).</param>
     public RedisStateLog(StateOptions options, (bool Enabled, int Capacity) outbox, TimeProvider time, ModelSeriesGate gate, IMetricFactory metrics, ILogger logger)
     {
@@ -95,7 +98,7 @@ public sealed partial class RedisStateLog : IStateLog
             var state = engine.State;
             state.Clear();
             StateImage.Read(chunks.Select(c => (byte[])c!), state, engine.Time.GetUtcNow().ToUnixTimeMilliseconds());
-            (_epoch, _applied, _snapshot, _snapshotThrough) = (epoch, through, snapshot, through);
+            (_epoch, _applied, _snapshot, _snapshotThrough, _missed) = (epoch, through, snapshot, through, null);
             try
             {
                 CatchUp(engine);
@@ -114,6 +117,17 @@ public sealed partial class RedisStateLog : IStateLog
     /// <summary>Applies what other replicas appended since this state's version; throws a lost-state conflict when it cannot follow.</summary>
     public void CatchUp(FeedbackEngine engine)
     {
+        if (_missed is { } missed)
+        {
+            // What the refused commit brought back: often all that was missed.
+            _missed = null;
+            Apply(engine, missed.Entries);
+            if (_applied >= missed.Version)
+            {
+                return;
+            }
+        }
+
         while (true)
         {
             var answer = (RedisResult[])Db.ScriptEvaluate(RedisScripts.Follow, [_names.Head, _names.Log], [$"{_applied + 1}-1", FollowPage])!;
@@ -125,20 +139,7 @@ public sealed partial class RedisStateLog : IStateLog
             }
 
             var entries = (RedisResult[])answer[4]!;
-            foreach (var entry in entries)
-            {
-                var parts = (RedisResult[])entry!;
-                var seq = long.Parse(((string)parts[0]!).Split('-')[0], CultureInfo.InvariantCulture);
-                if (seq != _applied + 1)
-                {
-                    throw new StateConflictException(lost: true, $"the log was trimmed past change set {_applied + 1} this replica needs");
-                }
-
-                var changes = Decode((byte[])((RedisResult[])parts[1]!)[1]!);
-                engine.Apply(changes);
-                _applied = seq;
-            }
-
+            Apply(engine, entries);
             if (_applied < version && entries.Length == 0)
             {
                 throw new StateConflictException(lost: true, $"the log lacks change set {_applied + 1} this replica needs");
@@ -148,6 +149,23 @@ public sealed partial class RedisStateLog : IStateLog
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>Applies stream entries (<c>{id, {'c', blob}}</c>) in order, each the next change set.</summary>
+    private void Apply(FeedbackEngine engine, RedisResult[] entries)
+    {
+        foreach (var entry in entries)
+        {
+            var parts = (RedisResult[])entry!;
+            var seq = long.Parse(((string)parts[0]!).Split('-')[0], CultureInfo.InvariantCulture);
+            if (seq != _applied + 1)
+            {
+                throw new StateConflictException(lost: true, $"the log was trimmed past change set {_applied + 1} this replica needs");
+            }
+
+            engine.Apply(Decode((byte[])((RedisResult[])parts[1]!)[1]!));
+            _applied = seq;
         }
     }
 
@@ -187,6 +205,7 @@ public sealed partial class RedisStateLog : IStateLog
                 return;
             case 0:
                 _outbox.Release(kept.Count);
+                _missed = ((long)answer[1], (RedisResult[])answer[2]!);
                 throw new StateConflictException(lost: false, $"another replica appended change set {(long)answer[1]} first");
             default:
                 _outbox.Release(kept.Count);
