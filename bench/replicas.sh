@@ -78,6 +78,12 @@ for round in $(seq 1 "$rounds"); do
   done
 done
 
+# Every wrk process sends ids of its own (RUN_ID): a duplicate means the load repeated ids, and a rate of duplicates
+# is not a rate of events.
+duplicates=$(for p in 5301 5311 5312 5313; do curl -s "http://127.0.0.1:$p/v1/metrics"; done \
+  | grep -E '^feedback_metrics_events_total\{.*outcome="duplicate"' | awk '{s += $2} END {printf "%d", s}')
+[ "$duplicates" = 0 ] || { echo "FAILED: the servers counted $duplicates events as duplicates" >&2; exit 1; }
+
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 base=$(echo "${rps[sqlite]}" | median)
 for set in sqlite redis_1 redis_2 redis_3; do
@@ -118,10 +124,9 @@ sleep 2 # the exporting replica's join figures follow its refresh
 echo "redis_3 joined truths_per_s=$(( ($(joined) - before) / seconds )) (feedback_metrics_join_joined_total summed over the replicas)"
 
 
-# With --reply_url every counted event's metric event is written in the same script as its counts, worked out
-# beforehand from the state the replica holds; a call that finds the model moved by another replica is answered with
-# Redis's state and sent again (at most 16 times, then 503). Three replicas on one model, their own key prefix,
-# a sink that answers 202 to every metric event.
+# With --reply_url every counted event's metric event is written in the same script as its change set; a commit that
+# finds the log moved by another replica is refused with what was missed and decided again (at most 64 times, then
+# 503). Three replicas on one model, their own key prefix, a sink that answers 202 to every metric event.
 echo "== 3 replicas with --reply_url (one model; metric events posted to a local sink)"
 python3 -c '
 import http.server, socketserver, sys
