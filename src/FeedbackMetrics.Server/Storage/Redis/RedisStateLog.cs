@@ -26,11 +26,15 @@ public sealed partial class RedisStateLog : IStateLog
     /// <summary>Change sets read per call when following the log.</summary>
     private const int FollowPage = 512;
 
-    /// <summary>A snapshot is written once the log holds this many change sets past the last one.</summary>
+    /// <summary>
+    /// A snapshot is written once the log holds this many change sets past the last one and at least as many bytes as
+    /// that snapshot: Redis then holds at most about twice the state, and writing snapshots costs a bounded share of
+    /// appending, however large the state.
+    /// </summary>
     public const int SnapshotEntries = 4096;
 
     /// <summary>A snapshot is written at least this often while the log has change sets past the last one.</summary>
-    public static readonly TimeSpan SnapshotEvery = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan SnapshotEvery = TimeSpan.FromMinutes(5);
 
     private readonly StateOptions _options;
     private readonly TimeProvider _time;
@@ -47,6 +51,8 @@ public sealed partial class RedisStateLog : IStateLog
     private long _snapshotThrough;
     private long _lastFollow;
     private long _lastSnapshot;
+    private long _snapshotBytes;
+    private long _bytesSince;
     private bool _leader;
 
     /// <summary>The change sets a refused commit brought back, up to the head's version then: what <see cref="CatchUp"/> applies first.</summary>
@@ -98,6 +104,7 @@ public sealed partial class RedisStateLog : IStateLog
             var state = engine.State;
             state.Clear();
             StateImage.Read(chunks.Select(c => (byte[])c!), state, engine.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            (_snapshotBytes, _bytesSince) = (chunks.Sum(c => (long)c.Length()), 0);
             (_epoch, _applied, _snapshot, _snapshotThrough, _missed) = (epoch, through, snapshot, through, null);
             try
             {
@@ -164,8 +171,10 @@ public sealed partial class RedisStateLog : IStateLog
                 throw new StateConflictException(lost: true, $"the log was trimmed past change set {_applied + 1} this replica needs");
             }
 
-            engine.Apply(Decode((byte[])((RedisResult[])parts[1]!)[1]!));
+            var blob = (byte[])((RedisResult[])parts[1]!)[1]!;
+            engine.Apply(Decode(blob));
             _applied = seq;
+            _bytesSince += blob.Length;
         }
     }
 
@@ -184,7 +193,8 @@ public sealed partial class RedisStateLog : IStateLog
     {
         var replies = changes.Changes.OfType<ReplyPosted>().Select(p => p.Reply).ToList();
         var kept = _outbox.Reserve(replies);
-        RedisValue[] args = [_epoch, _applied, Encode(changes), RedisOutbox.Group, _outbox.Consumer, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))];
+        var blob = Encode(changes);
+        RedisValue[] args = [_epoch, _applied, blob, RedisOutbox.Group, _outbox.Consumer, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))];
         RedisResult[] answer;
         try
         {
@@ -201,6 +211,7 @@ public sealed partial class RedisStateLog : IStateLog
         {
             case 1:
                 _applied = (long)answer[1];
+                _bytesSince += blob.Length;
                 _outbox.Accept(kept, answer[2..]);
                 return;
             case 0:
@@ -223,7 +234,8 @@ public sealed partial class RedisStateLog : IStateLog
         _lastFollow = _time.GetTimestamp();
         HoldLease();
         _outbox.MaintainAsync().GetAwaiter().GetResult();
-        var due = _applied - _snapshotThrough >= SnapshotEntries || (_applied > _snapshotThrough && _time.GetElapsedTime(_lastSnapshot) >= SnapshotEvery);
+        var due = (_applied - _snapshotThrough >= SnapshotEntries && _bytesSince >= _snapshotBytes)
+            || (_applied > _snapshotThrough && _time.GetElapsedTime(_lastSnapshot) >= SnapshotEvery);
         if (_leader && (due || (force && _applied > _snapshotThrough)))
         {
             WriteSnapshot(state);
@@ -237,7 +249,8 @@ public sealed partial class RedisStateLog : IStateLog
         // A generation no replica used before: a snapshot being written never overwrites the one others read.
         var generation = Db.HashIncrement(_names.Head, "generations");
         var key = _names.Snapshot(generation);
-        foreach (var chunk in StateImage.Write(state).Chunk(16))
+        var image = StateImage.Write(state);
+        foreach (var chunk in image.Chunk(16))
         {
             Db.ListRightPush(key, [.. chunk.Select(c => (RedisValue)c)]);
         }
@@ -248,7 +261,7 @@ public sealed partial class RedisStateLog : IStateLog
             [_epoch, _snapshot, generation, _applied]);
         if (switched == 1)
         {
-            (_snapshot, _snapshotThrough) = (generation, _applied);
+            (_snapshot, _snapshotThrough, _snapshotBytes, _bytesSince) = (generation, _applied, image.Sum(c => (long)c.Length), 0);
         }
     }
 
