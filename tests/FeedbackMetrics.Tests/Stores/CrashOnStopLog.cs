@@ -17,7 +17,15 @@ internal sealed class CrashOnStopLog(IStateLog inner) : IStateLog
 
     public bool Durable => inner.Durable;
 
+    public bool Shared => inner.Shared;
+
+    public FeedbackMetrics.Core.State.IOutbox? Outbox => inner.Outbox;
+
+    public TimeSpan FollowInterval => inner.FollowInterval;
+
     public bool IsFault(Exception e) => inner.IsFault(e);
+
+    public void CatchUp(FeedbackEngine engine) => inner.CatchUp(engine);
 
     public IReadOnlyList<(long Seq, MetricReply Reply)> Load(FeedbackEngine engine) => inner.Load(engine);
 

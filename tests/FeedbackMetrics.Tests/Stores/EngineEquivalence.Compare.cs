@@ -88,7 +88,7 @@ public abstract partial class EngineEquivalence
     private static string Answers(ApplyResult[]? results) =>
         results is null ? "a refusal of another kind" : "[" + string.Join(", ", results.Select(r => $"{r.Outcome} {r.Join}")) + "]";
 
-    private static void CompareState(EquivalenceOracle oracle, OpenedStore store, DateTimeOffset now, string context)
+    private void CompareState(EquivalenceOracle oracle, OpenedStore store, DateTimeOffset now, string context)
     {
         var views = store.Book.ViewAll();
         var keys = oracle.Models.Keys.ToList();
@@ -134,6 +134,9 @@ public abstract partial class EngineEquivalence
             Assert.That(actual.LabelDelay.Count, Is.EqualTo(expected.Joined), $"{context}: {scope} label delays, one per join");
         }
 
-        Assert.That(store.Store.Outbox.Depth, Is.EqualTo(oracle.RepliesPosted), $"{context}: metric events for the reply URL, one per event that counted or moved rows");
+        if (PostsReplies)
+        {
+            Assert.That(store.Store.Outbox.Depth, Is.EqualTo(oracle.RepliesPosted), $"{context}: metric events for the reply URL, one per event that counted or moved rows");
+        }
     }
 }
