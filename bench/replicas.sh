@@ -6,7 +6,8 @@
 # This machine has two cores: every server runs on core 1 and Redis and wrk share core 0, so the figures say what the
 # shared store costs per event, not how far replicas on their own machines scale.
 # Then the late-truth join on the three replicas (bench/join.lua): Seldon response events spread over them, then the
-# truth-only feedback for each replica's responses sent to the next replica, so every join crosses replicas.
+# truth-only feedback for each replica's responses sent to the next replica, so every join crosses replicas (the
+# replicas keep up to a million join entries: at these rates the default 100 000 evicts responses before their truths).
 # Usage: bash bench/replicas.sh [seconds=10] [rounds=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,8 @@ taskset -c 0 redis-server --port 6391 --bind 127.0.0.1 --dir "$work" --save "" -
 for _ in $(seq 1 100); do redis-cli -p 6391 ping >/dev/null 2>&1 && break; sleep 0.1; done
 DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port 5301 --bind_address 127.0.0.1 --state sqlite --state_dir "$work/state" >/dev/null 2>&1 &
 for p in 5311 5312 5313; do
-  DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port "$p" --bind_address 127.0.0.1 --state redis://127.0.0.1:6391 >"$work/replica-$p.log" 2>&1 &
+  DOTNET_gcServer=0 taskset -c 1 dotnet "$server_dll" --http_port "$p" --bind_address 127.0.0.1 --state redis://127.0.0.1:6391 \
+    --join_max_entries 1000000 >"$work/replica-$p.log" 2>&1 &
 done
 for p in 5301 5311 5312 5313; do wait_up "$p"; done
 
@@ -122,6 +124,11 @@ before=$(joined)
 join_load truth
 sleep 2 # the exporting replica's join figures follow its refresh
 echo "redis_3 joined truths_per_s=$(( ($(joined) - before) / seconds )) (feedback_metrics_join_joined_total summed over the replicas)"
+outcomes() { # the replicas' events by outcome since they started
+  for p in 5311 5312 5313; do curl -s "http://127.0.0.1:$p/v1/metrics"; done | grep -E '^feedback_metrics_events_total\{' \
+    | sed -E 's/.*outcome="([a-z]+)".* ([0-9.e+]+)$/\1 \2/' | awk '{s[$1] += $2} END {for (o in s) printf " %s=%d", o, s[o]; print ""}'
+}
+echo "redis_3 events by outcome since start:$(outcomes)"
 
 
 # With --reply_url every counted event's metric event is written in the same script as its change set; a commit that
