@@ -7,7 +7,8 @@ namespace FeedbackMetrics.Core.Engine;
 /// The join's state: per (namespace, deployment, request id) one <see cref="RequestEntry"/>, in the order of their
 /// last change (a list: the oldest is forgotten first), and per deployment its counts since the start and what it
 /// holds. Changed only by <see cref="Apply"/> (the engine's writer, or a log being replayed); the figures are read from
-/// any thread. Rules live in <see cref="FeedbackEngine"/>; this only carries them out.
+/// any thread. Rules live in <see cref="FeedbackEngine"/>; this only carries them out. An entry a log put back as its
+/// stored bytes (<see cref="IStoredEntries"/>) is decoded the first time it is read.
 /// </summary>
 public sealed class JoinBook : IJoinFigures
 {
@@ -85,7 +86,7 @@ public sealed class JoinBook : IJoinFigures
             }
             else
             {
-                var moved = change.Entry.Stamp != node.Entry.Stamp;
+                var moved = change.Entry.Stamp != node.Stamp;
                 node.Entry = change.Entry;
                 if (moved)
                 {
@@ -115,6 +116,19 @@ public sealed class JoinBook : IJoinFigures
         _entries.Add((scope, requestId), node);
         Append(node);
         LastStamp = Math.Max(LastStamp, entry.Stamp);
+    }
+
+    /// <summary>
+    /// Puts back an entry still in its stored bytes (a log loading a snapshot), in stamp order: it goes after every entry
+    /// held, and is decoded from <paramref name="stored"/> at <paramref name="at"/> when first read. <paramref name="stamp"/>
+    /// must be the stored entry's own.
+    /// </summary>
+    public void Restore(JoinScope scope, string requestId, long stamp, IStoredEntries stored, int at)
+    {
+        var node = new Node(scope, requestId, stamp, stored, at);
+        _entries.Add((scope, requestId), node);
+        Append(node);
+        LastStamp = Math.Max(LastStamp, stamp);
     }
 
     /// <summary>The stored form of a deployment's counts.</summary>
@@ -282,16 +296,56 @@ public sealed class JoinBook : IJoinFigures
         node.Prev = node.Next = null;
     }
 
-    private sealed class Node(JoinScope scope, string requestId, RequestEntry entry)
+    /// <summary>One entry in the list by last change: held decoded, or as stored bytes until first read.</summary>
+    private sealed class Node
     {
-        public JoinScope Scope { get; } = scope;
+        private RequestEntry? _entry;
+        private IStoredEntries? _stored;
+        private readonly int _at;
 
-        public string RequestId { get; } = requestId;
+        public Node(JoinScope scope, string requestId, RequestEntry entry)
+        {
+            (Scope, RequestId) = (scope, requestId);
+            Entry = entry;
+        }
 
-        public RequestEntry Entry { get; set; } = entry;
+        public Node(JoinScope scope, string requestId, long stamp, IStoredEntries stored, int at) =>
+            (Scope, RequestId, Stamp, _stored, _at) = (scope, requestId, stamp, stored, at);
+
+        public JoinScope Scope { get; }
+
+        public string RequestId { get; }
+
+        /// <summary>The entry's stamp, known without decoding it.</summary>
+        public long Stamp { get; private set; }
+
+        public RequestEntry Entry
+        {
+            get => Volatile.Read(ref _entry) ?? Decode();
+            set
+            {
+                Volatile.Write(ref _entry, value);
+                _stored = null;
+                Stamp = value.Stamp;
+            }
+        }
 
         public Node? Prev { get; set; }
 
         public Node? Next { get; set; }
+
+        /// <summary>Reads the stored bytes once; the bytes are let go. Two readers at once decode the same entry twice, harmlessly.</summary>
+        private RequestEntry Decode()
+        {
+            if (Volatile.Read(ref _stored) is not { } stored)
+            {
+                return Volatile.Read(ref _entry)!;
+            }
+
+            var entry = stored.Read(_at);
+            Volatile.Write(ref _entry, entry);
+            _stored = null;
+            return entry;
+        }
     }
 }

@@ -30,49 +30,36 @@ public sealed partial class SqliteStateLog
             state.Join.Restore(Decode(blob, RecordCodec.ReadScope));
         }
 
-        var entries = new List<(JoinScope Scope, string RequestId, RequestEntry Entry)>();
+        // Each live entry's id and stamp; its bytes stay in its chunk until the join first reads it.
+        var entries = new List<StoredEntry>();
         var stamps = new List<long>();
-        var chunks = new List<(long Seq, (JoinScope, string)[] Ids, BitArray Dead)>();
+        var chunks = new List<(long Seq, (JoinScope, string)[] Ids, byte[] Dead)>();
         var names = new StringPool();
-        using var command = _connection!.CreateCommand();
-        command.CommandText = "SELECT seq, entries, dead FROM join_chunks ORDER BY seq;";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        using (var command = _connection!.CreateCommand())
         {
-            var seq = reader.GetInt64(0);
-            var (blob, deadBytes) = ((byte[])reader[1], (byte[])reader[2]);
-            using var r = new BinaryReader(new MemoryStream(blob));
-            var ids = new (JoinScope, string)[r.ReadInt32()];
-            var dead = BitsOf(deadBytes, ids.Length);
-            for (var i = 0; i < ids.Length; i++)
+            command.CommandText = "SELECT seq, entries, dead FROM join_chunks ORDER BY seq;";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                var scope = new JoinScope(names.Of(r.ReadString()), names.Of(r.ReadString()));
-                var requestId = r.ReadString();
-                var entry = RecordCodec.ReadEntry(r, names);
-                ids[i] = (scope, requestId);
-                if (!dead[i])
-                {
-                    entries.Add((scope, requestId, entry));
-                    stamps.Add(entry.Stamp);
-                }
+                var (seq, blob, dead) = (reader.GetInt64(0), (byte[])reader[1], (byte[])reader[2]);
+                chunks.Add((seq, JoinChunkBlob.Read(blob, dead, names, entries, stamps), dead));
             }
-
-            chunks.Add((seq, ids, dead));
         }
 
         // Where each live entry is stored, in a table sized once.
         _chunks.Reserve(entries.Count);
         foreach (var (seq, ids, dead) in chunks)
         {
-            _chunks.Loaded(seq, ids, dead);
+            _chunks.Loaded(seq, ids, BitsOf(dead, ids.Length));
         }
 
         // In stamp order (the order they expire in); sorted by a key array, not a comparison per pair.
         CollectionsMarshal.AsSpan(stamps).Sort(CollectionsMarshal.AsSpan(entries));
         state.Join.Reserve(entries.Count);
-        foreach (var (scope, requestId, entry) in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
-            state.Join.Restore(scope, requestId, entry);
+            var (scope, requestId, chunk, at) = entries[i];
+            state.Join.Restore(scope, requestId, stamps[i], chunk, at);
         }
     }
 

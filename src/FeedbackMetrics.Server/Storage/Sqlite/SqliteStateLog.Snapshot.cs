@@ -66,17 +66,7 @@ public sealed partial class SqliteStateLog
     {
         if (chunks.NewChunk is { } seq)
         {
-            var blob = Encode(w =>
-            {
-                w.Write(chunks.Rows.Count);
-                foreach (var (scope, requestId, entry) in chunks.Rows)
-                {
-                    w.Write(scope.Namespace);
-                    w.Write(scope.Deployment);
-                    w.Write(requestId);
-                    RecordCodec.WriteEntry(w, entry);
-                }
-            });
+            var blob = Encode(w => JoinChunkBlob.Write(w, chunks.Rows));
             using var insert = Command(transaction, "INSERT INTO join_chunks(seq, entries, dead) VALUES ($k, $v, $d);");
             insert.Parameters.AddWithValue("$d", JoinChunks.Bitmap(new System.Collections.BitArray(chunks.Rows.Count)));
             Run(insert, seq, blob);

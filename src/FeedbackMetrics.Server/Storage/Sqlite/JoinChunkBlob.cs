@@ -1,0 +1,102 @@
+using System.Collections;
+using FeedbackMetrics.Core.Engine;
+using FeedbackMetrics.Core.Join;
+
+namespace FeedbackMetrics.Server.Storage.Sqlite;
+
+/// <summary>
+/// One chunk of join entries as the state file keeps it (<see cref="JoinChunks"/>): the deployments its entries belong
+/// to, then per entry the index of its deployment, its request id, its stamp and its bytes
+/// (<see cref="RecordCodec.WriteEntry"/>) behind their length. A start-up reads the ids and stamps only and keeps the
+/// bytes: this object is where the join reads each entry the first time it needs it (<see cref="IStoredEntries"/>).
+/// </summary>
+internal sealed class JoinChunkBlob : IStoredEntries
+{
+    private readonly byte[] _blob;
+    private readonly StringPool _names;
+
+    private JoinChunkBlob(byte[] blob, StringPool names) => (_blob, _names) = (blob, names);
+
+    public static void Write(BinaryWriter w, IReadOnlyList<(JoinScope Scope, string RequestId, RequestEntry Entry)> rows)
+    {
+        var scopes = new Dictionary<JoinScope, int>();
+        foreach (var (scope, _, _) in rows)
+        {
+            scopes.TryAdd(scope, scopes.Count);
+        }
+
+        w.Write7BitEncodedInt(scopes.Count);
+        foreach (var scope in scopes.Keys)
+        {
+            w.Write(scope.Namespace);
+            w.Write(scope.Deployment);
+        }
+
+        w.Write7BitEncodedInt(rows.Count);
+        var stream = w.BaseStream;
+        foreach (var (scope, requestId, entry) in rows)
+        {
+            w.Write7BitEncodedInt(scopes[scope]);
+            w.Write(requestId);
+            w.Write(entry.Stamp);
+            var lengthAt = stream.Position;
+            w.Write(0);
+            RecordCodec.WriteEntry(w, entry);
+            var end = stream.Position;
+            stream.Position = lengthAt;
+            w.Write(checked((int)(end - lengthAt - sizeof(int))));
+            stream.Position = end;
+        }
+    }
+
+    /// <summary>
+    /// Reads a stored chunk's ids and stamps, leaving its entries as bytes: <paramref name="ids"/> gets every entry's id
+    /// in order (dead ones, whose bit is set in <paramref name="dead"/>, left default), <paramref name="live"/> and
+    /// <paramref name="stamps"/> each live entry and its stamp.
+    /// </summary>
+    public static (JoinScope Scope, string RequestId)[] Read(byte[] blob, byte[] deadBits, StringPool names, List<StoredEntry> live, List<long> stamps)
+    {
+        var chunk = new JoinChunkBlob(blob, names);
+        var r = new ByteReader(blob);
+        var scopes = new JoinScope[r.Read7BitEncodedInt()];
+        for (var i = 0; i < scopes.Length; i++)
+        {
+            scopes[i] = new JoinScope(names.Of(r.ReadString()), names.Of(r.ReadString()));
+        }
+
+        var ids = new (JoinScope, string)[r.Read7BitEncodedInt()];
+        var dead = new BitArray(deadBits) { Length = ids.Length };
+        for (var i = 0; i < ids.Length; i++)
+        {
+            var scope = scopes[r.Read7BitEncodedInt()];
+            if (dead[i])
+            {
+                r.Skip(r.Read7BitEncodedInt() + sizeof(long));
+                r.Skip(r.ReadInt32());
+                continue;
+            }
+
+            var requestId = r.ReadString();
+            var stamp = r.ReadInt64();
+            var length = r.ReadInt32();
+            live.Add(new StoredEntry(scope, requestId, chunk, r.Position));
+            stamps.Add(stamp);
+            r.Skip(length);
+            ids[i] = (scope, requestId);
+        }
+
+        return ids;
+    }
+
+    public RequestEntry Read(int at)
+    {
+        using var r = new BinaryReader(new MemoryStream(_blob, at, _blob.Length - at, writable: false));
+        lock (_names)
+        {
+            return RecordCodec.ReadEntry(r, _names);
+        }
+    }
+}
+
+/// <summary>A live join entry a start-up found in a chunk: its id, and where its bytes are.</summary>
+internal readonly record struct StoredEntry(JoinScope Scope, string RequestId, JoinChunkBlob Chunk, int At);
