@@ -1,4 +1,6 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 
@@ -49,12 +51,26 @@ internal sealed class JoinChunkBlob : IStoredEntries
         }
     }
 
+    /// <summary>How many entries a stored chunk holds, dead ones included.</summary>
+    public static int Count(byte[] blob)
+    {
+        var r = new ByteReader(blob);
+        for (var scopes = r.Read7BitEncodedInt() * 2; scopes > 0; scopes--)
+        {
+            r.Skip(r.Read7BitEncodedInt());
+        }
+
+        return r.Read7BitEncodedInt();
+    }
+
     /// <summary>
-    /// Reads a stored chunk's ids and stamps, leaving its entries as bytes: <paramref name="ids"/> gets every entry's id
-    /// in order (dead ones, whose bit is set in <paramref name="dead"/>, left default), <paramref name="live"/> and
-    /// <paramref name="stamps"/> each live entry and its stamp.
+    /// Reads a stored chunk's ids and stamps, leaving its entries as bytes: returns every entry's id in order (dead ones,
+    /// whose bit is set in <paramref name="deadBits"/>, left default), and adds each live entry and its stamp to
+    /// <paramref name="live"/> and <paramref name="stamps"/>, and the live entries of each deployment to
+    /// <paramref name="perScope"/>.
     /// </summary>
-    public static (JoinScope Scope, string RequestId)[] Read(byte[] blob, byte[] deadBits, StringPool names, List<StoredEntry> live, List<long> stamps)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static (JoinScope Scope, string RequestId)[] Read(byte[] blob, byte[] deadBits, StringPool names, List<StoredEntry> live, List<long> stamps, Dictionary<JoinScope, int> perScope)
     {
         var chunk = new JoinChunkBlob(blob, names);
         var r = new ByteReader(blob);
@@ -64,11 +80,12 @@ internal sealed class JoinChunkBlob : IStoredEntries
             scopes[i] = new JoinScope(names.Of(r.ReadString()), names.Of(r.ReadString()));
         }
 
+        var liveIn = new int[scopes.Length];
         var ids = new (JoinScope, string)[r.Read7BitEncodedInt()];
         var dead = new BitArray(deadBits) { Length = ids.Length };
         for (var i = 0; i < ids.Length; i++)
         {
-            var scope = scopes[r.Read7BitEncodedInt()];
+            var s = r.Read7BitEncodedInt();
             if (dead[i])
             {
                 r.Skip(r.Read7BitEncodedInt() + sizeof(long));
@@ -79,10 +96,16 @@ internal sealed class JoinChunkBlob : IStoredEntries
             var requestId = r.ReadString();
             var stamp = r.ReadInt64();
             var length = r.ReadInt32();
-            live.Add(new StoredEntry(scope, requestId, chunk, r.Position));
+            live.Add(new StoredEntry(scopes[s], requestId, chunk, r.Position));
             stamps.Add(stamp);
             r.Skip(length);
-            ids[i] = (scope, requestId);
+            ids[i] = (scopes[s], requestId);
+            liveIn[s]++;
+        }
+
+        for (var s = 0; s < scopes.Length; s++)
+        {
+            CollectionsMarshal.GetValueRefOrAddDefault(perScope, scopes[s], out _) += liveIn[s];
         }
 
         return ids;

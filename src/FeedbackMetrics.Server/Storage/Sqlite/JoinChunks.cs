@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.InteropServices;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 
@@ -16,24 +17,29 @@ internal sealed class JoinChunks
     /// <summary>Entries rewritten at most per snapshot to compact, beyond those that changed.</summary>
     private const int CompactionBudget = 4096;
 
-    private readonly Dictionary<(JoinScope Scope, string RequestId), (long Chunk, int Index)> _where = [];
+    // Where each live entry is stored, per deployment by request id (as the join finds them): chunk and index in one long.
+    private readonly Dictionary<JoinScope, Dictionary<string, long>> _where = [];
     private readonly SortedDictionary<long, Chunk> _chunks = [];
     private long _stored;
+    private int _live;
 
     public long NextSeq { get; private set; } = 1;
 
-    /// <summary>Makes room for this many live entries at once (start-up), so loading does not regrow the table.</summary>
-    public void Reserve(int count) => _where.EnsureCapacity(count);
+    /// <summary>Makes room for this many live entries of a deployment at once (start-up), so loading does not regrow its table.</summary>
+    public void Reserve(JoinScope scope, int count) => WhereIn(scope).EnsureCapacity(count);
 
     /// <summary>A chunk read at start-up: its entries in order and which are dead.</summary>
     public void Loaded(long seq, (JoinScope Scope, string RequestId)[] ids, BitArray dead)
     {
         var chunk = new Chunk(ids, dead);
+        (JoinScope Scope, Dictionary<string, long> Ids)? where = null;
         for (var i = 0; i < ids.Length; i++)
         {
             if (!dead[i])
             {
-                _where[ids[i]] = (seq, i);
+                var (scope, requestId) = ids[i];
+                where = where is { } same && same.Scope == scope ? same : (scope, WhereIn(scope));
+                Set(where.Value.Ids, requestId, seq, i);
                 chunk.Live++;
             }
         }
@@ -71,7 +77,7 @@ internal sealed class JoinChunks
             for (var i = 0; i < rows.Count; i++)
             {
                 ids[i] = (rows[i].Scope, rows[i].RequestId);
-                _where[ids[i]] = (seq.Value, i);
+                Set(WhereIn(rows[i].Scope), rows[i].RequestId, seq.Value, i);
             }
 
             _chunks[seq.Value] = new Chunk(ids, new BitArray(ids.Length)) { Live = ids.Length };
@@ -95,6 +101,7 @@ internal sealed class JoinChunks
         _where.Clear();
         _chunks.Clear();
         _stored = 0;
+        _live = 0;
         NextSeq = 1;
     }
 
@@ -105,15 +112,35 @@ internal sealed class JoinChunks
         return bytes;
     }
 
-    private void Kill((JoinScope, string) id, HashSet<long> changed)
+    private void Kill((JoinScope Scope, string RequestId) id, HashSet<long> changed)
     {
-        if (_where.Remove(id, out var at))
+        if (_where.TryGetValue(id.Scope, out var where) && where.Remove(id.RequestId, out var at))
         {
-            var chunk = _chunks[at.Chunk];
-            chunk.Dead[at.Index] = true;
+            _live--;
+            var (seq, index) = (at >> 32, (int)at);
+            var chunk = _chunks[seq];
+            chunk.Dead[index] = true;
             chunk.Live--;
-            changed.Add(at.Chunk);
+            changed.Add(seq);
         }
+    }
+
+    private void Set(Dictionary<string, long> where, string requestId, long seq, int index)
+    {
+        ref var at = ref CollectionsMarshal.GetValueRefOrAddDefault(where, requestId, out var held);
+        at = (seq << 32) | (uint)index;
+        _live += held ? 0 : 1;
+    }
+
+    private Dictionary<string, long> WhereIn(JoinScope scope)
+    {
+        if (!_where.TryGetValue(scope, out var where))
+        {
+            where = new Dictionary<string, long>(StringComparer.Ordinal);
+            _where.Add(scope, where);
+        }
+
+        return where;
     }
 
     /// <summary>
@@ -122,7 +149,7 @@ internal sealed class JoinChunks
     /// </summary>
     private void Compact(List<(JoinScope, string, RequestEntry)> rows, JoinBook join, HashSet<long> changed)
     {
-        var live = _where.Count + rows.Count;
+        var live = _live + rows.Count;
         if (_stored <= (2L * live) + CompactionBudget)
         {
             return;

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
@@ -30,37 +31,65 @@ public sealed partial class SqliteStateLog
             state.Join.Restore(Decode(blob, RecordCodec.ReadScope));
         }
 
-        // Each live entry's id and stamp; its bytes stay in its chunk until the join first reads it.
-        var entries = new List<StoredEntry>();
-        var stamps = new List<long>();
-        var chunks = new List<(long Seq, (JoinScope, string)[] Ids, byte[] Dead)>();
-        var names = new StringPool();
+        var stored = new List<(long Seq, byte[] Entries, byte[] Dead)>();
         using (var command = _connection!.CreateCommand())
         {
             command.CommandText = "SELECT seq, entries, dead FROM join_chunks ORDER BY seq;";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                var (seq, blob, dead) = (reader.GetInt64(0), (byte[])reader[1], (byte[])reader[2]);
-                chunks.Add((seq, JoinChunkBlob.Read(blob, dead, names, entries, stamps), dead));
+                stored.Add((reader.GetInt64(0), (byte[])reader[1], (byte[])reader[2]));
             }
         }
 
-        // Where each live entry is stored, in a table sized once.
-        _chunks.Reserve(entries.Count);
-        foreach (var (seq, ids, dead) in chunks)
+        // Each live entry's id and stamp; its bytes stay in its chunk until the join first reads it.
+        var rows = stored.Sum(chunk => JoinChunkBlob.Count(chunk.Entries) - PopCount(chunk.Dead));
+        var entries = new List<StoredEntry>(rows);
+        var stamps = new List<long>(rows);
+        var perScope = new Dictionary<JoinScope, int>();
+        var names = new StringPool();
+        var ids = new (JoinScope, string)[stored.Count][];
+        for (var i = 0; i < stored.Count; i++)
         {
-            _chunks.Loaded(seq, ids, BitsOf(dead, ids.Length));
+            ids[i] = JoinChunkBlob.Read(stored[i].Entries, stored[i].Dead, names, entries, stamps, perScope);
+        }
+
+        // Where each live entry is stored, in tables sized once.
+        foreach (var (scope, count) in perScope)
+        {
+            _chunks.Reserve(scope, count);
+            state.Join.Reserve(scope, count);
+        }
+
+        for (var i = 0; i < stored.Count; i++)
+        {
+            _chunks.Loaded(stored[i].Seq, ids[i], BitsOf(stored[i].Dead, ids[i].Length));
         }
 
         // In stamp order (the order they expire in); sorted by a key array, not a comparison per pair.
         CollectionsMarshal.AsSpan(stamps).Sort(CollectionsMarshal.AsSpan(entries));
-        state.Join.Reserve(entries.Count);
+        RestoreEntries(state.Join, entries, stamps);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RestoreEntries(JoinBook join, List<StoredEntry> entries, List<long> stamps)
+    {
         for (var i = 0; i < entries.Count; i++)
         {
             var (scope, requestId, chunk, at) = entries[i];
-            state.Join.Restore(scope, requestId, stamps[i], chunk, at);
+            join.Restore(scope, requestId, stamps[i], chunk, at);
         }
+    }
+
+    private static int PopCount(byte[] bits)
+    {
+        var count = 0;
+        foreach (var b in bits)
+        {
+            count += System.Numerics.BitOperations.PopCount(b);
+        }
+
+        return count;
     }
 
     private void LoadIds(EngineState state)
