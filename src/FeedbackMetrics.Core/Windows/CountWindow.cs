@@ -317,7 +317,7 @@ public sealed class CountWindow
     }
 
     /// <summary>
-    /// One row of the ring (64 bytes): classes, the probability terms, flags and the rank codes (a row of more than two
+    /// One row of the ring (72 bytes): classes, the probability terms, flags and the rank codes (a row of more than three
     /// classes holds its codes in an array of its own, 24 + 4 × classes bytes rounded up to 8).
     /// </summary>
     private struct Entry
