@@ -102,15 +102,20 @@ public sealed partial class SqliteStateLog
         while (reader.Read())
         {
             var seq = reader.GetInt64(0);
-            using var r = new BinaryReader(new MemoryStream((byte[])reader[1]));
-            var n = r.ReadInt32();
-            for (var i = 0; i < n; i++)
-            {
-                state.RestoreId(new UInt128(r.ReadUInt64(), r.ReadUInt64()), r.ReadInt64(), now);
-            }
-
+            RestoreIds(state, (byte[])reader[1], now);
             _idChunks.Add((state.IdSequence, seq));
             _nextIdChunk = seq + 1;
+        }
+    }
+
+    /// <summary>A chunk of remembered ids: their count, then each id's digest and expiry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RestoreIds(EngineState state, byte[] chunk, long now)
+    {
+        var r = new ByteReader(chunk);
+        for (var n = r.ReadInt32(); n > 0; n--)
+        {
+            state.RestoreId(new UInt128(r.ReadUInt64(), r.ReadUInt64()), r.ReadInt64(), now);
         }
     }
 
