@@ -9,7 +9,10 @@ namespace FeedbackMetrics.Core.Engine;
 /// holds. Entries are found per deployment, then by request id in a table keyed by the string alone (hashed without
 /// the deployment's strings each time, by the runtime's own string table code). Changed only by <see cref="Apply"/> (the engine's writer, or a log being replayed); the figures are read from
 /// any thread. Rules live in <see cref="FeedbackEngine"/>; this only carries them out. An entry a log put back as its
-/// stored bytes (<see cref="IStoredEntries"/>) is decoded the first time it is read.
+/// stored bytes (<see cref="IStoredEntries"/>) is decoded the first time it is read. A log that keeps entries in place
+/// gives each stored entry a number saying where (<see cref="MarkStored"/>); the join hands back the numbers of stored
+/// versions it has since replaced or forgotten (<see cref="TakeReleased"/>), so the log needs no table of its own to find
+/// them.
 /// </summary>
 public sealed class JoinBook : IJoinFigures
 {
@@ -19,6 +22,7 @@ public sealed class JoinBook : IJoinFigures
     private Node? _oldest;
     private Node? _newest;
     private (JoinScope Scope, Dictionary<string, Node> Ids)? _lastIds;
+    private List<long> _released = [];
 
     /// <summary>Entries held, all deployments together (what the size cap bounds).</summary>
     public int Count { get; private set; }
@@ -67,6 +71,11 @@ public sealed class JoinBook : IJoinFigures
             if (change.Step == JoinStep.ResponseRefused)
             {
                 return;
+            }
+
+            if (node is not null)
+            {
+                Release(node);
             }
 
             if (change.Entry is null)
@@ -127,15 +136,42 @@ public sealed class JoinBook : IJoinFigures
     /// <summary>
     /// Puts back an entry still in its stored bytes (a log loading a snapshot), in stamp order: it goes after every entry
     /// held, and is decoded from <paramref name="stored"/> at <paramref name="at"/> when first read. <paramref name="stamp"/>
-    /// must be the stored entry's own.
+    /// must be the stored entry's own; <paramref name="storedAt"/> (not 0) is where the log keeps it (<see cref="MarkStored"/>).
     /// </summary>
-    public void Restore(JoinScope scope, string requestId, long stamp, IStoredEntries stored, int at)
+    public void Restore(JoinScope scope, string requestId, long stamp, IStoredEntries stored, int at, long storedAt)
     {
-        var node = new Node(scope, requestId, stamp, stored, at);
+        var node = new Node(scope, requestId, stamp, stored, at) { StoredAt = storedAt };
         IdsOf(scope).Add(requestId, node);
         Count++;
         Append(node);
         LastStamp = Math.Max(LastStamp, stamp);
+    }
+
+    /// <summary>
+    /// Notes where a log keeps the entry now held for a request id (a number it chooses, not 0): when that version is
+    /// replaced or forgotten, the number is handed back by <see cref="TakeReleased"/>. Called on the writer.
+    /// </summary>
+    public void MarkStored(JoinScope scope, string requestId, long storedAt)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(storedAt);
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(scope, out var ids) && ids.TryGetValue(requestId, out var node))
+            {
+                node.StoredAt = storedAt;
+            }
+        }
+    }
+
+    /// <summary>Where the stored versions replaced or forgotten since the last call were kept (<see cref="MarkStored"/>).</summary>
+    public List<long> TakeReleased()
+    {
+        lock (_lock)
+        {
+            var released = _released;
+            _released = [];
+            return released;
+        }
     }
 
     /// <summary>The stored form of a deployment's counts.</summary>
@@ -178,6 +214,7 @@ public sealed class JoinBook : IJoinFigures
         {
             _entries.Clear();
             _lastIds = null;
+            _released = [];
             Count = 0;
             _stats.Clear();
             _oldest = _newest = null;
@@ -285,6 +322,15 @@ public sealed class JoinBook : IJoinFigures
         return stats;
     }
 
+    private void Release(Node node)
+    {
+        if (node.StoredAt != 0)
+        {
+            _released.Add(node.StoredAt);
+            node.StoredAt = 0;
+        }
+    }
+
     private void Append(Node node)
     {
         node.Prev = _newest;
@@ -346,6 +392,9 @@ public sealed class JoinBook : IJoinFigures
 
         /// <summary>The entry's stamp, known without decoding it.</summary>
         public long Stamp { get; private set; }
+
+        /// <summary>Where a log keeps this version of the entry (<see cref="MarkStored"/>); 0 when it is not kept.</summary>
+        public long StoredAt { get; set; }
 
         public RequestEntry Entry
         {

@@ -16,7 +16,7 @@ public sealed class JoinStoredEntryTests
         var join = new JoinBook();
         for (var i = 0; i < 3; i++)
         {
-            join.Restore(Scope, $"r{i}", stored.Entries[i].Stamp, stored, i);
+            join.Restore(Scope, $"r{i}", stored.Entries[i].Stamp, stored, i, storedAt: 100 + i);
         }
 
         Assert.Multiple(() =>
@@ -46,8 +46,8 @@ public sealed class JoinStoredEntryTests
         written.Apply(new JoinChanged(Scope, "r1", JoinStep.Parked, stored.Entries[1]));
         var join = new JoinBook();
         join.Restore(written.StateOf(Scope)!);
-        join.Restore(Scope, "r0", stored.Entries[0].Stamp, stored, 0);
-        join.Restore(Scope, "r1", stored.Entries[1].Stamp, stored, 1);
+        join.Restore(Scope, "r0", stored.Entries[0].Stamp, stored, 0, storedAt: 100);
+        join.Restore(Scope, "r1", stored.Entries[1].Stamp, stored, 1, storedAt: 101);
 
         // A parked truth forgotten past its TTL: counted from the stored entry, which is read for it.
         join.Apply(new JoinChanged(Scope, "r0", JoinStep.Expired, null));
@@ -60,6 +60,27 @@ public sealed class JoinStoredEntryTests
             Assert.That(join.Figures(Scope)!.Totals.ExpiredTruths, Is.EqualTo(1));
             Assert.That(join.TryGet(Scope, "r1", out var now) && ReferenceEquals(now, later), Is.True);
             Assert.That((join.Count, join.LastStamp), Is.EqualTo((1, 7L)));
+            Assert.That(join.TakeReleased(), Is.EqualTo(new long[] { 100, 101 }), "both stored versions are released, each once");
+        });
+    }
+
+    [Test]
+    public void Where_a_log_keeps_an_entry_is_handed_back_once_that_version_is_replaced_or_forgotten()
+    {
+        var stored = new CountingEntries(3);
+        var join = new JoinBook();
+        join.Apply(new JoinChanged(Scope, "r0", JoinStep.Parked, stored.Entries[0]));
+        join.Apply(new JoinChanged(Scope, "r1", JoinStep.Parked, stored.Entries[1]));
+        join.MarkStored(Scope, "r0", 7);
+        join.Apply(new JoinChanged(Scope, "r1", JoinStep.ParkedReplaced, stored.Entries[2] with { Stamp = 4 }));
+        Assert.That(join.TakeReleased(), Is.Empty, "a version never stored releases nothing");
+
+        join.Apply(new JoinChanged(Scope, "r0", JoinStep.ParkedReplaced, stored.Entries[0] with { Stamp = 5 }));
+        join.Apply(new JoinChanged(Scope, "r0", JoinStep.Expired, null));
+        Assert.Multiple(() =>
+        {
+            Assert.That(join.TakeReleased(), Is.EqualTo(new long[] { 7 }), "the stored version once; the version after it was never stored");
+            Assert.That(join.TakeReleased(), Is.Empty);
         });
     }
 

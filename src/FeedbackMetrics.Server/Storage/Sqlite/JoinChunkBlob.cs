@@ -64,13 +64,13 @@ internal sealed class JoinChunkBlob : IStoredEntries
     }
 
     /// <summary>
-    /// Reads a stored chunk's ids and stamps, leaving its entries as bytes: returns every entry's id in order (dead ones,
+    /// Reads stored chunk <paramref name="seq"/>'s ids and stamps, leaving its entries as bytes: returns every entry's id in order (dead ones,
     /// whose bit is set in <paramref name="deadBits"/>, left default), and adds each live entry and its stamp to
     /// <paramref name="live"/> and <paramref name="stamps"/>, and the live entries of each deployment to
     /// <paramref name="perScope"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (JoinScope Scope, string RequestId)[] Read(byte[] blob, byte[] deadBits, StringPool names, List<StoredEntry> live, List<long> stamps, Dictionary<JoinScope, int> perScope)
+    public static (JoinScope Scope, string RequestId)[] Read(long seq, byte[] blob, byte[] deadBits, StringPool names, List<StoredEntry> live, List<long> stamps, Dictionary<JoinScope, int> perScope)
     {
         var chunk = new JoinChunkBlob(blob, names);
         var r = new ByteReader(blob);
@@ -96,7 +96,7 @@ internal sealed class JoinChunkBlob : IStoredEntries
             var requestId = r.ReadString();
             var stamp = r.ReadInt64();
             var length = r.ReadInt32();
-            live.Add(new StoredEntry(scopes[s], requestId, chunk, r.Position));
+            live.Add(new StoredEntry(scopes[s], requestId, chunk, r.Position, JoinChunks.Location(seq, i)));
             stamps.Add(stamp);
             r.Skip(length);
             ids[i] = (scopes[s], requestId);
@@ -121,5 +121,5 @@ internal sealed class JoinChunkBlob : IStoredEntries
     }
 }
 
-/// <summary>A live join entry a start-up found in a chunk: its id, and where its bytes are.</summary>
-internal readonly record struct StoredEntry(JoinScope Scope, string RequestId, JoinChunkBlob Chunk, int At);
+/// <summary>A live join entry a start-up found in a chunk: its id, where its bytes are, and its place in the chunks (<see cref="JoinChunks.Location"/>).</summary>
+internal readonly record struct StoredEntry(JoinScope Scope, string RequestId, JoinChunkBlob Chunk, int At, long Location);

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Runtime.InteropServices;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
 
@@ -9,62 +8,54 @@ namespace FeedbackMetrics.Server.Storage.Sqlite;
 /// Where the snapshot keeps the join's entries: in chunks, one written per snapshot with every entry changed since
 /// (appended: no random B-tree insert per entry), each with a bitmap of the entries a later version or a forget made
 /// dead. A chunk none of whose entries is live is deleted; chunks kept mostly for a few live entries are compacted by
-/// writing those again into the next chunk. This is the bookkeeping in memory (where each entry's stored version is);
-/// <see cref="SqliteStateLog"/> does the writing.
+/// writing those again into the next chunk. This is the bookkeeping in memory (which entries of each chunk are live);
+/// the join keeps where each entry's current version is stored (<see cref="JoinBook.MarkStored"/>) and hands back the
+/// places of the versions it replaced or forgot; <see cref="SqliteStateLog"/> does the writing.
 /// </summary>
 internal sealed class JoinChunks
 {
     /// <summary>Entries rewritten at most per snapshot to compact, beyond those that changed.</summary>
     private const int CompactionBudget = 4096;
 
-    // Where each live entry is stored, per deployment by request id (as the join finds them): chunk and index in one long.
-    private readonly Dictionary<JoinScope, Dictionary<string, long>> _where = [];
     private readonly SortedDictionary<long, Chunk> _chunks = [];
     private long _stored;
-    private int _live;
+    private long _live;
 
     public long NextSeq { get; private set; } = 1;
 
-    /// <summary>Makes room for this many live entries of a deployment at once (start-up), so loading does not regrow its table.</summary>
-    public void Reserve(JoinScope scope, int count) => WhereIn(scope).EnsureCapacity(count);
+    /// <summary>
+    /// Where an entry is stored, as the join keeps it for its current version (<see cref="JoinBook.MarkStored"/>): the
+    /// chunk's sequence and the entry's index in it, in one number (never 0: sequences start at 1).
+    /// </summary>
+    public static long Location(long seq, int index) => (seq << 32) | (uint)index;
 
     /// <summary>A chunk read at start-up: its entries in order and which are dead.</summary>
     public void Loaded(long seq, (JoinScope Scope, string RequestId)[] ids, BitArray dead)
     {
         var chunk = new Chunk(ids, dead);
-        (JoinScope Scope, Dictionary<string, long> Ids)? where = null;
         for (var i = 0; i < ids.Length; i++)
         {
-            if (!dead[i])
-            {
-                var (scope, requestId) = ids[i];
-                where = where is { } same && same.Scope == scope ? same : (scope, WhereIn(scope));
-                Set(where.Value.Ids, requestId, seq, i);
-                chunk.Live++;
-            }
+            chunk.Live += dead[i] ? 0 : 1;
         }
 
         _chunks[seq] = chunk;
         _stored += ids.Length;
+        _live += chunk.Live;
         NextSeq = Math.Max(NextSeq, seq + 1);
     }
 
     /// <summary>
-    /// Plans one snapshot: the entries written since (as they are now), the entries forgotten since, and the join as it
-    /// stands (to read the live entries of chunks being compacted). Returns the new chunk's entries (null when none),
-    /// the chunks whose dead bitmap changed, and the chunks to delete.
+    /// Plans one snapshot: where the versions the join replaced or forgot since were stored, the entries written since
+    /// (as they are now), and the join as it stands (to read the live entries of chunks being compacted, and to note
+    /// where each entry of the new chunk is stored). Returns the new chunk's entries (null when none), the chunks whose
+    /// dead bitmap changed, and the chunks to delete.
     /// </summary>
-    public ChunkWrites Plan(IReadOnlyList<(JoinScope Scope, string RequestId, RequestEntry Entry)> written, IReadOnlyList<(JoinScope Scope, string RequestId)> forgotten, JoinBook join)
+    public ChunkWrites Plan(IReadOnlyList<long> released, IReadOnlyList<(JoinScope Scope, string RequestId, RequestEntry Entry)> written, JoinBook join)
     {
         var changed = new HashSet<long>();
-        foreach (var (scope, requestId, _) in written)
+        foreach (var at in released)
         {
-            Kill((scope, requestId), changed);
-        }
-
-        foreach (var id in forgotten)
-        {
-            Kill(id, changed);
+            Kill(at, changed);
         }
 
         var rows = new List<(JoinScope Scope, string RequestId, RequestEntry Entry)>(written);
@@ -77,11 +68,12 @@ internal sealed class JoinChunks
             for (var i = 0; i < rows.Count; i++)
             {
                 ids[i] = (rows[i].Scope, rows[i].RequestId);
-                Set(WhereIn(rows[i].Scope), rows[i].RequestId, seq.Value, i);
+                join.MarkStored(rows[i].Scope, rows[i].RequestId, Location(seq.Value, i));
             }
 
             _chunks[seq.Value] = new Chunk(ids, new BitArray(ids.Length)) { Live = ids.Length };
             _stored += ids.Length;
+            _live += ids.Length;
         }
 
         var deleted = changed.Where(s => _chunks[s].Live == 0).ToList();
@@ -98,7 +90,6 @@ internal sealed class JoinChunks
     /// <summary>Forgets everything (the log reloading its file).</summary>
     public void Clear()
     {
-        _where.Clear();
         _chunks.Clear();
         _stored = 0;
         _live = 0;
@@ -112,35 +103,17 @@ internal sealed class JoinChunks
         return bytes;
     }
 
-    private void Kill((JoinScope Scope, string RequestId) id, HashSet<long> changed)
+    /// <summary>Marks the entry stored at <paramref name="at"/> (<see cref="Location"/>) dead, once.</summary>
+    private void Kill(long at, HashSet<long> changed)
     {
-        if (_where.TryGetValue(id.Scope, out var where) && where.Remove(id.RequestId, out var at))
+        var (seq, index) = (at >> 32, (int)at);
+        if (_chunks.TryGetValue(seq, out var chunk) && index < chunk.Ids.Length && !chunk.Dead[index])
         {
-            _live--;
-            var (seq, index) = (at >> 32, (int)at);
-            var chunk = _chunks[seq];
             chunk.Dead[index] = true;
             chunk.Live--;
+            _live--;
             changed.Add(seq);
         }
-    }
-
-    private void Set(Dictionary<string, long> where, string requestId, long seq, int index)
-    {
-        ref var at = ref CollectionsMarshal.GetValueRefOrAddDefault(where, requestId, out var held);
-        at = (seq << 32) | (uint)index;
-        _live += held ? 0 : 1;
-    }
-
-    private Dictionary<string, long> WhereIn(JoinScope scope)
-    {
-        if (!_where.TryGetValue(scope, out var where))
-        {
-            where = new Dictionary<string, long>(StringComparer.Ordinal);
-            _where.Add(scope, where);
-        }
-
-        return where;
     }
 
     /// <summary>
@@ -168,7 +141,7 @@ internal sealed class JoinChunks
                 if (!chunk.Dead[i] && join.TryGet(chunk.Ids[i].Scope, chunk.Ids[i].RequestId, out var entry))
                 {
                     rows.Add((chunk.Ids[i].Scope, chunk.Ids[i].RequestId, entry));
-                    Kill(chunk.Ids[i], changed);
+                    Kill(Location(seq, i), changed);
                     budget--;
                 }
             }

@@ -51,13 +51,12 @@ public sealed partial class SqliteStateLog
         var ids = new (JoinScope, string)[stored.Count][];
         for (var i = 0; i < stored.Count; i++)
         {
-            ids[i] = JoinChunkBlob.Read(stored[i].Entries, stored[i].Dead, names, entries, stamps, perScope);
+            ids[i] = JoinChunkBlob.Read(stored[i].Seq, stored[i].Entries, stored[i].Dead, names, entries, stamps, perScope);
         }
 
-        // Where each live entry is stored, in tables sized once.
+        // Which entries of each chunk are live; the join's tables sized once.
         foreach (var (scope, count) in perScope)
         {
-            _chunks.Reserve(scope, count);
             state.Join.Reserve(scope, count);
         }
 
@@ -76,8 +75,8 @@ public sealed partial class SqliteStateLog
     {
         for (var i = 0; i < entries.Count; i++)
         {
-            var (scope, requestId, chunk, at) = entries[i];
-            join.Restore(scope, requestId, stamps[i], chunk, at);
+            var (scope, requestId, chunk, at, location) = entries[i];
+            join.Restore(scope, requestId, stamps[i], chunk, at, location);
         }
     }
 

@@ -9,7 +9,7 @@ public sealed partial class SqliteStateLog
     private void WriteSnapshot(EngineState state, Func<long, bool> pendingReply, IReadOnlyList<long> delivered)
     {
         var changed = state.TakeChanged();
-        var chunks = _chunks.Plan(changed.Written, changed.Forgotten, state.Join);
+        var chunks = _chunks.Plan(changed.Released, changed.Written, state.Join);
         using var transaction = _connection!.BeginTransaction(deferred: false);
         using (var upsert = Command(transaction, "INSERT INTO models(key, image) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET image = excluded.image;"))
         {
