@@ -60,6 +60,9 @@ internal sealed class JoinChunks
 
         var rows = new List<(JoinScope Scope, string RequestId, RequestEntry Entry)>(written);
         Compact(rows, join, changed);
+
+        // In stamp order: a start-up then finds the entries nearly in the order the join keeps them.
+        rows.Sort(static (a, b) => a.Entry.Stamp.CompareTo(b.Entry.Stamp));
         long? seq = null;
         if (rows.Count > 0)
         {

@@ -65,17 +65,42 @@ public sealed partial class SqliteStateLog
             _chunks.Loaded(stored[i].Seq, ids[i], BitsOf(stored[i].Dead, ids[i].Length));
         }
 
-        // In stamp order (the order they expire in); sorted by a key array, not a comparison per pair.
-        CollectionsMarshal.AsSpan(stamps).Sort(CollectionsMarshal.AsSpan(entries));
-        RestoreEntries(state.Join, entries, stamps);
+        // In stamp order (the order they expire in): each chunk is written in stamp order, so they often come sorted
+        // already (no entry rewritten since); else the stamps are sorted with each entry's index, not a comparison per
+        // pair or the entries themselves moved.
+        var order = new int[entries.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        if (!IsSorted(CollectionsMarshal.AsSpan(stamps)))
+        {
+            CollectionsMarshal.AsSpan(stamps).Sort(order.AsSpan());
+        }
+
+        RestoreEntries(state.Join, entries, stamps, order);
+    }
+
+    private static bool IsSorted(ReadOnlySpan<long> values)
+    {
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (values[i] < values[i - 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RestoreEntries(JoinBook join, List<StoredEntry> entries, List<long> stamps)
+    private static void RestoreEntries(JoinBook join, List<StoredEntry> entries, List<long> stamps, int[] order)
     {
-        for (var i = 0; i < entries.Count; i++)
+        for (var i = 0; i < order.Length; i++)
         {
-            var (scope, requestId, chunk, at, location) = entries[i];
+            var (scope, requestId, chunk, at, location) = entries[order[i]];
             join.Restore(scope, requestId, stamps[i], chunk, at, location);
         }
     }
