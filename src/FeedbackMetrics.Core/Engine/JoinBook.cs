@@ -7,14 +7,14 @@ namespace FeedbackMetrics.Core.Engine;
 /// The join's state: per (namespace, deployment, request id) one <see cref="RequestEntry"/>, in the order of their
 /// last change (a list: the oldest is forgotten first), and per deployment its counts since the start and what it
 /// holds. Entries are found per deployment, then by request id in a table keyed by the string alone (hashed without
-/// the deployment's strings each time, by the runtime's own string table code). Changed only by <see cref="Apply"/> (the engine's writer, or a log being replayed); the figures are read from
-/// any thread. Rules live in <see cref="FeedbackEngine"/>; this only carries them out. An entry a log put back as its
-/// stored bytes (<see cref="IStoredEntries"/>) is decoded the first time it is read. A log that keeps entries in place
-/// gives each stored entry a number saying where (<see cref="MarkStored"/>); the join hands back the numbers of stored
-/// versions it has since replaced or forgotten (<see cref="TakeReleased"/>), so the log needs no table of its own to find
-/// them.
+/// the deployment's strings each time, by the runtime's own string table code). Changed only by <see cref="Apply"/>
+/// (the engine's writer, or a log being replayed); the figures are read from any thread. Rules live in
+/// <see cref="FeedbackEngine"/>; this only carries them out. An entry a log put back as its stored bytes
+/// (<see cref="IStoredEntries"/>) is decoded the first time it is read. A log that keeps entries in place gives each
+/// stored entry a number saying where (<see cref="MarkStored"/>); the join hands back the numbers of stored versions it
+/// has since replaced or forgotten (<see cref="TakeReleased"/>), so the log needs no table of its own to find them.
 /// </summary>
-public sealed class JoinBook : IJoinFigures
+public sealed partial class JoinBook : IJoinFigures
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<JoinScope, Dictionary<string, Node>> _entries = [];
@@ -320,109 +320,5 @@ public sealed class JoinBook : IJoinFigures
         }
 
         return stats;
-    }
-
-    private void Release(Node node)
-    {
-        if (node.StoredAt != 0)
-        {
-            _released.Add(node.StoredAt);
-            node.StoredAt = 0;
-        }
-    }
-
-    private void Append(Node node)
-    {
-        node.Prev = _newest;
-        node.Next = null;
-        if (_newest is null)
-        {
-            _oldest = node;
-        }
-        else
-        {
-            _newest.Next = node;
-        }
-
-        _newest = node;
-    }
-
-    private void Unlink(Node node)
-    {
-        if (node.Prev is null)
-        {
-            _oldest = node.Next;
-        }
-        else
-        {
-            node.Prev.Next = node.Next;
-        }
-
-        if (node.Next is null)
-        {
-            _newest = node.Prev;
-        }
-        else
-        {
-            node.Next.Prev = node.Prev;
-        }
-
-        node.Prev = node.Next = null;
-    }
-
-    /// <summary>One entry in the list by last change: held decoded, or as stored bytes until first read.</summary>
-    private sealed class Node
-    {
-        private RequestEntry? _entry;
-        private IStoredEntries? _stored;
-        private readonly int _at;
-
-        public Node(JoinScope scope, string requestId, RequestEntry entry)
-        {
-            (Scope, RequestId) = (scope, requestId);
-            Entry = entry;
-        }
-
-        public Node(JoinScope scope, string requestId, long stamp, IStoredEntries stored, int at) =>
-            (Scope, RequestId, Stamp, _stored, _at) = (scope, requestId, stamp, stored, at);
-
-        public JoinScope Scope { get; }
-
-        public string RequestId { get; }
-
-        /// <summary>The entry's stamp, known without decoding it.</summary>
-        public long Stamp { get; private set; }
-
-        /// <summary>Where a log keeps this version of the entry (<see cref="MarkStored"/>); 0 when it is not kept.</summary>
-        public long StoredAt { get; set; }
-
-        public RequestEntry Entry
-        {
-            get => Volatile.Read(ref _entry) ?? Decode();
-            set
-            {
-                Volatile.Write(ref _entry, value);
-                _stored = null;
-                Stamp = value.Stamp;
-            }
-        }
-
-        public Node? Prev { get; set; }
-
-        public Node? Next { get; set; }
-
-        /// <summary>Reads the stored bytes once; the bytes are let go. Two readers at once decode the same entry twice, harmlessly.</summary>
-        private RequestEntry Decode()
-        {
-            if (Volatile.Read(ref _stored) is not { } stored)
-            {
-                return Volatile.Read(ref _entry)!;
-            }
-
-            var entry = stored.Read(_at);
-            Volatile.Write(ref _entry, entry);
-            _stored = null;
-            return entry;
-        }
     }
 }
