@@ -131,8 +131,8 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
 
     /// <summary>
     /// What changed since the last call (with <see cref="TrackChanges"/>): the images of the models changed, the keys
-    /// reset, the deployments whose join counts changed, the join entries written (as they are now) or forgotten, and
-    /// the ids remembered. Call it on the writer, between groups.
+    /// reset, the deployments whose join counts changed, the join entries written (as they are now) or forgotten, where
+    /// the log kept the versions they replaced, and the ids remembered. Call it on the writer, between groups.
     /// </summary>
     public ChangedState TakeChanged()
     {
@@ -161,7 +161,7 @@ public sealed class EngineState(MetricsBook models, JoinBook join, DedupeWindow 
         }
 
         var names = _names.Select(k => (k, Models.ClassNames.Of(k))).Where(n => n.Item2 is not null).Select(n => (n.k, n.Item2!)).ToList();
-        var changed = new ChangedState(models, [.. _reset.Where(k => !Models.Contains(k))], scopes, written, forgotten, _ids) { ClassNames = names };
+        var changed = new ChangedState(models, [.. _reset.Where(k => !Models.Contains(k))], scopes, written, forgotten, _ids) { ClassNames = names, Released = Join.TakeReleased() };
         _models = [];
         _scopes = [];
         _entries = [];
@@ -218,4 +218,7 @@ public sealed record ChangedState(
 {
     /// <summary>The class names models' responses gave, where they changed.</summary>
     public IReadOnlyList<(MetricKey Key, IReadOnlyList<string> Names)> ClassNames { get; init; } = [];
+
+    /// <summary>Where the log kept the join entries' versions replaced or forgotten since (<see cref="JoinBook.TakeReleased"/>).</summary>
+    public IReadOnlyList<long> Released { get; init; } = [];
 }

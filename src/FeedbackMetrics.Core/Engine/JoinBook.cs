@@ -6,26 +6,34 @@ namespace FeedbackMetrics.Core.Engine;
 /// <summary>
 /// The join's state: per (namespace, deployment, request id) one <see cref="RequestEntry"/>, in the order of their
 /// last change (a list: the oldest is forgotten first), and per deployment its counts since the start and what it
-/// holds. Changed only by <see cref="Apply"/> (the engine's writer, or a log being replayed); the figures are read from
-/// any thread. Rules live in <see cref="FeedbackEngine"/>; this only carries them out.
+/// holds. Entries are found per deployment, then by request id in a table keyed by the string alone (hashed without
+/// the deployment's strings each time, by the runtime's own string table code). Changed only by <see cref="Apply"/>
+/// (the engine's writer, or a log being replayed); the figures are read from any thread. Rules live in
+/// <see cref="FeedbackEngine"/>; this only carries them out. An entry a log put back as its stored bytes
+/// (<see cref="IStoredEntries"/>) is decoded the first time it is read. A log that keeps entries in place gives each
+/// stored entry a number saying where (<see cref="MarkStored"/>); the join hands back the numbers of stored versions it
+/// has since replaced or forgotten (<see cref="TakeReleased"/>), so the log needs no table of its own to find them.
 /// </summary>
-public sealed class JoinBook : IJoinFigures
+public sealed partial class JoinBook : IJoinFigures
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<(JoinScope Scope, string RequestId), Node> _entries = [];
+    private readonly Dictionary<JoinScope, Dictionary<string, Node>> _entries = [];
     private readonly Dictionary<JoinScope, JoinScopeStats> _stats = [];
     private Node? _oldest;
     private Node? _newest;
+    private (JoinScope Scope, Dictionary<string, Node> Ids)? _lastIds;
+    private List<long> _released = [];
 
     /// <summary>Entries held, all deployments together (what the size cap bounds).</summary>
-    public int Count => _entries.Count;
+    public int Count { get; private set; }
 
     /// <summary>The highest stamp an entry was given: new entries are stamped after it.</summary>
     public long LastStamp { get; private set; }
 
     public bool TryGet(JoinScope scope, string requestId, [MaybeNullWhen(false)] out RequestEntry entry)
     {
-        var found = _entries.TryGetValue((scope, requestId), out var node);
+        Node? node = null;
+        var found = _entries.TryGetValue(scope, out var ids) && ids.TryGetValue(requestId, out node);
         entry = node?.Entry;
         return found;
     }
@@ -39,7 +47,7 @@ public sealed class JoinBook : IJoinFigures
 
     /// <summary>The entries of one deployment (a reset looks for those of its model).</summary>
     public List<(string RequestId, RequestEntry Entry)> InScope(JoinScope scope) =>
-        [.. _entries.Where(pair => pair.Key.Scope == scope).Select(pair => (pair.Key.RequestId, pair.Value.Entry))];
+        _entries.TryGetValue(scope, out var ids) ? [.. ids.Select(pair => (pair.Key, pair.Value.Entry))] : [];
 
     /// <summary>Every entry, oldest change first (what a log keeps in a snapshot).</summary>
     public IEnumerable<(JoinScope Scope, string RequestId, RequestEntry Entry)> Entries()
@@ -55,8 +63,8 @@ public sealed class JoinBook : IJoinFigures
     {
         lock (_lock)
         {
-            var id = (change.Scope, change.RequestId);
-            _entries.TryGetValue(id, out var node);
+            var ids = IdsOf(change.Scope);
+            ids.TryGetValue(change.RequestId, out var node);
             var before = node?.Entry;
             var stats = StatsLocked(change.Scope);
             CountStep(stats, change.Step, before, change.Entry);
@@ -65,12 +73,18 @@ public sealed class JoinBook : IJoinFigures
                 return;
             }
 
+            if (node is not null)
+            {
+                Release(node);
+            }
+
             if (change.Entry is null)
             {
                 if (node is not null)
                 {
                     Unlink(node);
-                    _entries.Remove(id);
+                    ids.Remove(change.RequestId);
+                    Count--;
                 }
 
                 return;
@@ -80,12 +94,13 @@ public sealed class JoinBook : IJoinFigures
             if (node is null)
             {
                 node = new Node(change.Scope, change.RequestId, change.Entry);
-                _entries.Add(id, node);
+                ids.Add(change.RequestId, node);
+                Count++;
                 Append(node);
             }
             else
             {
-                var moved = change.Entry.Stamp != node.Entry.Stamp;
+                var moved = change.Entry.Stamp != node.Stamp;
                 node.Entry = change.Entry;
                 if (moved)
                 {
@@ -105,14 +120,15 @@ public sealed class JoinBook : IJoinFigures
         }
     }
 
-    /// <summary>Makes room for this many entries at once (a log about to put them back), so loading does not regrow the table.</summary>
-    public void Reserve(int count) => _entries.EnsureCapacity(count);
+    /// <summary>Makes room for this many entries of a deployment at once (a log about to put them back), so loading does not regrow its table.</summary>
+    public void Reserve(JoinScope scope, int count) => IdsOf(scope).EnsureCapacity(count);
 
     /// <summary>Puts back a stored entry (a log loading a snapshot), in stamp order: it goes after every entry held.</summary>
     public void Restore(JoinScope scope, string requestId, RequestEntry entry)
     {
         var node = new Node(scope, requestId, entry);
-        _entries.Add((scope, requestId), node);
+        IdsOf(scope).Add(requestId, node);
+        Count++;
         Append(node);
         LastStamp = Math.Max(LastStamp, entry.Stamp);
     }
@@ -123,6 +139,47 @@ public sealed class JoinBook : IJoinFigures
         lock (_lock)
         {
             return [.. _stats.Select(pair => pair.Value.State(pair.Key))];
+        }
+    }
+
+    /// <summary>
+    /// Puts back an entry still in its stored bytes (a log loading a snapshot), in stamp order: it goes after every entry
+    /// held, and is decoded from <paramref name="stored"/> at <paramref name="at"/> when first read. <paramref name="stamp"/>
+    /// must be the stored entry's own; <paramref name="storedAt"/> (not 0) is where the log keeps it (<see cref="MarkStored"/>).
+    /// </summary>
+    public void Restore(JoinScope scope, string requestId, long stamp, IStoredEntries stored, int at, long storedAt)
+    {
+        var node = new Node(scope, requestId, stamp, stored, at) { StoredAt = storedAt };
+        IdsOf(scope).Add(requestId, node);
+        Count++;
+        Append(node);
+        LastStamp = Math.Max(LastStamp, stamp);
+    }
+
+    /// <summary>
+    /// Notes where a log keeps the entry now held for a request id (a number it chooses, not 0): when that version is
+    /// replaced or forgotten, the number is handed back by <see cref="TakeReleased"/>. Called on the writer.
+    /// </summary>
+    public void MarkStored(JoinScope scope, string requestId, long storedAt)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(storedAt);
+        lock (_lock)
+        {
+            if (_entries.TryGetValue(scope, out var ids) && ids.TryGetValue(requestId, out var node))
+            {
+                node.StoredAt = storedAt;
+            }
+        }
+    }
+
+    /// <summary>Where the stored versions replaced or forgotten since the last call were kept (<see cref="MarkStored"/>).</summary>
+    public List<long> TakeReleased()
+    {
+        lock (_lock)
+        {
+            var released = _released;
+            _released = [];
+            return released;
         }
     }
 
@@ -165,6 +222,9 @@ public sealed class JoinBook : IJoinFigures
         lock (_lock)
         {
             _entries.Clear();
+            _lastIds = null;
+            _released = [];
+            Count = 0;
             _stats.Clear();
             _oldest = _newest = null;
             LastStamp = 0;
@@ -241,6 +301,25 @@ public sealed class JoinBook : IJoinFigures
         }
     }
 
+    /// <summary>The request ids held of a deployment (a table kept once made: deployments are few).</summary>
+    private Dictionary<string, Node> IdsOf(JoinScope scope)
+    {
+        // Entries come in runs of one deployment (a load of many, a group): its strings are then the very same instances.
+        if (_lastIds is { } last && ReferenceEquals(last.Scope.Namespace, scope.Namespace) && ReferenceEquals(last.Scope.Deployment, scope.Deployment))
+        {
+            return last.Ids;
+        }
+
+        if (!_entries.TryGetValue(scope, out var ids))
+        {
+            ids = new Dictionary<string, Node>(StringComparer.Ordinal);
+            _entries.Add(scope, ids);
+        }
+
+        _lastIds = (scope, ids);
+        return ids;
+    }
+
     private JoinScopeStats StatsLocked(JoinScope scope)
     {
         if (!_stats.TryGetValue(scope, out var stats))
@@ -250,57 +329,5 @@ public sealed class JoinBook : IJoinFigures
         }
 
         return stats;
-    }
-
-    private void Append(Node node)
-    {
-        node.Prev = _newest;
-        node.Next = null;
-        if (_newest is null)
-        {
-            _oldest = node;
-        }
-        else
-        {
-            _newest.Next = node;
-        }
-
-        _newest = node;
-    }
-
-    private void Unlink(Node node)
-    {
-        if (node.Prev is null)
-        {
-            _oldest = node.Next;
-        }
-        else
-        {
-            node.Prev.Next = node.Next;
-        }
-
-        if (node.Next is null)
-        {
-            _newest = node.Prev;
-        }
-        else
-        {
-            node.Next.Prev = node.Prev;
-        }
-
-        node.Prev = node.Next = null;
-    }
-
-    private sealed class Node(JoinScope scope, string requestId, RequestEntry entry)
-    {
-        public JoinScope Scope { get; } = scope;
-
-        public string RequestId { get; } = requestId;
-
-        public RequestEntry Entry { get; set; } = entry;
-
-        public Node? Prev { get; set; }
-
-        public Node? Next { get; set; }
     }
 }

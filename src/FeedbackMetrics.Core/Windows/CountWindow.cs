@@ -138,11 +138,14 @@ public sealed class CountWindow
     }
 
     /// <summary>Puts back what <see cref="Export"/> gave, into an empty window: the same rows and the very same sums.</summary>
-    public void Restore(IEnumerable<(long Sequence, WindowRow Row)> rows, ProbabilitySums? sums)
+    public void Restore(IReadOnlyList<(long Sequence, WindowRow Row)> rows, ProbabilitySums? sums)
     {
-        foreach (var (sequence, row) in rows)
+        if (!TryPlace(rows))
         {
-            Add(row, sequence);
+            foreach (var (sequence, row) in rows)
+            {
+                Add(row, sequence);
+            }
         }
 
         _sums = null;
@@ -152,6 +155,45 @@ public sealed class CountWindow
             _sums = new ProbabilitySums(rankBudget: 0);
             _sums.Add(sums);
         }
+    }
+
+    /// <summary>
+    /// Puts rows as <see cref="Export"/> gives them (ascending sequences, all within one window) straight into an empty
+    /// ring of the length adding them one by one would have grown it to, each at the slot <see cref="Add"/> would give it,
+    /// without the running sums that <see cref="Restore"/> replaces anyway. False, having done nothing, for other rows.
+    /// </summary>
+    private bool TryPlace(IReadOnlyList<(long Sequence, WindowRow Row)> rows)
+    {
+        if (rows.Count == 0 || _newest != long.MinValue || rows[^1].Sequence - rows[0].Sequence >= _size)
+        {
+            return rows.Count == 0;
+        }
+
+        var first = rows[0].Sequence;
+        var length = 0;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var offset = rows[i].Sequence - first;
+            if (i > 0 && offset <= rows[i - 1].Sequence - first)
+            {
+                return false;
+            }
+
+            // EnsureSlot's growth: no offset here reaches N, so every slot is the row's offset from the first.
+            length = offset < length ? length : (int)Math.Min(_size, Math.Max(Math.Max(8, length * 2L), offset + 1));
+        }
+
+        _ring = new Entry[length];
+        _base = first;
+        _newest = rows[^1].Sequence;
+        foreach (var (sequence, row) in rows)
+        {
+            _ring[sequence - first] = Entry.Of(row);
+            _cells.Add(row.Truth, row.Predicted, 1);
+        }
+
+        Count = rows.Count;
+        return true;
     }
 
     /// <summary>
@@ -275,7 +317,7 @@ public sealed class CountWindow
     }
 
     /// <summary>
-    /// One row of the ring (64 bytes): classes, the probability terms, flags and the rank codes (a row of more than two
+    /// One row of the ring (72 bytes): classes, the probability terms, flags and the rank codes (a row of more than three
     /// classes holds its codes in an array of its own, 24 + 4 × classes bytes rounded up to 8).
     /// </summary>
     private struct Entry

@@ -93,7 +93,7 @@ public sealed class RestartTests
         ExecuteOnStateFile(stateDir, $"PRAGMA application_id = {FeedbackMetrics.Server.Storage.Sqlite.SqliteSchema.ApplicationId}; PRAGMA user_version = 99; CREATE TABLE journal(seq INTEGER PRIMARY KEY, changes BLOB);");
 
         var e = Assert.ThrowsAsync<InvalidOperationException>(async () => await ServerProcess.StartAsync(stateDir));
-        Assert.That(e!.Message, Does.Contain("exited with 3").And.Contain("version 99").And.Contain("this server reads version 2").And.Contain("fresh --state_dir"));
+        Assert.That(e!.Message, Does.Contain("exited with 3").And.Contain("version 99").And.Contain($"this server reads version {FeedbackMetrics.Server.Storage.Sqlite.SqliteSchema.Version}").And.Contain("fresh --state_dir"));
         await Task.CompletedTask;
     }
 

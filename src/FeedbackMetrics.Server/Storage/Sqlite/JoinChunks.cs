@@ -8,22 +8,26 @@ namespace FeedbackMetrics.Server.Storage.Sqlite;
 /// Where the snapshot keeps the join's entries: in chunks, one written per snapshot with every entry changed since
 /// (appended: no random B-tree insert per entry), each with a bitmap of the entries a later version or a forget made
 /// dead. A chunk none of whose entries is live is deleted; chunks kept mostly for a few live entries are compacted by
-/// writing those again into the next chunk. This is the bookkeeping in memory (where each entry's stored version is);
-/// <see cref="SqliteStateLog"/> does the writing.
+/// writing those again into the next chunk. This is the bookkeeping in memory (which entries of each chunk are live);
+/// the join keeps where each entry's current version is stored (<see cref="JoinBook.MarkStored"/>) and hands back the
+/// places of the versions it replaced or forgot; <see cref="SqliteStateLog"/> does the writing.
 /// </summary>
 internal sealed class JoinChunks
 {
     /// <summary>Entries rewritten at most per snapshot to compact, beyond those that changed.</summary>
     private const int CompactionBudget = 4096;
 
-    private readonly Dictionary<(JoinScope Scope, string RequestId), (long Chunk, int Index)> _where = [];
     private readonly SortedDictionary<long, Chunk> _chunks = [];
     private long _stored;
+    private long _live;
 
     public long NextSeq { get; private set; } = 1;
 
-    /// <summary>Makes room for this many live entries at once (start-up), so loading does not regrow the table.</summary>
-    public void Reserve(int count) => _where.EnsureCapacity(count);
+    /// <summary>
+    /// Where an entry is stored, as the join keeps it for its current version (<see cref="JoinBook.MarkStored"/>): the
+    /// chunk's sequence and the entry's index in it, in one number (never 0: sequences start at 1).
+    /// </summary>
+    public static long Location(long seq, int index) => (seq << 32) | (uint)index;
 
     /// <summary>A chunk read at start-up: its entries in order and which are dead.</summary>
     public void Loaded(long seq, (JoinScope Scope, string RequestId)[] ids, BitArray dead)
@@ -31,38 +35,34 @@ internal sealed class JoinChunks
         var chunk = new Chunk(ids, dead);
         for (var i = 0; i < ids.Length; i++)
         {
-            if (!dead[i])
-            {
-                _where[ids[i]] = (seq, i);
-                chunk.Live++;
-            }
+            chunk.Live += dead[i] ? 0 : 1;
         }
 
         _chunks[seq] = chunk;
         _stored += ids.Length;
+        _live += chunk.Live;
         NextSeq = Math.Max(NextSeq, seq + 1);
     }
 
     /// <summary>
-    /// Plans one snapshot: the entries written since (as they are now), the entries forgotten since, and the join as it
-    /// stands (to read the live entries of chunks being compacted). Returns the new chunk's entries (null when none),
-    /// the chunks whose dead bitmap changed, and the chunks to delete.
+    /// Plans one snapshot: where the versions the join replaced or forgot since were stored, the entries written since
+    /// (as they are now), and the join as it stands (to read the live entries of chunks being compacted, and to note
+    /// where each entry of the new chunk is stored). Returns the new chunk's entries (null when none), the chunks whose
+    /// dead bitmap changed, and the chunks to delete.
     /// </summary>
-    public ChunkWrites Plan(IReadOnlyList<(JoinScope Scope, string RequestId, RequestEntry Entry)> written, IReadOnlyList<(JoinScope Scope, string RequestId)> forgotten, JoinBook join)
+    public ChunkWrites Plan(IReadOnlyList<long> released, IReadOnlyList<(JoinScope Scope, string RequestId, RequestEntry Entry)> written, JoinBook join)
     {
         var changed = new HashSet<long>();
-        foreach (var (scope, requestId, _) in written)
+        foreach (var at in released)
         {
-            Kill((scope, requestId), changed);
-        }
-
-        foreach (var id in forgotten)
-        {
-            Kill(id, changed);
+            Kill(at, changed);
         }
 
         var rows = new List<(JoinScope Scope, string RequestId, RequestEntry Entry)>(written);
         Compact(rows, join, changed);
+
+        // In stamp order: a start-up then finds the entries nearly in the order the join keeps them.
+        rows.Sort(static (a, b) => a.Entry.Stamp.CompareTo(b.Entry.Stamp));
         long? seq = null;
         if (rows.Count > 0)
         {
@@ -71,11 +71,12 @@ internal sealed class JoinChunks
             for (var i = 0; i < rows.Count; i++)
             {
                 ids[i] = (rows[i].Scope, rows[i].RequestId);
-                _where[ids[i]] = (seq.Value, i);
+                join.MarkStored(rows[i].Scope, rows[i].RequestId, Location(seq.Value, i));
             }
 
             _chunks[seq.Value] = new Chunk(ids, new BitArray(ids.Length)) { Live = ids.Length };
             _stored += ids.Length;
+            _live += ids.Length;
         }
 
         var deleted = changed.Where(s => _chunks[s].Live == 0).ToList();
@@ -92,9 +93,9 @@ internal sealed class JoinChunks
     /// <summary>Forgets everything (the log reloading its file).</summary>
     public void Clear()
     {
-        _where.Clear();
         _chunks.Clear();
         _stored = 0;
+        _live = 0;
         NextSeq = 1;
     }
 
@@ -105,14 +106,16 @@ internal sealed class JoinChunks
         return bytes;
     }
 
-    private void Kill((JoinScope, string) id, HashSet<long> changed)
+    /// <summary>Marks the entry stored at <paramref name="at"/> (<see cref="Location"/>) dead, once.</summary>
+    private void Kill(long at, HashSet<long> changed)
     {
-        if (_where.Remove(id, out var at))
+        var (seq, index) = (at >> 32, (int)at);
+        if (_chunks.TryGetValue(seq, out var chunk) && index < chunk.Ids.Length && !chunk.Dead[index])
         {
-            var chunk = _chunks[at.Chunk];
-            chunk.Dead[at.Index] = true;
+            chunk.Dead[index] = true;
             chunk.Live--;
-            changed.Add(at.Chunk);
+            _live--;
+            changed.Add(seq);
         }
     }
 
@@ -122,7 +125,7 @@ internal sealed class JoinChunks
     /// </summary>
     private void Compact(List<(JoinScope, string, RequestEntry)> rows, JoinBook join, HashSet<long> changed)
     {
-        var live = _where.Count + rows.Count;
+        var live = _live + rows.Count;
         if (_stored <= (2L * live) + CompactionBudget)
         {
             return;
@@ -141,7 +144,7 @@ internal sealed class JoinChunks
                 if (!chunk.Dead[i] && join.TryGet(chunk.Ids[i].Scope, chunk.Ids[i].RequestId, out var entry))
                 {
                     rows.Add((chunk.Ids[i].Scope, chunk.Ids[i].RequestId, entry));
-                    Kill(chunk.Ids[i], changed);
+                    Kill(Location(seq, i), changed);
                     budget--;
                 }
             }

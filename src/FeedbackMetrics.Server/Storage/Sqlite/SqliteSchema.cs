@@ -15,7 +15,7 @@ internal static class SqliteSchema
     /// <summary>"FMS1": what marks a file as this server's state file.</summary>
     public const int ApplicationId = 0x464D5331;
 
-    public const int Version = 2;
+    public const int Version = 3;
 
     private const string Create = """
         CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using FeedbackMetrics.Core.Engine;
 using FeedbackMetrics.Core.Join;
@@ -30,50 +31,89 @@ public sealed partial class SqliteStateLog
             state.Join.Restore(Decode(blob, RecordCodec.ReadScope));
         }
 
-        var entries = new List<(JoinScope Scope, string RequestId, RequestEntry Entry)>();
-        var stamps = new List<long>();
-        var chunks = new List<(long Seq, (JoinScope, string)[] Ids, BitArray Dead)>();
-        var names = new StringPool();
-        using var command = _connection!.CreateCommand();
-        command.CommandText = "SELECT seq, entries, dead FROM join_chunks ORDER BY seq;";
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        var stored = new List<(long Seq, byte[] Entries, byte[] Dead)>();
+        using (var command = _connection!.CreateCommand())
         {
-            var seq = reader.GetInt64(0);
-            var (blob, deadBytes) = ((byte[])reader[1], (byte[])reader[2]);
-            using var r = new BinaryReader(new MemoryStream(blob));
-            var ids = new (JoinScope, string)[r.ReadInt32()];
-            var dead = BitsOf(deadBytes, ids.Length);
-            for (var i = 0; i < ids.Length; i++)
+            command.CommandText = "SELECT seq, entries, dead FROM join_chunks ORDER BY seq;";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
             {
-                var scope = new JoinScope(names.Of(r.ReadString()), names.Of(r.ReadString()));
-                var requestId = r.ReadString();
-                var entry = RecordCodec.ReadEntry(r, names);
-                ids[i] = (scope, requestId);
-                if (!dead[i])
-                {
-                    entries.Add((scope, requestId, entry));
-                    stamps.Add(entry.Stamp);
-                }
+                stored.Add((reader.GetInt64(0), (byte[])reader[1], (byte[])reader[2]));
             }
-
-            chunks.Add((seq, ids, dead));
         }
 
-        // Where each live entry is stored, in a table sized once.
-        _chunks.Reserve(entries.Count);
-        foreach (var (seq, ids, dead) in chunks)
+        // Each live entry's id and stamp; its bytes stay in its chunk until the join first reads it.
+        var rows = stored.Sum(chunk => JoinChunkBlob.Count(chunk.Entries) - PopCount(chunk.Dead));
+        var entries = new List<StoredEntry>(rows);
+        var stamps = new List<long>(rows);
+        var perScope = new Dictionary<JoinScope, int>();
+        var names = new StringPool();
+        var ids = new (JoinScope, string)[stored.Count][];
+        for (var i = 0; i < stored.Count; i++)
         {
-            _chunks.Loaded(seq, ids, dead);
+            ids[i] = JoinChunkBlob.Read(stored[i].Seq, stored[i].Entries, stored[i].Dead, names, entries, stamps, perScope);
         }
 
-        // In stamp order (the order they expire in); sorted by a key array, not a comparison per pair.
-        CollectionsMarshal.AsSpan(stamps).Sort(CollectionsMarshal.AsSpan(entries));
-        state.Join.Reserve(entries.Count);
-        foreach (var (scope, requestId, entry) in entries)
+        // Which entries of each chunk are live; the join's tables sized once.
+        foreach (var (scope, count) in perScope)
         {
-            state.Join.Restore(scope, requestId, entry);
+            state.Join.Reserve(scope, count);
         }
+
+        for (var i = 0; i < stored.Count; i++)
+        {
+            _chunks.Loaded(stored[i].Seq, ids[i], BitsOf(stored[i].Dead, ids[i].Length));
+        }
+
+        // In stamp order (the order they expire in): each chunk is written in stamp order, so they often come sorted
+        // already (no entry rewritten since); else the stamps are sorted with each entry's index, not a comparison per
+        // pair or the entries themselves moved.
+        var order = new int[entries.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        if (!IsSorted(CollectionsMarshal.AsSpan(stamps)))
+        {
+            CollectionsMarshal.AsSpan(stamps).Sort(order.AsSpan());
+        }
+
+        RestoreEntries(state.Join, entries, stamps, order);
+    }
+
+    private static bool IsSorted(ReadOnlySpan<long> values)
+    {
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (values[i] < values[i - 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RestoreEntries(JoinBook join, List<StoredEntry> entries, List<long> stamps, int[] order)
+    {
+        for (var i = 0; i < order.Length; i++)
+        {
+            var (scope, requestId, chunk, at, location) = entries[order[i]];
+            join.Restore(scope, requestId, stamps[i], chunk, at, location);
+        }
+    }
+
+    private static int PopCount(byte[] bits)
+    {
+        var count = 0;
+        foreach (var b in bits)
+        {
+            count += System.Numerics.BitOperations.PopCount(b);
+        }
+
+        return count;
     }
 
     private void LoadIds(EngineState state)
@@ -86,15 +126,20 @@ public sealed partial class SqliteStateLog
         while (reader.Read())
         {
             var seq = reader.GetInt64(0);
-            using var r = new BinaryReader(new MemoryStream((byte[])reader[1]));
-            var n = r.ReadInt32();
-            for (var i = 0; i < n; i++)
-            {
-                state.RestoreId(new UInt128(r.ReadUInt64(), r.ReadUInt64()), r.ReadInt64(), now);
-            }
-
+            RestoreIds(state, (byte[])reader[1], now);
             _idChunks.Add((state.IdSequence, seq));
             _nextIdChunk = seq + 1;
+        }
+    }
+
+    /// <summary>A chunk of remembered ids: their count, then each id's digest and expiry.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RestoreIds(EngineState state, byte[] chunk, long now)
+    {
+        var r = new ByteReader(chunk);
+        for (var n = r.ReadInt32(); n > 0; n--)
+        {
+            state.RestoreId(new UInt128(r.ReadUInt64(), r.ReadUInt64()), r.ReadInt64(), now);
         }
     }
 

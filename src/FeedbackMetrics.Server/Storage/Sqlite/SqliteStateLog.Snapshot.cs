@@ -9,7 +9,7 @@ public sealed partial class SqliteStateLog
     private void WriteSnapshot(EngineState state, Func<long, bool> pendingReply, IReadOnlyList<long> delivered)
     {
         var changed = state.TakeChanged();
-        var chunks = _chunks.Plan(changed.Written, changed.Forgotten, state.Join);
+        var chunks = _chunks.Plan(changed.Released, changed.Written, state.Join);
         using var transaction = _connection!.BeginTransaction(deferred: false);
         using (var upsert = Command(transaction, "INSERT INTO models(key, image) VALUES ($k, $v) ON CONFLICT(key) DO UPDATE SET image = excluded.image;"))
         {
@@ -66,17 +66,7 @@ public sealed partial class SqliteStateLog
     {
         if (chunks.NewChunk is { } seq)
         {
-            var blob = Encode(w =>
-            {
-                w.Write(chunks.Rows.Count);
-                foreach (var (scope, requestId, entry) in chunks.Rows)
-                {
-                    w.Write(scope.Namespace);
-                    w.Write(scope.Deployment);
-                    w.Write(requestId);
-                    RecordCodec.WriteEntry(w, entry);
-                }
-            });
+            var blob = Encode(w => JoinChunkBlob.Write(w, chunks.Rows));
             using var insert = Command(transaction, "INSERT INTO join_chunks(seq, entries, dead) VALUES ($k, $v, $d);");
             insert.Parameters.AddWithValue("$d", JoinChunks.Bitmap(new System.Collections.BitArray(chunks.Rows.Count)));
             Run(insert, seq, blob);
