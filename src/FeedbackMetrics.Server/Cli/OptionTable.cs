@@ -52,7 +52,7 @@ internal static class OptionTable
             },
             new("join_max_entries", "Join:MaxEntries", "Most join entries kept, all models together; past it the oldest go first (counted).", "100000")
             {
-                Details = "Entries are pending responses, parked truths and joined requests. Each takes about 560 bytes of memory (one row, 3 probabilities), and with sqlite about 210 bytes of the state file.",
+                Details = "Entries are pending responses, parked truths and joined requests. Each takes about 580 bytes of memory (one row, 3 probabilities), and with sqlite about 210 bytes of the state file.",
             }),
         .. In(
             OptionTopic.Windows,
