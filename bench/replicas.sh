@@ -2,7 +2,8 @@
 # Replicas on one Redis against one replica on SQLite, in one run: single-event requests (bench/feedback.lua) sent
 # to 1, 2 and 3 replicas sharing a redis-server (appendonly yes, appendfsync always: an acknowledged event survives a
 # Redis restart), and to one SQLite server; each load is SECONDS long, rounds alternate, medians are printed with the
-# Redis commands the replicas sent per counted event (INFO commandstats over the measured runs).
+# Redis commands the replicas sent per counted event (INFO commandstats over the measured runs), and redis-server's CPU per
+# counted event (user + system time from /proc), from which events/s per Redis core follow.
 # This machine has two cores: every server runs on core 1 and Redis and wrk share core 0, so the figures say what the
 # shared store costs per event, not how far replicas on their own machines scale.
 # Then the late-truth join on the three replicas (bench/join.lua): Seldon response events spread over them, then the
@@ -64,6 +65,9 @@ accepted() {
 }
 redis-cli -p 6391 config resetstat >/dev/null
 accepted_before=$(accepted)
+redis_pid=$(redis-cli -p 6391 info server | tr -d '\r' | sed -n 's/^process_id://p')
+redis_cpu() { awk '{print $14 + $15}' "/proc/$redis_pid/stat"; } # user + system, in clock ticks
+redis_cpu_before=$(redis_cpu)
 
 echo "== $rounds rounds of ${seconds} s, alternating"
 declare -A rps
@@ -93,12 +97,17 @@ for set in sqlite redis_1 redis_2 redis_3; do
   awk -v n="$set" -v m="$m" -v b="$base" 'BEGIN {printf "median %-8s rps=%.0f ratio_to_sqlite=%.2f\n", n, m, m / b}'
 done
 
-# Commands the replicas sent to Redis during the measured runs, per event they counted meanwhile.
+# Commands the replicas sent to Redis during the measured runs, per event they counted meanwhile, and Redis's CPU.
 counted=$(( $(accepted) - accepted_before ))
+redis_ticks=$(( $(redis_cpu) - redis_cpu_before ))
 echo "== redis commands during the measured runs ($counted events counted by the replicas)"
 redis-cli -p 6391 --no-raw info commandstats | tr -d '\r' | grep '^cmdstat_' | sed -E 's/^cmdstat_([a-z|]+):calls=([0-9]+).*/\1 \2/' \
   | awk -v e="$counted" '{t += $2; if ($1 ~ /^(evalsha|eval|fcall)$/) s += $2; printf "  %-18s %10d calls\n", $1, $2}
       END {printf "script calls (round trips) per counted event: %.2f; commands Redis ran per counted event, inside scripts included: %.2f\n", s / e, t / e}'
+redis-cli -p 6391 --no-raw info commandstats | tr -d '\r' | grep '^cmdstat_evalsha' | sed -E 's/.*calls=([0-9]+),usec=([0-9]+).*/\1 \2/' \
+  | awk -v e="$counted" -v ticks="$redis_ticks" -v hz="$(getconf CLK_TCK)" '{
+      printf "script time: %.1f us per call, %.2f us per counted event; redis-server CPU (user + system): %.2f us per counted event, so about %.0f counted events/s per fully busy Redis core\n",
+        $2 / $1, $2 / e, ticks / hz * 1e6 / e, e / (ticks / hz) }'
 
 # The join across replicas: responses logged through each replica, their truths through the next one.
 joined() { # summed over the replicas: only the one holding the exporter lease writes the join series
