@@ -11,7 +11,14 @@ namespace FeedbackMetrics.Core.Engine;
 public abstract record Change;
 
 /// <summary>An event's digest (<see cref="State.EventHash"/>) to remember until <paramref name="ExpiresAt"/> (Unix milliseconds).</summary>
-public sealed record IdRemembered(UInt128 Digest, long ExpiresAt) : Change;
+public sealed record IdRemembered(UInt128 Digest, long ExpiresAt) : Change
+{
+    /// <summary>
+    /// The namespace and deployment the event arrived under, where a log kept per deployment keeps the id (a redelivery
+    /// carries the same body, so the same deployment). Set when decided; a log that replays the id does not keep it.
+    /// </summary>
+    public JoinScope? Scope { get; init; }
+}
 
 /// <summary>
 /// Rows counted under a key: the classes the key registers first (in this order), each row with its place in the

@@ -2,15 +2,20 @@ namespace FeedbackMetrics.Core.Engine;
 
 /// <summary>
 /// Remembers the digests (<see cref="EventHash"/>) of counted events for a time-to-live and up to a maximum
-/// number, oldest forgotten first, so a redelivery within that window is recognised. Every entry carries the
-/// sequence number its store wrote it under; forgetting is in that order, so a store deletes its forgotten
-/// rows as one range (<see cref="ForgottenThrough"/>) and the cost of forgetting an id does not grow with
-/// how many are remembered. Not thread-safe: its store serialises access.
+/// number, the one expiring first forgotten first, so a redelivery within that window is recognised. Every entry
+/// carries the sequence number its store wrote it under. Ids come in expiry order as one log applies them (a queue);
+/// the few that come earlier than the last (a replica following logs kept per deployment applies one deployment's
+/// change sets after another's, or the clock stepped back) wait in a small heap beside it, so which id is forgotten
+/// next follows from the ids alone. A store deletes its forgotten rows as one range (<see cref="ForgottenThrough"/>)
+/// and the cost of forgetting an id does not grow with how many are remembered. Not thread-safe: its store
+/// serialises access.
 /// </summary>
 public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
 {
     private readonly Dictionary<UInt128, long> _seqOf = [];
     private readonly Queue<(UInt128 Hash, long Seq, long ExpiresAt)> _order = new();
+    private readonly PriorityQueue<(UInt128 Hash, long Seq, long ExpiresAt), (long ExpiresAt, long Seq)> _late = new();
+    private long _tailExpiry = long.MinValue;
     private long _highestSeq;
 
     public TimeSpan Ttl { get; } = ttl;
@@ -24,10 +29,22 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
     /// remembered, or the highest seen when none is. A store deletes its rows up to it without touching a live one,
     /// whatever order the expiries come in.
     /// </summary>
-    public long ForgottenThrough => _order.TryPeek(out var oldest) ? oldest.Seq - 1 : _highestSeq;
+    public long ForgottenThrough
+    {
+        get
+        {
+            var first = _order.TryPeek(out var oldest) ? oldest.Seq : long.MaxValue;
+            foreach (var (late, _) in _late.UnorderedItems)
+            {
+                first = Math.Min(first, late.Seq);
+            }
+
+            return first == long.MaxValue ? _highestSeq : first - 1;
+        }
+    }
 
     /// <summary>Unix milliseconds at which the oldest remembered id expires, or null when none is remembered.</summary>
-    public long? OldestExpiry => _order.TryPeek(out var oldest) ? oldest.ExpiresAt : null;
+    public long? OldestExpiry => TryOldest(out var oldest, out _) ? oldest.ExpiresAt : null;
 
     /// <summary>The expiry a newly counted id gets, in Unix milliseconds.</summary>
     public long NewExpiry() => Now() + (long)Ttl.TotalMilliseconds;
@@ -53,7 +70,7 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
             return false;
         }
 
-        _order.Enqueue((hash, seq, expiresAtUnixMs));
+        Enqueue(hash, seq, expiresAtUnixMs);
         while (_seqOf.Count > MaxIds)
         {
             Forget();
@@ -74,7 +91,7 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
             return false;
         }
 
-        _order.Enqueue((hash, seq, expiresAtUnixMs));
+        Enqueue(hash, seq, expiresAtUnixMs);
         if (_seqOf.Count > MaxIds)
         {
             Forget();
@@ -92,29 +109,60 @@ public sealed class DedupeWindow(TimeSpan ttl, int maxIds, TimeProvider time)
     }
 
     /// <summary>Every id remembered, with its expiry (Unix ms), in the order they were remembered (what a full snapshot keeps).</summary>
-    public IEnumerable<(UInt128 Hash, long ExpiresAt)> Remembered() => _order.Select(static o => (o.Hash, o.ExpiresAt));
+    public IEnumerable<(UInt128 Hash, long ExpiresAt)> Remembered() =>
+        (_late.Count == 0 ? (IEnumerable<(UInt128 Hash, long Seq, long ExpiresAt)>)_order : _order.Concat(_late.UnorderedItems.Select(static l => l.Element)).OrderBy(static o => o.ExpiresAt).ThenBy(static o => o.Seq))
+        .Select(static o => (o.Hash, o.ExpiresAt));
 
     /// <summary>Forgets everything (a store rebuilding from its file).</summary>
     public void Clear()
     {
         _seqOf.Clear();
         _order.Clear();
+        _late.Clear();
+        _tailExpiry = long.MinValue;
         _highestSeq = 0;
     }
 
     private void Evict()
     {
         var now = Now();
-        while (_order.TryPeek(out var oldest) && oldest.ExpiresAt <= now)
+        while (TryOldest(out var oldest, out _) && oldest.ExpiresAt <= now)
         {
             Forget();
         }
     }
 
+    private void Enqueue(UInt128 hash, long seq, long expiresAt)
+    {
+        if (expiresAt < _tailExpiry)
+        {
+            _late.Enqueue((hash, seq, expiresAt), (expiresAt, seq));
+            return;
+        }
+
+        _order.Enqueue((hash, seq, expiresAt));
+        _tailExpiry = expiresAt;
+    }
+
+    /// <summary>The id expiring first (the earlier remembered of two expiring at once), and whether it waits in the heap.</summary>
+    private bool TryOldest(out (UInt128 Hash, long Seq, long ExpiresAt) oldest, out bool late)
+    {
+        var inOrder = _order.TryPeek(out var first);
+        var inHeap = _late.TryPeek(out var early, out _);
+        late = inHeap && (!inOrder || (early.ExpiresAt, early.Seq).CompareTo((first.ExpiresAt, first.Seq)) < 0);
+        oldest = late ? early : first;
+        return inOrder || inHeap;
+    }
+
     private void Forget()
     {
-        var (hash, _, _) = _order.Dequeue();
+        TryOldest(out _, out var late);
+        var (hash, _, _) = late ? _late.Dequeue() : _order.Dequeue();
         _seqOf.Remove(hash);
+        if (_order.Count == 0)
+        {
+            _tailExpiry = long.MinValue;
+        }
     }
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();

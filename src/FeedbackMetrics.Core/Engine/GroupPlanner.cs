@@ -80,7 +80,7 @@ internal sealed partial class GroupPlanner
         }
 
         _digests.Add(digest);
-        _changes.Add(new IdRemembered(digest, _idExpiry));
+        _changes.Add(new IdRemembered(digest, _idExpiry) { Scope = JoinScope.Of(e.Key) });
         try
         {
             Name(e);

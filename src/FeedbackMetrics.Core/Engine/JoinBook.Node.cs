@@ -14,20 +14,49 @@ public sealed partial class JoinBook
         }
     }
 
+    /// <summary>
+    /// Puts a node in the list by its stamp (then deployment and request id, for equal stamps decided by different
+    /// replicas): usually last. So the list's order follows from the entries alone, not from the order the change sets
+    /// were applied in, which differs between replicas following logs kept per deployment.
+    /// </summary>
     private void Append(Node node)
     {
-        node.Prev = _newest;
-        node.Next = null;
-        if (_newest is null)
+        var after = _newest;
+        while (after is not null && Before(node, after))
+        {
+            after = after.Prev;
+        }
+
+        node.Prev = after;
+        node.Next = after is null ? _oldest : after.Next;
+        if (node.Next is null)
+        {
+            _newest = node;
+        }
+        else
+        {
+            node.Next.Prev = node;
+        }
+
+        if (after is null)
         {
             _oldest = node;
         }
         else
         {
-            _newest.Next = node;
+            after.Next = node;
+        }
+    }
+
+    private static bool Before(Node a, Node b)
+    {
+        if (a.Stamp != b.Stamp)
+        {
+            return a.Stamp < b.Stamp;
         }
 
-        _newest = node;
+        var byScope = string.CompareOrdinal(a.Scope.ToString(), b.Scope.ToString());
+        return byScope != 0 ? byScope < 0 : string.CompareOrdinal(a.RequestId, b.RequestId) < 0;
     }
 
     private void Unlink(Node node)

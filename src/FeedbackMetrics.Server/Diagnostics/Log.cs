@@ -57,6 +57,10 @@ internal static partial class Log
         Message = "The shared state is loaded again: {Reason}")]
     public static partial void StateLost(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 43, EventName = "PartitionRepaired", Level = LogLevel.Warning,
+        Message = "The Redis log of {Partition} did not agree with the snapshot loaded: {Reason}")]
+    public static partial void PartitionRepaired(ILogger logger, string partition, string reason);
+
     [LoggerMessage(EventId = 12, EventName = "RequestAborted", Level = LogLevel.Debug,
         Message = "A client went away before its request was read ({Reason}); counted as aborted")]
     public static partial void RequestAborted(ILogger logger, string reason);

@@ -1,4 +1,5 @@
 using FeedbackMetrics.Core.Engine;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
 
@@ -35,12 +36,14 @@ public sealed partial class EngineStore
             }
 
             // Take what is waiting; a reset is decided alone so applies before and after it keep their order.
+            var woken = false;
             while (batch.Count < MaxBatch && _queue.Reader.TryPeek(out var next) && (batch.Count == 0 || next is not ResetRequest))
             {
                 _queue.Reader.TryRead(out _);
                 if (next is WakeUp)
                 {
                     Interlocked.Exchange(ref _wakePending, 0);
+                    woken = true;
                     continue;
                 }
 
@@ -65,6 +68,13 @@ public sealed partial class EngineStore
                 }
                 else
                 {
+                    if (woken && _log.Shared)
+                    {
+                        // Under traffic too: a log kept per deployment refuses only the deployments a replica writes to,
+                        // so the others' figures would otherwise lag.
+                        Follow();
+                    }
+
                     Apply(batch);
                     _commitSeconds.Observe(_time.GetElapsedTime(started).TotalSeconds);
                     _batchSize.Observe(batch.Count);
@@ -103,43 +113,80 @@ public sealed partial class EngineStore
         }
     }
 
-    /// <summary>Decides the group, commits its change set, applies it, and only then answers each request.</summary>
+    /// <summary>
+    /// Decides the group, commits its change set, applies it, and only then answers each request. With a shared log,
+    /// while another replica appended first, catches up and decides again (at most <see cref="ConflictAttempts"/> times)
+    /// the requests not yet done: a log kept per deployment may have committed some deployments' parts, and a request
+    /// wholly within them is answered as decided.
+    /// </summary>
     private void Apply(List<WriteRequest> batch)
     {
-        var requests = new IReadOnlyList<IngestEvent>[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        var open = batch.Cast<ApplyRequest>().ToList();
+        for (var attempt = 1; ; attempt++)
         {
-            requests[i] = ((ApplyRequest)batch[i]).Events;
-        }
-
-        GroupDecision decision;
-        try
-        {
-            decision = Decided(() =>
+            var decision = _engine.Decide([.. open.Select(r => r.Events)]);
+            try
             {
-                var d = _engine.Decide(requests);
-                return (d, d.Changes);
-            });
-        }
-        catch (Exception e) when (IsStorageFault(e))
-        {
-            // Nothing of the group is applied: the state is what the file holds, and stays so while probing.
-            EnterFailure(e.Message, e, batch);
-            batch.Clear();
+                _log.Commit(decision.Changes);
+            }
+            catch (StateConflictException conflict) when (attempt < ConflictAttempts)
+            {
+                if (conflict.Committed is { } durable)
+                {
+                    Committed(durable);
+                }
+
+                var done = conflict.CommittedScopes;
+                var (finished, rest) = (new List<(ApplyRequest, RequestOutcome)>(), new List<ApplyRequest>());
+                for (var i = 0; i < open.Count; i++)
+                {
+                    if (done.Count > 0 && open[i].Events.All(e => done.Contains(JoinScope.Of(e.Key))))
+                    {
+                        finished.Add((open[i], decision.Requests[i]));
+                    }
+                    else
+                    {
+                        rest.Add(open[i]);
+                    }
+                }
+
+                Answer(finished);
+                open = rest;
+                _engine.ForgetPlans();
+                Follow(conflict.Lost ? conflict : null);
+                if (open.Count == 0)
+                {
+                    return;
+                }
+
+                continue;
+            }
+            catch (Exception e) when (IsStorageFault(e))
+            {
+                // Nothing of the rest is applied: the state is loaded again from the log once it answers, and is what
+                // the log holds meanwhile.
+                EnterFailure(e.Message, e, batch);
+                batch.Clear();
+                return;
+            }
+
+            Committed(decision.Changes);
+            Answer([.. open.Select((r, i) => (r, decision.Requests[i]))]);
             return;
         }
+    }
 
-        for (var i = 0; i < batch.Count; i++)
+    private static void Answer(IEnumerable<(ApplyRequest Request, RequestOutcome Outcome)> answers)
+    {
+        foreach (var (request, outcome) in answers)
         {
-            var completion = ((ApplyRequest)batch[i]).Completion;
-            var outcome = decision.Requests[i];
-            _ = outcome.Refusal is { } refusal ? completion.TrySetException(refusal) : completion.TrySetResult(outcome.Results!);
+            _ = outcome.Refusal is { } refusal ? request.Completion.TrySetException(refusal) : request.Completion.TrySetResult(outcome.Results!);
         }
     }
 
     /// <summary>
-    /// Decides, commits and applies; with a shared log, while another replica appended first, catches up and decides
-    /// again (at most <see cref="ConflictAttempts"/> times).
+    /// Decides, commits and applies housekeeping or a reset; with a shared log, while another replica appended first,
+    /// applies what did commit, catches up and decides again (at most <see cref="ConflictAttempts"/> times).
     /// </summary>
     private T Decided<T>(Func<(T Result, ChangeSet Changes)> decide)
     {
@@ -154,6 +201,11 @@ public sealed partial class EngineStore
             }
             catch (StateConflictException conflict) when (attempt < ConflictAttempts)
             {
+                if (conflict.Committed is { } durable)
+                {
+                    Committed(durable);
+                }
+
                 _engine.ForgetPlans();
                 Follow(conflict.Lost ? conflict : null);
             }

@@ -221,8 +221,10 @@ public sealed class RedisStoreContractTests : StoreContract
 
         // A graceful stop of the lease holder writes a snapshot and trims the log the lagging replica has not read.
         await writer.StopAsync(default);
-        Assert.That(_redis.Cli("XLEN", $"{{test-{State}}}:log").Trim(), Is.EqualTo("0"), "the log is trimmed behind the snapshot");
-        Assert.That(_redis.Cli("HGET", $"{{test-{State}}}:head", "snapshot_through").Trim(), Is.EqualTo("1"));
+        Assert.That(_redis.Cli("XLEN", $"{{test-{State}/ns/d}}:log").Trim(), Is.EqualTo("0"), "each deployment's log is trimmed behind the snapshot");
+        Assert.That(_redis.Cli("XLEN", $"{{test-{State}/ns/d2}}:log").Trim(), Is.EqualTo("0"));
+        var generation = _redis.Cli("HGET", $"{{test-{State}}}:head", "snapshot").Trim();
+        Assert.That(_redis.Cli("HGETALL", $"{{test-{State}}}:snapshot:{generation}:through").Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(), Is.EqualTo(new[] { "1", "1", "ns/d", "ns/d2" }), "the snapshot holds change set 1 of each deployment");
 
         var answers = await lagging.ApplyAsync([Event("3"), Event("1")], default);
         Assert.That(answers.Select(a => a.Outcome), Is.EqualTo(new[] { ApplyOutcome.Applied, ApplyOutcome.Duplicate }), "decided on the state loaded again");
@@ -286,12 +288,12 @@ public sealed class RedisStoreContractTests : StoreContract
         }
 
         Assert.That(taken, Is.EqualTo(new[] { ReplyId("1"), ReplyId("2") }));
-        for (var i = 0; i < 100 && _redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim() != "0"; i++)
+        for (var i = 0; i < 100 && _redis!.Cli("XLEN", $"{{test-{State}/ns/d}}:outbox").Trim() != "0"; i++)
         {
             await Task.Delay(50);
         }
 
-        Assert.That(_redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim(), Is.EqualTo("0"), "delivered metric events leave the outbox");
+        Assert.That(_redis!.Cli("XLEN", $"{{test-{State}/ns/d}}:outbox").Trim(), Is.EqualTo("0"), "delivered metric events leave the outbox");
     }
 
     [Test]
@@ -306,7 +308,7 @@ public sealed class RedisStoreContractTests : StoreContract
 
         Assert.That(redelivered.Select(r => r.Outcome), Is.All.EqualTo(ApplyOutcome.Duplicate));
         Assert.That(answers.Select(a => CountIn(a.Reply!)).Order(), Is.EqualTo(Enumerable.Range(1, Events)), "each answer carries the figures right after its event, whichever replica counted the one before");
-        Assert.That(_redis!.Cli("XLEN", $"{{test-{State}}}:outbox").Trim(), Is.EqualTo(Events.ToString(System.Globalization.CultureInfo.InvariantCulture)), "one outbox entry per counted event, none for the duplicates");
+        Assert.That(_redis!.Cli("XLEN", $"{{test-{State}/ns/d}}:outbox").Trim(), Is.EqualTo(Events.ToString(System.Globalization.CultureInfo.InvariantCulture)), "one outbox entry per counted event, none for the duplicates");
 
         var queued = new List<int>();
         foreach (var store in new[] { first, second })

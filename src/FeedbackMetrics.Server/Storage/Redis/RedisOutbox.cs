@@ -6,9 +6,9 @@ using StackExchange.Redis;
 namespace FeedbackMetrics.Server.Storage.Redis;
 
 /// <summary>
-/// The shared outbox of metric events on Redis: a stream read through one consumer group, each entry a metric event as
-/// data (<see cref="ReplyBlob"/>; the sender serialises it). The script that appends a group's change set writes its
-/// metric events and takes them for this replica in the same atomic step (<see cref="RedisScripts.Commit"/>), before the
+/// The shared outbox of metric events on Redis: a stream per partition (deployment), each read through one consumer group,
+/// each entry a metric event as data (<see cref="ReplyBlob"/>; the sender serialises it). The script that appends a
+/// partition's change set writes its metric events and takes them for this replica in the same atomic step (<see cref="RedisScripts.Commit"/>), before the
 /// requests are answered, so no counted event's metric event can be lost between two steps. The replica sends them from its in-memory queue and acknowledges and deletes each once
 /// delivered. Entries a replica has held unacknowledged for <see cref="ClaimAfter"/> (it died) are taken over by a live replica;
 /// a live replica keeps its own entries fresh so they are not. Delivery is at least once: an entry taken over from a
@@ -19,18 +19,19 @@ internal sealed class RedisOutbox : IOutbox
     public const string Group = "senders";
 
     private readonly OutboxQueue _queue;
-    private readonly RedisKeyNames _names;
     private readonly Func<IDatabase> _db;
     private readonly TimeProvider _time;
-    private readonly ConcurrentDictionary<long, (RedisValue Id, long TakenAt)> _held = new();
-    private readonly ConcurrentQueue<RedisValue> _done = new();
+    private readonly ConcurrentDictionary<long, (RedisKey Stream, RedisValue Id, long TakenAt)> _held = new();
+    private readonly ConcurrentQueue<(RedisKey Stream, RedisValue Id)> _done = new();
+    private readonly ConcurrentDictionary<RedisKey, bool> _groupReady = new();
+    private readonly Func<IReadOnlyCollection<RedisKey>> _streams;
     private long _seq;
-    private bool _groupReady;
 
-    public RedisOutbox(bool enabled, int capacity, RedisKeyNames names, Func<IDatabase> db, TimeProvider time)
+    /// <param name="streams">The outbox streams of every partition known: where entries abandoned by other replicas are looked for.</param>
+    public RedisOutbox(bool enabled, int capacity, Func<IReadOnlyCollection<RedisKey>> streams, Func<IDatabase> db, TimeProvider time)
     {
         _queue = new OutboxQueue(enabled, capacity, Forget);
-        _names = names;
+        _streams = streams;
         _db = db;
         _time = time;
     }
@@ -78,13 +79,13 @@ internal sealed class RedisOutbox : IOutbox
     /// event} pairs, first one per reserved event, in order (event left out: it is <paramref name="written"/>), then
     /// any older entry no replica had taken yet.
     /// </summary>
-    public void Accept(IReadOnlyList<MetricReply> written, RedisResult[] taken)
+    public void Accept(RedisKey stream, IReadOnlyList<MetricReply> written, RedisResult[] taken)
     {
         for (var i = 0; i + 1 < taken.Length; i += 2)
         {
             var own = i / 2 < written.Count;
             var entry = own ? new OutboxEntry(Interlocked.Increment(ref _seq), written[i / 2]) : new OutboxEntry(Interlocked.Increment(ref _seq), ReplyBlob.Read((byte[])taken[i + 1]!));
-            _held[entry.Seq] = ((RedisValue)taken[i], Now);
+            _held[entry.Seq] = (stream, (RedisValue)taken[i], Now);
             if (own)
             {
                 _queue.Publish(entry);
@@ -120,25 +121,24 @@ internal sealed class RedisOutbox : IOutbox
 
     private async Task MaintainOnceAsync()
     {
-        EnsureGroup();
         var db = _db();
-        var done = new List<RedisValue>();
-        while (done.Count < 1000 && _done.TryDequeue(out var id))
+        var done = new List<(RedisKey Stream, RedisValue Id)>();
+        while (done.Count < 1000 && _done.TryDequeue(out var item))
         {
-            done.Add(id);
+            done.Add(item);
         }
 
-        if (done.Count > 0)
+        foreach (var stream in done.GroupBy(d => d.Stream))
         {
             try
             {
-                await db.ScriptEvaluateAsync(RedisScripts.OutboxDone, [_names.Outbox], [Group, .. done]);
+                await db.ScriptEvaluateAsync(RedisScripts.OutboxDone, [stream.Key], [Group, .. stream.Select(d => d.Id)]);
             }
             catch
             {
-                foreach (var id in done)
+                foreach (var item in done)
                 {
-                    _done.Enqueue(id);
+                    _done.Enqueue(item);
                 }
 
                 throw;
@@ -147,39 +147,43 @@ internal sealed class RedisOutbox : IOutbox
 
         var stale = Now - (long)(ClaimAfter.TotalMilliseconds / 2);
         var touch = _held.Where(h => h.Value.TakenAt < stale).Take(1000).ToList();
-        if (touch.Count > 0)
+        foreach (var stream in touch.GroupBy(t => t.Value.Stream))
         {
-            await db.StreamClaimIdsOnlyAsync(_names.Outbox, Group, Consumer, 0, [.. touch.Select(h => h.Value.Id)]);
-            foreach (var (seq, held) in touch)
+            await db.StreamClaimIdsOnlyAsync(stream.Key, Group, Consumer, 0, [.. stream.Select(h => h.Value.Id)]);
+            foreach (var (seq, held) in stream)
             {
-                _held.TryUpdate(seq, (held.Id, Now), held);
+                _held.TryUpdate(seq, (held.Stream, held.Id, Now), held);
             }
         }
 
-        var room = Math.Min(_queue.Capacity - _queue.Depth, 100);
-        if (room <= 0)
+        foreach (var stream in _streams())
         {
-            return;
-        }
-
-        var claimed = await db.StreamAutoClaimAsync(_names.Outbox, Group, Consumer, (long)ClaimAfter.TotalMilliseconds, "0-0", room);
-        var mine = claimed.ClaimedEntries.Length == 0 ? [] : _held.Values.Select(h => h.Id).ToHashSet();
-        foreach (var message in claimed.ClaimedEntries)
-        {
-            var blob = message["e"];
-            if (blob.IsNull || mine.Contains(message.Id))
+            var room = Math.Min(_queue.Capacity - _queue.Depth, 100);
+            if (room <= 0)
             {
-                continue; // one of ours, slow to be touched: it is queued here already
+                return;
             }
 
-            var entry = new OutboxEntry(Interlocked.Increment(ref _seq), ReplyBlob.Read((byte[])blob!));
-            _held[entry.Seq] = (message.Id, Now);
-            _queue.Restore(entry);
-        }
+            EnsureGroup(stream);
+            var claimed = await db.StreamAutoClaimAsync(stream, Group, Consumer, (long)ClaimAfter.TotalMilliseconds, "0-0", room);
+            var mine = claimed.ClaimedEntries.Length == 0 ? [] : _held.Values.Select(h => h.Id).ToHashSet();
+            foreach (var message in claimed.ClaimedEntries)
+            {
+                var blob = message["e"];
+                if (blob.IsNull || mine.Contains(message.Id))
+                {
+                    continue; // one of ours, slow to be touched: it is queued here already
+                }
 
-        foreach (var id in claimed.DeletedIds)
-        {
-            _done.Enqueue(id);
+                var entry = new OutboxEntry(Interlocked.Increment(ref _seq), ReplyBlob.Read((byte[])blob!));
+                _held[entry.Seq] = (stream, message.Id, Now);
+                _queue.Restore(entry);
+            }
+
+            foreach (var id in claimed.DeletedIds)
+            {
+                _done.Enqueue((stream, id));
+            }
         }
     }
 
@@ -190,47 +194,47 @@ internal sealed class RedisOutbox : IOutbox
             return; // an alert event, kept in memory only
         }
 
-        _ = DoneAsync(held.Id);
+        _ = DoneAsync(held.Stream, held.Id);
     }
 
-    private async Task DoneAsync(RedisValue id)
+    private async Task DoneAsync(RedisKey stream, RedisValue id)
     {
         try
         {
-            await _db().ScriptEvaluateAsync(RedisScripts.OutboxDone, [_names.Outbox], [Group, id]);
+            await _db().ScriptEvaluateAsync(RedisScripts.OutboxDone, [stream], [Group, id]);
         }
         catch (Exception e) when (e is RedisException or ObjectDisposedException or StorageUnavailableException)
         {
-            _done.Enqueue(id); // deleted by a later housekeeping round
+            _done.Enqueue((stream, id)); // deleted by a later housekeeping round
         }
     }
 
-    /// <summary>Makes the stream's consumer group unless it is there (a commit reads through it).</summary>
-    public void EnsureGroup()
+    /// <summary>Makes a partition's stream and its consumer group unless they are there (a commit reads through it).</summary>
+    public void EnsureGroup(RedisKey stream)
     {
-        if (!Enabled || _groupReady)
+        if (!Enabled || _groupReady.ContainsKey(stream))
         {
             return;
         }
 
         try
         {
-            _db().StreamCreateConsumerGroup(_names.Outbox, Group, "0", createStream: true);
+            _db().StreamCreateConsumerGroup(stream, Group, "0", createStream: true);
         }
         catch (RedisServerException e) when (e.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
         {
             // Another replica made it first.
         }
 
-        _groupReady = true;
+        _groupReady[stream] = true;
     }
 
-    /// <summary>Redis lost the group (its data was lost): make it again next time.</summary>
+    /// <summary>Redis lost a group (its data was lost): make them again next time.</summary>
     public void ForgetGroupIfGone(Exception e)
     {
         if (e.Message.Contains("NOGROUP", StringComparison.Ordinal))
         {
-            _groupReady = false;
+            _groupReady.Clear();
         }
     }
 

@@ -7,17 +7,17 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 internal static class RedisScripts
 {
     /// <summary>
-    /// Appends a change set if the log is still at the version the decision was made on. KEYS: head, log, outbox.
-    /// ARGV: epoch, version read, the change set, the outbox group, this replica's consumer name, then one blob per
-    /// metric event to keep. Returns {1, version, id, '', …, older id, blob, …} (the metric events written and taken for
-    /// this replica, then older ones no replica had taken), {0, version, {{id, {'c', blob}}, …}} when another replica
-    /// appended first (the change sets this replica missed, up to 512, so catching up takes no call of its own), {-1}
-    /// when the epoch differs (Redis lost the state).
+    /// Appends a partition's part of a change set if the partition's log is still at the version the decision was made
+    /// on. KEYS: the partition's head, log, outbox. ARGV: epoch, version read, the change set, the outbox group, this
+    /// replica's consumer name, then one blob per metric event to keep. Returns {1, version, id, '', …, older id, blob,
+    /// …} (the metric events written and taken for this replica, then older ones no replica had taken), {0, version,
+    /// {{id, {'c', blob}}, …}} when another replica appended first (the change sets this replica missed, up to 512, so
+    /// catching up takes no call of its own), {-1} when the partition belongs to another epoch (Redis lost the state).
     /// </summary>
     public const string Commit = """
         #!lua
         local head = redis.call('HMGET', KEYS[1], 'epoch', 'version')
-        if head[1] ~= ARGV[1] then
+        if head[1] and head[1] ~= ARGV[1] then
           return {-1}
         end
         local version = tonumber(head[2] or '0')
@@ -25,7 +25,7 @@ internal static class RedisScripts
           return {0, version, redis.call('XRANGE', KEYS[2], (tonumber(ARGV[2]) + 1) .. '-1', '+', 'COUNT', 512)}
         end
         version = version + 1
-        redis.call('HSET', KEYS[1], 'version', version)
+        redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'version', version)
         redis.call('XADD', KEYS[2], version .. '-1', 'c', ARGV[3])
         local out = {1, version}
         if #ARGV >= 6 then
@@ -48,31 +48,63 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// What a replica needs to follow the log. KEYS: head, log. ARGV: the first entry id wanted, how many at most.
-    /// Returns {epoch, version, snapshot generation, snapshot through, {{id, {'c', blob}}, …}}.
+    /// What a replica needs to follow a partition. KEYS: its head, log. ARGV: the first entry id wanted, how many at
+    /// most. Returns {epoch, version, {{id, {'c', blob}}, …}}.
     /// </summary>
     public const string Follow = """
         #!lua
-        local head = redis.call('HMGET', KEYS[1], 'epoch', 'version', 'snapshot', 'snapshot_through')
-        return {head[1] or '', tonumber(head[2] or '0'), tonumber(head[3] or '0'), tonumber(head[4] or '0'),
-          redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', ARGV[2])}
+        local head = redis.call('HMGET', KEYS[1], 'epoch', 'version')
+        return {head[1] or '', tonumber(head[2] or '0'), redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', ARGV[2])}
         """;
 
     /// <summary>
-    /// Makes a written snapshot the latest: KEYS: head, log, the new snapshot, the old one. ARGV: epoch, the old
-    /// generation, the new one, the last change set it holds. Trims the log behind it and deletes the old snapshot.
-    /// Returns 1, or 0 when the epoch or the latest generation changed meanwhile (the new one is deleted).
+    /// What a replica needs to know of the whole state. KEYS: head, partitions. Returns {epoch, snapshot generation,
+    /// {partition, …}}.
+    /// </summary>
+    public const string State = """
+        #!lua
+        local head = redis.call('HMGET', KEYS[1], 'epoch', 'snapshot')
+        return {head[1] or '', tonumber(head[2] or '0'), redis.call('SMEMBERS', KEYS[2])}
+        """;
+
+    /// <summary>
+    /// Makes a partition agree with the snapshot a replica loaded. KEYS: its head, log. ARGV: epoch, the last change set
+    /// of it the snapshot holds. A partition of another epoch (left by a state Redis lost) starts over empty; a
+    /// partition behind the snapshot (its master failed over without the last writes) goes on after it. Returns {0,
+    /// version} when it agreed already, {1, version} when it started over, {2, version} when it was moved on.
+    /// </summary>
+    public const string Repair = """
+        #!lua
+        local head = redis.call('HMGET', KEYS[1], 'epoch', 'version')
+        local version = tonumber(head[2] or '0')
+        local through = tonumber(ARGV[2])
+        if head[1] and head[1] ~= ARGV[1] then
+          version = math.max(version, through)
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'version', version)
+          redis.call('XTRIM', KEYS[2], 'MAXLEN', 0)
+          return {1, version}
+        end
+        if version < through then
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'version', through)
+          return {2, through}
+        end
+        return {0, version}
+        """;
+
+    /// <summary>
+    /// Makes a written snapshot the latest: KEYS: head, the new snapshot, its versions, the old snapshot, its versions.
+    /// ARGV: epoch, the old generation, the new one. Deletes the old snapshot. Returns 1, or 0 when the epoch or the
+    /// latest generation changed meanwhile (the new one is deleted). The replica then trims each partition's log.
     /// </summary>
     public const string Switch = """
         #!lua
         local head = redis.call('HMGET', KEYS[1], 'epoch', 'snapshot')
         if head[1] ~= ARGV[1] or tonumber(head[2] or '0') ~= tonumber(ARGV[2]) then
-          redis.call('DEL', KEYS[3])
+          redis.call('DEL', KEYS[2], KEYS[3])
           return 0
         end
-        redis.call('HSET', KEYS[1], 'snapshot', ARGV[3], 'snapshot_through', ARGV[4])
-        redis.call('DEL', KEYS[4])
-        redis.call('XTRIM', KEYS[2], 'MINID', (tonumber(ARGV[4]) + 1) .. '-1')
+        redis.call('HSET', KEYS[1], 'snapshot', ARGV[3])
+        redis.call('DEL', KEYS[4], KEYS[5])
         return 1
         """;
 
@@ -87,7 +119,7 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Takes or keeps the exporter lease: the one replica that writes the per-model series and the snapshots. KEYS[1]:
+    /// Takes or keeps the exporter lease: the one replica that writes the per-model series, judges the alerts and writes the snapshots. KEYS[1]:
     /// the lease. ARGV: this replica's name, the lease in milliseconds. Returns 1 when this replica holds it, else 0.
     /// </summary>
     public const string HoldLease = """

@@ -1,5 +1,6 @@
 using System.Globalization;
 using FeedbackMetrics.Core.Engine;
+using FeedbackMetrics.Core.Join;
 using FeedbackMetrics.Core.State;
 using FeedbackMetrics.Server.Diagnostics;
 using FeedbackMetrics.Server.Options;
@@ -12,28 +13,30 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 
 /// <summary>
 /// The shared state log on Redis (one server or a Redis Cluster) for several replicas. Each replica holds the whole
-/// state in memory, as with SQLite, and decides with the engine; a commit is one script that appends the group's
-/// change set to a stream only if the log is still at the version this replica's state holds
-/// (<see cref="RedisScripts.Commit"/>). When another replica appended first the commit is refused
-/// (<see cref="StateConflictException"/>): the replica applies what the others appended (<see cref="CatchUp"/>) and
-/// decides again, so every decision — dedupe, caps, the join, windows, metric events — is made on the whole state.
-/// Every <c>--redis_refresh_interval</c> a replica follows the log, so its reads show what the others counted. The
-/// replica holding the exporter lease also writes a snapshot (<see cref="StateImage"/>) now and then and trims the log
-/// behind it; start-up reads the latest snapshot and the log after it.
+/// state in memory, as with SQLite, and decides with the engine. The log is kept per (namespace, deployment) — a
+/// partition, its keys hashed together (<see cref="RedisKeyNames"/>), so a cluster spreads deployments over its masters.
+/// A commit splits the group's change set per partition and runs one script per partition
+/// (<see cref="RedisScripts.Commit"/>), all sent at once: each appends its part only if that partition's log is still at
+/// the version this replica's state holds. Where another replica appended first the part is refused
+/// (<see cref="StateConflictException"/>, with the parts that did commit): the replica applies what the others
+/// appended (<see cref="CatchUp"/>) and decides the requests of the refused partitions again. Every
+/// <c>--redis_refresh_interval</c> a replica follows every partition, so its reads show what the others counted. The
+/// replica holding the exporter lease also writes a snapshot of the whole state (<see cref="StateImage"/>) with the
+/// version of each partition it holds, and trims the logs behind it; start-up reads the latest snapshot and each log after it.
 /// </summary>
 public sealed partial class RedisStateLog : IStateLog
 {
-    /// <summary>Change sets read per call when following the log.</summary>
+    /// <summary>Change sets read per call when following a partition.</summary>
     private const int FollowPage = 512;
 
     /// <summary>
-    /// A snapshot is written once the log holds this many change sets past the last one and at least as many bytes as
+    /// A snapshot is written once the logs hold this many change sets past the last one and at least as many bytes as
     /// that snapshot: Redis then holds at most about twice the state, and writing snapshots costs a bounded share of
     /// appending, however large the state.
     /// </summary>
     public const int SnapshotEntries = 4096;
 
-    /// <summary>A snapshot is written at least this often while the log has change sets past the last one.</summary>
+    /// <summary>A snapshot is written at least this often while the logs have change sets past the last one.</summary>
     public static readonly TimeSpan SnapshotEvery = TimeSpan.FromMinutes(5);
 
     private readonly StateOptions _options;
@@ -44,9 +47,10 @@ public sealed partial class RedisStateLog : IStateLog
     private readonly RedisKeyNames _names;
     private readonly RedisOutbox _outbox;
     private readonly MemoryStream _buffer = new();
+    private readonly Dictionary<string, Partition> _partitions = new(StringComparer.Ordinal);
+    private readonly Dictionary<JoinScope, Partition> _byScope = [];
     private ConnectionMultiplexer? _redis;
     private string _epoch = "";
-    private long _applied;
     private long _snapshot;
     private long _snapshotThrough;
     private long _lastFollow;
@@ -55,15 +59,12 @@ public sealed partial class RedisStateLog : IStateLog
     private long _bytesSince;
     private bool _leader;
 
-    /// <summary>The change sets a refused commit brought back, up to the head's version then: what <see cref="CatchUp"/> applies first.</summary>
-    private (long Version, RedisResult[] Entries)? _missed;
-
     /// <param name="time">The clock the follow interval, the snapshots and the outbox's claims are timed by (the engine has its own).</param>
     public RedisStateLog(StateOptions options, (bool Enabled, int Capacity) outbox, TimeProvider time, ModelSeriesGate gate, IMetricFactory metrics, ILogger logger)
     {
         (_options, _time, _gate, _logger) = (options, time, gate, logger);
         _names = new RedisKeyNames(options.RedisPrefix);
-        _outbox = new RedisOutbox(outbox.Enabled, outbox.Capacity, _names, () => Db, time);
+        _outbox = new RedisOutbox(outbox.Enabled, outbox.Capacity, OutboxStreams, () => Db, time);
         _gate.Set(false);
         _exporting = metrics.CreateGauge(MetricFamilies.ModelSeriesExporter.Name, MetricFamilies.ModelSeriesExporter.Help);
     }
@@ -78,8 +79,8 @@ public sealed partial class RedisStateLog : IStateLog
 
     public TimeSpan FollowInterval => _options.RedisRefreshInterval;
 
-    /// <summary>The last change set this replica's state holds (its version of the log).</summary>
-    public long Version => _applied;
+    /// <summary>The change sets this replica's state holds, summed over the partitions.</summary>
+    public long Version => _partitions.Values.Sum(p => p.Applied);
 
     private IDatabase Db => (_redis ?? throw new StorageUnavailableException("Storage unavailable: Redis: not connected.")).GetDatabase();
 
@@ -88,14 +89,14 @@ public sealed partial class RedisStateLog : IStateLog
     public IReadOnlyList<(long Seq, MetricReply Reply)> Load(FeedbackEngine engine)
     {
         Connect();
-        _outbox.EnsureGroup();
         for (var attempt = 1; ; attempt++)
         {
             // A snapshot switched (and the old one deleted) between reading the head and the snapshot: read again.
             Db.HashSet(_names.Head, "epoch", Guid.NewGuid().ToString("N"), When.NotExists);
-            var head = Db.HashGet(_names.Head, ["epoch", "snapshot", "snapshot_through"]);
-            var (epoch, snapshot, through) = ((string)head[0]!, (long?)head[1] ?? 0, (long?)head[2] ?? 0);
+            var head = (RedisResult[])Db.ScriptEvaluate(RedisScripts.State, [_names.Head, _names.Partitions])!;
+            var (epoch, snapshot) = ((string)head[0]!, (long)head[1]);
             var chunks = snapshot > 0 ? Db.ListRange(_names.Snapshot(snapshot)) : [];
+            var through = snapshot > 0 ? Db.HashGetAll(_names.SnapshotThrough(snapshot)) : [];
             if (snapshot > 0 && chunks.Length == 0 && attempt < 10)
             {
                 continue;
@@ -105,7 +106,21 @@ public sealed partial class RedisStateLog : IStateLog
             state.Clear();
             StateImage.Read(chunks.Select(c => (byte[])c!), state, engine.Time.GetUtcNow().ToUnixTimeMilliseconds());
             (_snapshotBytes, _bytesSince) = (chunks.Sum(c => (long)c.Length()), 0);
-            (_epoch, _applied, _snapshot, _snapshotThrough, _missed) = (epoch, through, snapshot, through, null);
+            (_epoch, _snapshot) = (epoch, snapshot);
+            _partitions.Clear();
+            _byScope.Clear();
+            foreach (var entry in through)
+            {
+                Known((string)entry.Name!).Applied = (long)entry.Value;
+            }
+
+            foreach (var name in (RedisResult[])head[2]!)
+            {
+                Known((string)name!).Registered = true;
+            }
+
+            Repair();
+            _snapshotThrough = Version;
             try
             {
                 CatchUp(engine);
@@ -121,107 +136,251 @@ public sealed partial class RedisStateLog : IStateLog
         }
     }
 
-    /// <summary>Applies what other replicas appended since this state's version; throws a lost-state conflict when it cannot follow.</summary>
-    public void CatchUp(FeedbackEngine engine)
+    /// <summary>Makes every partition agree with the snapshot just read (<see cref="RedisScripts.Repair"/>).</summary>
+    private void Repair()
     {
-        if (_missed is { } missed)
+        var parts = _partitions.Values.ToList();
+        var answers = Await(parts.Select(p => Db.ScriptEvaluateAsync(RedisScripts.Repair, [p.Head, p.Log], [_epoch, p.Applied])));
+        for (var i = 0; i < parts.Count; i++)
         {
-            // What the refused commit brought back: often all that was missed.
-            _missed = null;
-            Apply(engine, missed.Entries);
-            if (_applied >= missed.Version)
+            var answer = (RedisResult[])answers[i]!;
+            var (how, version) = ((long)answer[0], (long)answer[1]);
+            if (how == 1)
             {
-                return;
+                parts[i].Applied = version;
+                Log.PartitionRepaired(_logger, parts[i].Name, "it was left by a state Redis lost; it starts over empty");
             }
-        }
-
-        while (true)
-        {
-            var answer = (RedisResult[])Db.ScriptEvaluate(RedisScripts.Follow, [_names.Head, _names.Log], [$"{_applied + 1}-1", FollowPage])!;
-            var (epoch, version) = ((string)answer[0]!, (long)answer[1]);
-            (_snapshot, _snapshotThrough) = ((long)answer[2], (long)answer[3]);
-            if (epoch != _epoch || version < _applied)
+            else if (how == 2)
             {
-                throw new StateConflictException(lost: true, $"the Redis state changed from epoch {_epoch} to {epoch}: Redis lost its data (restarted without persistence, or replaced)");
-            }
-
-            var entries = (RedisResult[])answer[4]!;
-            Apply(engine, entries);
-            if (_applied < version && entries.Length == 0)
-            {
-                throw new StateConflictException(lost: true, $"the log lacks change set {_applied + 1} this replica needs");
-            }
-
-            if (_applied >= version)
-            {
-                return;
+                Log.PartitionRepaired(_logger, parts[i].Name, "its log lost change sets the snapshot holds (a failover without --redis_wait_replicas); it goes on after the snapshot");
             }
         }
     }
 
-    /// <summary>Applies stream entries (<c>{id, {'c', blob}}</c>) in order, each the next change set.</summary>
-    private void Apply(FeedbackEngine engine, RedisResult[] entries)
+    /// <summary>
+    /// Applies what other replicas appended: to the partitions a refused commit named, or, when none did, to every
+    /// partition (the list of them read again). Throws a lost-state conflict when the state cannot follow.
+    /// </summary>
+    public void CatchUp(FeedbackEngine engine)
+    {
+        var stale = _partitions.Values.Where(p => p.Stale).ToList();
+        foreach (var part in stale)
+        {
+            if (part.Missed is { } missed)
+            {
+                // What the refused commit brought back: often all that was missed.
+                part.Missed = null;
+                Apply(engine, part, missed.Entries);
+                part.Stale = part.Applied < missed.Version;
+            }
+        }
+
+        List<Partition> follow;
+        if (stale.Count > 0)
+        {
+            follow = [.. stale.Where(p => p.Stale)];
+        }
+        else
+        {
+            var head = (RedisResult[])Db.ScriptEvaluate(RedisScripts.State, [_names.Head, _names.Partitions])!;
+            if ((string)head[0]! != _epoch)
+            {
+                throw new StateConflictException(lost: true, $"the Redis state changed from epoch {_epoch} to {(string)head[0]!}: Redis lost its data (restarted without persistence, or replaced)");
+            }
+
+            foreach (var name in (RedisResult[])head[2]!)
+            {
+                Known((string)name!).Registered = true;
+            }
+
+            follow = [.. _partitions.Values];
+        }
+
+        while (follow.Count > 0)
+        {
+            var answers = Await(follow.Select(p => Db.ScriptEvaluateAsync(RedisScripts.Follow, [p.Head, p.Log], [$"{p.Applied + 1}-1", FollowPage])));
+            var more = new List<Partition>();
+            for (var i = 0; i < follow.Count; i++)
+            {
+                var part = follow[i];
+                var answer = (RedisResult[])answers[i]!;
+                var (epoch, version, entries) = ((string)answer[0]!, (long)answer[1], (RedisResult[])answer[2]!);
+                if ((epoch.Length > 0 && epoch != _epoch) || version < part.Applied)
+                {
+                    throw new StateConflictException(lost: true, $"the log of {part.Name} went back to version {version} (epoch {epoch}) from {part.Applied}: Redis lost its data");
+                }
+
+                Apply(engine, part, entries);
+                if (part.Applied < version && entries.Length == 0)
+                {
+                    throw new StateConflictException(lost: true, $"the log of {part.Name} lacks change set {part.Applied + 1} this replica needs");
+                }
+
+                part.Stale = false;
+                if (part.Applied < version)
+                {
+                    more.Add(part);
+                }
+            }
+
+            follow = more;
+        }
+    }
+
+    /// <summary>Applies a partition's stream entries (<c>{id, {'c', blob}}</c>) in order, each the next change set.</summary>
+    private void Apply(FeedbackEngine engine, Partition part, RedisResult[] entries)
     {
         foreach (var entry in entries)
         {
             var parts = (RedisResult[])entry!;
             var seq = long.Parse(((string)parts[0]!).Split('-')[0], CultureInfo.InvariantCulture);
-            if (seq != _applied + 1)
+            if (seq != part.Applied + 1)
             {
-                throw new StateConflictException(lost: true, $"the log was trimmed past change set {_applied + 1} this replica needs");
+                throw new StateConflictException(lost: true, $"the log of {part.Name} was trimmed past change set {part.Applied + 1} this replica needs");
             }
 
             var blob = (byte[])((RedisResult[])parts[1]!)[1]!;
             engine.Apply(Decode(blob));
-            _applied = seq;
+            part.Applied = seq;
             _bytesSince += blob.Length;
         }
     }
 
     public void Commit(ChangeSet changes)
     {
-        if (!changes.IsEmpty)
-        {
-            Append(changes);
-        }
+        var touched = changes.IsEmpty ? [] : Append(changes);
 
         // Duplicates too: their first delivery may have been refused for want of replicas.
-        WaitForReplicas();
+        WaitForReplicas(touched);
     }
 
-    private void Append(ChangeSet changes)
+    /// <summary>Appends each partition's part of the change set, all at once; returns the partitions appended to.</summary>
+    private List<Partition> Append(ChangeSet changes)
     {
-        var replies = changes.Changes.OfType<ReplyPosted>().Select(p => p.Reply).ToList();
-        var kept = _outbox.Reserve(replies);
-        var blob = Encode(changes);
-        RedisValue[] args = [_epoch, _applied, blob, RedisOutbox.Group, _outbox.Consumer, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))];
-        RedisResult[] answer;
-        try
+        var split = Split(changes);
+        foreach (var (part, _) in split)
         {
-            answer = (RedisResult[])Db.ScriptEvaluate(RedisScripts.Commit, [_names.Head, _names.Log, _names.Outbox], args)!;
-        }
-        catch (Exception e)
-        {
-            _outbox.Release(kept.Count);
-            _outbox.ForgetGroupIfGone(e);
-            throw;
+            Register(part);
         }
 
-        switch ((long)answer[0])
+        var sent = new List<(Partition Part, ChangeSet Changes, List<MetricReply> Kept, int Bytes, Task<RedisResult> Answer)>(split.Count);
+        foreach (var (part, partChanges) in split)
         {
-            case 1:
-                _applied = (long)answer[1];
-                _bytesSince += blob.Length;
-                _outbox.Accept(kept, answer[2..]);
-                return;
-            case 0:
-                _outbox.Release(kept.Count);
-                _missed = ((long)answer[1], (RedisResult[])answer[2]!);
-                throw new StateConflictException(lost: false, $"another replica appended change set {(long)answer[1]} first");
-            default:
-                _outbox.Release(kept.Count);
-                throw new StateConflictException(lost: true, "the Redis state's epoch changed: Redis lost its data (restarted without persistence, or replaced)");
+            var kept = _outbox.Reserve([.. partChanges.Changes.OfType<ReplyPosted>().Select(p => p.Reply)]);
+            var blob = Encode(partChanges);
+            RedisValue[] args = [_epoch, part.Applied, blob, RedisOutbox.Group, _outbox.Consumer, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))];
+            sent.Add((part, partChanges, kept, blob.Length, Db.ScriptEvaluateAsync(RedisScripts.Commit, [part.Head, part.Log, part.Outbox], args)));
         }
+
+        Exception? failed = null;
+        var (committed, refused, lost) = (new List<Partition>(), new List<Partition>(), false);
+        foreach (var (part, _, kept, bytes, task) in sent)
+        {
+            RedisResult[] answer;
+            try
+            {
+                answer = (RedisResult[])task.GetAwaiter().GetResult()!;
+            }
+            catch (Exception e)
+            {
+                _outbox.Release(kept.Count);
+                _outbox.ForgetGroupIfGone(e);
+                failed ??= e;
+                continue;
+            }
+
+            switch ((long)answer[0])
+            {
+                case 1:
+                    part.Applied = (long)answer[1];
+                    _bytesSince += bytes;
+                    _outbox.Accept(part.Outbox, kept, answer[2..]);
+                    committed.Add(part);
+                    break;
+                case 0:
+                    _outbox.Release(kept.Count);
+                    (part.Missed, part.Stale) = (((long)answer[1], (RedisResult[])answer[2]!), true);
+                    refused.Add(part);
+                    break;
+                default:
+                    _outbox.Release(kept.Count);
+                    lost = true;
+                    break;
+            }
+        }
+
+        if (failed is not null)
+        {
+            // The store loads the state again once Redis answers: the parts that did commit are in it then.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+        }
+
+        if (refused.Count == 0 && !lost)
+        {
+            return committed;
+        }
+
+        var done = committed.Select(p => p.Scope!.Value).ToHashSet();
+        var durable = new ChangeSet(changes.DecidedAt);
+        foreach (var change in changes.Changes.Where(c => done.Contains(ScopeOf(c))))
+        {
+            durable.Add(change);
+        }
+
+        throw new StateConflictException(
+            lost,
+            lost ? "a deployment's log belongs to another epoch: Redis lost its data (restarted without persistence, or replaced)"
+                : $"another replica appended to {string.Join(", ", refused.Select(p => $"{p.Name} (version {p.Missed!.Value.Version})"))} first")
+        {
+            Committed = durable.IsEmpty ? null : durable,
+            CommittedScopes = done,
+        };
+    }
+
+    /// <summary>The change set's parts per partition, each in the order decided, the partitions in the order first touched.</summary>
+    private List<(Partition Part, ChangeSet Changes)> Split(ChangeSet changes)
+    {
+        var split = new List<(Partition Part, ChangeSet Changes)>(1);
+        foreach (var change in changes.Changes)
+        {
+            var scope = ScopeOf(change);
+            var at = split.FindIndex(s => s.Part.Scope == scope);
+            if (at < 0)
+            {
+                split.Add((Known(scope), new ChangeSet(changes.DecidedAt)));
+                at = split.Count - 1;
+            }
+
+            split[at].Changes.Add(change);
+        }
+
+        return split;
+    }
+
+    /// <summary>The deployment a change belongs to: where a log kept per deployment keeps it.</summary>
+    private static JoinScope ScopeOf(Change change) => change switch
+    {
+        IdRemembered id => id.Scope ?? throw new InvalidOperationException("An id to remember without the deployment it arrived under."),
+        RowsCounted c => JoinScope.Of(c.Key),
+        RowsMoved m => JoinScope.Of(m.Key),
+        JoinChanged j => j.Scope,
+        ClassNamesSet n => JoinScope.Of(n.Key),
+        ModelReset r => JoinScope.Of(r.Key),
+        ReplyPosted p => JoinScope.Of(p.Reply.Figures.Key),
+        _ => throw new InvalidOperationException($"Unknown change {change.GetType().Name}."),
+    };
+
+    /// <summary>Adds a partition to the list every replica follows before its first change set is appended.</summary>
+    private void Register(Partition part)
+    {
+        if (part.Registered)
+        {
+            return;
+        }
+
+        Db.SetAdd(_names.Partitions, part.Name);
+        _outbox.EnsureGroup(part.Outbox);
+        part.Registered = true;
     }
 
     public void Maintain(EngineState state, Func<long, bool> pendingReply, IReadOnlyList<long> delivered, bool force = false)
@@ -234,35 +393,48 @@ public sealed partial class RedisStateLog : IStateLog
         _lastFollow = _time.GetTimestamp();
         HoldLease();
         _outbox.MaintainAsync().GetAwaiter().GetResult();
-        var due = (_applied - _snapshotThrough >= SnapshotEntries && _bytesSince >= _snapshotBytes)
-            || (_applied > _snapshotThrough && _time.GetElapsedTime(_lastSnapshot) >= SnapshotEvery);
-        if (_leader && (due || (force && _applied > _snapshotThrough)))
+        var version = Version;
+        var due = (version - _snapshotThrough >= SnapshotEntries && _bytesSince >= _snapshotBytes)
+            || (version > _snapshotThrough && _time.GetElapsedTime(_lastSnapshot) >= SnapshotEvery);
+        if (_leader && (due || (force && version > _snapshotThrough)))
         {
             WriteSnapshot(state);
         }
     }
 
-    /// <summary>Writes the whole state as a new snapshot generation, then makes it the latest and trims the log behind it.</summary>
+    /// <summary>
+    /// Writes the whole state as a new snapshot generation with each partition's version, makes it the latest, and trims
+    /// each partition's log behind it.
+    /// </summary>
     private void WriteSnapshot(EngineState state)
     {
         _lastSnapshot = _time.GetTimestamp();
         // A generation no replica used before: a snapshot being written never overwrites the one others read.
         var generation = Db.HashIncrement(_names.Head, "generations");
-        var key = _names.Snapshot(generation);
+        var (key, throughKey) = (_names.Snapshot(generation), _names.SnapshotThrough(generation));
         var image = StateImage.Write(state);
         foreach (var chunk in image.Chunk(16))
         {
             Db.ListRightPush(key, [.. chunk.Select(c => (RedisValue)c)]);
         }
 
+        var parts = _partitions.Values.Where(p => p.Applied > 0).ToList();
+        if (parts.Count > 0)
+        {
+            Db.HashSet(throughKey, [.. parts.Select(p => new HashEntry(p.Name, p.Applied))]);
+        }
+
         var switched = (long)Db.ScriptEvaluate(
             RedisScripts.Switch,
-            [_names.Head, _names.Log, key, _names.Snapshot(_snapshot)],
-            [_epoch, _snapshot, generation, _applied]);
-        if (switched == 1)
+            [_names.Head, key, throughKey, _names.Snapshot(_snapshot), _names.SnapshotThrough(_snapshot)],
+            [_epoch, _snapshot, generation]);
+        if (switched != 1)
         {
-            (_snapshot, _snapshotThrough, _snapshotBytes, _bytesSince) = (generation, _applied, image.Sum(c => (long)c.Length), 0);
+            return;
         }
+
+        (_snapshot, _snapshotThrough, _snapshotBytes, _bytesSince) = (generation, parts.Sum(p => p.Applied), image.Sum(c => (long)c.Length), 0);
+        Await(parts.Select(p => Db.StreamTrimByMinIdAsync(p.Log, $"{p.Applied + 1}-1")));
     }
 
     /// <summary>
@@ -333,11 +505,12 @@ public sealed partial class RedisStateLog : IStateLog
     }
 
     /// <summary>
-    /// <c>--redis_wait_replicas</c>: WAIT on the primary of this server's hash slot, so an acknowledged event survives
-    /// the primary's failover, not only its restart. Fewer replicas than asked is a storage fault (503): the events are
-    /// in the log, so the broker's redelivery is a duplicate, acknowledged once the replicas have it.
+    /// <c>--redis_wait_replicas</c>: WAIT on the primary of each partition the commit appended to (every primary for a
+    /// group of repeats), so an acknowledged event survives the primary's failover, not only its restart. Fewer replicas
+    /// than asked is a storage fault (503): the events are in the log, so the broker's redelivery is a repeat,
+    /// acknowledged once the replicas have it.
     /// </summary>
-    private void WaitForReplicas()
+    private void WaitForReplicas(List<Partition> touched)
     {
         var wanted = _options.RedisWaitReplicas;
         if (wanted == 0)
@@ -345,15 +518,54 @@ public sealed partial class RedisStateLog : IStateLog
             return;
         }
 
-        var primary = Db.IdentifyEndpoint(_names.Head) ?? throw new StorageUnavailableException("Storage unavailable: Redis: no primary serves this server's keys.");
-        var reached = (long)_redis!.GetServer(primary).Execute("WAIT", wanted, (long)_options.RedisWaitTimeout.TotalMilliseconds);
-        if (reached < wanted)
+        var primaries = touched.Count > 0
+            ? touched.Select(p => Db.IdentifyEndpoint(p.Head) ?? throw new StorageUnavailableException($"Storage unavailable: Redis: no primary serves the keys of {p.Name}.")).Distinct()
+            : _redis!.GetServers().Where(s => s.IsConnected && !s.IsReplica).Select(s => s.EndPoint);
+        foreach (var primary in primaries)
         {
-            throw new StorageUnavailableException(string.Create(
-                CultureInfo.InvariantCulture,
-                $"Storage unavailable: Redis: the writes reached {reached} of the {wanted} replicas --redis_wait_replicas asks for within {_options.RedisWaitTimeout.TotalMilliseconds} ms."));
+            var reached = (long)_redis!.GetServer(primary).Execute("WAIT", wanted, (long)_options.RedisWaitTimeout.TotalMilliseconds);
+            if (reached < wanted)
+            {
+                throw new StorageUnavailableException(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Storage unavailable: Redis: the writes reached {reached} of the {wanted} replicas --redis_wait_replicas asks for within {_options.RedisWaitTimeout.TotalMilliseconds} ms."));
+            }
         }
     }
+
+    /// <summary>Waits for calls sent at once (pipelined, to whichever masters serve them); their answers in order.</summary>
+    private static RedisResult[] Await(IEnumerable<Task<RedisResult>> calls)
+    {
+        // WhenAll, not WaitAll: a failure is thrown as itself (a storage fault), not wrapped.
+        return Task.WhenAll(calls).GetAwaiter().GetResult();
+    }
+
+    private static void Await(IEnumerable<Task<long>> calls) => Task.WhenAll(calls).GetAwaiter().GetResult();
+
+    private Partition Known(string name)
+    {
+        if (!_partitions.TryGetValue(name, out var part))
+        {
+            part = new Partition(name, _names);
+            _partitions[name] = part;
+        }
+
+        return part;
+    }
+
+    private Partition Known(JoinScope scope)
+    {
+        if (!_byScope.TryGetValue(scope, out var part))
+        {
+            part = Known(RedisKeyNames.PartitionOf(scope));
+            part.Scope = scope;
+            _byScope[scope] = part;
+        }
+
+        return part;
+    }
+
+    private IReadOnlyCollection<RedisKey> OutboxStreams() => [.. _partitions.Values.Where(p => p.Registered).Select(p => p.Outbox)];
 
     private byte[] Encode(ChangeSet changes)
     {
