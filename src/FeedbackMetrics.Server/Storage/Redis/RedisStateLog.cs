@@ -140,7 +140,7 @@ public sealed partial class RedisStateLog : IStateLog
     private void Repair()
     {
         var parts = _partitions.Values.ToList();
-        var answers = Await(parts.Select(p => Db.ScriptEvaluateAsync(RedisScripts.Repair, [p.Head, p.Log], [_epoch, p.Applied])));
+        var answers = Evaluate(RedisScripts.Repair, [.. parts.Select(p => ((RedisKey[])[p.Head, p.Log], (RedisValue[])[_epoch, p.Applied]))]);
         for (var i = 0; i < parts.Count; i++)
         {
             var answer = (RedisResult[])answers[i]!;
@@ -198,7 +198,7 @@ public sealed partial class RedisStateLog : IStateLog
 
         while (follow.Count > 0)
         {
-            var answers = Await(follow.Select(p => Db.ScriptEvaluateAsync(RedisScripts.Follow, [p.Head, p.Log], [$"{p.Applied + 1}-1", FollowPage])));
+            var answers = Evaluate(RedisScripts.Follow, [.. follow.Select(p => ((RedisKey[])[p.Head, p.Log], (RedisValue[])[$"{p.Applied + 1}-1", FollowPage]))]);
             var more = new List<Partition>();
             for (var i = 0; i < follow.Count; i++)
             {
@@ -263,32 +263,29 @@ public sealed partial class RedisStateLog : IStateLog
             Register(part);
         }
 
-        var sent = new List<(Partition Part, ChangeSet Changes, List<MetricReply> Kept, int Bytes, Task<RedisResult> Answer)>(split.Count);
+        var sent = new List<(Partition Part, List<MetricReply> Kept, int Bytes, RedisKey[] Keys, RedisValue[] Args)>(split.Count);
         foreach (var (part, partChanges) in split)
         {
             var kept = _outbox.Reserve([.. partChanges.Changes.OfType<ReplyPosted>().Select(p => p.Reply)]);
             var blob = Encode(partChanges);
-            RedisValue[] args = [_epoch, part.Applied, blob, RedisOutbox.Group, _outbox.Consumer, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))];
-            sent.Add((part, partChanges, kept, blob.Length, Db.ScriptEvaluateAsync(RedisScripts.Commit, [part.Head, part.Log, part.Outbox], args)));
+            sent.Add((part, kept, blob.Length, [part.Head, part.Log, part.Outbox], [_epoch, part.Applied, blob, RedisOutbox.Group, _outbox.Consumer, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))]));
         }
 
+        var answers = TryEvaluate(RedisScripts.Commit, [.. sent.Select(s => (s.Keys, s.Args))]);
         Exception? failed = null;
         var (committed, refused, lost) = (new List<Partition>(), new List<Partition>(), false);
-        foreach (var (part, _, kept, bytes, task) in sent)
+        for (var i = 0; i < sent.Count; i++)
         {
-            RedisResult[] answer;
-            try
-            {
-                answer = (RedisResult[])task.GetAwaiter().GetResult()!;
-            }
-            catch (Exception e)
+            var (part, kept, bytes, _, _) = sent[i];
+            if (answers[i].Error is { } error)
             {
                 _outbox.Release(kept.Count);
-                _outbox.ForgetGroupIfGone(e);
-                failed ??= e;
+                _outbox.ForgetGroupIfGone(error);
+                failed ??= error;
                 continue;
             }
 
+            var answer = (RedisResult[])answers[i].Answer!;
             switch ((long)answer[0])
             {
                 case 1:
@@ -533,11 +530,52 @@ public sealed partial class RedisStateLog : IStateLog
         }
     }
 
-    /// <summary>Waits for calls sent at once (pipelined, to whichever masters serve them); their answers in order.</summary>
-    private static RedisResult[] Await(IEnumerable<Task<RedisResult>> calls)
+    /// <summary>Runs one script per partition, all sent at once (pipelined, to whichever masters serve them); throws the first failure.</summary>
+    private RedisResult[] Evaluate(string script, IReadOnlyList<(RedisKey[] Keys, RedisValue[] Args)> calls)
     {
-        // WhenAll, not WaitAll: a failure is thrown as itself (a storage fault), not wrapped.
-        return Task.WhenAll(calls).GetAwaiter().GetResult();
+        var answers = TryEvaluate(script, calls);
+        foreach (var (_, error) in answers)
+        {
+            if (error is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
+        }
+
+        return [.. answers.Select(a => a.Answer!)];
+    }
+
+    /// <summary>
+    /// Runs one script per partition and says what each answered or how it failed. One call is made synchronously:
+    /// the common case, and the one where an extra hop through the thread pool would widen the window in which another
+    /// replica can append first.
+    /// </summary>
+    private (RedisResult? Answer, Exception? Error)[] TryEvaluate(string script, IReadOnlyList<(RedisKey[] Keys, RedisValue[] Args)> calls)
+    {
+        if (calls.Count == 1)
+        {
+            try
+            {
+                return [(Db.ScriptEvaluate(script, calls[0].Keys, calls[0].Args), null)];
+            }
+            catch (Exception e) when (IsFault(e))
+            {
+                return [(null, e)];
+            }
+        }
+
+        var db = Db;
+        var tasks = calls.Select(c => db.ScriptEvaluateAsync(script, c.Keys, c.Args)).ToArray();
+        try
+        {
+            Task.WaitAll(tasks);
+        }
+        catch (AggregateException)
+        {
+            // Each task's failure is read below.
+        }
+
+        return [.. tasks.Select(t => t.IsCompletedSuccessfully ? (t.Result, (Exception?)null) : (null, t.Exception?.InnerException ?? new TaskCanceledException()))];
     }
 
     private static void Await(IEnumerable<Task<long>> calls) => Task.WhenAll(calls).GetAwaiter().GetResult();
