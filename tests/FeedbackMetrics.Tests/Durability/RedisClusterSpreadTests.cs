@@ -125,7 +125,8 @@ public sealed class RedisClusterSpreadTests
                 {
                     if (i >= SendAfterKill)
                     {
-                        await killed.Task;
+                        // Bounded: should the first events never be acknowledged, their senders fail the test, not hang it.
+                        await killed.Task.WaitAsync(TimeSpan.FromMinutes(4));
                     }
 
                     // As the Knative broker does: a refusal (503 during the failover) or a lost connection is retried,
