@@ -22,6 +22,10 @@ end
 -- REGIONS=N gives the events a region extension, N values in turn (for --segment_by region).
 local regions = tonumber(os.getenv("REGIONS") or "0")
 
+-- DEPLOYMENTS=N spreads the events over N deployments (ce-inferenceservicename bench-0 … bench-(N-1), in turn);
+-- unset, every event is for the one deployment "bench".
+local deployments = tonumber(os.getenv("DEPLOYMENTS") or "0")
+
 local body = '{"response": {"data": {"ndarray": [[0.0007,0.0037,0.9956]]}}, "truth": {"data": {"ndarray": [[0,0,1]]}}}'
 
 function request()
@@ -34,6 +38,9 @@ function request()
     ["ce-id"] = run_id .. "-" .. thread_id .. "-" .. counter,
     ["ce-inferenceservicename"] = "bench",
   }
+  if deployments > 0 then
+    headers["ce-inferenceservicename"] = "bench-" .. (counter % deployments)
+  end
   if regions > 0 then
     headers["ce-region"] = "region-" .. (counter % regions)
   end

@@ -16,11 +16,13 @@ public sealed class RedisServer : IAsyncDisposable
     private readonly string? _password;
     private readonly RedisTls? _tls;
     private readonly int? _replicaOf;
+    private readonly int _nodeTimeoutMs;
     private Process? _process;
 
-    private RedisServer(int port, string dir, bool cluster, string? password, RedisTls? tls, int? replicaOf)
+    private RedisServer(int port, string dir, bool cluster, string? password, RedisTls? tls, int? replicaOf, int nodeTimeoutMs)
     {
         _replicaOf = replicaOf;
+        _nodeTimeoutMs = nodeTimeoutMs;
         Port = port;
         _dir = dir;
         _cluster = cluster;
@@ -30,18 +32,22 @@ public sealed class RedisServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>Whether the process runs (false after <see cref="KillAsync"/>, until <see cref="StartAgainAsync"/>).</summary>
+    public bool IsRunning => _process is { HasExited: false };
+
     /// <summary>What <c>--state</c> takes to use this server.</summary>
     public string Url => $"{(_tls is null ? "redis" : "rediss")}://127.0.0.1:{Port}";
 
     /// <summary>
     /// Starts a server; with a password it requires one, with TLS files it speaks TLS only; with
-    /// <paramref name="replicaOf"/> it is a replica of the server on that port.
+    /// <paramref name="replicaOf"/> it is a replica of the server on that port. A cluster node counts another node
+    /// as failing after <paramref name="nodeTimeoutMs"/> without an answer (<c>cluster-node-timeout</c>).
     /// </summary>
-    public static async Task<RedisServer> StartAsync(bool cluster = false, string? password = null, RedisTls? tls = null, int? replicaOf = null)
+    public static async Task<RedisServer> StartAsync(bool cluster = false, string? password = null, RedisTls? tls = null, int? replicaOf = null, int nodeTimeoutMs = 2000)
     {
         var dir = Path.Combine(Path.GetTempPath(), "fm-redis-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
-        var server = new RedisServer(FreePort(cluster), dir, cluster, password, tls, replicaOf);
+        var server = new RedisServer(FreePort(cluster), dir, cluster, password, tls, replicaOf, nodeTimeoutMs);
         await server.StartAgainAsync();
         return server;
     }
@@ -57,7 +63,7 @@ public sealed class RedisServer : IAsyncDisposable
             .. _password is null ? [] : (string[])["--requirepass", _password],
             "--bind", "127.0.0.1", "--dir", _dir,
             "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--daemonize", "no", "--logfile", Path.Combine(_dir, "redis.log"),
-            .. _cluster ? (string[])["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] : [],
+            .. _cluster ? (string[])["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", _nodeTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [],
             .. _replicaOf is { } primary ? (string[])["--replicaof", "127.0.0.1", primary.ToString(System.Globalization.CultureInfo.InvariantCulture)] : [],
         ];
         foreach (var arg in args)
