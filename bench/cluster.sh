@@ -3,7 +3,7 @@
 # Starts a cluster of three masters with one replica each (six redis-server processes, appendonly yes, appendfsync
 # always), N server replicas on it (--state redis://every node), and loads them for SECONDS with single-row Seldon
 # feedback events (bench/feedback.lua) spread over D deployments (ce-inferenceservicename bench-0 … bench-(D-1)),
-# 64 connections split over the replicas, one wrk each with its own RUN_ID. After a warm-up (WARMUP seconds, default 20)
+# 64 connections split over the replicas, one wrk each with its own RUN_ID. After a warm-up (WARMUP seconds, default 45)
 # the command figures are reset and the measured run prints:
 #   - counted events/s (the replicas' own feedback_metrics_events_total{outcome="accepted"});
 #   - per master: its share of the script calls (evalsha/eval/fcall), of all commands (those run inside scripts
@@ -22,13 +22,13 @@
 # and loopback has no network latency. The per-event costs are the measured part; the projection assumes each master's
 # cost per event stays as measured when it has a core of its own, and is only as even as the shares printed above it.
 # The servers' own counters check the load: a duplicate counted by any replica fails the run.
-# Usage: bash bench/cluster.sh [replicas=2] [deployments=60] [seconds=10]     (WARMUP=seconds, default 20)
+# Usage: bash bench/cluster.sh [replicas=2] [deployments=60] [seconds=10]     (WARMUP=seconds, default 45)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 replicas="${1:-2}"
 deployments="${2:-60}"
 seconds="${3:-10}"
-warmup="${WARMUP:-20}"
+warmup="${WARMUP:-45}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; }
 command -v redis-cli >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-tools >/dev/null; }
