@@ -80,7 +80,7 @@ public sealed partial class RedisStateLog : IStateLog
     public TimeSpan FollowInterval => _options.RedisRefreshInterval;
 
     /// <summary>The change sets this replica's state holds, summed over the partitions.</summary>
-    public long Version => _partitions.Values.Sum(p => p.Applied);
+    private long Applied => _partitions.Values.Sum(p => p.Applied);
 
     private IDatabase Db => (_redis ?? throw new StorageUnavailableException("Storage unavailable: Redis: not connected.")).GetDatabase();
 
@@ -120,7 +120,7 @@ public sealed partial class RedisStateLog : IStateLog
             }
 
             Repair();
-            _snapshotThrough = Version;
+            _snapshotThrough = Applied;
             try
             {
                 CatchUp(engine);
@@ -390,7 +390,7 @@ public sealed partial class RedisStateLog : IStateLog
         _lastFollow = _time.GetTimestamp();
         HoldLease();
         _outbox.MaintainAsync().GetAwaiter().GetResult();
-        var version = Version;
+        var version = Applied;
         var due = (version - _snapshotThrough >= SnapshotEntries && _bytesSince >= _snapshotBytes)
             || (version > _snapshotThrough && _time.GetElapsedTime(_lastSnapshot) >= SnapshotEvery);
         if (_leader && (due || (force && version > _snapshotThrough)))
