@@ -64,6 +64,32 @@ public sealed class RedisStoreContractTests : StoreContract
     }
 
     [Test]
+    public async Task Two_replicas_deciding_the_same_requests_across_deployments_at_once_count_each_event_once()
+    {
+        // Each request spans two deployments (two logs); both replicas get every request at once (the broker's
+        // redelivery racing the first delivery), so commits keep landing for one deployment and being refused for the
+        // other: the committed part stays, the rest is decided again.
+        var replicas = new[] { await OpenAsync(), await OpenAsync() };
+        const int Requests = 90;
+        string[] deployments = ["d", "d2", "d3"];
+        var answers = await Task.WhenAll(
+            from i in Enumerable.Range(0, Requests)
+            from r in new[] { 0, 1 }
+            select Task.Run(async () =>
+            {
+                IngestEvent[] request = [Event($"a{i}", deployments[i % 3]), Event($"b{i}", deployments[(i + 1) % 3])];
+                var results = await replicas[(i + r) % 2].Store.ApplyAsync(request, default);
+                return request.Zip(results, (e, a) => (e.Id.Id, a.Outcome));
+            }));
+
+        var applied = answers.SelectMany(a => a).Where(a => a.Outcome == ApplyOutcome.Applied).GroupBy(a => a.Id).ToList();
+        Assert.That(applied.Where(g => g.Count() > 1).Select(g => g.Key), Is.Empty, "no event is answered counted by both replicas");
+        var (_, fresh) = await OpenAsync();
+        Assert.That(Count(fresh), Is.EqualTo(2 * Requests), "every event counted exactly once");
+        Assert.That(Count(replicas[0].Book) + Count(replicas[1].Book), Is.LessThanOrEqualTo(4 * Requests));
+    }
+
+    [Test]
     public async Task Redis_going_away_refuses_with_storage_unavailable_then_the_store_recovers_by_itself()
     {
         var (store, book) = await OpenAsync();
