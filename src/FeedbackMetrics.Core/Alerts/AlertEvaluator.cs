@@ -21,6 +21,19 @@ public sealed class AlertEvaluator
     public IReadOnlyCollection<FiringAlert> Firing => _firing.Values;
 
     /// <summary>
+    /// Takes over what another judge found firing (replicas: the lease holder's alerts), so judging from here on
+    /// reports only what changes after them, each alert keeping its <c>Since</c>.
+    /// </summary>
+    public void Seed(IEnumerable<FiringAlert> firing)
+    {
+        _firing.Clear();
+        foreach (var alert in firing)
+        {
+            _firing[(alert.Rule.Name, alert.Key)] = alert;
+        }
+    }
+
+    /// <summary>
     /// Evaluates <paramref name="rules"/> against every model read (its figures, cumulative and per window, and its
     /// segments). Rules no longer present, and models gone, resolve.
     /// </summary>

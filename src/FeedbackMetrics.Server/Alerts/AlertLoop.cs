@@ -14,8 +14,9 @@ namespace FeedbackMetrics.Server.Alerts;
 /// Judges the alert rules every <c>--alert_interval</c>: re-reads the rules file when it changed (keeping the last
 /// good rules when it is bad), evaluates them against the read model, and reports each transition — a log line,
 /// an alert CloudEvent for <c>--reply_url</c>, and with <c>--kubernetes_events</c> a Kubernetes Event. With a
-/// shared store every replica judges (its JSON view lists the alerts firing) but only the one holding the exporter
-/// lease (<see cref="ModelSeriesGate"/>) reports, so a transition is posted once, not once per replica.
+/// shared store only the replica holding the exporter lease (<see cref="ModelSeriesGate"/>) judges and reports, so a
+/// transition is posted once, not once per replica; the others list what it found (<see cref="SharedAlerts"/>), and a
+/// replica taking the lease starts from what the last holder found, so nothing already firing is posted again.
 /// </summary>
 public sealed class AlertLoop(
     IOptions<AlertOptions> options,
@@ -27,12 +28,14 @@ public sealed class AlertLoop(
     ClassDisplay display,
     KubernetesEventWriter kubernetes,
     ModelSeriesGate gate,
+    SharedAlerts shared,
     TimeProvider time,
     ILogger<AlertLoop> logger) : BackgroundService
 {
     private static readonly TimeSpan KubernetesTimeout = TimeSpan.FromSeconds(10);
     private readonly AlertEvaluator _evaluator = new();
     private string? _loaded;
+    private bool _judging;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -61,9 +64,30 @@ public sealed class AlertLoop(
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         ReloadIfChanged();
+        if (shared.Enabled && !gate.Exports)
+        {
+            // Another replica judges: list what it found.
+            var found = SharedAlertCodec.Read(shared.Received, board.Rules);
+            board.Publish(found);
+            _judging = false;
+            return;
+        }
+
+        if (shared.Enabled && !_judging)
+        {
+            // This replica just took the lease: it goes on from what the last holder found (read as it took it).
+            _evaluator.Seed(SharedAlertCodec.Read(shared.Received, board.Rules));
+            _judging = true;
+        }
+
         var transitions = _evaluator.Evaluate(board.Rules, book.ViewAll(), time.GetUtcNow());
-        board.Publish([.. _evaluator.Firing]);
-        if (!gate.Exports)
+        List<FiringAlert> firing = [.. _evaluator.Firing];
+        board.Publish(firing);
+        if (shared.Enabled)
+        {
+            shared.Judged = SharedAlertCodec.Write(firing);
+        }
+        else if (!gate.Exports)
         {
             return;
         }

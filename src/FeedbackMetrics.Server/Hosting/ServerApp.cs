@@ -173,7 +173,7 @@ public static class ServerApp
             var reply = sp.GetRequiredService<IOptions<ReplyOptions>>().Value;
             var outbox = (reply.ParsedUrl is not null, reply.QueueCapacity);
             IStateLog log = state.IsRedis
-                ? new RedisStateLog(state, outbox, time, sp.GetRequiredService<ModelSeriesGate>(), sp.GetRequiredService<IMetricFactory>(), sp.GetRequiredService<ILogger<RedisStateLog>>())
+                ? new RedisStateLog(state, outbox, time, sp.GetRequiredService<ModelSeriesGate>(), sp.GetRequiredService<SharedAlerts>(), sp.GetRequiredService<IMetricFactory>(), sp.GetRequiredService<ILogger<RedisStateLog>>())
                 : state.Mode == "memory" ? new MemoryStateLog() : new SqliteStateLog(state.Dir, time);
             return new EngineStore(
                 sp.GetRequiredService<FeedbackEngine>(),
@@ -208,6 +208,7 @@ public static class ServerApp
             sp.GetRequiredService<ModelSeriesGate>(),
             sp.GetRequiredService<IJoinFigures>()));
         services.AddSingleton<ModelSeriesGate>();
+        services.AddSingleton<SharedAlerts>();
         services.AddSingleton(sp => new ClassDisplay(sp.GetRequiredService<IOptions<ExpositionOptions>>().Value.ClassNames));
         services.AddSingleton<DedupeHorizon>();
 

@@ -22,7 +22,7 @@ internal static class RedisStores
             RedisRefreshInterval = refresh ?? TimeSpan.FromMilliseconds(100),
         };
         configure?.Invoke(state);
-        return new RedisStateLog(state, (outbox, 1000), TimeProvider.System, new ModelSeriesGate(), Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), NullLogger.Instance);
+        return new RedisStateLog(state, (outbox, 1000), TimeProvider.System, new ModelSeriesGate(), new SharedAlerts(), Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), NullLogger.Instance);
     }
 
     /// <summary>A store of its own engine (ids kept an hour) over such a log; the join's figures as it shows them.</summary>

@@ -14,6 +14,7 @@ public sealed class RunningServer : IAsyncDisposable
     private readonly WebApplication _app;
 
     private readonly bool _ownsStateDir;
+    private int _disposed;
 
     private RunningServer(WebApplication app, string stateDir, bool ownsStateDir)
     {
@@ -107,8 +108,14 @@ public sealed class RunningServer : IAsyncDisposable
 
     public async Task<PrometheusText> PrometheusAsync() => PrometheusText.Parse(await Client.GetStringAsync("/v1/metrics"));
 
+    /// <summary>Stops the server (gracefully) and deletes its state directory; a second call does nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         Client.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();

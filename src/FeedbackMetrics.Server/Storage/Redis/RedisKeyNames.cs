@@ -28,6 +28,9 @@ internal sealed class RedisKeyNames(string prefix)
     /// <summary>A hash beside each snapshot: per partition, the last change set of its log the snapshot holds.</summary>
     public RedisKey SnapshotThrough(long generation) => $"{_tagged}:snapshot:{generation}:through";
 
+    /// <summary>The alerts the exporter lease holder last judged firing (<see cref="Diagnostics.SharedAlerts"/>), for the other replicas to list.</summary>
+    public RedisKey Alerts => $"{_tagged}:alerts";
+
     /// <summary>The exporter lease: which replica writes the per-model series, judges the alerts and writes the snapshots.</summary>
     public RedisKey Exporter => $"{_tagged}:exporter";
 

@@ -42,6 +42,7 @@ public sealed partial class RedisStateLog : IStateLog
     private readonly StateOptions _options;
     private readonly TimeProvider _time;
     private readonly ModelSeriesGate _gate;
+    private readonly SharedAlerts _alerts;
     private readonly Gauge _exporting;
     private readonly ILogger _logger;
     private readonly RedisKeyNames _names;
@@ -58,11 +59,14 @@ public sealed partial class RedisStateLog : IStateLog
     private long _snapshotBytes;
     private long _bytesSince;
     private bool _leader;
+    private byte[]? _alertsWritten;
 
     /// <param name="time">The clock the follow interval, the snapshots and the outbox's claims are timed by (the engine has its own).</param>
-    public RedisStateLog(StateOptions options, (bool Enabled, int Capacity) outbox, TimeProvider time, ModelSeriesGate gate, IMetricFactory metrics, ILogger logger)
+    /// <param name="alerts">Where the alert loop and this log pass the lease holder's alerts (<see cref="ShareAlerts"/>).</param>
+    public RedisStateLog(StateOptions options, (bool Enabled, int Capacity) outbox, TimeProvider time, ModelSeriesGate gate, SharedAlerts alerts, IMetricFactory metrics, ILogger logger)
     {
-        (_options, _time, _gate, _logger) = (options, time, gate, logger);
+        (_options, _time, _gate, _alerts, _logger) = (options, time, gate, alerts, logger);
+        _alerts.Enabled = true;
         _names = new RedisKeyNames(options.RedisPrefix);
         _outbox = new RedisOutbox(outbox.Enabled, outbox.Capacity, OutboxStreams, () => Db, time);
         _gate.Set(false);
@@ -389,6 +393,7 @@ public sealed partial class RedisStateLog : IStateLog
 
         _lastFollow = _time.GetTimestamp();
         HoldLease();
+        ShareAlerts();
         _outbox.MaintainAsync().GetAwaiter().GetResult();
         var version = Applied;
         var due = (version - _snapshotThrough >= SnapshotEntries && _bytesSince >= _snapshotBytes)
@@ -396,6 +401,25 @@ public sealed partial class RedisStateLog : IStateLog
         if (_leader && (due || (force && version > _snapshotThrough)))
         {
             WriteSnapshot(state);
+        }
+    }
+
+    /// <summary>
+    /// The lease holder writes the alerts it judged firing when they changed; every other replica reads them, so it
+    /// lists them without judging (<see cref="Alerts.AlertLoop"/>).
+    /// </summary>
+    private void ShareAlerts()
+    {
+        if (!_leader)
+        {
+            _alerts.Received = (byte[]?)Db.StringGet(_names.Alerts);
+            return;
+        }
+
+        if (_alerts.Judged is { } judged && (_alertsWritten is null || !judged.AsSpan().SequenceEqual(_alertsWritten)))
+        {
+            Db.StringSet(_names.Alerts, judged);
+            _alertsWritten = judged;
         }
     }
 
@@ -443,7 +467,14 @@ public sealed partial class RedisStateLog : IStateLog
         var lease = (long)Math.Max(5000, 3 * FollowInterval.TotalMilliseconds);
         try
         {
-            _leader = (long)Db.ScriptEvaluate(RedisScripts.HoldLease, [_names.Exporter], [_outbox.Consumer, lease]) == 1;
+            var leader = (long)Db.ScriptEvaluate(RedisScripts.HoldLease, [_names.Exporter], [_outbox.Consumer, lease]) == 1;
+            if (leader && !_leader)
+            {
+                // Before the alert loop judges as the holder: what the last holder found, to go on from.
+                (_alerts.Received, _alerts.Judged, _alertsWritten) = ((byte[]?)Db.StringGet(_names.Alerts), null, null);
+            }
+
+            _leader = leader;
         }
         catch
         {
