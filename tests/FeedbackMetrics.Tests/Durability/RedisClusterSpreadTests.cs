@@ -10,8 +10,8 @@ namespace FeedbackMetrics.Tests.Durability;
 /// <summary>
 /// Two server processes on a Redis Cluster of three masters with one replica each, fed the Seldon executor's real
 /// feedback event for sixty deployments: the models' keys spread over the masters (no master holds most of the keys or
-/// runs most of the scripts), and a master killed mid-stream fails over to its replica without losing an acknowledged
-/// event or counting one twice.
+/// runs most of the scripts), and neither a master killed mid-stream (it fails over to its replica) nor a server replica
+/// SIGKILLed mid-stream loses an acknowledged event or counts one twice.
 /// </summary>
 [Category("Redis")]
 public sealed class RedisClusterSpreadTests
@@ -82,8 +82,6 @@ public sealed class RedisClusterSpreadTests
     [Test]
     public async Task A_master_killed_mid_stream_fails_over_to_its_replica_and_every_acknowledged_event_is_counted_once()
     {
-        const int KillAfter = Events / 3;
-        const int SendAfterKill = Events / 2;
         await using var cluster = await RedisCluster.StartAsync(replicasPerMaster: 1);
         var replicas = new ServerProcess[2];
         for (var r = 0; r < replicas.Length; r++)
@@ -93,80 +91,20 @@ public sealed class RedisClusterSpreadTests
 
         try
         {
-            var acknowledged = 0;
-            var next = -1;
-            var statuses = new ConcurrentDictionary<string, int>();
-            var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var disruption = Task.CompletedTask;
-            var deadline = Stopwatch.StartNew();
-
-            // After KillAfter events were acknowledged the master holding the most keys is killed; events from
-            // SendAfterKill on are sent only once it is dead, so the failover surely comes mid-stream.
-            async Task DisruptAsync()
+            await SendEveryEventUntilAcknowledgedAsync(replicas, "failover", async acknowledged =>
             {
                 var victim = cluster.MasterFigures().MaxBy(m => m.Keys)!;
                 var master = cluster.Masters.Single(m => m.Port == victim.Port);
-                var before = Volatile.Read(ref acknowledged);
                 var failover = cluster.KillMasterAsync(master);
-                killed.SetResult();
                 var (promoted, took) = await failover;
-                TestContext.Out.WriteLine($"killed the master on {master.Port} ({victim.Keys} of {cluster.MasterFigures().Sum(m => m.Keys)} keys) after {before} acknowledged events; its replica on {promoted.Port} serves its slots and every node says cluster_state:ok {took.TotalSeconds:F1} s later");
+                TestContext.Out.WriteLine($"killed the master on {master.Port} ({victim.Keys} of {cluster.MasterFigures().Sum(m => m.Keys)} keys) after {acknowledged} acknowledged events; its replica on {promoted.Port} serves its slots and every node says cluster_state:ok {took.TotalSeconds:F1} s later");
 
                 // As Kubernetes restarts the pod: the old master comes back as the new master's replica, so
                 // --redis_wait_replicas 1 can be met again for its slots.
                 var back = Stopwatch.StartNew();
                 await cluster.RestartAsync(master);
                 TestContext.Out.WriteLine($"the node on {master.Port} is back as a replica {back.Elapsed.TotalSeconds:F1} s after its restart");
-            }
-
-            var senders = Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
-            {
-                for (var i = Interlocked.Increment(ref next); i < Events; i = Interlocked.Increment(ref next))
-                {
-                    if (i >= SendAfterKill)
-                    {
-                        // Bounded: should the first events never be acknowledged, their senders fail the test, not hang it.
-                        await killed.Task.WaitAsync(TimeSpan.FromMinutes(4));
-                    }
-
-                    // As the Knative broker does: a refusal (503 during the failover) or a lost connection is retried,
-                    // after a pause, through the other replica, until the event is acknowledged.
-                    for (var attempt = 0; ; attempt++)
-                    {
-                        Assert.That(deadline.Elapsed, Is.LessThan(TimeSpan.FromMinutes(4)), $"event {i} was never acknowledged");
-                        string outcome;
-                        try
-                        {
-                            var (status, _, body) = await PostAsync(replicas[(i + attempt) % 2].Client, "failover", i);
-                            outcome = status.ToString(CultureInfo.InvariantCulture);
-                            if (status is >= 200 and < 300)
-                            {
-                                statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
-                                break;
-                            }
-
-                            Assert.That(status, Is.GreaterThanOrEqualTo(500), $"event {i} refused for good: {body}");
-                        }
-                        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-                        {
-                            outcome = e.GetType().Name;
-                        }
-
-                        statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
-                        await Task.Delay(100);
-                    }
-
-                    if (Interlocked.Increment(ref acknowledged) == KillAfter)
-                    {
-                        disruption = DisruptAsync();
-                    }
-                }
-            })).ToList();
-
-            await Task.WhenAll(senders);
-            await disruption;
-            TestContext.Out.WriteLine($"{acknowledged} events acknowledged in {deadline.Elapsed.TotalSeconds:F1} s; answers: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}");
-            Assert.That(acknowledged, Is.EqualTo(Events));
+            });
 
             foreach (var view in await WaitForCountsAsync(replicas))
             {
@@ -182,6 +120,110 @@ public sealed class RedisClusterSpreadTests
                 await replica.DisposeAsync();
             }
         }
+    }
+
+    [Test]
+    public async Task A_server_replica_killed_mid_stream_loses_nothing_and_its_restart_counts_every_event_once()
+    {
+        await using var cluster = await RedisCluster.StartAsync(replicasPerMaster: 1);
+        string[] args = ["--redis_refresh_interval", "00:00:00.100"];
+        var replicas = new ServerProcess[2];
+        for (var r = 0; r < replicas.Length; r++)
+        {
+            replicas[r] = await StartReplicaAsync(cluster.Url, "sigkill", args);
+        }
+
+        try
+        {
+            await SendEveryEventUntilAcknowledgedAsync(replicas, "sigkill", async acknowledged =>
+            {
+                // SIGKILL with requests in flight: what it acknowledged is in the cluster, the rest comes again through
+                // the other replica; then the pod is restarted and loads the state from the cluster.
+                await replicas[0].KillAsync();
+                TestContext.Out.WriteLine($"SIGKILLed one server after {acknowledged} acknowledged events");
+                var restarted = await StartReplicaAsync(cluster.Url, "sigkill", args);
+                (var dead, replicas[0]) = (replicas[0], restarted);
+                await dead.DisposeAsync();
+            });
+
+            foreach (var view in await WaitForCountsAsync(replicas))
+            {
+                AssertEveryModelCountedTenTimes(view);
+            }
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                await replica.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends every event from <see cref="Clients"/> senders as the Knative broker does: a refusal (503) or a lost
+    /// connection is retried, after a pause, through the other replica, until the event is acknowledged. After a third
+    /// of the events were acknowledged <paramref name="disrupt"/> runs; events from the half on are sent only once it
+    /// started, so the disruption surely comes mid-stream.
+    /// </summary>
+    private static async Task SendEveryEventUntilAcknowledgedAsync(ServerProcess[] replicas, string run, Func<int, Task> disrupt)
+    {
+        const int KillAfter = Events / 3;
+        const int SendAfterKill = Events / 2;
+        var acknowledged = 0;
+        var next = -1;
+        var statuses = new ConcurrentDictionary<string, int>();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var disruption = Task.CompletedTask;
+        var deadline = Stopwatch.StartNew();
+
+        var senders = Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
+        {
+            for (var i = Interlocked.Increment(ref next); i < Events; i = Interlocked.Increment(ref next))
+            {
+                if (i >= SendAfterKill)
+                {
+                    // Bounded: should the first events never be acknowledged, their senders fail the test, not hang it.
+                    await started.Task.WaitAsync(TimeSpan.FromMinutes(4));
+                }
+
+                for (var attempt = 0; ; attempt++)
+                {
+                    Assert.That(deadline.Elapsed, Is.LessThan(TimeSpan.FromMinutes(4)), $"event {i} was never acknowledged");
+                    string outcome;
+                    try
+                    {
+                        var (status, _, body) = await PostAsync(replicas[(i + attempt) % 2].Client, run, i);
+                        outcome = status.ToString(CultureInfo.InvariantCulture);
+                        if (status is >= 200 and < 300)
+                        {
+                            statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+                            break;
+                        }
+
+                        Assert.That(status, Is.GreaterThanOrEqualTo(500), $"event {i} refused for good: {body}");
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ObjectDisposedException)
+                    {
+                        outcome = e.GetType().Name;
+                    }
+
+                    statuses.AddOrUpdate(outcome, 1, (_, n) => n + 1);
+                    await Task.Delay(100);
+                }
+
+                if (Interlocked.Increment(ref acknowledged) == KillAfter)
+                {
+                    disruption = disrupt(KillAfter);
+                    started.SetResult();
+                }
+            }
+        })).ToList();
+
+        await Task.WhenAll(senders);
+        await disruption;
+        TestContext.Out.WriteLine($"{acknowledged} events acknowledged in {deadline.Elapsed.TotalSeconds:F1} s; answers: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}");
+        Assert.That(acknowledged, Is.EqualTo(Events));
     }
 
     private static Task<ServerProcess> StartReplicaAsync(string url, string prefix, params string[] args) =>
