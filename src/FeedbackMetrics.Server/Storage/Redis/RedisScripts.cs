@@ -48,6 +48,56 @@ internal static class RedisScripts
         """;
 
     /// <summary>
+    /// <see cref="Commit"/> for several partitions in one call, on a single Redis (not a cluster, where partitions are in
+    /// different slots): one round trip and one script per group however many deployments it touches. KEYS: each
+    /// partition's head, log and outbox, in turn. ARGV: epoch, the outbox group, this replica's consumer name, then per
+    /// partition: the version read, its part of the change set, how many metric events to keep, one blob per metric
+    /// event. Returns per partition, in order, what <see cref="Commit"/> returns.
+    /// </summary>
+    public const string CommitMany = """
+        #!lua
+        local epoch, group, consumer = ARGV[1], ARGV[2], ARGV[3]
+        local out = {}
+        local a = 4
+        for k = 1, #KEYS, 3 do
+          local head, log, outbox = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+          local read, blob, count = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
+          local first = a + 3
+          a = first + count
+          local now = redis.call('HMGET', head, 'epoch', 'version')
+          local version = tonumber(now[2] or '0')
+          if now[1] and now[1] ~= epoch then
+            out[#out + 1] = {-1}
+          elseif version ~= read then
+            out[#out + 1] = {0, version, redis.call('XRANGE', log, (read + 1) .. '-1', '+', 'COUNT', 512)}
+          else
+            version = version + 1
+            redis.call('HSET', head, 'epoch', epoch, 'version', version)
+            redis.call('XADD', log, version .. '-1', 'c', blob)
+            local r = {1, version}
+            if count > 0 then
+              local mine = {}
+              for x = first, first + count - 1 do
+                local id = redis.call('XADD', outbox, '*', 'e', ARGV[x])
+                mine[id] = true
+                r[#r + 1] = id
+                r[#r + 1] = ''
+              end
+              local taken = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', count + 1000, 'STREAMS', outbox, '>')
+              for _, entry in ipairs(taken and taken[1][2] or {}) do
+                if not mine[entry[1]] then
+                  r[#r + 1] = entry[1]
+                  r[#r + 1] = entry[2][2]
+                end
+              end
+            end
+            out[#out + 1] = r
+          end
+        end
+        return out
+        """;
+
+    /// <summary>
     /// What a replica needs to follow a partition. KEYS: its head, log. ARGV: the first entry id wanted, how many at
     /// most. Returns {epoch, version, {{id, {'c', blob}}, …}}.
     /// </summary>

@@ -59,6 +59,9 @@ public sealed partial class RedisStateLog : IStateLog
     private long _snapshotBytes;
     private long _bytesSince;
     private bool _leader;
+
+    /// <summary>True on a Redis Cluster: each partition's part is then a call of its own (its keys are in its own slot).</summary>
+    private bool _cluster;
     private byte[]? _alertsWritten;
 
     /// <param name="time">The clock the follow interval, the snapshots and the outbox's claims are timed by (the engine has its own).</param>
@@ -275,7 +278,7 @@ public sealed partial class RedisStateLog : IStateLog
             sent.Add((part, kept, blob.Length, [part.Head, part.Log, part.Outbox], [_epoch, part.Applied, blob, RedisOutbox.Group, _outbox.Consumer, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))]));
         }
 
-        var answers = TryEvaluate(RedisScripts.Commit, [.. sent.Select(s => (s.Keys, s.Args))]);
+        var answers = sent.Count > 1 && !_cluster ? CommitTogether(sent) : TryEvaluate(RedisScripts.Commit, [.. sent.Select(s => (s.Keys, s.Args))]);
         Exception? failed = null;
         var (committed, refused, lost) = (new List<Partition>(), new List<Partition>(), false);
         for (var i = 0; i < sent.Count; i++)
@@ -336,6 +339,17 @@ public sealed partial class RedisStateLog : IStateLog
             Committed = durable.IsEmpty ? null : durable,
             CommittedScopes = done,
         };
+    }
+
+    /// <summary>
+    /// On a single Redis, every partition's part in one call (<see cref="RedisScripts.CommitMany"/>); each part's
+    /// answer as <see cref="RedisScripts.Commit"/> gives it, or the call's failure for every part.
+    /// </summary>
+    private (RedisResult? Answer, Exception? Error)[] CommitTogether(List<(Partition Part, List<MetricReply> Kept, int Bytes, RedisKey[] Keys, RedisValue[] Args)> sent)
+    {
+        RedisValue[] args = [_epoch, RedisOutbox.Group, _outbox.Consumer, .. sent.SelectMany(s => s.Args.Skip(1).Take(2).Append(s.Kept.Count).Concat(s.Args.Skip(5)))];
+        var call = TryEvaluate(RedisScripts.CommitMany, [([.. sent.SelectMany(s => s.Keys)], args)])[0];
+        return [.. sent.Select((_, i) => call.Error is { } e ? (null, e) : (((RedisResult[])call.Answer!)[i], (Exception?)null))];
     }
 
     /// <summary>The change set's parts per partition, each in the order decided, the partitions in the order first touched.</summary>
@@ -530,6 +544,8 @@ public sealed partial class RedisStateLog : IStateLog
         {
             throw new StorageUnavailableException($"Redis: cannot reach {RedisConnection.Describe(_options)}");
         }
+
+        _cluster = _redis.GetServers().Any(s => s.ServerType == ServerType.Cluster);
     }
 
     /// <summary>
