@@ -7,54 +7,17 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 internal static class RedisScripts
 {
     /// <summary>
-    /// Appends a partition's part of a change set if the partition's log is still at the version the decision was made
-    /// on. KEYS: the partition's head, log, outbox. ARGV: epoch, version read, the change set, the outbox group, this
-    /// replica's consumer name, then one blob per metric event to keep. Returns {1, version, id, '', …, older id, blob,
-    /// …} (the metric events written and taken for this replica, then older ones no replica had taken), {0, version,
-    /// {{id, {'c', blob}}, …}} when another replica appended first (the change sets this replica missed, up to 512, so
-    /// catching up takes no call of its own), {-1} when the partition belongs to another epoch (Redis lost the state).
+    /// Appends each partition's part of a change set if that partition's log is still at the version the decision was
+    /// made on: several partitions in one call on a single Redis, one partition per call on a cluster (its keys are in
+    /// its own slot). KEYS: each partition's head, log and outbox, in turn. ARGV: epoch, the outbox group, this
+    /// replica's consumer name, then per partition: the version read, its part of the change set, how many metric
+    /// events to keep, one blob per metric event. Returns per partition, in order: {1, version, id, '', …, older id,
+    /// blob, …} (the metric events written and taken for this replica, then older ones no replica had taken), {0,
+    /// version, {{id, {'c', blob}}, …}} when another replica appended first (the change sets this replica missed, up to
+    /// 512, so catching up takes no call of its own), {-1} when the partition belongs to another epoch (Redis lost the
+    /// state).
     /// </summary>
     public const string Commit = """
-        #!lua
-        local head = redis.call('HMGET', KEYS[1], 'epoch', 'version')
-        if head[1] and head[1] ~= ARGV[1] then
-          return {-1}
-        end
-        local version = tonumber(head[2] or '0')
-        if version ~= tonumber(ARGV[2]) then
-          return {0, version, redis.call('XRANGE', KEYS[2], (tonumber(ARGV[2]) + 1) .. '-1', '+', 'COUNT', 512)}
-        end
-        version = version + 1
-        redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'version', version)
-        redis.call('XADD', KEYS[2], version .. '-1', 'c', ARGV[3])
-        local out = {1, version}
-        if #ARGV >= 6 then
-          local mine = {}
-          for x = 6, #ARGV do
-            local id = redis.call('XADD', KEYS[3], '*', 'e', ARGV[x])
-            mine[id] = true
-            out[#out + 1] = id
-            out[#out + 1] = ''
-          end
-          local read = redis.call('XREADGROUP', 'GROUP', ARGV[4], ARGV[5], 'COUNT', #ARGV + 1000, 'STREAMS', KEYS[3], '>')
-          for _, entry in ipairs(read and read[1][2] or {}) do
-            if not mine[entry[1]] then
-              out[#out + 1] = entry[1]
-              out[#out + 1] = entry[2][2]
-            end
-          end
-        end
-        return out
-        """;
-
-    /// <summary>
-    /// <see cref="Commit"/> for several partitions in one call, on a single Redis (not a cluster, where partitions are in
-    /// different slots): one round trip and one script per group however many deployments it touches. KEYS: each
-    /// partition's head, log and outbox, in turn. ARGV: epoch, the outbox group, this replica's consumer name, then per
-    /// partition: the version read, its part of the change set, how many metric events to keep, one blob per metric
-    /// event. Returns per partition, in order, what <see cref="Commit"/> returns.
-    /// </summary>
-    public const string CommitMany = """
         #!lua
         local epoch, group, consumer = ARGV[1], ARGV[2], ARGV[3]
         local out = {}

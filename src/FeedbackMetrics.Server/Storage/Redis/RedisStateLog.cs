@@ -15,9 +15,9 @@ namespace FeedbackMetrics.Server.Storage.Redis;
 /// The shared state log on Redis (one server or a Redis Cluster) for several replicas. Each replica holds the whole
 /// state in memory, as with SQLite, and decides with the engine. The log is kept per (namespace, deployment) — a
 /// partition, its keys hashed together (<see cref="RedisKeyNames"/>), so a cluster spreads deployments over its masters.
-/// A commit splits the group's change set per partition and runs one script per partition
-/// (<see cref="RedisScripts.Commit"/>), all sent at once: each appends its part only if that partition's log is still at
-/// the version this replica's state holds. Where another replica appended first the part is refused
+/// A commit splits the group's change set per partition and appends each part only if that partition's log is still at
+/// the version this replica's state holds (<see cref="RedisScripts.Commit"/>): one script call for the group on a single
+/// Redis, one per partition on a cluster, all sent at once. Where another replica appended first the part is refused
 /// (<see cref="StateConflictException"/>, with the parts that did commit): the replica applies what the others
 /// appended (<see cref="CatchUp"/>) and decides the requests of the refused partitions again. Every
 /// <c>--redis_refresh_interval</c> a replica follows every partition, so its reads show what the others counted. The
@@ -261,7 +261,7 @@ public sealed partial class RedisStateLog : IStateLog
         WaitForReplicas(touched);
     }
 
-    /// <summary>Appends each partition's part of the change set, all at once; returns the partitions appended to.</summary>
+    /// <summary>Appends each partition's part of the change set, the calls sent at once; returns the partitions appended to.</summary>
     private List<Partition> Append(ChangeSet changes)
     {
         var split = Split(changes);
@@ -275,10 +275,21 @@ public sealed partial class RedisStateLog : IStateLog
         {
             var kept = _outbox.Reserve([.. partChanges.Changes.OfType<ReplyPosted>().Select(p => p.Reply)]);
             var blob = Encode(partChanges);
-            sent.Add((part, kept, blob.Length, [part.Head, part.Log, part.Outbox], [_epoch, part.Applied, blob, RedisOutbox.Group, _outbox.Consumer, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))]));
+            sent.Add((part, kept, blob.Length, [part.Head, part.Log, part.Outbox], [part.Applied, blob, kept.Count, .. kept.Select(r => (RedisValue)ReplyBlob.Write(r))]));
         }
 
-        var answers = sent.Count > 1 && !_cluster ? CommitTogether(sent) : TryEvaluate(RedisScripts.Commit, [.. sent.Select(s => (s.Keys, s.Args))]);
+        // One call for the whole group on a single Redis; on a cluster one per partition, its keys in its own slot.
+        List<List<int>> calls = _cluster ? [.. sent.Select((_, i) => new List<int> { i })] : [[.. Enumerable.Range(0, sent.Count)]];
+        var results = TryEvaluate(RedisScripts.Commit, [.. calls.Select(c => ((RedisKey[])[.. c.SelectMany(i => sent[i].Keys)], (RedisValue[])[_epoch, RedisOutbox.Group, _outbox.Consumer, .. c.SelectMany(i => sent[i].Args)]))]);
+        var answers = new (RedisResult? Answer, Exception? Error)[sent.Count];
+        for (var c = 0; c < calls.Count; c++)
+        {
+            for (var j = 0; j < calls[c].Count; j++)
+            {
+                answers[calls[c][j]] = results[c].Error is { } e ? (null, e) : (((RedisResult[])results[c].Answer!)[j], null);
+            }
+        }
+
         Exception? failed = null;
         var (committed, refused, lost) = (new List<Partition>(), new List<Partition>(), false);
         for (var i = 0; i < sent.Count; i++)
@@ -339,17 +350,6 @@ public sealed partial class RedisStateLog : IStateLog
             Committed = durable.IsEmpty ? null : durable,
             CommittedScopes = done,
         };
-    }
-
-    /// <summary>
-    /// On a single Redis, every partition's part in one call (<see cref="RedisScripts.CommitMany"/>); each part's
-    /// answer as <see cref="RedisScripts.Commit"/> gives it, or the call's failure for every part.
-    /// </summary>
-    private (RedisResult? Answer, Exception? Error)[] CommitTogether(List<(Partition Part, List<MetricReply> Kept, int Bytes, RedisKey[] Keys, RedisValue[] Args)> sent)
-    {
-        RedisValue[] args = [_epoch, RedisOutbox.Group, _outbox.Consumer, .. sent.SelectMany(s => s.Args.Skip(1).Take(2).Append(s.Kept.Count).Concat(s.Args.Skip(5)))];
-        var call = TryEvaluate(RedisScripts.CommitMany, [([.. sent.SelectMany(s => s.Keys)], args)])[0];
-        return [.. sent.Select((_, i) => call.Error is { } e ? (null, e) : (((RedisResult[])call.Answer!)[i], (Exception?)null))];
     }
 
     /// <summary>The change set's parts per partition, each in the order decided, the partitions in the order first touched.</summary>
